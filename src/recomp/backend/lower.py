@@ -1,0 +1,339 @@
+"""icode -> LLVM IR, one lowering per op (``LOWER``).
+
+A region becomes ``i32 @name(ptr noalias %state, ptr noalias %memory)`` returning an ``Exit``.
+Guest state fields the region touches live in allocas for the whole function (SROA turns them
+into SSA registers, so loops run in host registers); they are written back on every exit and
+around helper calls.  Every guest memory address is masked to the guest memory size, so compiled
+code cannot touch host memory outside guest memory and state, whatever the guest does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llvmlite import ir as ll
+
+from recomp.ir.core import Block, Op, Region, Value
+from recomp.ir.guest import GuestSpec
+from recomp.ir.ops import Exit
+from recomp.ir.types import I8, I16, Type
+
+I32_T = ll.IntType(32)
+PTR = ll.PointerType()
+
+
+def llvm_type(t: Type) -> ll.IntType:
+    return ll.IntType(t.bits)
+
+
+def helper_symbol(guest: str, helper: str) -> str:
+    """The external symbol compiled code calls for a runtime helper."""
+    return f"recomp_{guest}_{helper}"
+
+
+def function_name(region: Region, variant: str = "") -> str:
+    return f"{region.guest}_{region.entry:04x}{variant}"
+
+
+def state_type(guest: GuestSpec) -> ll.LiteralStructType:
+    return ll.LiteralStructType([llvm_type(t) for _, t in guest.fields()])
+
+
+@dataclass
+class _Lowering:
+    """The state of lowering one region: the builder, the value map and the cached state."""
+
+    guest: GuestSpec
+    region: Region
+    function: ll.Function
+    builder: ll.IRBuilder
+    guards: bool
+    field_index: dict[str, int]
+    slots: dict[str, ll.AllocaInstr] = field(default_factory=dict)  # cached state fields
+    written: set[str] = field(default_factory=set)  # fields stored back on exit
+    values: dict[int, ll.Value] = field(default_factory=dict)
+    blocks: dict[str, ll.Block] = field(default_factory=dict)
+    block: Block | None = None
+
+    @property
+    def state(self) -> ll.Argument:
+        return self.function.args[0]
+
+    @property
+    def memory(self) -> ll.Argument:
+        return self.function.args[1]
+
+    def field_ptr(self, name: str) -> ll.Value:
+        index = self.field_index[name]
+        return self.builder.gep(self.state, [I32_T(0), I32_T(index)], inbounds=True,
+                                name=name + "_p", source_etype=state_type(self.guest))
+
+    def load_field(self, name: str) -> ll.Value:
+        return self.builder.load(self.field_ptr(name), typ=_field_type(self.guest, name), name=name)
+
+    def value(self, v: Value) -> ll.Value:
+        return self.values[v.id]
+
+    def define(self, op: Op, result: ll.Value) -> None:
+        self.values[op.result.id] = result
+
+    def flush(self) -> None:
+        """Write cached fields the region changes back to the state struct."""
+        for name in sorted(self.written):
+            self.builder.store(self.builder.load(self.slots[name]), self.field_ptr(name))
+
+    def reload(self) -> None:
+        for name, slot in self.slots.items():
+            self.builder.store(self.load_field(name), slot)
+
+    def leave(self, reason: Exit, pc: ll.Value) -> None:
+        self.flush()
+        self.builder.store(pc, self.field_ptr("pc"))
+        self.builder.ret(I32_T(int(reason)))
+
+    def address(self, v: Value, offset: int = 0) -> ll.Value:
+        """A pointer into guest memory for icode address ``v`` (+ offset), wrapped to its size."""
+        addr = self.builder.zext(self.value(v), ll.IntType(64)) if v.type.bits < 64 else self.value(v)
+        if offset:
+            addr = self.builder.add(addr, ll.IntType(64)(offset))
+        addr = self.builder.and_(addr, ll.IntType(64)(self.guest.memory_size - 1))
+        return self.builder.gep(self.memory, [addr], inbounds=True, source_etype=ll.IntType(8))
+
+
+def _field_type(guest: GuestSpec, name: str) -> ll.IntType:
+    return llvm_type(dict(guest.fields())[name])
+
+
+def _binary(emit: Callable[[ll.IRBuilder, ll.Value, ll.Value], ll.Value]):
+    def lower(lo: _Lowering, op: Op) -> None:
+        a, b = (lo.value(v) for v in op.values())
+        lo.define(op, emit(lo.builder, a, b))
+    return lower
+
+
+def _shift(method: str, overflow_fill: Callable[[_Lowering, ll.Value], ll.Value]):
+    """LLVM shifts by >= width are poison; icode defines them (see ir/SPEC.md)."""
+    def lower(lo: _Lowering, op: Op) -> None:
+        a, b = (lo.value(v) for v in op.values())
+        t = a.type
+        in_range = lo.builder.icmp_unsigned("<", b, t(t.width))
+        safe = lo.builder.select(in_range, b, t(0))
+        shifted = getattr(lo.builder, method)(a, safe)
+        lo.define(op, lo.builder.select(in_range, shifted, overflow_fill(lo, a)))
+    return lower
+
+
+def _compare(signed: bool, predicate: str):
+    def lower(lo: _Lowering, op: Op) -> None:
+        a, b = (lo.value(v) for v in op.values())
+        emit = lo.builder.icmp_signed if signed else lo.builder.icmp_unsigned
+        lo.define(op, emit(predicate, a, b))
+    return lower
+
+
+def _cast(method: str):
+    def lower(lo: _Lowering, op: Op) -> None:
+        (a,) = (lo.value(v) for v in op.values())
+        lo.define(op, getattr(lo.builder, method)(a, llvm_type(op.result.type)))
+    return lower
+
+
+def _const(lo: _Lowering, op: Op) -> None:
+    lo.define(op, llvm_type(op.result.type)(op.args[0]))
+
+
+def _getreg(lo: _Lowering, op: Op) -> None:
+    lo.define(op, lo.builder.load(lo.slots[op.args[0]]))
+
+
+def _setreg(lo: _Lowering, op: Op) -> None:
+    lo.builder.store(lo.value(op.args[1]), lo.slots[op.args[0]])
+
+
+def _getflag(lo: _Lowering, op: Op) -> None:
+    lo.define(op, lo.builder.trunc(lo.builder.load(lo.slots[op.args[0]]), ll.IntType(1)))
+
+
+def _setflag(lo: _Lowering, op: Op) -> None:
+    lo.builder.store(lo.builder.zext(lo.value(op.args[1]), ll.IntType(8)), lo.slots[op.args[0]])
+
+
+def _select(lo: _Lowering, op: Op) -> None:
+    c, a, b = (lo.value(v) for v in op.values())
+    lo.define(op, lo.builder.select(c, a, b))
+
+
+def _load(lo: _Lowering, op: Op) -> None:
+    (addr,) = op.values()
+    low = lo.builder.load(lo.address(addr), typ=ll.IntType(8))
+    if op.result.type == I8:
+        lo.define(op, low)
+        return
+    high = lo.builder.load(lo.address(addr, 1), typ=ll.IntType(8))
+    wide = ll.IntType(16)
+    lo.define(op, lo.builder.or_(lo.builder.zext(low, wide),
+                                 lo.builder.shl(lo.builder.zext(high, wide), wide(8))))
+
+
+def _store(lo: _Lowering, op: Op) -> None:
+    addr, v = op.values()
+    value = lo.value(v)
+    lo.builder.store(lo.builder.trunc(value, ll.IntType(8)) if v.type == I16 else value, lo.address(addr))
+    if v.type == I16:
+        high = lo.builder.trunc(lo.builder.lshr(value, value.type(8)), ll.IntType(8))
+        lo.builder.store(high, lo.address(addr, 1))
+
+
+def _call(lo: _Lowering, op: Op) -> None:
+    name = op.args[0]
+    helper = lo.guest.helpers[name]
+    ret = llvm_type(helper.result) if helper.result else ll.VoidType()
+    state = [PTR] if helper.state else []
+    fnty = ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args])
+    symbol = helper_symbol(lo.guest.name, name)
+    module = lo.function.module
+    callee = module.globals.get(symbol) or ll.Function(module, fnty, symbol)
+    args = [lo.value(v) for v in op.values()]
+    if helper.state:
+        lo.flush()
+        result = lo.builder.call(callee, [lo.state, *args])
+        lo.reload()
+    else:
+        result = lo.builder.call(callee, args)
+    if op.result is not None:
+        lo.define(op, result)
+
+
+def _add_counter(lo: _Lowering, name: str, amount: int) -> None:
+    slot = lo.slots[name]
+    lo.builder.store(lo.builder.add(lo.builder.load(slot), slot.allocated_type(amount)), slot)
+
+
+def _insn(lo: _Lowering, op: Op) -> None:
+    _add_counter(lo, "instructions", 1)
+    if op.args[1]:
+        _add_counter(lo, "cycles", op.args[1])
+
+
+def _guard(lo: _Lowering, op: Op) -> None:
+    if not lo.guards:
+        return
+    b = lo.builder
+    i64 = ll.IntType(64)
+    after = b.add(b.load(lo.slots["instructions"]), i64(op.args[0]))
+    over = b.icmp_unsigned(">", after, lo.load_field("limit"))
+    with b.if_then(over, likely=False):
+        lo.leave(Exit.GUARD, I32_T(lo.block.addr))
+
+
+def _br(lo: _Lowering, op: Op) -> None:
+    lo.builder.branch(lo.blocks[op.args[0]])
+
+
+def _cbr(lo: _Lowering, op: Op) -> None:
+    lo.builder.cbranch(lo.value(op.args[0]), lo.blocks[op.args[1]], lo.blocks[op.args[2]])
+
+
+def _leave_at(reason: Exit):
+    def lower(lo: _Lowering, op: Op) -> None:
+        lo.leave(reason, I32_T(op.args[0]))
+    return lower
+
+
+def _exit_ind(lo: _Lowering, op: Op) -> None:
+    (target,) = op.values()
+    pc = lo.value(target)
+    lo.leave(Exit.JUMP, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc)
+
+
+def _zero(lo: _Lowering, a: ll.Value) -> ll.Value:
+    return a.type(0)
+
+
+def _sign_fill(lo: _Lowering, a: ll.Value) -> ll.Value:
+    return lo.builder.ashr(a, a.type(a.type.width - 1))
+
+
+LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
+    "const": _const,
+    "getreg": _getreg,
+    "setreg": _setreg,
+    "getflag": _getflag,
+    "setflag": _setflag,
+    "add": _binary(ll.IRBuilder.add),
+    "sub": _binary(ll.IRBuilder.sub),
+    "mul": _binary(ll.IRBuilder.mul),
+    "and": _binary(ll.IRBuilder.and_),
+    "or": _binary(ll.IRBuilder.or_),
+    "xor": _binary(ll.IRBuilder.xor),
+    "shl": _shift("shl", _zero),
+    "lshr": _shift("lshr", _zero),
+    "ashr": _shift("ashr", _sign_fill),
+    "eq": _compare(False, "=="),
+    "ne": _compare(False, "!="),
+    "ult": _compare(False, "<"),
+    "ule": _compare(False, "<="),
+    "slt": _compare(True, "<"),
+    "sle": _compare(True, "<="),
+    "zext": _cast("zext"),
+    "sext": _cast("sext"),
+    "trunc": _cast("trunc"),
+    "select": _select,
+    "load": _load,
+    "store": _store,
+    "call": _call,
+    "insn": _insn,
+    "guard": _guard,
+    "br": _br,
+    "cbr": _cbr,
+    "exit": _leave_at(Exit.JUMP),
+    "exit_ind": _exit_ind,
+    "halt": _leave_at(Exit.HALT),
+    "fault": _leave_at(Exit.FAULT),
+}
+
+
+def _state_fields(region: Region) -> tuple[set[str], set[str]]:
+    """The state fields the region reads or writes, and those it writes."""
+    used, written = set(), set()
+    for op in region.ops():
+        if op.name in ("getreg", "setreg", "getflag", "setflag"):
+            used.add(op.args[0])
+            if op.name.startswith("set"):
+                written.add(op.args[0])
+        elif op.name == "insn":
+            written.add("instructions")
+            if op.args[1]:
+                written.add("cycles")
+        elif op.name == "guard":
+            used.add("instructions")
+    return used | written, written
+
+
+def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True,
+          name: str | None = None) -> ll.Function:
+    """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
+    (valid when the budget is unlimited: a guard can then never fire)."""
+    fnty = ll.FunctionType(I32_T, [PTR, PTR])
+    function = ll.Function(module, fnty, name or function_name(region))
+    for arg, arg_name in zip(function.args, ("state", "memory")):
+        arg.name = arg_name
+        arg.add_attribute("noalias")
+    entry = function.append_basic_block("entry")
+    builder = ll.IRBuilder(entry)
+    lo = _Lowering(guest, region, function, builder, guards,
+                   {n: i for i, (n, _) in enumerate(guest.fields())})
+    used, lo.written = _state_fields(region)
+    for name_ in sorted(used):
+        lo.slots[name_] = builder.alloca(_field_type(guest, name_), name=name_)
+    lo.reload()
+    for block in region.blocks:
+        lo.blocks[block.label] = function.append_basic_block(block.label)
+    builder.branch(lo.blocks[region.blocks[0].label])
+    for block in region.blocks:
+        lo.block = block
+        builder.position_at_end(lo.blocks[block.label])
+        for op in block.ops:
+            LOWER[op.name](lo, op)
+    return function

@@ -1,0 +1,27 @@
+"""Guest CPUs: each frontend decodes its machine code and lifts it to icode."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from recomp.frontends.base import DecodeError, Frontend, Insn
+
+# frontend name -> "module:class", imported on first use
+FRONTENDS = {
+    "tst27": "recomp.frontends.tst27:Tst27",
+}
+
+
+class UnknownFrontend(ValueError):
+    pass
+
+
+def get_frontend(name: str) -> Frontend:
+    target = FRONTENDS.get(name)
+    if target is None:
+        raise UnknownFrontend(f"unknown frontend {name!r} (choose from {', '.join(FRONTENDS)})")
+    module, cls = target.split(":")
+    return getattr(import_module(module), cls)()
+
+
+__all__ = ["DecodeError", "Frontend", "Insn", "FRONTENDS", "UnknownFrontend", "get_frontend"]

@@ -1,0 +1,61 @@
+"""What every frontend provides: decoded instructions, decode errors and the frontend interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from recomp.ir.guest import GuestSpec
+
+if TYPE_CHECKING:
+    from recomp.frontends.region import RegionBuilder
+
+
+class DecodeError(Exception):
+    """Guest bytes that are not a valid instruction; ``addr`` is where the instruction starts."""
+
+    def __init__(self, addr: int, message: str) -> None:
+        super().__init__(message)
+        self.addr = addr
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Insn:
+    """One decoded guest instruction.
+
+    ``targets`` are the statically known addresses it may jump to, ``falls_through`` says whether
+    execution may continue at ``addr + size``; together they drive region formation.
+    """
+
+    addr: int
+    size: int
+    mnemonic: str
+    operands: tuple[Any, ...]
+    text: str
+    cycles: int = 0
+    targets: tuple[int, ...] = ()
+    falls_through: bool = True
+    info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
+
+    @property
+    def next(self) -> int:
+        return self.addr + self.size
+
+    @property
+    def ends_block(self) -> bool:
+        return bool(self.targets) or not self.falls_through
+
+
+class Frontend(Protocol):
+    name: str
+    guest: GuestSpec
+
+    def decode(self, memory: Sequence[int], addr: int, end: int) -> Insn:
+        """Decode the instruction at ``addr``; bytes at ``end`` and beyond were never loaded."""
+        ...
+
+    def lift(self, b: RegionBuilder, insn: Insn) -> None:
+        """Emit the icode of one instruction (its ``insn`` marker is already emitted)."""
+        ...

@@ -1,0 +1,144 @@
+"""icode data structures: values, ops, blocks and regions.
+
+A region is the unit of compilation: several blocks of guest code, loops included.  Values are
+SSA and local to their block; blocks talk to each other only through guest state, which keeps
+every block independently executable and the lowering free of phi nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from recomp.ir.ops import OPS
+from recomp.ir.types import I1, Type
+
+@dataclass(eq=False)
+class Value:
+    """An SSA value: defined once by an op, named ``%id`` in text."""
+
+    id: int
+    type: Type
+
+    def __str__(self) -> str:
+        return f"%{self.id}"
+
+
+@dataclass(eq=False)
+class Op:
+    """One icode operation. ``args`` follow the operand kinds of ``OPS[name]``."""
+
+    name: str
+    args: list[Value | int | str]
+    result: Value | None = None
+    comment: str = ""
+
+    @property
+    def spec(self):
+        return OPS[self.name]
+
+    def values(self) -> Iterator[Value]:
+        """The value operands, in order."""
+        return (a for a in self.args if isinstance(a, Value))
+
+
+@dataclass(eq=False)
+class Block:
+    """A straight-line run of ops ending in one terminator; ``addr`` is the guest address it starts at."""
+
+    label: str
+    addr: int
+    ops: list[Op] = field(default_factory=list)
+
+    @property
+    def terminator(self) -> Op | None:
+        return self.ops[-1] if self.ops and self.ops[-1].spec.terminator else None
+
+    def successors(self) -> list[str]:
+        term = self.terminator
+        if term is None:
+            return []
+        return [a for a, kind in zip(term.args, term.spec.operands) if kind == "b"]
+
+    def guest_instructions(self) -> int:
+        return sum(1 for op in self.ops if op.name == "insn")
+
+
+@dataclass(eq=False)
+class Region:
+    """Blocks compiled as one unit; execution enters at the first block."""
+
+    guest: str
+    entry: int
+    blocks: list[Block] = field(default_factory=list)
+
+    def block(self, label: str) -> Block:
+        for b in self.blocks:
+            if b.label == label:
+                return b
+        raise KeyError(label)
+
+    def ops(self) -> Iterator[Op]:
+        for b in self.blocks:
+            yield from b.ops
+
+    def next_value_id(self) -> int:
+        ids = [op.result.id for op in self.ops() if op.result is not None]
+        return max(ids, default=-1) + 1
+
+
+def result_type(name: str, args: list[Value | int | str], declared: Type | None) -> Type | None:
+    """The type an op's result has by the table's rule (``declared`` for ``decl`` ops)."""
+    rule = OPS[name].result
+    if rule is None:
+        return None
+    if rule == "i1":
+        return I1
+    if rule == "decl":
+        return declared
+    index = int(rule[3:])
+    values = [a for a in args if isinstance(a, Value)]
+    return values[index].type
+
+
+class Builder:
+    """Appends ops to a block; ``b.add(x, y)`` emits the op of that name (see ``OPS``)."""
+
+    def __init__(self, region: Region, block: Block | None = None) -> None:
+        self.region = region
+        self.block = block
+        self._next_id = region.next_value_id()
+
+    def new_block(self, label: str, addr: int) -> Block:
+        block = Block(label, addr)
+        self.region.blocks.append(block)
+        self.block = block
+        return block
+
+    def emit(self, name: str, *args: Value | int | str, type: Type | None = None,
+             comment: str = "") -> Value | None:
+        if name not in OPS:
+            raise KeyError(f"unknown icode op {name!r}")
+        arglist = list(args)
+        rtype = result_type(name, arglist, type)
+        result = None
+        if rtype is not None:
+            result = Value(self._next_id, rtype)
+            self._next_id += 1
+        assert self.block is not None, "no current block"
+        self.block.ops.append(Op(name, arglist, result, comment))
+        return result
+
+    def const(self, type: Type, value: int) -> Value:
+        return self.emit("const", value & type.mask, type=type)
+
+    def __getattr__(self, name: str):
+        if name.startswith("op_"):
+            name = name[3:]  # op_and, op_or: Python keywords
+        if name not in OPS:
+            raise AttributeError(name)
+
+        def emit(*args: Value | int | str, type: Type | None = None, comment: str = ""):
+            return self.emit(name, *args, type=type, comment=comment)
+
+        return emit

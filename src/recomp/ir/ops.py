@@ -1,0 +1,90 @@
+"""The icode op table: one line per op, read by the verifier, printer, parser, optimizer,
+reference interpreter and LLVM lowering alike (a new op that one of them misses fails a test).
+
+Operand kinds: ``v`` a value, ``i`` an integer immediate, ``a`` a guest address, ``n`` a count,
+``r`` a guest register name,
+``f`` a guest flag name, ``b`` a block label, ``h`` a helper name; ``v*`` any number of values.
+
+Result rules: ``None`` no result; ``"arg0"``/``"arg1"`` the type of that value operand;
+``"i1"`` a condition; ``"decl"`` the type written at the definition (``%3:i16 = zext %2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    operands: tuple[str, ...]
+    result: str | None
+    pure: bool = True  # no effect besides its result: removable when unused, foldable
+    terminator: bool = False  # ends a block
+    doc: str = ""
+
+
+def _binary(name: str, doc: str) -> OpSpec:
+    return OpSpec(name, ("v", "v"), "arg0", doc=doc)
+
+
+def _compare(name: str, doc: str) -> OpSpec:
+    return OpSpec(name, ("v", "v"), "i1", doc=doc)
+
+
+_TABLE = [
+    OpSpec("const", ("i",), "decl", doc="an integer constant"),
+    OpSpec("getreg", ("r",), "decl", doc="read a guest register"),
+    OpSpec("setreg", ("r", "v"), None, pure=False, doc="write a guest register"),
+    OpSpec("getflag", ("f",), "i1", doc="read a guest flag"),
+    OpSpec("setflag", ("f", "v"), None, pure=False, doc="write a guest flag"),
+    _binary("add", "a + b, wrapping"),
+    _binary("sub", "a - b, wrapping"),
+    _binary("mul", "a * b, wrapping"),
+    _binary("and", "bitwise and"),
+    _binary("or", "bitwise or"),
+    _binary("xor", "bitwise exclusive or"),
+    _binary("shl", "a << b; 0 when b >= width"),
+    _binary("lshr", "a >> b, zero-filling; 0 when b >= width"),
+    _binary("ashr", "a >> b, sign-filling; sign fill when b >= width"),
+    _compare("eq", "a == b"),
+    _compare("ne", "a != b"),
+    _compare("ult", "a < b, unsigned"),
+    _compare("ule", "a <= b, unsigned"),
+    _compare("slt", "a < b, signed"),
+    _compare("sle", "a <= b, signed"),
+    OpSpec("zext", ("v",), "decl", doc="widen, zero-filling"),
+    OpSpec("sext", ("v",), "decl", doc="widen, sign-filling"),
+    OpSpec("trunc", ("v",), "decl", doc="keep the low bits"),
+    OpSpec("select", ("v", "v", "v"), "arg1", doc="c ? a : b"),
+    OpSpec("load", ("v",), "decl", doc="read guest memory (i8, or i16 little-endian); address wraps"),
+    OpSpec("store", ("v", "v"), None, pure=False, doc="write guest memory; address wraps"),
+    OpSpec("call", ("h", "v*"), "decl", pure=False, doc="call a runtime helper (PRINT, devices)"),
+    OpSpec("insn", ("a", "n"), None, pure=False,
+           doc="a guest instruction starts at this address and takes this many cycles"),
+    OpSpec("guard", ("n",), None, pure=False,
+           doc="leave the region (exit reason guard) unless this many instructions fit the budget"),
+    OpSpec("br", ("b",), None, pure=False, terminator=True, doc="continue at a block of the region"),
+    OpSpec("cbr", ("v", "b", "b"), None, pure=False, terminator=True,
+           doc="continue at the first block if the i1 is 1, else at the second"),
+    OpSpec("exit", ("a",), None, pure=False, terminator=True,
+           doc="leave the region, the guest continues at this address"),
+    OpSpec("exit_ind", ("v",), None, pure=False, terminator=True,
+           doc="leave the region, the guest continues at a computed address"),
+    OpSpec("halt", ("a",), None, pure=False, terminator=True,
+           doc="the guest stopped at this address (TST27 END)"),
+    OpSpec("fault", ("a",), None, pure=False, terminator=True,
+           doc="the guest cannot go on at this address (undecodable instruction)"),
+]
+
+OPS: dict[str, OpSpec] = {spec.name: spec for spec in _TABLE}
+
+
+class Exit(IntEnum):
+    """Why compiled or interpreted code returned; ``pc`` in the state says where the guest is."""
+
+    JUMP = 0  # exit / exit_ind: continue at pc
+    HALT = 1  # halt: the guest stopped at pc
+    GUARD = 2  # guard: the instruction budget does not cover the block at pc
+    FAULT = 3  # fault: the instruction at pc cannot be decoded

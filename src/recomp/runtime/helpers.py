@@ -1,0 +1,50 @@
+"""Runtime helpers as C functions that compiled code calls (PRINT, device I/O).
+
+One ctypes callback per (guest, helper) for the whole process, registered with LLVM under the
+symbol the lowering calls.  The callback acts on the machine that is running (``RUNNING``).
+An exception inside a helper must not unwind through native code: it is parked on the machine,
+the budget is cut to zero so the next guard leaves, and the dispatch loop raises it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from recomp.ir.types import Type
+
+RUNNING: list[Any] = []  # the machines whose code is running, innermost last
+_CALLBACKS: dict[str, Any] = {}  # symbol -> ctypes callback, alive for the process
+_C_TYPES = {8: ctypes.c_uint8, 16: ctypes.c_uint16, 32: ctypes.c_uint32, 64: ctypes.c_uint64}
+
+
+def _ctype(t: Type | None) -> Any:
+    return None if t is None else _C_TYPES[max(8, t.bits)]
+
+
+def register_helpers(frontend: Any) -> None:
+    """Make the frontend's helpers callable from compiled code (once per process)."""
+    import llvmlite.binding as llvm
+
+    from recomp.backend.lower import helper_symbol
+
+    for name, signature in frontend.guest.helpers.items():
+        symbol = helper_symbol(frontend.guest.name, name)
+        if symbol in _CALLBACKS:
+            continue
+        function = frontend.helper_functions[name]
+        state = signature.state
+
+        def callback(*args: int, function: Any = function, state: bool = state) -> int:
+            machine = RUNNING[-1]
+            try:
+                return function(machine, *args[state:]) or 0
+            except BaseException as error:  # noqa: BLE001 - re-raised by the dispatch loop
+                machine.pending_error = error
+                machine.state.limit = 0
+                return 0
+
+        prototype = ctypes.CFUNCTYPE(_ctype(signature.result), *[ctypes.c_void_p] * state,
+                                     *(_ctype(t) for t in signature.args))
+        _CALLBACKS[symbol] = prototype(callback)
+        llvm.add_symbol(symbol, ctypes.cast(_CALLBACKS[symbol], ctypes.c_void_p).value)

@@ -1,0 +1,216 @@
+"""The reference engine: a Python interpreter of icode, the semantics the JIT is tested against.
+
+Each op is turned once into a small closure; running a region calls them in order.  Pure ops use
+``recomp.ir.evaluate``, the same functions constant folding uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from recomp.ir.core import Block, Op, Region
+from recomp.ir.evaluate import BINARY, CAST
+from recomp.ir.ops import Exit
+from recomp.ir.types import I8
+
+Env = list[int]
+Step = Callable[[Env], "int | str | None"]  # None: next op; str: next block; Exit: leave
+
+
+class InterpretedRegion:
+    """A region ready to interpret against one machine's state and memory."""
+
+    def __init__(self, region: Region, machine: Any) -> None:
+        self.machine = machine
+        self.state = machine.state
+        self.memory = machine.memory_view
+        self.mask = len(self.memory) - 1
+        self.size = region.next_value_id()
+        self.blocks = {b.label: [self._step(b, op) for op in b.ops] for b in region.blocks}
+        self.entry = region.blocks[0].label
+
+    def __call__(self) -> int:
+        env = [0] * self.size
+        steps = self.blocks[self.entry]
+        while True:
+            for step in steps:
+                outcome = step(env)
+                if outcome is not None:
+                    break
+            if isinstance(outcome, str):
+                steps = self.blocks[outcome]
+            else:
+                return outcome
+
+    def _step(self, block: Block, op: Op) -> Step:
+        return _STEPS[op.name](self, block, op)
+
+
+def _d(op: Op) -> int:
+    return op.result.id
+
+
+def _ids(op: Op) -> list[int]:
+    return [v.id for v in op.values()]
+
+
+def _const(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, value = _d(op), op.args[0]
+
+    def step(env: Env) -> None:
+        env[d] = value
+    return step
+
+
+def _get(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, name, state = _d(op), op.args[0], r.state
+
+    def step(env: Env) -> None:
+        env[d] = getattr(state, name)
+    return step
+
+
+def _set(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (s,), name, state = _ids(op), op.args[0], r.state
+
+    def step(env: Env) -> None:
+        setattr(state, name, env[s])
+    return step
+
+
+def _binary(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, (a, b), fn = _d(op), _ids(op), BINARY[op.name]
+    t = next(op.values()).type
+
+    def step(env: Env) -> None:
+        env[d] = fn(t, env[a], env[b])
+    return step
+
+
+def _cast(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, (a,), fn = _d(op), _ids(op), CAST[op.name]
+    src, dst = next(op.values()).type, op.result.type
+
+    def step(env: Env) -> None:
+        env[d] = fn(src, dst, env[a])
+    return step
+
+
+def _select(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, (c, a, b) = _d(op), _ids(op)
+
+    def step(env: Env) -> None:
+        env[d] = env[a] if env[c] else env[b]
+    return step
+
+
+def _load(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    d, (a,), mem, mask = _d(op), _ids(op), r.memory, r.mask
+    if op.result.type == I8:
+        def step(env: Env) -> None:
+            env[d] = mem[env[a] & mask]
+    else:
+        def step(env: Env) -> None:
+            addr = env[a]
+            env[d] = mem[addr & mask] | mem[(addr + 1) & mask] << 8
+    return step
+
+
+def _store(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (a, v), mem, mask = _ids(op), r.memory, r.mask
+    wide = list(op.values())[1].type != I8
+
+    def step(env: Env) -> None:
+        addr, value = env[a], env[v]
+        mem[addr & mask] = value & 0xFF
+        if wide:
+            mem[(addr + 1) & mask] = value >> 8
+    return step
+
+
+def _call(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    ids, machine = _ids(op), r.machine
+    helper = machine.frontend.helper_functions[op.args[0]]
+    d = op.result.id if op.result is not None else None
+    mask = op.result.type.mask if op.result is not None else 0
+
+    def step(env: Env) -> None:
+        result = helper(machine, *(env[i] for i in ids))
+        if d is not None:
+            env[d] = result & mask
+    return step
+
+
+def _insn(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    state, cycles = r.state, op.args[1]
+
+    def step(env: Env) -> None:
+        state.instructions += 1
+        if cycles:
+            state.cycles += cycles
+    return step
+
+
+def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    state, count, addr = r.state, op.args[0], block.addr
+
+    def step(env: Env) -> int | None:
+        if state.instructions + count > state.limit:
+            state.pc = addr
+            return Exit.GUARD
+        return None
+    return step
+
+
+def _br(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    label = op.args[0]
+    return lambda env: label
+
+
+def _cbr(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (c,), taken, not_taken = _ids(op), op.args[1], op.args[2]
+    return lambda env: taken if env[c] else not_taken
+
+
+def _leave_at(reason: Exit):
+    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+        state, addr = r.state, op.args[0]
+
+        def step(env: Env) -> int:
+            state.pc = addr
+            return reason
+        return step
+    return make
+
+
+def _exit_ind(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (a,), state = _ids(op), r.state
+
+    def step(env: Env) -> int:
+        state.pc = env[a]
+        return Exit.JUMP
+    return step
+
+
+_STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
+    "const": _const,
+    "getreg": _get,
+    "setreg": _set,
+    "getflag": _get,
+    "setflag": _set,
+    **{name: _binary for name in BINARY},
+    **{name: _cast for name in CAST},
+    "select": _select,
+    "load": _load,
+    "store": _store,
+    "call": _call,
+    "insn": _insn,
+    "guard": _guard,
+    "br": _br,
+    "cbr": _cbr,
+    "exit": _leave_at(Exit.JUMP),
+    "exit_ind": _exit_ind,
+    "halt": _leave_at(Exit.HALT),
+    "fault": _leave_at(Exit.FAULT),
+}
