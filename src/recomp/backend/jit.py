@@ -23,7 +23,7 @@ from recomp.ir.guest import GuestSpec
 # Pipeline speed level: 2 (O2) lets LLVM's scalar evolution turn counting loops into closed
 # form; measured on TST27 it costs ~3 ms per small region over O1 and saves the whole loop.
 SPEED_LEVEL = 2
-CODEGEN_LEVEL = 1
+CODEGEN_LEVEL = 0
 
 REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 

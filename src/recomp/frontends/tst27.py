@@ -132,6 +132,10 @@ class Tst27:
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
         insn.info.lift(b, insn)
 
+    @staticmethod
+    def assemble(source: str) -> bytes:
+        return assemble(source)
+
 
 class AsmError(ValueError):
     """A line of TST27 assembly that cannot be assembled; the message names the line."""

@@ -1,0 +1,269 @@
+"""``recomp bench``: the JIT against an honest gcc -O2 switch interpreter of TST27.
+
+The C interpreter (benchmarks/tst27_interp.c) is the yardstick a reader would write by hand; the
+figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  rich
+is imported inside ``run_benchmarks`` only, so importing this module keeps CLI start-up fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recomp.data import data_path
+
+PROGRAMS = ("test1", "test2")
+# The interp engine is ~0.5 MIPS, so it runs the programs with the loop bound cut by 256.
+SCALED_BOUNDS = {"test1": ("0x01FFFFFF", "0x0001FFFF"), "test2": ("0x00FFFFFF", "0x0000FFFF")}
+REPEATS = 3
+TARGET_SPEEDUP = 15.0
+PROCESS_TIMEOUT = 300.0
+
+
+@dataclass
+class CRun:
+    seconds: float  # the interpretation loop only, as the C program measures it
+    instructions: int
+    output: str
+
+
+@dataclass
+class EngineRun:
+    compile_seconds: float
+    run_seconds: float
+    instructions: int
+    output: str
+
+    @property
+    def engine_seconds(self) -> float:
+        return self.compile_seconds + self.run_seconds
+
+
+def program_source(name: str, scaled: bool = False) -> str:
+    """The assembly text of an example; ``scaled`` lowers its loop bound for the slow interp engine."""
+    source = data_path("examples", "tst27", f"{name}.s").read_text()
+    if scaled:
+        old, new = SCALED_BOUNDS[name]
+        if old not in source:
+            raise ValueError(f"{name}.s no longer contains the loop bound {old}; update SCALED_BOUNDS")
+        source = source.replace(old, new)
+    return source
+
+
+def build_c_interpreter(out_dir: Path) -> Path | None:
+    """Compile the C baseline with gcc -O2 into ``out_dir``; None when gcc is not installed."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        return None
+    exe = out_dir / "tst27_interp"
+    source = data_path("benchmarks", "tst27_interp.c")
+    done = subprocess.run([gcc, "-O2", "-o", str(exe), str(source)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"gcc failed on {source}:\n{done.stderr}")
+    return exe
+
+
+def run_c(exe: Path, program: Path) -> CRun:
+    """One run of the C interpreter; its last stderr line is its JSON report."""
+    done = subprocess.run([str(exe), str(program)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{exe.name} {program.name} failed: {done.stderr.strip()}")
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return CRun(report["seconds"], report["instructions"], done.stdout)
+
+
+def run_engine(program: bytes, engine: str) -> EngineRun:
+    """One run on a fresh Emulator, so every run pays its own translation."""
+    from recomp.runtime.emulator import Emulator
+
+    out = io.StringIO()
+    emulator = Emulator("tst27", engine=engine, output=out)
+    emulator.load(program)
+    emulator.run()
+    stats = emulator.stats
+    return EngineRun(stats.compile_seconds, stats.run_seconds, emulator.instructions, out.getvalue())
+
+
+def run_process(program: Path) -> tuple[float, str] | None:
+    """Wall time and stdout of ``python -m recomp.cli run``; None if the CLI fails."""
+    command = [sys.executable, "-m", "recomp.cli", "run", "--frontend", "tst27", str(program)]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None
+    wall = time.perf_counter() - start
+    return (wall, done.stdout) if done.returncode == 0 else None
+
+
+def _median_run(runs: list[EngineRun]) -> EngineRun:
+    """The run with the median engine time, so its compile and run add up to the reported total."""
+    return sorted(runs, key=lambda r: r.engine_seconds)[len(runs) // 2]
+
+
+def _mips(instructions: int, seconds: float | None) -> float | None:
+    return instructions / seconds / 1e6 if seconds else None
+
+
+def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[str, Any]:
+    """Measure every program, show a table on ``console`` (stderr by default), return the numbers."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    from recomp.backend.jit import jit
+    from recomp.frontends.tst27 import assemble
+
+    console = console if console is not None else Console(stderr=True)
+    results: dict[str, Any] = {
+        "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
+        "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
+        "programs": {}, "mismatches": [], "notes": [],
+    }
+    steps_per_program = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
+            Progress(*columns, console=console, transient=True) as progress:
+        work = Path(tmp)
+        task = progress.add_task("building the C interpreter (gcc -O2)",
+                                 total=2 + steps_per_program * len(PROGRAMS))
+
+        def step(description: str) -> None:
+            progress.update(task, description=description)
+
+        def mismatch(what: str) -> None:
+            results["mismatches"].append(what)
+            progress.console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
+
+        exe = build_c_interpreter(work)
+        progress.advance(task)
+        if exe is None:
+            results["notes"].append("gcc not found: the C interpreter column is skipped")
+        else:
+            results["c_compiler"] = "gcc -O2"
+
+        step("warming up the JIT (first compile in the process)")
+        results["first_compile_was_cold"] = jit.cache_info().currsize == 0
+        warm = run_engine(assemble(program_source(PROGRAMS[0])), "jit")
+        results["first_compile_in_process_seconds"] = warm.compile_seconds
+        progress.advance(task)
+
+        for name in PROGRAMS:
+            program = assemble(program_source(name))
+            scaled = assemble(program_source(name, scaled=True))
+            binary, scaled_binary = work / f"{name}.bin", work / f"{name}_scaled.bin"
+            binary.write_bytes(program)
+            scaled_binary.write_bytes(scaled)
+            row: dict[str, Any] = {}
+
+            c_runs: list[CRun] = []
+            c_scaled: CRun | None = None
+            if exe is not None:
+                for i in range(REPEATS):
+                    step(f"{name}: C interpreter, run {i + 1}/{REPEATS}")
+                    c_runs.append(run_c(exe, binary))
+                    progress.advance(task)
+                step(f"{name}: C interpreter, scaled")
+                c_scaled = run_c(exe, scaled_binary)
+            progress.advance(task)
+
+            jit_runs: list[EngineRun] = []
+            for i in range(REPEATS):
+                step(f"{name}: JIT engine, run {i + 1}/{REPEATS}")
+                jit_runs.append(run_engine(program, "jit"))
+                progress.advance(task)
+            best = _median_run(jit_runs)
+
+            step(f"{name}: interp engine, scaled")
+            interp = run_engine(scaled, "interp")
+            progress.advance(task)
+
+            walls: list[float] = []
+            for i in range(REPEATS):
+                step(f"{name}: python -m recomp.cli run, {i + 1}/{REPEATS}")
+                measured = run_process(binary)
+                if measured is None:
+                    progress.advance(task, REPEATS - i)
+                    results["notes"].append(f"{name}: `python -m recomp.cli run` failed; wall time is null")
+                    break
+                wall, process_output = measured
+                walls.append(wall)
+                if c_runs and process_output != c_runs[0].output:
+                    mismatch(f"{name}: `recomp run` output differs from the C interpreter's")
+                progress.advance(task)
+
+            c_seconds = statistics.median(r.seconds for r in c_runs) if c_runs else None
+            if c_runs:
+                if any(r.output != c_runs[0].output for r in jit_runs):
+                    mismatch(f"{name}: JIT output differs from the C interpreter's")
+                if any(r.instructions != c_runs[0].instructions for r in jit_runs):
+                    mismatch(f"{name}: JIT counted {best.instructions} instructions, "
+                             f"C counted {c_runs[0].instructions}")
+            if c_scaled is not None and interp.output != c_scaled.output:
+                mismatch(f"{name}: interp engine output (scaled) differs from the C interpreter's")
+
+            row.update(
+                instructions=best.instructions,
+                c_seconds=c_seconds,
+                c_seconds_runs=[r.seconds for r in c_runs],
+                c_mips=_mips(best.instructions, c_seconds),
+                jit_compile_seconds=best.compile_seconds,
+                jit_run_seconds=best.run_seconds,
+                jit_engine_seconds=best.engine_seconds,
+                jit_engine_seconds_runs=[r.engine_seconds for r in jit_runs],
+                jit_mips=_mips(best.instructions, best.run_seconds),
+                speedup_vs_c=c_seconds / best.engine_seconds if c_seconds is not None else None,
+                interp_scaled_instructions=interp.instructions,
+                interp_scaled_seconds=interp.run_seconds,
+                interp_scaled_mips=_mips(interp.instructions, interp.run_seconds),
+                process_wall_seconds=statistics.median(walls) if walls else None,
+                process_wall_seconds_runs=walls,
+                jit_output_matches_c=bool(c_runs) and all(r.output == c_runs[0].output for r in jit_runs),
+            )
+            results["programs"][name] = row
+
+    console.print(_table(results, Table))
+    for what in results["mismatches"]:
+        console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
+    for note in results["notes"]:
+        console.print(f"[yellow]note:[/] {note}")
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def _table(results: dict[str, Any], table_class: Any) -> Any:
+    """The rich table of ``results``; the class is passed in because rich is imported lazily."""
+
+    def fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
+        return "—" if value is None else format(value * scale, spec)
+
+    first = results["first_compile_in_process_seconds"]
+    table = table_class(title="TST27: JIT engine vs a gcc -O2 switch interpreter",
+                        caption=f"first compile in process (LLVM start-up): {fmt(first, '.1f', 1e3)} ms; "
+                                f"median of {results['repeats']} runs; "
+                                f"speed-up target >= {results['target_speedup']:g}x")
+    for header in ("program", "instructions", "C -O2 s", "JIT compile ms", "JIT run ms",
+                   "JIT engine ms", "speed-up vs C", "JIT MIPS", "interp MIPS (scaled)", "process wall s"):
+        table.add_column(header, justify="left" if header == "program" else "right")
+    for name, row in results["programs"].items():
+        speedup = row["speedup_vs_c"]
+        style = "" if speedup is None else ("green" if speedup >= results["target_speedup"] else "red")
+        table.add_row(
+            name, f"{row['instructions']:,}", fmt(row["c_seconds"], ".3f"),
+            fmt(row["jit_compile_seconds"], ".2f", 1e3), fmt(row["jit_run_seconds"], ".3f", 1e3),
+            fmt(row["jit_engine_seconds"], ".2f", 1e3),
+            f"[{style}]{fmt(speedup, ',.1f')}x[/]" if style else "—",
+            fmt(row["jit_mips"], ",.0f"), fmt(row["interp_scaled_mips"], ".2f"),
+            fmt(row["process_wall_seconds"], ".2f"),
+        )
+    return table

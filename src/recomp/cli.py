@@ -1,0 +1,231 @@
+"""The ``recomp`` command: run, inspect, demo and bench.
+
+Program output is the only thing written to stdout by ``run``; everything else (stats, errors)
+goes to stderr.  Every user error is one line, ``recomp: error: FILE: ...``, and a non-zero
+exit status; no traceback.  Heavy modules (llvmlite, capstone, rich) are imported only by the
+commands that use them, to keep start-up fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from recomp.frontends import UnknownFrontend, get_frontend
+from recomp.runtime.emulator import Emulator, RunResult
+from recomp.runtime.errors import GuestFault, RecompError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code).")
+
+EXIT_LIMIT = 3  # --max-instructions reached
+EXIT_FAULT = 4  # the guest reached an instruction it cannot execute
+
+
+class Engine(str, Enum):
+    jit = "jit"
+    interp = "interp"
+
+
+class Stage(str, Enum):
+    guest = "guest"
+    icode = "icode"
+    opt = "opt"
+    llvm = "llvm"
+    host = "host"
+    all = "all"
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    print(f"recomp: error: {message}", file=sys.stderr)
+    raise typer.Exit(status)
+
+
+def parse_address(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an address (decimal, or hex with 0x)") from None
+
+
+def make_emulator(frontend: str, engine: Engine, no_opt: bool, passes: str | None, **kwargs) -> Emulator:
+    try:
+        get_frontend(frontend)
+        names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
+        if names is not None:
+            from recomp.opt import PASSES
+
+            unknown = [n for n in names if n not in PASSES]
+            if unknown:
+                fail(f"unknown pass {unknown[0]!r} (choose from {', '.join(PASSES)})", 2)
+        return Emulator(frontend, engine=engine.value, optimize=not no_opt, passes=names, **kwargs)
+    except UnknownFrontend as error:
+        fail(str(error), 2)
+
+
+def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
+    """Read a program file into guest memory (``.s`` files are assembled first)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        fail(f"{path}: cannot read: {error.strerror or error}")
+    if path.suffix == ".s" and hasattr(emulator.frontend, "assemble"):
+        try:
+            data = emulator.frontend.assemble(data.decode("utf-8", "replace"))
+        except ValueError as error:
+            fail(f"{path}: {error}")
+    try:
+        emulator.load(data, at=load)
+    except RecompError as error:
+        fail(f"{path}: {error}")
+
+
+FrontendOpt = Annotated[str, typer.Option("--frontend", "-f", help="guest CPU: tst27")]
+EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (reference interpreter)")]
+NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
+PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
+ProgramArg = Annotated[Path, typer.Argument(help="program image (.bin), or assembly (.s)")]
+
+
+@app.command()
+def run(
+    program: ProgramArg,
+    frontend: FrontendOpt = "tst27",
+    engine: EngineOpt = Engine.jit,
+    no_opt: NoOptOpt = False,
+    passes: PassesOpt = None,
+    max_instructions: Annotated[int | None, typer.Option(min=0, help="stop after this many")] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
+    stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
+) -> None:
+    """Run a guest program; its output goes to stdout."""
+    emulator = make_emulator(frontend, engine, no_opt, passes)
+    read_program(emulator, program)
+    status, error = 0, None
+    try:
+        result = emulator.run(max_instructions=max_instructions)
+    except GuestFault as fault:
+        result = RunResult("fault", fault.addr, emulator.instructions)
+        status, error = EXIT_FAULT, f"{program}: {fault}"
+    except RecompError as problem:
+        result = RunResult("error", emulator.state.pc, emulator.instructions)
+        status, error = 1, f"{program}: {problem}"
+    if result.exit == "max-instructions":
+        status = EXIT_LIMIT
+        error = (f"{program}: {result.pc:#06x}: stopped after {result.instructions} instructions "
+                 f"(--max-instructions {max_instructions} reached)")
+    sys.stdout.flush()
+    report = run_report(emulator, result)
+    if stats:
+        print_stats(report)
+    if stats_json is not None:
+        try:
+            stats_json.write_text(json.dumps(report, indent=2) + "\n")
+        except OSError as problem:
+            fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
+    if error:
+        fail(error, status)
+
+
+def run_report(emulator: Emulator, result: RunResult) -> dict:
+    return {
+        "instructions": emulator.instructions,
+        "cycles": emulator.cycles if emulator.guest.has_cycles else None,
+        "run_seconds": emulator.stats.run_seconds,
+        "compile_seconds": emulator.stats.compile_seconds,
+        "blocks": emulator.stats.blocks,
+        "exit": result.exit,
+        "pc": result.pc,
+    }
+
+
+def print_stats(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="recomp run", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in report.items():
+        text = f"{value:.6f}" if isinstance(value, float) else "-" if value is None else str(value)
+        table.add_row(key, f"{value:#06x}" if key == "pc" else text)
+    seconds = report["run_seconds"]
+    if seconds > 0:
+        table.add_row("guest MIPS", f"{report['instructions'] / seconds / 1e6:,.1f}")
+    Console(stderr=True).print(table)
+
+
+@app.command()
+def inspect(
+    program: ProgramArg,
+    frontend: FrontendOpt = "tst27",
+    stage: Annotated[Stage, typer.Option(help="which stage of the pipeline to show")] = Stage.all,
+    at: Annotated[str | None, typer.Option(help="guest address of the region (default: entry)")] = None,
+    no_opt: NoOptOpt = False,
+    passes: PassesOpt = None,
+    plain: Annotated[bool, typer.Option("--plain", help="no colours or decoration")] = False,
+) -> None:
+    """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
+    from recomp.inspection import STAGES, inspect_region
+
+    emulator = make_emulator(frontend, Engine.jit, no_opt, passes)
+    read_program(emulator, program)
+    address = parse_address(at) if at is not None else 0
+    if not 0 <= address < emulator.guest.memory_size:
+        fail(f"{program}: {address:#06x}: address outside memory")
+    view = inspect_region(emulator, address)
+    stages = STAGES if stage == Stage.all else (stage.value,)
+    plain = plain or not sys.stdout.isatty()
+    for name in stages:
+        text = view.stage(name)
+        if plain:
+            if len(stages) > 1:
+                print(f";; ---- {name} ----")
+            sys.stdout.write(text)
+        else:
+            show(name, text)
+
+
+def show(stage: str, text: str) -> None:
+    from rich.console import Console
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+
+    from recomp.inspection import LEXERS
+
+    console = Console()
+    console.print(Rule(stage))
+    console.print(Syntax(text, LEXERS[stage], theme="monokai", background_color="default"))
+
+
+@app.command()
+def demo() -> None:
+    """Run the TST27 demo programs on both engines and compare their speed."""
+    from recomp.demo import run_demo
+
+    run_demo()
+
+
+@app.command()
+def bench(json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None) -> None:
+    """Benchmark the engines against a C interpreter (gcc -O2)."""
+    from recomp.bench import run_benchmarks
+
+    run_benchmarks(str(json_out) if json_out else None)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("recomp: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

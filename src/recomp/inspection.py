@@ -1,0 +1,79 @@
+"""The stages of the pipeline as text, for ``recomp inspect`` and notebooks: guest disassembly,
+icode, optimized icode, LLVM IR after the pass pipeline, host assembly."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from recomp.frontends.base import DecodeError
+from recomp.ir.core import Region
+from recomp.ir.text import format_region
+from recomp.runtime.emulator import Emulator
+
+STAGES = ("guest", "icode", "opt", "llvm", "host")
+# pygments lexer per stage, for syntax highlighting
+LEXERS = {"guest": "nasm", "icode": "llvm", "opt": "llvm", "llvm": "llvm", "host": "nasm"}
+
+
+@dataclass
+class Inspection:
+    """Every stage of one region, computed once."""
+
+    emulator: Emulator
+    at: int
+    lifted: Region
+    optimized: Region
+    opt_stats: dict[str, dict[str, int]]
+
+    def guest(self) -> str:
+        addrs = sorted({op.args[0] for op in self.lifted.ops() if op.name == "insn"}
+                       | {op.args[0] for op in self.lifted.ops() if op.name == "fault"})
+        emu = self.emulator
+        lines = []
+        for addr in addrs:
+            try:
+                insn = emu.frontend.decode(emu.memory_view, addr, emu.loaded_end)
+                raw, text = bytes(emu.memory_view[addr:insn.next]), insn.text
+            except DecodeError as error:
+                raw, text = bytes(emu.memory_view[addr:addr + 1]), f"; cannot decode: {error.message}"
+            lines.append(f"{addr:04x}:  {raw.hex(' '):<20} {text}")
+        return "\n".join(lines) + "\n"
+
+    def icode(self) -> str:
+        return format_region(self.lifted)
+
+    def opt(self) -> str:
+        return format_region(self.optimized)
+
+    def _compiled(self):
+        from recomp.backend.jit import jit
+        from recomp.runtime.helpers import register_helpers
+
+        register_helpers(self.emulator.frontend)
+        return jit().compile(self.optimized, self.emulator.guest)
+
+    def llvm(self) -> str:
+        return self._compiled().optimized_ir
+
+    def host(self) -> str:
+        from recomp.backend.jit import disassemble_host, jit
+
+        compiled = self._compiled()
+        listing = disassemble_host(jit().host_code(compiled), compiled.address)
+        lines = [f"; {compiled.name} at {compiled.address:#x}"]
+        lines += [f"{addr:#014x}:  {mnemonic:<8} {operands}".rstrip() for addr, mnemonic, operands in listing]
+        return "\n".join(lines) + "\n"
+
+    def stage(self, name: str) -> str:
+        return getattr(self, name)()
+
+
+def inspect_region(emulator: Emulator, at: int) -> Inspection:
+    """Lift the region at ``at`` and optimize a copy, keeping both."""
+    from recomp.opt import optimize
+
+    lifted = emulator.lift(at)
+    optimized = copy.deepcopy(lifted)
+    stats = optimize(optimized, emulator.guest, emulator.passes) if emulator.optimize else {}
+    return Inspection(emulator, at, lifted, optimized, stats)
