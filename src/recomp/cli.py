@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -27,12 +27,12 @@ EXIT_LIMIT = 3  # --max-instructions reached
 EXIT_FAULT = 4  # the guest reached an instruction it cannot execute
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     jit = "jit"
     interp = "interp"
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     guest = "guest"
     icode = "icode"
     opt = "opt"
@@ -169,6 +169,8 @@ def inspect(
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
     plain: Annotated[bool, typer.Option("--plain", help="no colours or decoration")] = False,
+    guards: Annotated[bool, typer.Option("--guards", help="compile with instruction-budget checks, "
+                                         "as run --max-instructions does")] = False,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
@@ -178,7 +180,7 @@ def inspect(
     address = parse_address(at) if at is not None else 0
     if not 0 <= address < emulator.guest.memory_size:
         fail(f"{program}: {address:#06x}: address outside memory")
-    view = inspect_region(emulator, address)
+    view = inspect_region(emulator, address, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)
     plain = plain or not sys.stdout.isatty()
     for name in stages:

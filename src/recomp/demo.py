@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import sys
-import time
 
 from recomp.data import data_path
 from recomp.frontends.tst27 import assemble
@@ -18,13 +17,12 @@ from recomp.runtime.emulator import Emulator
 PROGRAMS = {"test1": ("0x01FFFFFF", "0x0001FFFF"), "test2": ("0x00FFFFFF", "0x0000FFFF")}
 
 
-def measure(source: str, engine: str) -> tuple[str, Emulator, float]:
+def measure(source: str, engine: str) -> tuple[str, Emulator]:
     output = io.StringIO()
     emulator = Emulator("tst27", engine=engine, output=output)
     emulator.load(assemble(source))
-    start = time.perf_counter()
     emulator.run()
-    return output.getvalue(), emulator, time.perf_counter() - start
+    return output.getvalue(), emulator
 
 
 def run_demo() -> None:
@@ -41,7 +39,7 @@ def run_demo() -> None:
         mips = {}
         for engine, text, label in (("jit", source, name), ("interp", source.replace(bound, scaled),
                                                              f"{name} (bound {scaled})")):
-            output, emulator, seconds = measure(text, engine)
+            output, emulator = measure(text, engine)
             sys.stdout.write(f"{label} on {engine}:\n{output}")
             stats = emulator.stats
             mips[engine] = emulator.instructions / max(stats.run_seconds, 1e-9) / 1e6

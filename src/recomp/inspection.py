@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from recomp.frontends.base import DecodeError
 from recomp.ir.core import Region
 from recomp.ir.text import format_region
 from recomp.runtime.emulator import Emulator
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
 
 STAGES = ("guest", "icode", "opt", "llvm", "host")
 # pygments lexer per stage, for syntax highlighting
@@ -25,6 +29,8 @@ class Inspection:
     lifted: Region
     optimized: Region
     opt_stats: dict[str, dict[str, int]]
+    guards: bool = False  # as run() compiles without an instruction budget
+    _compiled: Compiled | None = None
 
     def guest(self) -> str:
         addrs = sorted({op.args[0] for op in self.lifted.ops() if op.name == "insn"}
@@ -46,21 +52,24 @@ class Inspection:
     def opt(self) -> str:
         return format_region(self.optimized)
 
-    def _compiled(self):
-        from recomp.backend.jit import jit
-        from recomp.runtime.helpers import register_helpers
+    def compiled(self) -> Compiled:
+        """The region compiled as ``run`` compiles it (compiled once, on first use)."""
+        if self._compiled is None:
+            from recomp.backend.jit import jit
+            from recomp.runtime.helpers import register_helpers
 
-        register_helpers(self.emulator.frontend)
-        return jit().compile(self.optimized, self.emulator.guest)
+            register_helpers(self.emulator.frontend)
+            self._compiled = jit().compile(self.optimized, self.emulator.guest, self.guards)
+        return self._compiled
 
     def llvm(self) -> str:
-        return self._compiled().optimized_ir
+        return self.compiled().optimized_ir
 
     def host(self) -> str:
-        from recomp.backend.jit import disassemble_host, jit
+        from recomp.backend.jit import jit
 
-        compiled = self._compiled()
-        listing = disassemble_host(jit().host_code(compiled), compiled.address)
+        compiled = self.compiled()
+        listing = jit().disassemble(compiled)
         lines = [f"; {compiled.name} at {compiled.address:#x}"]
         lines += [f"{addr:#014x}:  {mnemonic:<8} {operands}".rstrip() for addr, mnemonic, operands in listing]
         return "\n".join(lines) + "\n"
@@ -69,11 +78,12 @@ class Inspection:
         return getattr(self, name)()
 
 
-def inspect_region(emulator: Emulator, at: int) -> Inspection:
-    """Lift the region at ``at`` and optimize a copy, keeping both."""
+def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
+    """Lift the region at ``at`` and optimize a copy, keeping both; ``guards`` compiles it with
+    the instruction-budget checks that ``run(max_instructions=...)`` needs."""
     from recomp.opt import optimize
 
     lifted = emulator.lift(at)
     optimized = copy.deepcopy(lifted)
     stats = optimize(optimized, emulator.guest, emulator.passes) if emulator.optimize else {}
-    return Inspection(emulator, at, lifted, optimized, stats)
+    return Inspection(emulator, at, lifted, optimized, stats, guards)

@@ -86,9 +86,14 @@ class Jit:
         text_size = _text_size(self._pass_machine.emit_object(llvm.parse_assembly(compiled.optimized_ir)))
         return ctypes.string_at(compiled.address, text_size)
 
+    def disassemble(self, compiled: Compiled) -> list[tuple[int, str, str]]:
+        """The region's host code as x86-64 assembly: (address, mnemonic, operands)."""
+        return disassemble_host(self.host_code(compiled), compiled.address)
+
 
 def _text_size(elf: bytes) -> int:
-    """Size of the .text section of an ELF64 little-endian object (the region's only function)."""
+    """Size of the code section of an ELF64 little-endian object (the region's only function):
+    ``.text``, or ``.ltext`` under the large code model JIT target machines use."""
     shoff, = struct.unpack_from("<Q", elf, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
     names_offset, = struct.unpack_from("<Q", elf, shoff + shstrndx * shentsize + 0x18)
@@ -96,9 +101,10 @@ def _text_size(elf: bytes) -> int:
         header = shoff + i * shentsize
         name_index, = struct.unpack_from("<I", elf, header)
         name = elf[names_offset + name_index:elf.index(b"\0", names_offset + name_index)]
-        if name == b".text":
-            return struct.unpack_from("<Q", elf, header + 0x20)[0]
-    raise ValueError("object has no .text section")
+        size = struct.unpack_from("<Q", elf, header + 0x20)[0]
+        if name in (b".text", b".ltext") and size:
+            return size
+    raise ValueError("object has no code section")
 
 
 def disassemble_host(code: bytes, address: int) -> list[tuple[int, str, str]]:

@@ -24,4 +24,4 @@ def get_frontend(name: str) -> Frontend:
     return getattr(import_module(module), cls)()
 
 
-__all__ = ["DecodeError", "Frontend", "Insn", "FRONTENDS", "UnknownFrontend", "get_frontend"]
+__all__ = ["FRONTENDS", "DecodeError", "Frontend", "Insn", "UnknownFrontend", "get_frontend"]

@@ -69,7 +69,7 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  limit: int = REGION_INSTRUCTIONS) -> Region:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits."""
     decoded, leaders = _discover(fe, memory, entry, end, limit)
-    starts = [entry] + sorted(a for a in leaders if a in decoded and a != entry)
+    starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
     b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts})
     for start in starts:

@@ -109,7 +109,8 @@ class Tst27:
         if addr + size > MEMORY_SIZE:
             raise DecodeError(addr, f"{op.mnemonic} needs {size} bytes and runs off the end of memory")
         if addr < end < addr + size:
-            raise DecodeError(addr, f"truncated {op.mnemonic}: needs {size} bytes, the program has {end - addr}")
+            raise DecodeError(addr, f"truncated {op.mnemonic}: needs {size} bytes, "
+                                    f"the program has {end - addr}")
         operands = []
         pos = addr + 1
         for kind in op.operands:

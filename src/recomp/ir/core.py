@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from recomp.ir.ops import OPS
 from recomp.ir.types import I1, Type
 
+
 @dataclass(eq=False)
 class Value:
     """An SSA value: defined once by an op, named ``%id`` in text."""

@@ -108,9 +108,11 @@ def _parse_op(text: str, lineno: int, values: dict[int, Value]) -> Op:
             if not _NAME.match(word):
                 raise ParseError(f"line {lineno}: expected a name, got {word!r}")
             args.append(word)
+    if spec.result is None and result_id is not None:
+        raise ParseError(f"line {lineno}: {name} has no result")
+    if spec.result is not None and name != "call" and result_id is None:
+        raise ParseError(f"line {lineno}: {name} needs a result")
     rtype = result_type(name, args, declared)
-    if (rtype is None) != (result_id is None):
-        raise ParseError(f"line {lineno}: {name} {'has no' if rtype is None else 'needs a'} result")
     result = None
     if result_id is not None:
         if result_id in values:

@@ -1,5 +1,5 @@
-"""The icode optimizer: small passes, each a plain function ``pass(region) -> counts``, run in
-one pipeline and followed by the verifier."""
+"""The icode optimizer: small passes, each a plain function ``pass(region, guest) -> counts``
+(what it removed), run in one pipeline and followed by the verifier."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from recomp.ir.guest import GuestSpec
 from recomp.ir.verify import verify
 from recomp.opt.dce import dce
 from recomp.opt.fold import fold
+from recomp.opt.forward import forward
 
-PASSES: dict[str, Callable[[Region], dict[str, int]]] = {
+PASSES: dict[str, Callable[[Region, GuestSpec | None], dict[str, int]]] = {
+    "forward": forward,
     "fold": fold,
     "dce": dce,
 }
-PIPELINE: tuple[str, ...] = ("fold", "dce")
+PIPELINE: tuple[str, ...] = ("forward", "fold", "dce")
 
 
 class UnknownPass(ValueError):
@@ -29,6 +31,6 @@ def optimize(region: Region, guest: GuestSpec | None = None,
     unknown = [n for n in names if n not in PASSES]
     if unknown:
         raise UnknownPass(f"unknown pass {unknown[0]!r} (choose from {', '.join(PASSES)})")
-    stats = {name: PASSES[name](region) for name in names}
+    stats = {name: PASSES[name](region, guest) for name in names}
     verify(region, guest)
     return stats

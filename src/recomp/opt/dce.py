@@ -7,9 +7,10 @@ cannot change behaviour; a block unreachable from the region's entry never runs.
 from __future__ import annotations
 
 from recomp.ir.core import Region
+from recomp.ir.guest import GuestSpec
 
 
-def dce(region: Region) -> dict[str, int]:
+def dce(region: Region, guest: GuestSpec | None = None) -> dict[str, int]:
     removed = 0
     for block in region.blocks:
         used: set[int] = set()

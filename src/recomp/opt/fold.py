@@ -12,6 +12,7 @@ from collections import Counter
 
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.evaluate import BINARY, CAST
+from recomp.ir.guest import GuestSpec
 
 # (op, which operand is the constant, constant as a function of the mask) -> result
 #   "other": the other operand; "const": the constant itself
@@ -83,8 +84,8 @@ def _to_const(op: Op, value: int) -> None:
     op.name, op.args = "const", [value & op.result.type.mask]
 
 
-def fold(region: Region) -> dict[str, int]:
+def fold(region: Region, guest: GuestSpec | None = None) -> dict[str, int]:
     counts: Counter = Counter()
     for block in region.blocks:
         _fold_block(block, counts)
-    return dict(counts)
+    return {key: counts[key] for key in ("folded", "identities", "branches")}

@@ -3,4 +3,4 @@
 from recomp.runtime.emulator import ENGINES, Emulator, RunResult
 from recomp.runtime.errors import GuestFault, LoadError, RecompError
 
-__all__ = ["ENGINES", "Emulator", "RunResult", "GuestFault", "LoadError", "RecompError"]
+__all__ = ["ENGINES", "Emulator", "GuestFault", "LoadError", "RecompError", "RunResult"]

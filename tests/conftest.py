@@ -1,0 +1,46 @@
+"""Shared fixtures: paths and small helpers to build and run guest programs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from recomp.frontends.tst27 import assemble
+from recomp.runtime import Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+# the modes every program runs in: engine, optimizer on, instructions per region
+MODES = [
+    ("interp", True, 256),
+    ("jit", True, 256),
+    ("jit", False, 256),
+    ("jit", True, 1),
+]
+
+
+def run_tst27(program: bytes, engine: str = "jit", optimize: bool = True, region: int = 256,
+              max_instructions: int | None = None) -> tuple[str, Emulator, object]:
+    """Run a TST27 program; returns its output, the emulator, and the result or the exception."""
+    output = io.StringIO()
+    emu = Emulator("tst27", engine=engine, optimize=optimize, output=output,
+                   region_instructions=region)
+    emu.load(program)
+    try:
+        outcome: object = emu.run(max_instructions=max_instructions)
+    except Exception as error:  # compared between engines by the tests
+        outcome = error
+    return output.getvalue(), emu, outcome
+
+
+@pytest.fixture
+def tst27_source():
+    def read(name: str) -> str:
+        return (EXAMPLES / "tst27" / f"{name}.s").read_text()
+    return read
+
+
+__all__ = ["EXAMPLES", "MODES", "ROOT", "assemble", "run_tst27"]

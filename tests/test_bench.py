@@ -1,0 +1,62 @@
+"""The benchmark's C baseline must compute what the JIT computes, or the speed-up means nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from recomp.bench import SCALED_BOUNDS, build_c_interpreter, program_source, run_c, run_engine
+from recomp.data import data_path
+from recomp.frontends.tst27 import assemble
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+
+
+@pytest.fixture(scope="module")
+def c_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    exe = build_c_interpreter(tmp_path_factory.mktemp("bench"))
+    assert exe is not None
+    return exe
+
+
+def small(name: str) -> bytes:
+    """An example with its loop bound cut to a few thousand iterations."""
+    old, _ = SCALED_BOUNDS[name]
+    return assemble(program_source(name).replace(old, "0x00000FFF"))
+
+
+def test_data_path_finds_the_shipped_files() -> None:
+    assert data_path("benchmarks", "tst27_interp.c").is_file()
+    assert data_path("examples", "tst27", "test1.s").is_file()
+
+
+@needs_gcc
+@pytest.mark.parametrize("name", ["test1", "test2"])
+def test_c_interpreter_matches_jit(c_interpreter: Path, tmp_path: Path, name: str) -> None:
+    program = small(name)
+    binary = tmp_path / f"{name}.bin"
+    binary.write_bytes(program)
+    c = run_c(c_interpreter, binary)
+    jit = run_engine(program, "jit")
+    assert c.output == jit.output
+    assert c.instructions == jit.instructions
+    assert "r00 = 00000FFF" in c.output
+    assert c.seconds >= 0
+
+
+@needs_gcc
+def test_c_interpreter_rejects_a_bad_opcode(c_interpreter: Path, tmp_path: Path) -> None:
+    binary = tmp_path / "bad.bin"
+    binary.write_bytes(bytes([0x03, 0x00, 0x05]))  # PRINT r0, then opcode 5
+    done = subprocess.run([str(c_interpreter), str(binary)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stdout == " r00 = 00000000\n"
+    assert "unknown opcode at 0x0002" in done.stderr
+
+
+def test_scaled_sources_keep_their_loop_bounds() -> None:
+    for name, (_, new) in SCALED_BOUNDS.items():
+        assert new in program_source(name, scaled=True)

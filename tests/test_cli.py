@@ -1,0 +1,136 @@
+"""The recomp command: output, stats, inspection, and every error path as one clean line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES
+from recomp.frontends.tst27 import GUEST, assemble
+from recomp.ir import parse, verify
+
+TEST1 = EXAMPLES / "tst27" / "test1.bin"
+TEST1_OUTPUT = (" r00 = 00000000\n r01 = 01FFFFFF\n r02 = 00000001\n \n"
+                " r00 = 01FFFFFF\n r01 = 01FFFFFF\n r02 = 00000001\n")
+
+
+def recomp(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recomp.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_run_prints_only_program_output_and_writes_stats(tmp_path):
+    stats = tmp_path / "stats.json"
+    done = recomp("run", "--frontend", "tst27", TEST1, "--stats", "--stats-json", stats)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == TEST1_OUTPUT
+    report = json.loads(stats.read_text())
+    assert report["instructions"] == 67108873
+    assert report["cycles"] is None
+    assert report["exit"] == "halt" and report["pc"] == 0x2A
+    assert report["blocks"] >= 1
+    assert report["run_seconds"] >= 0 and report["compile_seconds"] > 0
+    assert "instructions" in done.stderr  # the rich table
+
+
+def test_run_assembles_source_files_and_both_engines_agree(tmp_path):
+    source = tmp_path / "count.s"
+    source.write_text("SET r1, 100\nSET r2, 1\nloop: ADD r0, r2\nJLT r0, r1, loop\nPRINT r0\nEND\n")
+    outputs = {recomp("run", source, "--engine", e).stdout for e in ("jit", "interp")}
+    assert outputs == {" r00 = 00000064\n"}
+
+
+def test_no_opt_and_passes_options(tmp_path):
+    for extra in (["--no-opt"], ["--passes", "fold,dce"], ["--passes", ""]):
+        done = recomp("run", TEST1, *extra)
+        assert done.returncode == 0 and done.stdout == TEST1_OUTPUT, done.stderr
+
+
+def write(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+ERRORS = [
+    # (file contents or None for a missing file, extra args, exit status, message)
+    (None, [], 1, "cannot read: No such file or directory"),
+    (b"", [], 1, "the program is empty"),
+    (bytes(5000), [], 1, "the program is 5000 bytes; only 4096 fit"),
+    (b"\x00\x01\x02", [], 4, "0x0000: truncated SET: needs 6 bytes, the program has 3"),
+    (b"\x03\x00\x07", [], 4, "0x0002: unknown opcode 0x07"),
+    (b"\x03\x28", [], 4, "0x0000: register r40 does not exist"),
+    (assemble("JLT r0, r1, 0") [:3] + (0x2000).to_bytes(4, "little"), ["--engine", "interp"], 4,
+     "0x0000: jump target 0x00002000 is outside memory"),
+    (b"\x01\x00\x00", [], 4, "0x0fff: SET needs 6 bytes and runs off the end of memory"),
+    (bytes(4092) + b"\x03\x00\x03\x01", [], 4, "0x1000: execution ran off the end of memory"),
+    (assemble("SET r1, 1\nloop: JLT r0, r1, loop\nEND"),
+     ["--max-instructions", "50"], 3, "stopped after 50 instructions (--max-instructions 50 reached)"),
+]
+
+
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+@pytest.mark.parametrize("data, extra, status, message", ERRORS, ids=[e[3][:30] for e in ERRORS])
+def test_bad_input_gives_one_line_and_status(tmp_path, engine, data, extra, status, message):
+    path = tmp_path / "missing.bin" if data is None else write(tmp_path, "prog.bin", data)
+    extra = [a for a in extra if a not in ("--engine", "interp")]
+    done = recomp("run", "--frontend", "tst27", path, "--engine", engine, *extra)
+    assert done.returncode == status
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"recomp: error: {path}: ")
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_frontend_and_pass(tmp_path):
+    done = recomp("run", "--frontend", "z80", TEST1)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "recomp: error: unknown frontend 'z80' (choose from tst27)")
+    done = recomp("run", TEST1, "--passes", "fold,nope")
+    assert done.returncode == 2 and "unknown pass 'nope'" in done.stderr
+
+
+def test_max_instructions_writes_stats(tmp_path):
+    stats = tmp_path / "s.json"
+    done = recomp("run", TEST1, "--max-instructions", "1000", "--stats-json", stats)
+    assert done.returncode == 3
+    report = json.loads(stats.read_text())
+    assert report["exit"] == "max-instructions" and report["instructions"] == 1000
+
+
+@pytest.mark.parametrize("stage", ["guest", "icode", "opt", "llvm", "host"])
+def test_inspect_each_stage_plain(stage):
+    done = recomp("inspect", "--frontend", "tst27", TEST1, "--stage", stage, "--at", "0x1a")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    if stage == "guest":
+        assert "001a:  01 00 02" in text and "ADD r0, r2" in text
+    elif stage in ("icode", "opt"):
+        verify(parse(text), GUEST)  # plain icode output is valid icode
+        assert text.startswith("region tst27 @0x001a")
+    elif stage == "llvm":
+        assert "define" in text and "tst27_001a" in text
+    else:
+        assert "ret" in text.split()
+
+
+def test_inspect_all_and_errors():
+    done = recomp("inspect", TEST1)
+    assert done.returncode == 0
+    for stage in ("guest", "icode", "opt", "llvm", "host"):
+        assert f";; ---- {stage} ----" in done.stdout
+    done = recomp("inspect", TEST1, "--at", "0x5000")
+    assert done.returncode == 1 and "address outside memory" in done.stderr
+    done = recomp("inspect", TEST1, "--at", "zz")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_demo_runs_both_engines():
+    done = recomp("demo")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("on jit:") == 2 and done.stdout.count("on interp:") == 2
+    assert "faster than the interpreter" in done.stderr
