@@ -98,7 +98,7 @@ def test_max_instructions_stops_exactly_in_every_mode(tst27_source):
     program = assemble(tst27_source("test1"))
     for engine, optimize, region in MODES:
         for budget in (0, 1, 7, 8, 1001):
-            output, emu, result = run_tst27(program, engine, optimize, region, max_instructions=budget)
+            _output, emu, result = run_tst27(program, engine, optimize, region, max_instructions=budget)
             assert result.exit == "max-instructions"
             assert emu.instructions == budget
             assert emu.state.r0 == max(0, (budget - 7 + 1) // 2), (engine, optimize, region, budget)
@@ -185,7 +185,7 @@ def test_malformed_programs_fail_the_same_way(program):
 def test_fault_is_raised_when_reached_not_before():
     program = assemble("SET r0, 1\nJLT r1, r0, 14\n.byte 0x09\nEND")
     for engine, optimize, region in MODES:
-        output, emu, result = run_tst27(program, engine, optimize, region)
+        _output, emu, result = run_tst27(program, engine, optimize, region)
         assert result.exit == "halt", (engine, region)
     bad = assemble("SET r0, 1\nJLT r0, r1, 14\n.byte 0x09\nEND")
     for engine, optimize, region in MODES:
