@@ -16,7 +16,7 @@ from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import GuestSpec
-from recomp.ir.ops import Exit
+from recomp.ir.ops import LEAVE_AT, Exit
 from recomp.ir.types import I8, I16, Type
 
 I32_T = ll.IntType(32)
@@ -287,10 +287,8 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "guard": _guard,
     "br": _br,
     "cbr": _cbr,
-    "exit": _leave_at(Exit.JUMP),
     "exit_ind": _exit_ind,
-    "halt": _leave_at(Exit.HALT),
-    "fault": _leave_at(Exit.FAULT),
+    **{name: _leave_at(reason) for name, reason in LEAVE_AT.items()},
 }
 
 

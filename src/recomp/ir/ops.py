@@ -88,3 +88,7 @@ class Exit(IntEnum):
     HALT = 1  # halt: the guest stopped at pc
     GUARD = 2  # guard: the instruction budget does not cover the block at pc
     FAULT = 3  # fault: the instruction at pc cannot be decoded
+
+
+# terminators that leave the region at an immediate address, and the reason they return
+LEAVE_AT: dict[str, Exit] = {"exit": Exit.JUMP, "halt": Exit.HALT, "fault": Exit.FAULT}

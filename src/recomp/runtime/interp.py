@@ -11,7 +11,7 @@ from typing import Any
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
-from recomp.ir.ops import Exit
+from recomp.ir.ops import LEAVE_AT, Exit
 from recomp.ir.types import I8
 
 Env = list[int]
@@ -209,8 +209,6 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "guard": _guard,
     "br": _br,
     "cbr": _cbr,
-    "exit": _leave_at(Exit.JUMP),
     "exit_ind": _exit_ind,
-    "halt": _leave_at(Exit.HALT),
-    "fault": _leave_at(Exit.FAULT),
+    **{name: _leave_at(reason) for name, reason in LEAVE_AT.items()},
 }
