@@ -42,7 +42,7 @@ def build_sample() -> Region:
     region = Region("tst27", 0x10)
     b = Builder(region)
     b.new_block("L0010", 0x10)
-    b.guard(1)
+    b.guard(1, 0)
     b.insn(0x10, 0, comment="sample; with a semicolon")
     x = b.const(I32, 0xFFFFFFFF)
     y = b.getreg("r3", type=I32)
@@ -72,8 +72,8 @@ def test_built_region_round_trips_and_verifies():
     ("region tst27 @0x0\nL0 @0x0:\n  frob 1\n", "unknown op"),
     ("region tst27 @0x0\nL0 @0x0:\n  %0:i9 = const 1\n", "unknown type"),
     ("region tst27 @0x0\nL0 @0x0:\n  %1:i32 = add %0, %0\n", "used before it is defined"),
-    ("region tst27 @0x0\nL0 @0x0:\n  guard 1, 2\n", "takes 1 operands"),
-    ("region tst27 @0x0\nL0 @0x0:\n  guard x\n", "expected an integer"),
+    ("region tst27 @0x0\nL0 @0x0:\n  guard 1, 2, 3\n", "takes 2 operands"),
+    ("region tst27 @0x0\nL0 @0x0:\n  guard x, 1\n", "expected an integer"),
     ("region tst27 @0x0\nL0 @0x0:\n  %0:i32 = const 1\n  %0:i32 = const 2\n", "defined twice"),
     ("region tst27 @0x0\nL0 @0x0:\n  %0:i32 = const 1\n  %1:i8 = add %0, %0\n", "gives i32"),
     ("region tst27 @0x0\nL0 @0x0:\n  %0:i32 = const 1\n  %1:i32 = setreg r0, %0\n", "has no result"),
@@ -89,7 +89,7 @@ def region_of(body: str) -> Region:
 
 
 @pytest.mark.parametrize("body, message", [
-    ("  guard 1\n", "does not end in a terminator"),
+    ("  guard 1, 0\n", "does not end in a terminator"),
     ("  exit 0x1\n  exit 0x2\n", "terminator before the end"),
     ("  br L9\n", "no block L9"),
     ("  %0:i32 = const 1\n  %1:i8 = const 1\n  %2:i32 = add %0, %1\n  exit 0x0\n", "differ in type"),

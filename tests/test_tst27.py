@@ -61,7 +61,7 @@ def test_decode_at_end_of_memory():
 
 def test_disassemble_lists_instructions_and_errors():
     lines = disassemble(assemble("SET r0, 5\nEND\n.byte 9"))
-    assert [text for _, _, text in lines] == ["SET r0, 0x00000005", "END", "?? (unknown opcode 0x09)"]
+    assert [text for _, _, text in lines] == ["SET r0, 0x00000005", "END", "?? (0x0007: unknown opcode 0x09)"]
 
 
 def test_print_format():

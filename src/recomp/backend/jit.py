@@ -25,7 +25,7 @@ from recomp.ir.guest import GuestSpec
 SPEED_LEVEL = 2
 CODEGEN_LEVEL = 0
 
-REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
 @dataclass

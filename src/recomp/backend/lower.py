@@ -1,6 +1,7 @@
 """icode -> LLVM IR, one lowering per op (``LOWER``).
 
-A region becomes ``i32 @name(ptr noalias %state, ptr noalias %memory)`` returning an ``Exit``.
+A region becomes ``i32 @name(ptr noalias %state, ptr noalias %memory, ptr noalias %attrs)``
+returning an ``Exit``; ``attrs`` holds a byte of ``ATTR_*`` bits per guest address.
 Guest state fields the region touches live in allocas for the whole function (SROA turns them
 into SSA registers, so loops run in host registers); they are written back on every exit and
 around helper calls.  Every guest memory address is masked to the guest memory size, so compiled
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
-from recomp.ir.guest import GuestSpec
+from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
 from recomp.ir.ops import LEAVE_AT, Exit
 from recomp.ir.types import I8, I16, Type
 
+I8_T = ll.IntType(8)
 I32_T = ll.IntType(32)
+I64_T = ll.IntType(64)
 PTR = ll.PointerType()
 
 
@@ -28,8 +31,13 @@ def llvm_type(t: Type) -> ll.IntType:
 
 
 def helper_symbol(guest: str, helper: str) -> str:
-    """The external symbol compiled code calls for a runtime helper."""
+    """The external symbol compiled code calls for a guest's helper."""
     return f"recomp_{guest}_{helper}"
+
+
+def memory_helper_symbol(helper: str) -> str:
+    """The external symbol of a memory helper (``MEMORY_HELPERS``), shared by all guests."""
+    return f"recomp_mem_{helper}"
 
 
 def function_name(region: Region, variant: str = "") -> str:
@@ -64,6 +72,10 @@ class _Lowering:
     def memory(self) -> ll.Argument:
         return self.function.args[1]
 
+    @property
+    def attrs(self) -> ll.Argument:
+        return self.function.args[2]
+
     def field_ptr(self, name: str) -> ll.Value:
         index = self.field_index[name]
         return self.builder.gep(self.state, [I32_T(0), I32_T(index)], inbounds=True,
@@ -93,12 +105,28 @@ class _Lowering:
         self.builder.ret(I32_T(int(reason)))
 
     def address(self, v: Value, offset: int = 0) -> ll.Value:
-        """A pointer into guest memory for icode address ``v`` (+ offset), wrapped to its size."""
-        addr = self.builder.zext(self.value(v), ll.IntType(64)) if v.type.bits < 64 else self.value(v)
+        """Guest address ``v`` (+ offset) as an i64 index, wrapped to the guest memory size."""
+        addr = self.builder.zext(self.value(v), I64_T) if v.type.bits < 64 else self.value(v)
         if offset:
-            addr = self.builder.add(addr, ll.IntType(64)(offset))
-        addr = self.builder.and_(addr, ll.IntType(64)(self.guest.memory_size - 1))
-        return self.builder.gep(self.memory, [addr], inbounds=True, source_etype=ll.IntType(8))
+            addr = self.builder.add(addr, I64_T(offset))
+        return self.builder.and_(addr, I64_T(self.guest.memory_size - 1))
+
+    def byte_ptr(self, base: ll.Value, index: ll.Value) -> ll.Value:
+        return self.builder.gep(base, [index], inbounds=True, source_etype=I8_T)
+
+    def call_helper(self, symbol: str, helper: Helper, args: list[ll.Value]) -> ll.Value:
+        """Call a runtime helper, writing cached state back around it if it touches state."""
+        ret = llvm_type(helper.result) if helper.result else ll.VoidType()
+        state = [PTR] if helper.state else []
+        module = self.function.module
+        callee = module.globals.get(symbol) or ll.Function(
+            module, ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args]), symbol)
+        if not helper.state:
+            return self.builder.call(callee, args)
+        self.flush()
+        result = self.builder.call(callee, [self.state, *args])
+        self.reload()
+        return result
 
 
 def _field_type(guest: GuestSpec, name: str) -> ll.IntType:
@@ -164,13 +192,53 @@ def _select(lo: _Lowering, op: Op) -> None:
     lo.define(op, lo.builder.select(c, a, b))
 
 
+def _load_byte(lo: _Lowering, addr: ll.Value) -> ll.Value:
+    """One guest byte: from memory, or from the I/O helper if the address is a device's."""
+    b = lo.builder
+    attr = b.load(lo.byte_ptr(lo.attrs, addr), typ=I8_T)
+    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+    with b.if_else(is_io, likely=False) as (device, ram):
+        with device:
+            from_device = lo.call_helper(memory_helper_symbol("io_read"), MEMORY_HELPERS["io_read"],
+                                         [b.trunc(addr, I32_T)])
+            device_block = b.block
+        with ram:
+            from_ram = b.load(lo.byte_ptr(lo.memory, addr), typ=I8_T)
+            ram_block = b.block
+    value = b.phi(I8_T)
+    value.add_incoming(from_device, device_block)
+    value.add_incoming(from_ram, ram_block)
+    return value
+
+
+def _store_byte(lo: _Lowering, addr: ll.Value, value: ll.Value) -> None:
+    """One guest byte: to a device, or to memory, noting a hit on translated code."""
+    b = lo.builder
+    attr = b.load(lo.byte_ptr(lo.attrs, addr), typ=I8_T)
+    special = b.icmp_unsigned("!=", attr, I8_T(0))
+    with b.if_else(special, likely=False) as (slow, fast):
+        with slow:
+            is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+            with b.if_else(is_io) as (device, code):
+                with device:
+                    lo.call_helper(memory_helper_symbol("io_write"), MEMORY_HELPERS["io_write"],
+                                   [b.trunc(addr, I32_T), value])
+                with code:
+                    b.store(value, lo.byte_ptr(lo.memory, addr))
+                    lo.call_helper(memory_helper_symbol("code_write"), MEMORY_HELPERS["code_write"],
+                                   [b.trunc(addr, I32_T)])
+                    b.store(I8_T(1), lo.slots["code_written"])
+        with fast:
+            b.store(value, lo.byte_ptr(lo.memory, addr))
+
+
 def _load(lo: _Lowering, op: Op) -> None:
     (addr,) = op.values()
-    low = lo.builder.load(lo.address(addr), typ=ll.IntType(8))
+    low = _load_byte(lo, lo.address(addr))
     if op.result.type == I8:
         lo.define(op, low)
         return
-    high = lo.builder.load(lo.address(addr, 1), typ=ll.IntType(8))
+    high = _load_byte(lo, lo.address(addr, 1))
     wide = ll.IntType(16)
     lo.define(op, lo.builder.or_(lo.builder.zext(low, wide),
                                  lo.builder.shl(lo.builder.zext(high, wide), wide(8))))
@@ -179,28 +247,16 @@ def _load(lo: _Lowering, op: Op) -> None:
 def _store(lo: _Lowering, op: Op) -> None:
     addr, v = op.values()
     value = lo.value(v)
-    lo.builder.store(lo.builder.trunc(value, ll.IntType(8)) if v.type == I16 else value, lo.address(addr))
+    _store_byte(lo, lo.address(addr), lo.builder.trunc(value, I8_T) if v.type == I16 else value)
     if v.type == I16:
-        high = lo.builder.trunc(lo.builder.lshr(value, value.type(8)), ll.IntType(8))
-        lo.builder.store(high, lo.address(addr, 1))
+        high = lo.builder.trunc(lo.builder.lshr(value, value.type(8)), I8_T)
+        _store_byte(lo, lo.address(addr, 1), high)
 
 
 def _call(lo: _Lowering, op: Op) -> None:
     name = op.args[0]
-    helper = lo.guest.helpers[name]
-    ret = llvm_type(helper.result) if helper.result else ll.VoidType()
-    state = [PTR] if helper.state else []
-    fnty = ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args])
-    symbol = helper_symbol(lo.guest.name, name)
-    module = lo.function.module
-    callee = module.globals.get(symbol) or ll.Function(module, fnty, symbol)
-    args = [lo.value(v) for v in op.values()]
-    if helper.state:
-        lo.flush()
-        result = lo.builder.call(callee, [lo.state, *args])
-        lo.reload()
-    else:
-        result = lo.builder.call(callee, args)
+    result = lo.call_helper(helper_symbol(lo.guest.name, name), lo.guest.helpers[name],
+                            [lo.value(v) for v in op.values()])
     if op.result is not None:
         lo.define(op, result)
 
@@ -216,15 +272,33 @@ def _insn(lo: _Lowering, op: Op) -> None:
         _add_counter(lo, "cycles", op.args[1])
 
 
+def _cycles(lo: _Lowering, op: Op) -> None:
+    (v,) = op.values()
+    slot = lo.slots["cycles"]
+    extra = lo.builder.zext(lo.value(v), I64_T) if v.type.bits < 64 else lo.value(v)
+    lo.builder.store(lo.builder.add(lo.builder.load(slot), extra), slot)
+
+
 def _guard(lo: _Lowering, op: Op) -> None:
     if not lo.guards:
         return
     b = lo.builder
-    i64 = ll.IntType(64)
-    after = b.add(b.load(lo.slots["instructions"]), i64(op.args[0]))
-    over = b.icmp_unsigned(">", after, lo.load_field("limit"))
+    count, cycles = op.args
+    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), I64_T(count)),
+                           lo.load_field("limit"))
+    if cycles:
+        late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), I64_T(cycles)),
+                               lo.load_field("cycle_limit"))
+        over = b.or_(over, late)
     with b.if_then(over, likely=False):
         lo.leave(Exit.GUARD, I32_T(lo.block.addr))
+
+
+def _smc(lo: _Lowering, op: Op) -> None:
+    b = lo.builder
+    hit = b.icmp_unsigned("!=", b.load(lo.slots["code_written"]), I8_T(0))
+    with b.if_then(hit, likely=False):
+        _leave_to(lo, Exit.SMC, op)
 
 
 def _br(lo: _Lowering, op: Op) -> None:
@@ -241,10 +315,15 @@ def _leave_at(reason: Exit):
     return lower
 
 
-def _exit_ind(lo: _Lowering, op: Op) -> None:
+def _leave_to(lo: _Lowering, reason: Exit, op: Op) -> None:
+    """Leave with ``pc`` = the op's value operand."""
     (target,) = op.values()
     pc = lo.value(target)
-    lo.leave(Exit.JUMP, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc)
+    lo.leave(reason, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc)
+
+
+def _exit_ind(lo: _Lowering, op: Op) -> None:
+    _leave_to(lo, Exit.JUMP, op)
 
 
 def _zero(lo: _Lowering, a: ll.Value) -> ll.Value:
@@ -284,7 +363,9 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "store": _store,
     "call": _call,
     "insn": _insn,
+    "cycles": _cycles,
     "guard": _guard,
+    "smc": _smc,
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,
@@ -304,8 +385,14 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
             written.add("instructions")
             if op.args[1]:
                 written.add("cycles")
+        elif op.name == "cycles":
+            written.add("cycles")
         elif op.name == "guard":
-            used.add("instructions")
+            used.update(("instructions", "cycles") if op.args[1] else ("instructions",))
+        elif op.name == "store":
+            written.add("code_written")
+        elif op.name == "smc":
+            used.add("code_written")
     return used | written, written
 
 
@@ -313,9 +400,9 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
           name: str | None = None) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire)."""
-    fnty = ll.FunctionType(I32_T, [PTR, PTR])
+    fnty = ll.FunctionType(I32_T, [PTR, PTR, PTR])
     function = ll.Function(module, fnty, name or function_name(region))
-    for arg, arg_name in zip(function.args, ("state", "memory")):
+    for arg, arg_name in zip(function.args, ("state", "memory", "attrs")):
         arg.name = arg_name
         arg.add_attribute("noalias")
     entry = function.append_basic_block("entry")

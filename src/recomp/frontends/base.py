@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +34,8 @@ class Insn:
     mnemonic: str
     operands: tuple[Any, ...]
     text: str
-    cycles: int = 0
+    cycles: int = 0  # base cycles
+    extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
     targets: tuple[int, ...] = ()
     falls_through: bool = True
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
@@ -42,6 +43,10 @@ class Insn:
     @property
     def next(self) -> int:
         return self.addr + self.size
+
+    @property
+    def max_cycles(self) -> int:
+        return self.cycles + self.extra_cycles
 
     @property
     def ends_block(self) -> bool:
@@ -52,8 +57,10 @@ class Frontend(Protocol):
     name: str
     guest: GuestSpec
 
-    def decode(self, memory: Sequence[int], addr: int, end: int) -> Insn:
-        """Decode the instruction at ``addr``; bytes at ``end`` and beyond were never loaded."""
+    def decode(self, memory: Sequence[int], addr: int, end: int,
+               volatile: Set[int] = frozenset()) -> Insn:
+        """Decode the instruction at ``addr``; bytes at ``end`` and beyond were never loaded;
+        ``volatile`` bytes are rewritten by the guest (a branch offset there is not static)."""
         ...
 
     def lift(self, b: RegionBuilder, insn: Insn) -> None:

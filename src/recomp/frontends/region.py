@@ -7,21 +7,31 @@ so loops whose blocks were all discovered run inside one compiled function.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from recomp.frontends.base import DecodeError, Frontend, Insn
 from recomp.ir.core import Builder, Region, Value
+from recomp.ir.types import I32, Type
 
 REGION_INSTRUCTIONS = 256  # guest instructions discovered per region at most
 
 
 class RegionBuilder(Builder):
-    """A builder that also knows which guest addresses have blocks in the region."""
+    """A builder that also knows which guest addresses have blocks in the region, which operand
+    bytes are volatile (rewritten by the guest: read them at run time), and the instruction
+    being lifted: a jump to itself becomes ``trap``; after a store, ``smc`` checks whether it hit
+    translated code before control moves on."""
 
-    def __init__(self, region: Region, labels: dict[int, str]) -> None:
+    def __init__(self, region: Region, labels: dict[int, str], volatile: Set[int] = frozenset(),
+                 pc_type: Type = I32) -> None:
         super().__init__(region)
         self.labels = labels
+        self.volatile = volatile
+        self.pc_type = pc_type
         self.exit_stubs: dict[int, str] = {}
+        self.insn: Insn | None = None
+        self.stored = False  # the current instruction has stored to memory
+        self.traps: set[int] = set()  # branches to themselves: T blocks to add
 
     def label_for(self, addr: int) -> str:
         """The block that runs guest address ``addr``: in the region, or an exit stub."""
@@ -29,27 +39,56 @@ class RegionBuilder(Builder):
             return self.labels[addr]
         return self.exit_stubs.setdefault(addr, f"X{addr:04X}")
 
+    def start(self, insn: Insn) -> None:
+        self.insn = insn
+        self.stored = False
+        self.emit("insn", insn.addr, insn.cycles, comment=insn.text)
+
+    def store(self, addr: Value, value: Value) -> None:
+        self.emit("store", addr, value)
+        self.stored = True
+
+    def check_stores(self, next_pc: Value | int) -> None:
+        """Emit the smc check for this instruction's stores, continuing at ``next_pc``."""
+        if self.stored:
+            self.smc(next_pc if isinstance(next_pc, Value) else self.const(self.pc_type, next_pc))
+            self.stored = False
+
     def goto(self, addr: int) -> None:
-        self.br(self.label_for(addr))
+        self.check_stores(addr)
+        if self.insn is not None and addr == self.insn.addr:
+            self.trap(addr)
+        else:
+            self.br(self.label_for(addr))
 
     def branch(self, cond: Value, taken: int, not_taken: int) -> None:
-        self.cbr(cond, self.label_for(taken), self.label_for(not_taken))
+        if self.insn is not None and taken == self.insn.addr:
+            taken_label = f"T{taken:04X}"
+            self.traps.add(taken)
+        else:
+            taken_label = self.label_for(taken)
+        self.cbr(cond, taken_label, self.label_for(not_taken))
+
+    def jump_to(self, target: Value) -> None:
+        """Leave the region for a computed guest address."""
+        self.check_stores(target)
+        self.exit_ind(target)
 
     @property
     def terminated(self) -> bool:
         return self.block is not None and self.block.terminator is not None
 
 
-def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: int
-              ) -> tuple[dict[int, Insn | DecodeError], set[int]]:
+def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: int,
+              stops: Set[int], volatile: Set[int]) -> tuple[dict[int, Insn | DecodeError], set[int]]:
     decoded: dict[int, Insn | DecodeError] = {}
     leaders = {entry}
     work = [entry]
     while work:
         addr = work.pop()
-        while addr not in decoded and len(decoded) < limit:
+        while addr not in decoded and len(decoded) < limit and (addr == entry or addr not in stops):
             try:
-                insn = fe.decode(memory, addr, end)
+                insn = fe.decode(memory, addr, end, volatile)
             except DecodeError as error:
                 decoded[addr] = error
                 break
@@ -65,13 +104,24 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
     return decoded, leaders
 
 
+def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool) -> set[int]:
+    """The bytes whose rewriting changes the lifted code: all of them, except operand bytes a
+    guest with dynamic operands reads at run time."""
+    operands = range(insn.addr + 1, insn.next)
+    return {insn.addr} | {a for a in operands if not (dynamic_operands and a in volatile)}
+
+
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
-                 limit: int = REGION_INSTRUCTIONS) -> Region:
-    """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits."""
-    decoded, leaders = _discover(fe, memory, entry, end, limit)
+                 limit: int = REGION_INSTRUCTIONS, volatile: Set[int] = frozenset(),
+                 stops: Set[int] = frozenset()) -> tuple[Region, set[int]]:
+    """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
+    Returns the region and the guest bytes its code was lifted from."""
+    decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
-    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts})
+    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts}, volatile,
+                      getattr(fe, "pc_type", I32))
+    covers: set[int] = set()
     for start in starts:
         run: list[Insn] = []
         addr = start
@@ -87,16 +137,23 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                 break
         b.new_block(b.labels[start], start)
         if run:
-            b.guard(len(run))
+            b.guard(len(run), sum(insn.max_cycles for insn in run))
         for insn in run:
-            b.insn(insn.addr, insn.cycles, comment=insn.text)
+            b.start(insn)
             fe.lift(b, insn)
+            covers |= _covered_bytes(insn, volatile, fe.guest.dynamic_operands)
+            if not b.terminated:
+                b.check_stores(insn.next)
         if not b.terminated:
             if isinstance(stop, DecodeError):
                 b.fault(stop.addr)
+                covers.update(a for a in (stop.addr,) if a < len(memory))
             else:
                 b.goto(addr)
+    for addr in sorted(b.traps):
+        b.new_block(f"T{addr:04X}", addr)
+        b.trap(addr)
     for addr, label in b.exit_stubs.items():
         b.new_block(label, addr)
         b.exit(addr)
-    return region
+    return region, covers

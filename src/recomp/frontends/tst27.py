@@ -7,7 +7,7 @@ operands.  One table below drives the decoder, the lifter, the disassembler and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +99,14 @@ class Tst27:
     guest = GUEST
     helper_functions = {"print": _print_helper}
 
-    def decode(self, memory: Sequence[int], addr: int, end: int) -> Insn:
+    def decode(self, memory: Sequence[int], addr: int, end: int,
+               volatile: Set[int] = frozenset()) -> Insn:
+        try:
+            return self._decode(memory, addr, end)
+        except DecodeError as error:
+            raise DecodeError(addr, f"{addr:#06x}: {error.message}") from None
+
+    def _decode(self, memory: Sequence[int], addr: int, end: int) -> Insn:
         if addr >= MEMORY_SIZE:
             raise DecodeError(addr, "execution ran off the end of memory")
         op = OPCODES.get(memory[addr])

@@ -22,23 +22,41 @@ class Helper:
     state: bool = False
 
 
-# Fields every guest has, ahead of its own registers: where it is, how far it got, its budget.
+# Fields every guest has, ahead of its own registers: where it is, how far it got, its budgets.
 COMMON_FIELDS: tuple[tuple[str, Type], ...] = (
     ("pc", I32),  # guest address to continue at, written on every exit
     ("instructions", I64),  # guest instructions executed, exact
     ("cycles", I64),  # guest cycles executed, exact (0 for guests without a cycle model)
     ("limit", I64),  # a guard exits once instructions would pass this
+    ("cycle_limit", I64),  # ... or once cycles would pass this (the next device event)
+    ("code_written", I8),  # 1 after a store hit translated code; the smc op leaves on it
 )
+
+# Guest memory attributes, one byte per guest address, which loads and stores consult.
+ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
+ATTR_IO = 2  # the byte is a device register: loads and stores call the runtime's I/O helpers
+
+# Runtime helpers behind load and store, the same for every guest (addresses as i32).
+MEMORY_HELPERS: dict[str, Helper] = {
+    "io_read": Helper((I32,), I8, state=True),
+    "io_write": Helper((I32, I8), None, state=True),
+    "code_write": Helper((I32,), None),
+}
 
 
 @dataclass(frozen=True)
 class GuestSpec:
+    """A guest's registers, flags, helpers and memory; ``dynamic_operands``: its lifter reads
+    operand bytes that self-modifying code rewrote from memory at run time, so those bytes do
+    not belong to translated code (see ``Emulator.volatile``)."""
+
     name: str
     registers: dict[str, Type]
     flags: tuple[str, ...]
     helpers: dict[str, Helper]
     memory_size: int  # bytes of guest memory; a power of two, addresses wrap modulo it
     has_cycles: bool = False
+    dynamic_operands: bool = False
 
     def fields(self) -> list[tuple[str, Type]]:
         """The state layout: common fields, registers, then one byte per flag."""

@@ -63,8 +63,13 @@ _TABLE = [
     OpSpec("call", ("h", "v*"), "decl", pure=False, doc="call a runtime helper (PRINT, devices)"),
     OpSpec("insn", ("a", "n"), None, pure=False,
            doc="a guest instruction starts at this address and takes this many cycles"),
-    OpSpec("guard", ("n",), None, pure=False,
-           doc="leave the region (exit reason guard) unless this many instructions fit the budget"),
+    OpSpec("cycles", ("v",), None, pure=False, doc="add this many cycles (page-crossing penalties)"),
+    OpSpec("guard", ("n", "n"), None, pure=False,
+           doc="leave the region (exit reason guard) unless this many instructions and at most "
+               "this many cycles fit the budgets"),
+    OpSpec("smc", ("v",), None, pure=False,
+           doc="if a store of this instruction hit translated code, leave the region (exit reason "
+               "smc); the guest continues at the given address"),
     OpSpec("br", ("b",), None, pure=False, terminator=True, doc="continue at a block of the region"),
     OpSpec("cbr", ("v", "b", "b"), None, pure=False, terminator=True,
            doc="continue at the first block if the i1 is 1, else at the second"),
@@ -76,6 +81,8 @@ _TABLE = [
            doc="the guest stopped at this address (TST27 END)"),
     OpSpec("fault", ("a",), None, pure=False, terminator=True,
            doc="the guest cannot go on at this address (undecodable instruction)"),
+    OpSpec("trap", ("a",), None, pure=False, terminator=True,
+           doc="the instruction at this address jumped to itself (a trap, by test convention)"),
 ]
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in _TABLE}
@@ -88,7 +95,9 @@ class Exit(IntEnum):
     HALT = 1  # halt: the guest stopped at pc
     GUARD = 2  # guard: the instruction budget does not cover the block at pc
     FAULT = 3  # fault: the instruction at pc cannot be decoded
+    SMC = 4  # smc: a store hit translated code; the guest continues at pc
+    TRAP = 5  # trap: the instruction at pc jumped to itself
 
 
 # terminators that leave the region at an immediate address, and the reason they return
-LEAVE_AT: dict[str, Exit] = {"exit": Exit.JUMP, "halt": Exit.HALT, "fault": Exit.FAULT}
+LEAVE_AT: dict[str, Exit] = {"exit": Exit.JUMP, "halt": Exit.HALT, "fault": Exit.FAULT, "trap": Exit.TRAP}

@@ -1,7 +1,14 @@
-"""The machine a guest program runs on: memory, state, translation cache and the dispatch loop.
+"""The machine a guest program runs on: memory, state, devices, interrupt lines, the translation
+cache and the dispatch loop.
 
-Execution is a loop over regions: look the guest pc up in the translation cache (lifting,
+Execution is a loop over regions: at each boundary deliver due events (device timers,
+interrupts) and check stop conditions, look the guest pc up in the translation cache (lifting,
 optimizing and compiling on a miss), run the region until it leaves, act on why it left.
+
+Self-modifying code: every byte of translated code is marked ``ATTR_CODE``; a store there
+records the address and the region leaves after the storing instruction (``smc``), then the
+regions covering it are dropped.  A rewritten operand byte becomes *volatile*: guests with
+``dynamic_operands`` lift it as a memory read, so rewriting it again costs nothing.
 """
 
 from __future__ import annotations
@@ -11,14 +18,16 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.base import DecodeError
-from recomp.frontends.region import REGION_INSTRUCTIONS, build_region
+from recomp.frontends.region import REGION_INSTRUCTIONS, RegionBuilder, build_region
 from recomp.ir.core import Region
+from recomp.ir.guest import ATTR_CODE, ATTR_IO
 from recomp.ir.ops import Exit
 from recomp.ir.verify import verify
+from recomp.runtime.devices import Console, Device, IntervalTimer
 from recomp.runtime.errors import GuestFault, LoadError
 from recomp.runtime.helpers import RUNNING
 from recomp.runtime.state import UNLIMITED, state_struct
@@ -28,7 +37,7 @@ ENGINES = ("jit", "interp")
 
 @dataclass
 class RunResult:
-    exit: str  # "halt" or "max-instructions"
+    exit: str  # "halt", "trap", "until" or "max-instructions"
     pc: int
     instructions: int
 
@@ -39,6 +48,8 @@ class Stats:
     blocks: int = 0  # blocks in them
     compile_seconds: float = 0.0  # lifting, optimizing and compiling
     run_seconds: float = 0.0  # executing, compile time excluded
+    invalidations: int = 0  # regions dropped because a store hit their code
+    interrupts: int = 0  # IRQs and NMIs delivered
     opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
 
 
@@ -46,15 +57,43 @@ class Stats:
 class Translation:
     region: Region
     run: Callable[[], int]
+    covers: set[int]  # guest bytes whose rewriting invalidates it
     compiled: object = None  # the backend's Compiled, for the JIT
 
 
+class GuestMemory:
+    """``emulator.memory``: guest memory as ints (or bytes, for slices); writes invalidate
+    translated code they hit."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+        self._view = emulator.memory_view
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def __getitem__(self, index: int | slice) -> int | bytes:
+        if isinstance(index, slice):
+            return bytes(self._view[index])
+        return self._view[index]
+
+    def __setitem__(self, index: int | slice, value: int | bytes) -> None:
+        self._view[index] = value
+        start, stop, _ = index.indices(len(self._view)) if isinstance(index, slice) else (index, index + 1, 1)
+        self._emulator.invalidate_range(start, stop)
+
+
 class Emulator:
-    """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference interpreter)."""
+    """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference interpreter).
+
+    ``console`` maps the frontend's console device (``None``: no console); ``timer`` maps an
+    ``IntervalTimer`` at that base address.
+    """
 
     def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
-                 region_instructions: int = REGION_INSTRUCTIONS) -> None:
+                 input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
+                 console: tuple[int, int] | str | None = "default", timer: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
@@ -64,15 +103,78 @@ class Emulator:
         self.passes = passes
         self.output = output if output is not None else sys.stdout
         self.region_instructions = region_instructions
-        self.state = state_struct(self.guest)()
-        self.memory = (ctypes.c_uint8 * self.guest.memory_size)()
-        self.memory_view = memoryview(self.memory).cast("B")
+        self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
+        size = self.guest.memory_size
+        self.ram = (ctypes.c_uint8 * size)()
+        self.attrs = (ctypes.c_uint8 * size)()
+        self.memory_view = memoryview(self.ram).cast("B")
+        self.attrs_view = memoryview(self.attrs).cast("B")
+        self.memory = GuestMemory(self)
         self.loaded_end = 0
         self.stats = Stats()
-        self.cache: dict[tuple[int, bool, bool], Translation] = {}
+        self.cache: dict[tuple, Translation] = {}
+        self.owners: dict[int, set[tuple]] = {}  # guest byte -> keys of translations covering it
+        self.volatile: set[int] = set()  # rewritten code bytes, read at run time when possible
+        self.stops: set[int] = set()  # addresses regions end before (until_pc)
+        self.written: list[int] = []  # code bytes stored to since the last smc exit
         self.pending_error: BaseException | None = None
+        self.irq_line = False
+        self.nmi_pending = False
+        self.devices: dict[int, Device] = {}
+        self.timers: list[IntervalTimer] = []
+        if console == "default":
+            console = getattr(self.frontend, "console", None)
+        if console is not None:
+            self.map_device(Console(self.output, input if input is not None else _stdin(), *console))
+        if timer is not None:
+            self.map_device(IntervalTimer(timer))
 
-    # --- loading -------------------------------------------------------------------------
+    # --- devices and interrupts --------------------------------------------------------------
+    def map_device(self, device: Device) -> None:
+        for addr in device.addresses():
+            self.devices[addr] = device
+            self.attrs_view[addr] |= ATTR_IO
+        if isinstance(device, IntervalTimer):
+            self.timers.append(device)
+
+    def io_read(self, addr: int) -> int:
+        return self.devices[addr].read(addr, self.state.cycles)
+
+    def io_write(self, addr: int, value: int) -> None:
+        self.devices[addr].write(addr, value, self.state.cycles)
+
+    def irq(self, level: bool = True) -> None:
+        """Set the IRQ input line (level-triggered; masked by the guest's interrupt flag)."""
+        self.irq_line = bool(level)
+
+    def nmi(self) -> None:
+        """Pulse the NMI input line (edge-triggered, not maskable)."""
+        self.nmi_pending = True
+
+    def _pending_interrupt(self) -> str | None:
+        if self.nmi_pending:
+            return "nmi"
+        irq = self.irq_line or any(t.pending for t in self.timers)
+        if irq and not self.frontend.irq_masked(self.state):
+            return "irq"
+        return None
+
+    def _deliver(self, kind: str) -> None:
+        if kind == "nmi":
+            self.nmi_pending = False
+        self.stats.interrupts += 1
+        pc = self.state.pc
+        self._translation((kind, pc), lambda: self._lift_interrupt(kind, pc)).run()
+
+    def _lift_interrupt(self, kind: str, pc: int) -> tuple[Region, set[int]]:
+        region = Region(self.guest.name, pc)
+        b = RegionBuilder(region, {})
+        b.new_block(f"{kind.upper()}{pc:04X}", pc)
+        self.frontend.lift_interrupt(b, kind, pc)
+        verify(region, self.guest)
+        return region, set()
+
+    # --- loading -----------------------------------------------------------------------------
     def load(self, data: bytes, at: int = 0) -> None:
         size = self.guest.memory_size
         if not data:
@@ -82,9 +184,8 @@ class Emulator:
         if at + len(data) > size:
             raise LoadError(f"the program is {len(data)} bytes; only {size - at} fit in memory "
                             f"from {at:#06x}")
-        self.memory_view[at:at + len(data)] = data
+        self.memory[at:at + len(data)] = data
         self.loaded_end = max(self.loaded_end, at + len(data))
-        self.cache.clear()
 
     @property
     def instructions(self) -> int:
@@ -94,13 +195,17 @@ class Emulator:
     def cycles(self) -> int:
         return self.state.cycles
 
-    # --- translation ---------------------------------------------------------------------
+    # --- translation -------------------------------------------------------------------------
     def lift(self, pc: int, single: bool = False) -> Region:
         """The icode region at ``pc`` as lifted, before optimization."""
+        return self._lift(pc, single)[0]
+
+    def _lift(self, pc: int, single: bool) -> tuple[Region, set[int]]:
         limit = 1 if single else self.region_instructions
-        region = build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit)
+        region, covers = build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit,
+                                      volatile=self.volatile, stops=self.stops)
         verify(region, self.guest)
-        return region
+        return region, covers
 
     def optimized(self, region: Region) -> Region:
         """The region after the optimizer (unchanged when optimization is off)."""
@@ -116,68 +221,129 @@ class Emulator:
         return region
 
     def translate(self, pc: int, single: bool = False, guards: bool = True) -> Translation:
-        key = (pc, single, guards)
-        translation = self.cache.get(key)
-        if translation is None:
-            start = time.perf_counter()
-            region = self.optimized(self.lift(pc, single))
-            if self.engine == "jit":
-                translation = self._compile(region, guards)
-            else:
-                from recomp.runtime.interp import InterpretedRegion
+        return self._translation((pc, single, guards), lambda: self._lift(pc, single), guards)
 
-                translation = Translation(region, InterpretedRegion(region, self))
-            self.cache[key] = translation
-            self.stats.regions += 1
-            self.stats.blocks += len(region.blocks)
-            self.stats.compile_seconds += time.perf_counter() - start
+    def _translation(self, key: tuple, lift: Callable[[], tuple[Region, set[int]]],
+                     guards: bool = True) -> Translation:
+        translation = self.cache.get(key)
+        if translation is not None:
+            return translation
+        start = time.perf_counter()
+        region, covers = lift()
+        region = self.optimized(region)
+        if self.engine == "jit":
+            translation = self._compile(region, covers, guards)
+        else:
+            from recomp.runtime.interp import InterpretedRegion
+
+            translation = Translation(region, InterpretedRegion(region, self), covers)
+        self.cache[key] = translation
+        for addr in covers:
+            self.owners.setdefault(addr, set()).add(key)
+            self.attrs_view[addr] |= ATTR_CODE
+        self.stats.regions += 1
+        self.stats.blocks += len(region.blocks)
+        self.stats.compile_seconds += time.perf_counter() - start
         return translation
 
-    def _compile(self, region: Region, guards: bool) -> Translation:
+    def _compile(self, region: Region, covers: set[int], guards: bool) -> Translation:
         from recomp.backend.jit import jit
         from recomp.runtime.helpers import register_helpers
 
         register_helpers(self.frontend)
         compiled = jit().compile(region, self.guest, guards)
         function = compiled.function
-        state, memory = ctypes.addressof(self.state), ctypes.addressof(self.memory)
-        return Translation(region, lambda: function(state, memory), compiled)
+        pointers = [ctypes.addressof(x) for x in (self.state, self.ram, self.attrs)]
+        return Translation(region, lambda: function(*pointers), covers, compiled)
 
-    # --- execution -----------------------------------------------------------------------
-    def run(self, max_instructions: int | None = None) -> RunResult:
-        """Run until the guest halts or ``max_instructions`` more instructions have run."""
+    # --- self-modifying code -----------------------------------------------------------------
+    def code_write(self, addr: int) -> None:
+        """A store hit translated code (called by both engines); handled at the smc exit."""
+        self.written.append(addr)
+
+    def invalidate(self, addr: int) -> None:
+        """Drop every translation covering guest byte ``addr``."""
+        for key in self.owners.pop(addr, ()):
+            translation = self.cache.pop(key, None)
+            if translation is None:
+                continue
+            self.stats.invalidations += 1
+            for other in translation.covers:
+                keys = self.owners.get(other)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self.owners[other]
+                        self.attrs_view[other] &= ~ATTR_CODE
+        self.attrs_view[addr] &= ~ATTR_CODE
+
+    def invalidate_range(self, start: int, stop: int) -> None:
+        for addr in range(start, stop):
+            if self.attrs_view[addr] & ATTR_CODE:
+                self.invalidate(addr)
+
+    def _handle_smc(self) -> None:
+        for addr in self.written:
+            if self.guest.dynamic_operands:
+                self.volatile.add(addr)
+            self.invalidate(addr)
+        self.written.clear()
+        self.state.code_written = 0
+
+    # --- execution ---------------------------------------------------------------------------
+    def run(self, max_instructions: int | None = None, until_pc: int | None = None,
+            stop_on_trap: bool = False) -> RunResult:
+        """Run until the guest halts, traps (with ``stop_on_trap``), reaches ``until_pc`` (before
+        executing it) or has run ``max_instructions`` more instructions."""
         st = self.state
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
-        guards = max_instructions is not None
+        if until_pc is not None and until_pc not in self.stops:
+            self.stops.add(until_pc)
+            self.cache.clear()  # regions may run through the new stop
+        # without a budget or interrupts a guard can never fire: compile without them
+        guards = max_instructions is not None or getattr(self.frontend, "interrupts", False)
         compile_before = self.stats.compile_seconds
         start = time.perf_counter()
         single = False
         RUNNING.append(self)
         try:
             while True:
+                for timer in self.timers:
+                    timer.advance(st.cycles)
+                kind = self._pending_interrupt()
+                if st.pc == until_pc:
+                    return RunResult("until", st.pc, st.instructions)
+                if st.instructions >= st.limit:
+                    return RunResult("max-instructions", st.pc, st.instructions)
+                if kind is not None:
+                    self._deliver(kind)
+                    continue
+                deadlines = [t.deadline for t in self.timers if t.deadline is not None]
+                st.cycle_limit = UNLIMITED if single or not deadlines else min(deadlines)
                 reason = self.translate(st.pc, single, guards).run()
                 single = False
                 if self.pending_error is not None:
                     error, self.pending_error = self.pending_error, None
                     raise error
-                if reason == Exit.JUMP:
-                    if st.instructions >= st.limit:
-                        return RunResult("max-instructions", st.pc, st.instructions)
-                    continue
-                if reason == Exit.HALT:
+                if reason == Exit.SMC:
+                    self._handle_smc()
+                elif reason == Exit.HALT:
                     return RunResult("halt", st.pc, st.instructions)
-                if reason == Exit.FAULT:
+                elif reason == Exit.TRAP and stop_on_trap:
+                    return RunResult("trap", st.pc, st.instructions)
+                elif reason == Exit.FAULT:
                     raise self._fault(st.pc)
-                if st.instructions >= st.limit:  # Exit.GUARD with the budget spent
-                    return RunResult("max-instructions", st.pc, st.instructions)
-                single = True  # some budget left, less than the block: one instruction at a time
+                elif reason == Exit.GUARD:
+                    # a budget ends inside the block: go on one instruction at a time
+                    single = st.instructions < st.limit
         finally:
             RUNNING.pop()
             elapsed = time.perf_counter() - start
             self.stats.run_seconds += elapsed - (self.stats.compile_seconds - compile_before)
+            self.output.flush()
 
     def step(self) -> RunResult:
-        """Run exactly one guest instruction."""
+        """Run exactly one guest instruction (or deliver one pending interrupt)."""
         return self.run(max_instructions=1)
 
     def _fault(self, pc: int) -> GuestFault:
@@ -185,4 +351,8 @@ class Emulator:
             self.frontend.decode(self.memory_view, pc, self.loaded_end)
         except DecodeError as error:
             return GuestFault(error.addr, error.message)
-        return GuestFault(pc, "instruction could not be executed")
+        return GuestFault(pc, f"instruction at {pc:#06x} could not be executed")
+
+
+def _stdin() -> Any:
+    return getattr(sys.stdin, "buffer", None)

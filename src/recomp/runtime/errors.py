@@ -19,6 +19,6 @@ class GuestFault(RecompError):
     exit_status = 2
 
     def __init__(self, addr: int, message: str) -> None:
-        super().__init__(f"{addr:#06x}: {message}")
+        super().__init__(message)
         self.addr = addr
         self.message = message

@@ -11,6 +11,7 @@ from typing import Any
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
+from recomp.ir.guest import ATTR_IO
 from recomp.ir.ops import LEAVE_AT, Exit
 from recomp.ir.types import I8
 
@@ -25,10 +26,31 @@ class InterpretedRegion:
         self.machine = machine
         self.state = machine.state
         self.memory = machine.memory_view
+        self.attrs = machine.attrs_view
         self.mask = len(self.memory) - 1
         self.size = region.next_value_id()
         self.blocks = {b.label: [self._step(b, op) for op in b.ops] for b in region.blocks}
         self.entry = region.blocks[0].label
+
+    def read_byte(self, addr: int) -> int:
+        """A guest byte: from memory, or from the device that owns the address."""
+        addr &= self.mask
+        if self.attrs[addr] & ATTR_IO:
+            return self.machine.io_read(addr) & 0xFF
+        return self.memory[addr]
+
+    def write_byte(self, addr: int, value: int) -> None:
+        """Store a guest byte: to a device, or to memory, noting a hit on translated code."""
+        addr &= self.mask
+        attr = self.attrs[addr]
+        if not attr:
+            self.memory[addr] = value
+        elif attr & ATTR_IO:
+            self.machine.io_write(addr, value)
+        else:
+            self.memory[addr] = value
+            self.machine.code_write(addr)
+            self.state.code_written = 1
 
     def __call__(self) -> int:
         env = [0] * self.size
@@ -106,26 +128,26 @@ def _select(r: InterpretedRegion, block: Block, op: Op) -> Step:
 
 
 def _load(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    d, (a,), mem, mask = _d(op), _ids(op), r.memory, r.mask
+    d, (a,), read = _d(op), _ids(op), r.read_byte
     if op.result.type == I8:
         def step(env: Env) -> None:
-            env[d] = mem[env[a] & mask]
+            env[d] = read(env[a])
     else:
         def step(env: Env) -> None:
             addr = env[a]
-            env[d] = mem[addr & mask] | mem[(addr + 1) & mask] << 8
+            env[d] = read(addr) | read(addr + 1) << 8
     return step
 
 
 def _store(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    (a, v), mem, mask = _ids(op), r.memory, r.mask
+    (a, v), write = _ids(op), r.write_byte
     wide = list(op.values())[1].type != I8
 
     def step(env: Env) -> None:
         addr, value = env[a], env[v]
-        mem[addr & mask] = value & 0xFF
+        write(addr, value & 0xFF)
         if wide:
-            mem[(addr + 1) & mask] = value >> 8
+            write(addr + 1, value >> 8)
     return step
 
 
@@ -152,13 +174,32 @@ def _insn(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
+def _cycles(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (a,), state = _ids(op), r.state
+
+    def step(env: Env) -> None:
+        state.cycles += env[a]
+    return step
+
+
 def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    state, count, addr = r.state, op.args[0], block.addr
+    state, (count, cycles), addr = r.state, op.args, block.addr
 
     def step(env: Env) -> int | None:
-        if state.instructions + count > state.limit:
+        if state.instructions + count > state.limit or state.cycles + cycles > state.cycle_limit:
             state.pc = addr
             return Exit.GUARD
+        return None
+    return step
+
+
+def _smc(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (a,), state = _ids(op), r.state
+
+    def step(env: Env) -> int | None:
+        if state.code_written:
+            state.pc = env[a]
+            return Exit.SMC
         return None
     return step
 
@@ -206,7 +247,9 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "store": _store,
     "call": _call,
     "insn": _insn,
+    "cycles": _cycles,
     "guard": _guard,
+    "smc": _smc,
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,

@@ -12,10 +12,12 @@ _STRUCTS: dict[str, type[ctypes.Structure]] = {}
 UNLIMITED = (1 << 63) - 1  # the limit when no instruction budget is set
 
 
-def state_struct(guest: GuestSpec) -> type[ctypes.Structure]:
-    """The ctypes Structure of a guest's state; same layout as the backend's LLVM struct."""
+def state_struct(guest: GuestSpec, properties: dict[str, property] | None = None
+                 ) -> type[ctypes.Structure]:
+    """The ctypes Structure of a guest's state; same layout as the backend's LLVM struct.
+    ``properties`` adds computed fields (the 6502's packed status byte ``p``)."""
     if guest.name not in _STRUCTS:
         fields = [(name, _CTYPES[t.bits]) for name, t in guest.fields()]
         _STRUCTS[guest.name] = type(f"{guest.name.capitalize()}State", (ctypes.Structure,),
-                                    {"_fields_": fields})
+                                    {"_fields_": fields, **(properties or {})})
     return _STRUCTS[guest.name]
