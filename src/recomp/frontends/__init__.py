@@ -9,6 +9,7 @@ from recomp.frontends.base import DecodeError, Frontend, Insn
 # frontend name -> "module:class", imported on first use
 FRONTENDS = {
     "tst27": "recomp.frontends.tst27:Tst27",
+    "6502": "recomp.frontends.mos6502:Mos6502",
 }
 
 

@@ -38,6 +38,7 @@ class Insn:
     extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
     targets: tuple[int, ...] = ()
     falls_through: bool = True
+    control: bool = False  # ends its block even without static targets (computed jumps...)
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
 
     @property
@@ -50,7 +51,7 @@ class Insn:
 
     @property
     def ends_block(self) -> bool:
-        return bool(self.targets) or not self.falls_through
+        return self.control or bool(self.targets) or not self.falls_through
 
 
 class Frontend(Protocol):

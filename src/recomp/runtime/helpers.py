@@ -9,8 +9,10 @@ the budget is cut to zero so the next guard leaves, and the dispatch loop raises
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from typing import Any
 
+from recomp.ir.guest import MEMORY_HELPERS, Helper
 from recomp.ir.types import Type
 
 RUNNING: list[Any] = []  # the machines whose code is running, innermost last
@@ -22,29 +24,43 @@ def _ctype(t: Type | None) -> Any:
     return None if t is None else _C_TYPES[max(8, t.bits)]
 
 
-def register_helpers(frontend: Any) -> None:
-    """Make the frontend's helpers callable from compiled code (once per process)."""
+# what the memory helpers behind load and store do, on the running machine
+MEMORY_FUNCTIONS: dict[str, Callable[..., int | None]] = {
+    "io_read": lambda machine, addr: machine.io_read(addr),
+    "io_write": lambda machine, addr, value: machine.io_write(addr, value),
+    "code_write": lambda machine, addr: machine.code_write(addr),
+}
+
+
+def _register(symbol: str, signature: Helper, function: Callable[..., int | None]) -> None:
     import llvmlite.binding as llvm
 
-    from recomp.backend.lower import helper_symbol
+    state = signature.state
 
-    for name, signature in frontend.guest.helpers.items():
-        symbol = helper_symbol(frontend.guest.name, name)
-        if symbol in _CALLBACKS:
-            continue
-        function = frontend.helper_functions[name]
-        state = signature.state
+    def callback(*args: int) -> int:
+        machine = RUNNING[-1]
+        try:
+            return function(machine, *args[state:]) or 0
+        except BaseException as error:  # noqa: BLE001 - re-raised by the dispatch loop
+            machine.pending_error = error
+            machine.state.limit = 0
+            return 0
 
-        def callback(*args: int, function: Any = function, state: bool = state) -> int:
-            machine = RUNNING[-1]
-            try:
-                return function(machine, *args[state:]) or 0
-            except BaseException as error:
-                machine.pending_error = error
-                machine.state.limit = 0
-                return 0
+    prototype = ctypes.CFUNCTYPE(_ctype(signature.result), *[ctypes.c_void_p] * state,
+                                 *(_ctype(t) for t in signature.args))
+    _CALLBACKS[symbol] = prototype(callback)
+    llvm.add_symbol(symbol, ctypes.cast(_CALLBACKS[symbol], ctypes.c_void_p).value)
 
-        prototype = ctypes.CFUNCTYPE(_ctype(signature.result), *[ctypes.c_void_p] * state,
-                                     *(_ctype(t) for t in signature.args))
-        _CALLBACKS[symbol] = prototype(callback)
-        llvm.add_symbol(symbol, ctypes.cast(_CALLBACKS[symbol], ctypes.c_void_p).value)
+
+def register_helpers(frontend: Any) -> None:
+    """Make the frontend's helpers and the memory helpers callable from compiled code (once
+    per process)."""
+    from recomp.backend.lower import helper_symbol, memory_helper_symbol
+
+    wanted = [(helper_symbol(frontend.guest.name, name), signature, frontend.helper_functions[name])
+              for name, signature in frontend.guest.helpers.items()]
+    wanted += [(memory_helper_symbol(name), signature, MEMORY_FUNCTIONS[name])
+               for name, signature in MEMORY_HELPERS.items()]
+    for symbol, signature, function in wanted:
+        if symbol not in _CALLBACKS:
+            _register(symbol, signature, function)

@@ -1,0 +1,114 @@
+"""The MOS 6502 frontend: decoder driven by the opcode table, lifter, interrupt entry, and the
+status byte as a computed state field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+from functools import cache
+from typing import Any
+
+from recomp.frontends.base import DecodeError, Insn
+from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
+from recomp.frontends.mos6502.semantics import (
+    B_BIT, P_BITS, SEMANTICS, UNUSED_BIT, VECTORS, c16, interrupt_sequence)
+from recomp.frontends.mos6502.table import OPCODES
+from recomp.frontends.region import RegionBuilder
+from recomp.ir.guest import GuestSpec
+from recomp.ir.types import I8, I16
+
+GUEST = GuestSpec(
+    name="mos6502",
+    registers={"a": I8, "x": I8, "y": I8, "s": I8},
+    flags=("N", "V", "D", "I", "Z", "C"),
+    helpers={},
+    memory_size=0x10000,
+    has_cycles=True,
+    dynamic_operands=True,
+)
+
+INTERRUPT_CYCLES = 7
+# instructions that end a block: control flow, and those that may unmask interrupts
+_NO_FALL_THROUGH = {"JMP", "JSR", "RTS", "RTI", "BRK"}
+_ENDS_BLOCK = _NO_FALL_THROUGH | {"CLI", "PLP"}
+
+
+def _get_p(state: Any) -> int:
+    p = UNUSED_BIT
+    for flag, index in P_BITS:
+        p |= (getattr(state, flag) & 1) << index
+    return p
+
+
+def _set_p(state: Any, value: int) -> None:
+    for flag, index in P_BITS:
+        setattr(state, flag, value >> index & 1)
+
+
+@cache
+def _capstone() -> Any:
+    import capstone
+
+    return capstone.Cs(capstone.CS_ARCH_MOS65XX, capstone.CS_MODE_MOS65XX_6502)
+
+
+def disassemble(code: bytes, addr: int) -> str:
+    """One instruction's text, from capstone, in the usual ``$`` notation."""
+    for insn in _capstone().disasm(code, addr):
+        return f"{insn.mnemonic.upper()} {insn.op_str.replace('0x', '$')}".rstrip()
+    return "???"
+
+
+class Mos6502:
+    name = "6502"
+    guest = GUEST
+    helper_functions: dict = {}
+    pc_type = I16
+    interrupts = True
+    console = (0xF001, 0xF004)  # py65's putc / getc addresses
+    reset_vector = VECTORS["reset"]
+    state_properties = {"p": property(_get_p, _set_p)}
+
+    def decode(self, memory: Sequence[int], addr: int, end: int,
+               volatile: Set[int] = frozenset()) -> Insn:
+        addr &= 0xFFFF
+        opcode = OPCODES.get(memory[addr])
+        if opcode is None:
+            raise DecodeError(addr, f"illegal opcode ${memory[addr]:02X} at ${addr:04X}")
+        raw = bytes(memory[(addr + i) & 0xFFFF] for i in range(opcode.length))
+        operands = tuple(raw[1:])
+        nxt = (addr + opcode.length) & 0xFFFF
+        static = not any((addr + i) & 0xFFFF in volatile for i in range(1, opcode.length))
+        targets: tuple[int, ...] = ()
+        extra = 0
+        if opcode.mode == "rel":
+            extra = 2
+            if static:
+                offset = operands[0] - 256 if operands[0] & 0x80 else operands[0]
+                targets = ((nxt + offset) & 0xFFFF,)
+        elif opcode.mnemonic in ("JMP", "JSR") and opcode.mode == "abs" and static:
+            targets = (operands[0] | operands[1] << 8,)
+        elif opcode.page_penalty and opcode.mode in INDEXED_READS:
+            extra = 1
+        return Insn(addr, opcode.length, opcode.mnemonic, operands, disassemble(raw, addr),
+                    cycles=opcode.cycles, extra_cycles=extra, targets=targets,
+                    falls_through=opcode.mnemonic not in _NO_FALL_THROUGH,
+                    control=opcode.mnemonic in _ENDS_BLOCK or opcode.mode == "rel", info=opcode)
+
+    def lift(self, b: RegionBuilder, insn: Insn) -> None:
+        SEMANTICS[insn.mnemonic](b, Operand(b, insn))
+
+    def lift_interrupt(self, b: RegionBuilder, kind: str, pc: int) -> None:
+        """IRQ or NMI taken at ``pc``: 7 cycles, push pc and P (B clear), through the vector."""
+        b.cycles(b.const(I8, INTERRUPT_CYCLES))
+        interrupt_sequence(b, c16(b, pc), False, VECTORS[kind])
+
+    @staticmethod
+    def irq_masked(state: Any) -> bool:
+        return bool(state.I)
+
+    @staticmethod
+    def format_address(addr: int) -> str:
+        return f"${addr:04X}"
+
+
+__all__ = ["B_BIT", "GUEST", "Mos6502", "disassemble"]

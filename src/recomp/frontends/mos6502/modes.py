@@ -1,0 +1,118 @@
+"""6502 addressing modes, written once each: how an instruction finds its operand.
+
+Operand bytes come from the instruction as constants, except bytes the guest has rewritten
+(``volatile``), which are read from memory at run time so that rewriting them again does not
+invalidate the code.  Zero-page modes wrap within page zero; ``JMP ($xxFF)`` reads its high byte
+from the start of the same page, as the NMOS chip does.
+"""
+
+from __future__ import annotations
+
+from recomp.frontends.base import Insn
+from recomp.frontends.region import RegionBuilder
+from recomp.ir.core import Value
+from recomp.ir.types import I8, I16
+
+INDEXED_READS = ("absx", "absy", "indy")  # modes whose reads may cross a page
+
+
+def operand_byte(b: RegionBuilder, insn: Insn, index: int) -> Value:
+    addr = (insn.addr + 1 + index) & 0xFFFF
+    if addr in b.volatile:
+        return b.load(b.const(I16, addr), type=I8)
+    return b.const(I8, insn.operands[index])
+
+
+def operand_word(b: RegionBuilder, insn: Insn) -> Value:
+    if not {(insn.addr + 1) & 0xFFFF, (insn.addr + 2) & 0xFFFF} & b.volatile:
+        return b.const(I16, insn.operands[0] | insn.operands[1] << 8)
+    return word(b, operand_byte(b, insn, 0), operand_byte(b, insn, 1))
+
+
+def word(b: RegionBuilder, low: Value, high: Value) -> Value:
+    return b.op_or(b.zext(low, type=I16), b.shl(b.zext(high, type=I16), b.const(I16, 8)))
+
+
+def read_word(b: RegionBuilder, low_addr: Value, high_addr: Value) -> Value:
+    return word(b, b.load(low_addr, type=I8), b.load(high_addr, type=I8))
+
+
+def zero_page_word(b: RegionBuilder, pointer: Value) -> Value:
+    """The 16-bit pointer at a zero-page address (i8), its high byte wrapping within page zero."""
+    high = b.add(pointer, b.const(I8, 1))
+    return read_word(b, b.zext(pointer, type=I16), b.zext(high, type=I16))
+
+
+def _indexed(b: RegionBuilder, base: Value, register: str, penalty: bool) -> Value:
+    address = b.add(base, b.zext(b.getreg(register, type=I8), type=I16))
+    if penalty:  # one more cycle when the index carries into the high byte
+        eight = b.const(I16, 8)
+        b.cycles(b.ne(b.lshr(base, eight), b.lshr(address, eight)))
+    return address
+
+
+def _zero_page_indexed(b: RegionBuilder, insn: Insn, register: str) -> Value:
+    return b.zext(b.add(operand_byte(b, insn, 0), b.getreg(register, type=I8)), type=I16)
+
+
+def _indirect(b: RegionBuilder, insn: Insn) -> Value:
+    pointer = operand_word(b, insn)
+    page = b.op_and(pointer, b.const(I16, 0xFF00))
+    next_in_page = b.zext(b.add(b.trunc(pointer, type=I8), b.const(I8, 1)), type=I16)
+    return read_word(b, pointer, b.op_or(page, next_in_page))
+
+
+def effective_address(b: RegionBuilder, insn: Insn) -> Value:
+    """The i16 address a memory-mode instruction reads or writes (adding page-cross cycles)."""
+    mode, penalty = insn.info.mode, insn.info.page_penalty
+    if mode == "zp":
+        return b.zext(operand_byte(b, insn, 0), type=I16)
+    if mode == "zpx":
+        return _zero_page_indexed(b, insn, "x")
+    if mode == "zpy":
+        return _zero_page_indexed(b, insn, "y")
+    if mode == "abs":
+        return operand_word(b, insn)
+    if mode == "absx":
+        return _indexed(b, operand_word(b, insn), "x", penalty)
+    if mode == "absy":
+        return _indexed(b, operand_word(b, insn), "y", penalty)
+    if mode == "indx":
+        return zero_page_word(b, b.add(operand_byte(b, insn, 0), b.getreg("x", type=I8)))
+    if mode == "indy":
+        return _indexed(b, zero_page_word(b, operand_byte(b, insn, 0)), "y", penalty)
+    if mode == "ind":
+        return _indirect(b, insn)
+    raise ValueError(f"mode {mode} has no effective address")
+
+
+class Operand:
+    """What an instruction's addressing mode gives its semantics: read, write, address."""
+
+    def __init__(self, b: RegionBuilder, insn: Insn) -> None:
+        self.b = b
+        self.insn = insn
+        self._address: Value | None = None
+
+    @property
+    def mode(self) -> str:
+        return self.insn.info.mode
+
+    @property
+    def address(self) -> Value:
+        if self._address is None:
+            self._address = effective_address(self.b, self.insn)
+        return self._address
+
+    def read(self) -> Value:
+        if self.mode == "acc":
+            return self.b.getreg("a", type=I8)
+        if self.mode == "imm":
+            return operand_byte(self.b, self.insn, 0)
+        return self.b.load(self.address, type=I8)
+
+    def write(self, value: Value) -> None:
+        if self.mode == "acc":
+            self.b.setreg("a", value)
+        else:
+            self.b.store(self.address, value)
