@@ -1,3 +1,22 @@
-"""recomp: a dynamic recompiler from guest machine code through icode and LLVM to host code."""
+"""recomp: a dynamic recompiler from guest machine code through icode and LLVM to host code.
 
-__version__ = "0.1.0"
+``recomp.Emulator("6502" | "tst27", engine="jit" | "interp", optimize=True)`` is the public
+entry point; see README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Emulator", "RunResult"):
+        from recomp.runtime import emulator
+
+        return getattr(emulator, name)
+    raise AttributeError(name)
+
+
+__all__ = ["Emulator", "RunResult", "__version__"]

@@ -58,9 +58,14 @@ class _Lowering:
     builder: ll.IRBuilder
     guards: bool
     field_index: dict[str, int]
+    struct_type: ll.LiteralStructType
     slots: dict[str, ll.AllocaInstr] = field(default_factory=dict)  # cached state fields
     written: set[str] = field(default_factory=set)  # fields stored back on exit
     values: dict[int, ll.Value] = field(default_factory=dict)
+    field_ptrs: dict[str, ll.Value] = field(default_factory=dict)
+    exit_block: ll.Block | None = None
+    exit_pc: ll.PhiInstr | None = None
+    exit_reason: ll.PhiInstr | None = None
     blocks: dict[str, ll.Block] = field(default_factory=dict)
     block: Block | None = None
 
@@ -77,9 +82,8 @@ class _Lowering:
         return self.function.args[2]
 
     def field_ptr(self, name: str) -> ll.Value:
-        index = self.field_index[name]
-        return self.builder.gep(self.state, [I32_T(0), I32_T(index)], inbounds=True,
-                                name=name + "_p", source_etype=state_type(self.guest))
+        """A pointer to a state field (computed once, in the entry block)."""
+        return self.field_ptrs[name]
 
     def load_field(self, name: str) -> ll.Value:
         return self.builder.load(self.field_ptr(name), typ=_field_type(self.guest, name), name=name)
@@ -100,9 +104,20 @@ class _Lowering:
             self.builder.store(self.load_field(name), slot)
 
     def leave(self, reason: Exit, pc: ll.Value) -> None:
-        self.flush()
-        self.builder.store(pc, self.field_ptr("pc"))
-        self.builder.ret(I32_T(int(reason)))
+        """Leave the region through its one exit block, which writes state back."""
+        if self.exit_block is None:
+            self.exit_block = self.function.append_basic_block("leave")
+            at_exit = ll.IRBuilder(self.exit_block)
+            self.exit_pc = at_exit.phi(I32_T, name="pc")
+            self.exit_reason = at_exit.phi(I32_T, name="reason")
+            saved, self.builder = self.builder, at_exit
+            self.flush()
+            self.builder.store(self.exit_pc, self.field_ptr("pc"))
+            self.builder.ret(self.exit_reason)
+            self.builder = saved
+        self.exit_pc.add_incoming(pc, self.builder.block)
+        self.exit_reason.add_incoming(I32_T(int(reason)), self.builder.block)
+        self.builder.branch(self.exit_block)
 
     def address(self, v: Value, offset: int = 0) -> ll.Value:
         """Guest address ``v`` (+ offset) as an i64 index, wrapped to the guest memory size."""
@@ -192,44 +207,71 @@ def _select(lo: _Lowering, op: Op) -> None:
     lo.define(op, lo.builder.select(c, a, b))
 
 
+def _memory_function(lo: _Lowering, name: str, build: Callable[[ll.IRBuilder, ll.Function], None],
+                     ret: ll.Type, args: list[ll.Type]) -> ll.Function:
+    """A small internal function of the module, inlined by LLVM: the Python side emits one call
+    per guest memory access instead of the whole device and code check."""
+    module = lo.function.module
+    function = module.globals.get(name)
+    if function is None:
+        function = ll.Function(module, ll.FunctionType(ret, args), name)
+        function.linkage = "internal"
+        function.attributes.add("alwaysinline")
+        build(ll.IRBuilder(function.append_basic_block("entry")), function)
+    return function
+
+
+def _build_load8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
+    def build(b: ll.IRBuilder, f: ll.Function) -> None:
+        memory, attrs, addr, cycles = f.args
+        attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+        is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+        with b.if_then(is_io, likely=False):
+            b.ret(_helper_call(lo, b, "io_read", [b.trunc(addr, I32_T), cycles]))
+        b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
+    return build
+
+
+def _build_store8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
+    def build(b: ll.IRBuilder, f: ll.Function) -> None:
+        memory, attrs, addr, value, cycles = f.args
+        attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+        is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+        with b.if_then(is_io, likely=False):
+            _helper_call(lo, b, "io_write", [b.trunc(addr, I32_T), value, cycles])
+            b.ret(I8_T(0))
+        b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
+        is_code = b.icmp_unsigned("!=", attr, I8_T(0))
+        with b.if_then(is_code, likely=False):
+            _helper_call(lo, b, "code_write", [b.trunc(addr, I32_T)])
+            b.ret(I8_T(1))
+        b.ret(I8_T(0))
+    return build
+
+
+def _helper_call(lo: _Lowering, b: ll.IRBuilder, name: str, args: list[ll.Value]) -> ll.Value:
+    helper = MEMORY_HELPERS[name]
+    symbol = memory_helper_symbol(name)
+    module = lo.function.module
+    ret = llvm_type(helper.result) if helper.result else ll.VoidType()
+    callee = module.globals.get(symbol) or ll.Function(
+        module, ll.FunctionType(ret, [llvm_type(t) for t in helper.args]), symbol)
+    return b.call(callee, args)
+
+
 def _load_byte(lo: _Lowering, addr: ll.Value) -> ll.Value:
     """One guest byte: from memory, or from the I/O helper if the address is a device's."""
-    b = lo.builder
-    attr = b.load(lo.byte_ptr(lo.attrs, addr), typ=I8_T)
-    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
-    with b.if_else(is_io, likely=False) as (device, ram):
-        with device:
-            from_device = lo.call_helper(memory_helper_symbol("io_read"), MEMORY_HELPERS["io_read"],
-                                         [b.trunc(addr, I32_T)])
-            device_block = b.block
-        with ram:
-            from_ram = b.load(lo.byte_ptr(lo.memory, addr), typ=I8_T)
-            ram_block = b.block
-    value = b.phi(I8_T)
-    value.add_incoming(from_device, device_block)
-    value.add_incoming(from_ram, ram_block)
-    return value
+    load8 = _memory_function(lo, "load8", _build_load8(lo), I8_T, [PTR, PTR, I64_T, I64_T])
+    return lo.builder.call(load8, [lo.memory, lo.attrs, addr, lo.builder.load(lo.slots["cycles"])])
 
 
 def _store_byte(lo: _Lowering, addr: ll.Value, value: ll.Value) -> None:
     """One guest byte: to a device, or to memory, noting a hit on translated code."""
+    store8 = _memory_function(lo, "store8", _build_store8(lo), I8_T, [PTR, PTR, I64_T, I8_T, I64_T])
     b = lo.builder
-    attr = b.load(lo.byte_ptr(lo.attrs, addr), typ=I8_T)
-    special = b.icmp_unsigned("!=", attr, I8_T(0))
-    with b.if_else(special, likely=False) as (slow, fast):
-        with slow:
-            is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
-            with b.if_else(is_io) as (device, code):
-                with device:
-                    lo.call_helper(memory_helper_symbol("io_write"), MEMORY_HELPERS["io_write"],
-                                   [b.trunc(addr, I32_T), value])
-                with code:
-                    b.store(value, lo.byte_ptr(lo.memory, addr))
-                    lo.call_helper(memory_helper_symbol("code_write"), MEMORY_HELPERS["code_write"],
-                                   [b.trunc(addr, I32_T)])
-                    b.store(I8_T(1), lo.slots["code_written"])
-        with fast:
-            b.store(value, lo.byte_ptr(lo.memory, addr))
+    hit = b.call(store8, [lo.memory, lo.attrs, addr, value, b.load(lo.slots["cycles"])])
+    slot = lo.slots["code_written"]
+    b.store(b.or_(b.load(slot), hit), slot)
 
 
 def _load(lo: _Lowering, op: Op) -> None:
@@ -292,6 +334,13 @@ def _guard(lo: _Lowering, op: Op) -> None:
         over = b.or_(over, late)
     with b.if_then(over, likely=False):
         lo.leave(Exit.GUARD, I32_T(lo.block.addr))
+
+
+def _poll(lo: _Lowering, op: Op) -> None:
+    b = lo.builder
+    pending = b.icmp_unsigned("!=", lo.load_field("events"), I8_T(0))
+    with b.if_then(pending, likely=False):
+        _leave_to(lo, Exit.JUMP, op)
 
 
 def _smc(lo: _Lowering, op: Op) -> None:
@@ -366,6 +415,7 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "cycles": _cycles,
     "guard": _guard,
     "smc": _smc,
+    "poll": _poll,
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,
@@ -391,6 +441,9 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
             used.update(("instructions", "cycles") if op.args[1] else ("instructions",))
         elif op.name == "store":
             written.add("code_written")
+            used.add("cycles")
+        elif op.name == "load":
+            used.add("cycles")
         elif op.name == "smc":
             used.add("code_written")
     return used | written, written
@@ -408,7 +461,10 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     entry = function.append_basic_block("entry")
     builder = ll.IRBuilder(entry)
     lo = _Lowering(guest, region, function, builder, guards,
-                   {n: i for i, (n, _) in enumerate(guest.fields())})
+                   {n: i for i, (n, _) in enumerate(guest.fields())}, state_type(guest))
+    for index, (name_, _) in enumerate(guest.fields()):
+        lo.field_ptrs[name_] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
+                                           name=name_ + "_p", source_etype=lo.struct_type)
     used, lo.written = _state_fields(region)
     for name_ in sorted(used):
         lo.slots[name_] = builder.alloca(_field_type(guest, name_), name=name_)

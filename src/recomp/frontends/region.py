@@ -13,7 +13,7 @@ from recomp.frontends.base import DecodeError, Frontend, Insn
 from recomp.ir.core import Builder, Region, Value
 from recomp.ir.types import I32, Type
 
-REGION_INSTRUCTIONS = 256  # guest instructions discovered per region at most
+REGION_INSTRUCTIONS = 64  # guest instructions discovered per region at most
 
 
 class RegionBuilder(Builder):

@@ -30,16 +30,19 @@ COMMON_FIELDS: tuple[tuple[str, Type], ...] = (
     ("limit", I64),  # a guard exits once instructions would pass this
     ("cycle_limit", I64),  # ... or once cycles would pass this (the next device event)
     ("code_written", I8),  # 1 after a store hit translated code; the smc op leaves on it
+    ("events", I8),  # 1 while an interrupt is pending; the poll op leaves on it
 )
 
 # Guest memory attributes, one byte per guest address, which loads and stores consult.
 ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
 ATTR_IO = 2  # the byte is a device register: loads and stores call the runtime's I/O helpers
 
-# Runtime helpers behind load and store, the same for every guest (addresses as i32).
+# Runtime helpers behind load and store, the same for every guest: (address, [value,] cycles).
+# They are given the cycle count (devices such as timers need it) rather than the state, so
+# compiled code keeps guest registers in host registers across them.
 MEMORY_HELPERS: dict[str, Helper] = {
-    "io_read": Helper((I32,), I8, state=True),
-    "io_write": Helper((I32, I8), None, state=True),
+    "io_read": Helper((I32, I64), I8),
+    "io_write": Helper((I32, I8, I64), None),
     "code_write": Helper((I32,), None),
 }
 

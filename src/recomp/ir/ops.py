@@ -67,6 +67,9 @@ _TABLE = [
     OpSpec("guard", ("n", "n"), None, pure=False,
            doc="leave the region (exit reason guard) unless this many instructions and at most "
                "this many cycles fit the budgets"),
+    OpSpec("poll", ("v",), None, pure=False,
+           doc="if an interrupt is pending (state field events), leave the region; the guest "
+               "continues at the given address"),
     OpSpec("smc", ("v",), None, pure=False,
            doc="if a store of this instruction hit translated code, leave the region (exit reason "
                "smc); the guest continues at the given address"),

@@ -33,6 +33,7 @@ from recomp.runtime.helpers import RUNNING
 from recomp.runtime.state import UNLIMITED, state_struct
 
 ENGINES = ("jit", "interp")
+JIT_THRESHOLD = 8  # region entries the interpreter tier runs before LLVM compiles the region
 
 
 @dataclass
@@ -45,6 +46,7 @@ class RunResult:
 @dataclass
 class Stats:
     regions: int = 0  # regions translated
+    compiled: int = 0  # of them, compiled by LLVM after the interpreter tier found them hot
     blocks: int = 0  # blocks in them
     compile_seconds: float = 0.0  # lifting, optimizing and compiling
     run_seconds: float = 0.0  # executing, compile time excluded
@@ -87,13 +89,15 @@ class Emulator:
     """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference interpreter).
 
     ``console`` maps the frontend's console device (``None``: no console); ``timer`` maps an
-    ``IntervalTimer`` at that base address.
+    ``IntervalTimer`` at that base address.  Under the JIT, regions run in the interpreter until
+    entered ``jit_threshold`` times, then are compiled (0: compile everything at once).
     """
 
     def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
-                 console: tuple[int, int] | str | None = "default", timer: int | None = None) -> None:
+                 console: tuple[int, int] | str | None = "default", timer: int | None = None,
+                 jit_threshold: int = JIT_THRESHOLD) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
@@ -103,6 +107,7 @@ class Emulator:
         self.passes = passes
         self.output = output if output is not None else sys.stdout
         self.region_instructions = region_instructions
+        self.jit_threshold = jit_threshold
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
         size = self.guest.memory_size
         self.ram = (ctypes.c_uint8 * size)()
@@ -137,11 +142,12 @@ class Emulator:
         if isinstance(device, IntervalTimer):
             self.timers.append(device)
 
-    def io_read(self, addr: int) -> int:
-        return self.devices[addr].read(addr, self.state.cycles)
+    def io_read(self, addr: int, cycles: int) -> int:
+        return self.devices[addr].read(addr, cycles)
 
-    def io_write(self, addr: int, value: int) -> None:
-        self.devices[addr].write(addr, value, self.state.cycles)
+    def io_write(self, addr: int, value: int, cycles: int) -> None:
+        self.devices[addr].write(addr, value, cycles)
+        self.state.cycle_limit = 0  # a device may have a new event: let the next guard leave
 
     def irq(self, level: bool = True) -> None:
         """Set the IRQ input line (level-triggered; masked by the guest's interrupt flag)."""
@@ -198,18 +204,19 @@ class Emulator:
     # --- translation -------------------------------------------------------------------------
     def lift(self, pc: int, single: bool = False) -> Region:
         """The icode region at ``pc`` as lifted, before optimization."""
-        return self._lift(pc, single)[0]
+        region = self._lift(pc, single)[0]
+        verify(region, self.guest)
+        return region
 
     def _lift(self, pc: int, single: bool) -> tuple[Region, set[int]]:
         limit = 1 if single else self.region_instructions
-        region, covers = build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit,
-                                      volatile=self.volatile, stops=self.stops)
-        verify(region, self.guest)
-        return region, covers
+        return build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit,
+                            volatile=self.volatile, stops=self.stops)
 
     def optimized(self, region: Region) -> Region:
-        """The region after the optimizer (unchanged when optimization is off)."""
+        """The region after the optimizer and the verifier."""
         if not self.optimize:
+            verify(region, self.guest)
             return region
         from recomp.opt import optimize
 
@@ -231,12 +238,10 @@ class Emulator:
         start = time.perf_counter()
         region, covers = lift()
         region = self.optimized(region)
-        if self.engine == "jit":
+        if self.engine == "jit" and self.jit_threshold == 0:
             translation = self._compile(region, covers, guards)
         else:
-            from recomp.runtime.interp import InterpretedRegion
-
-            translation = Translation(region, InterpretedRegion(region, self), covers)
+            translation = self._interpret(key, region, covers, guards)
         self.cache[key] = translation
         for addr in covers:
             self.owners.setdefault(addr, set()).add(key)
@@ -244,6 +249,29 @@ class Emulator:
         self.stats.regions += 1
         self.stats.blocks += len(region.blocks)
         self.stats.compile_seconds += time.perf_counter() - start
+        return translation
+
+    def _interpret(self, key: tuple, region: Region, covers: set[int], guards: bool) -> Translation:
+        """The interpreter's translation; under the JIT, a first tier that compiles the region
+        once it has been entered ``jit_threshold`` times (cold code never pays LLVM's cost)."""
+        from recomp.runtime.interp import InterpretedRegion
+
+        interpreted = InterpretedRegion(region, self)
+        if self.engine != "jit":
+            return Translation(region, interpreted, covers)
+        entries = 0
+
+        def run() -> int:
+            nonlocal entries
+            entries += 1
+            if entries >= self.jit_threshold and self.cache.get(key) is translation:
+                start = time.perf_counter()
+                self.cache[key] = self._compile(region, covers, guards)
+                self.stats.compile_seconds += time.perf_counter() - start
+                self.stats.compiled += 1
+            return interpreted()
+
+        translation = Translation(region, run, covers)
         return translation
 
     def _compile(self, region: Region, covers: set[int], guards: bool) -> Translation:
@@ -318,6 +346,8 @@ class Emulator:
                 if kind is not None:
                     self._deliver(kind)
                     continue
+                single = single or st.limit - st.instructions == 1  # step(): lift no more
+                st.events = self.irq_line or any(t.pending for t in self.timers)
                 deadlines = [t.deadline for t in self.timers if t.deadline is not None]
                 st.cycle_limit = UNLIMITED if single or not deadlines else min(deadlines)
                 reason = self.translate(st.pc, single, guards).run()
@@ -332,6 +362,8 @@ class Emulator:
                 elif reason == Exit.TRAP and stop_on_trap:
                     return RunResult("trap", st.pc, st.instructions)
                 elif reason == Exit.FAULT:
+                    if st.instructions >= st.limit:  # the budget ended before it
+                        return RunResult("max-instructions", st.pc, st.instructions)
                     raise self._fault(st.pc)
                 elif reason == Exit.GUARD:
                     # a budget ends inside the block: go on one instruction at a time

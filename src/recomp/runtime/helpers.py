@@ -26,8 +26,8 @@ def _ctype(t: Type | None) -> Any:
 
 # what the memory helpers behind load and store do, on the running machine
 MEMORY_FUNCTIONS: dict[str, Callable[..., int | None]] = {
-    "io_read": lambda machine, addr: machine.io_read(addr),
-    "io_write": lambda machine, addr, value: machine.io_write(addr, value),
+    "io_read": lambda machine, addr, cycles: machine.io_read(addr, cycles),
+    "io_write": lambda machine, addr, value, cycles: machine.io_write(addr, value, cycles),
     "code_write": lambda machine, addr: machine.code_write(addr),
 }
 

@@ -36,7 +36,7 @@ class InterpretedRegion:
         """A guest byte: from memory, or from the device that owns the address."""
         addr &= self.mask
         if self.attrs[addr] & ATTR_IO:
-            return self.machine.io_read(addr) & 0xFF
+            return self.machine.io_read(addr, self.state.cycles) & 0xFF
         return self.memory[addr]
 
     def write_byte(self, addr: int, value: int) -> None:
@@ -46,7 +46,7 @@ class InterpretedRegion:
         if not attr:
             self.memory[addr] = value
         elif attr & ATTR_IO:
-            self.machine.io_write(addr, value)
+            self.machine.io_write(addr, value, self.state.cycles)
         else:
             self.memory[addr] = value
             self.machine.code_write(addr)
@@ -193,6 +193,17 @@ def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
+def _poll(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (a,), state = _ids(op), r.state
+
+    def step(env: Env) -> int | None:
+        if state.events:
+            state.pc = env[a]
+            return Exit.JUMP
+        return None
+    return step
+
+
 def _smc(r: InterpretedRegion, block: Block, op: Op) -> Step:
     (a,), state = _ids(op), r.state
 
@@ -250,6 +261,7 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "cycles": _cycles,
     "guard": _guard,
     "smc": _smc,
+    "poll": _poll,
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,

@@ -27,9 +27,9 @@ GUEST = GuestSpec(
 )
 
 INTERRUPT_CYCLES = 7
-# instructions that end a block: control flow, and those that may unmask interrupts
+# instructions that end a block
 _NO_FALL_THROUGH = {"JMP", "JSR", "RTS", "RTI", "BRK"}
-_ENDS_BLOCK = _NO_FALL_THROUGH | {"CLI", "PLP"}
+_ENDS_BLOCK = _NO_FALL_THROUGH
 
 
 def _get_p(state: Any) -> int:
@@ -85,8 +85,9 @@ class Mos6502:
             if static:
                 offset = operands[0] - 256 if operands[0] & 0x80 else operands[0]
                 targets = ((nxt + offset) & 0xFFFF,)
-        elif opcode.mnemonic in ("JMP", "JSR") and opcode.mode == "abs" and static:
-            targets = (operands[0] | operands[1] << 8,)
+        elif opcode.mnemonic == "JMP" and opcode.mode == "abs" and static:
+            targets = (operands[0] | operands[1] << 8,)  # JSR's target is not followed: a
+            # subroutine gets a region of its own rather than a copy in every caller's
         elif opcode.page_penalty and opcode.mode in INDEXED_READS:
             extra = 1
         return Insn(addr, opcode.length, opcode.mnemonic, operands, disassemble(raw, addr),

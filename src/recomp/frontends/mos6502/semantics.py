@@ -247,10 +247,11 @@ def jmp(b: RegionBuilder, op: Operand) -> None:
 
 
 def jsr(b: RegionBuilder, op: Operand) -> None:
-    target = None if op.insn.targets else operand_word(b, op.insn)  # rewritten target bytes
+    static = not {(op.insn.addr + i) & 0xFFFF for i in (1, 2)} & b.volatile
+    target = None if static else operand_word(b, op.insn)  # rewritten target bytes: read first
     push_word(b, c16(b, (op.insn.addr + 2) & 0xFFFF))
     if target is None:
-        b.goto(op.insn.targets[0])
+        b.goto(op.insn.operands[0] | op.insn.operands[1] << 8)
     else:
         b.jump_to(target)
 
@@ -275,9 +276,9 @@ def _set_flag(flag: str, value: int) -> Callable[[RegionBuilder, Operand], None]
 
 
 def cli(b: RegionBuilder, op: Operand) -> None:
-    """Clearing I may unmask a pending IRQ: leave the region so the runtime can take it."""
+    """Clearing I may unmask a pending IRQ: leave the region if one is pending."""
     b.setflag("I", b.const(I1, 0))
-    b.jump_to(c16(b, op.insn.next))
+    b.poll(c16(b, op.insn.next))
 
 
 def pha(b: RegionBuilder, op: Operand) -> None:
@@ -296,7 +297,7 @@ def php(b: RegionBuilder, op: Operand) -> None:
 
 def plp(b: RegionBuilder, op: Operand) -> None:
     unpack_p(b, pull(b))
-    b.jump_to(c16(b, op.insn.next))  # I may have cleared: see cli
+    b.poll(c16(b, op.insn.next))  # I may have cleared: see cli
 
 
 def nop(b: RegionBuilder, op: Operand) -> None:
