@@ -68,7 +68,7 @@ ERRORS = [
     (b"\x01\x00\x00", [], 4, "0x0fff: SET needs 6 bytes and runs off the end of memory"),
     (bytes(4092) + b"\x03\x00\x03\x01", [], 4, "0x1000: execution ran off the end of memory"),
     (assemble("SET r1, 1\nloop: JLT r0, r1, loop\nEND"),
-     ["--max-instructions", "50"], 3, "stopped after 50 instructions (--max-instructions 50 reached)"),
+     ["--max-instructions", "50"], 3, "after 50 instructions (--max-instructions 50 reached)"),
 ]
 
 
@@ -89,7 +89,7 @@ def test_bad_input_gives_one_line_and_status(tmp_path, engine, data, extra, stat
 def test_unknown_frontend_and_pass(tmp_path):
     done = recomp("run", "--frontend", "z80", TEST1)
     assert done.returncode == 2 and done.stderr.strip() == (
-        "recomp: error: unknown frontend 'z80' (choose from tst27)")
+        "recomp: error: unknown frontend 'z80' (choose from tst27, 6502)")
     done = recomp("run", TEST1, "--passes", "fold,nope")
     assert done.returncode == 2 and "unknown pass 'nope'" in done.stderr
 
@@ -124,7 +124,7 @@ def test_inspect_all_and_errors():
     for stage in ("guest", "icode", "opt", "llvm", "host"):
         assert f";; ---- {stage} ----" in done.stdout
     done = recomp("inspect", TEST1, "--at", "0x5000")
-    assert done.returncode == 1 and "address outside memory" in done.stderr
+    assert done.returncode == 1 and "--at 0x5000 is outside memory" in done.stderr
     done = recomp("inspect", TEST1, "--at", "zz")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
@@ -134,3 +134,54 @@ def test_demo_runs_both_engines():
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("on jit:") == 2 and done.stdout.count("on interp:") == 2
     assert "faster than the interpreter" in done.stderr.replace("\n", " ")
+
+
+SIX502 = EXAMPLES / "6502"
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["--load", "0x10000"], 1, "--load 0x10000 is outside memory"),
+    (["--load", "0xFFF0"], 1, "the program is 34 bytes; only 16 fit in memory from 0xfff0"),
+    (["--entry", "70000"], 1, "--entry 70000 is outside memory"),
+    (["--entry", "0x200", "--max-instructions", "10"], 3, "after 10 instructions"),
+])
+def test_6502_bad_input(args, status, message):
+    program_args = [] if "--load" in args else ["--load", "0x200"]
+    done = recomp("run", "-f", "6502", SIX502 / "hello.bin", *program_args, *args)
+    assert done.returncode == status, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_6502_illegal_opcode_exit_status(tmp_path):
+    path = write(tmp_path, "ill.bin", bytes([0xEA, 0x02]))
+    for engine in ("jit", "interp"):
+        done = recomp("run", "-f", "6502", path, "--load", "0x200", "--entry", "0x200", "--engine", engine)
+        assert done.returncode == 4
+        assert done.stderr.strip() == f"recomp: error: {path}: illegal opcode $02 at $0201"
+
+
+def test_6502_examples_from_the_cli():
+    done = recomp("run", "-f", "6502", SIX502 / "hello.bin", "--load", "0x200", "--entry", "0x200",
+                  "--stop-on-trap", "--expect-pc", "0x211")
+    assert (done.returncode, done.stdout) == (0, "Hello, 6502!\n")
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", "-f", "6502", str(SIX502 / "upcase.bin"),
+                           "--load", "0x200", "--entry", "0x200", "--stop-on-trap", "--getc", "0xF004"],
+                          input="hello\nworld\n", capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout) == (0, "HELLO\nWORLD\n")
+
+
+def test_6502_putc_moves_the_console(tmp_path):
+    # LDA #'A'; STA $E000; JMP *
+    path = write(tmp_path, "p.bin", bytes([0xA9, 0x41, 0x8D, 0x00, 0xE0, 0x4C, 0x05, 0x02]))
+    done = recomp("run", "-f", "6502", path, "--load", "0x200", "--entry", "0x200", "--stop-on-trap",
+                  "--putc", "0xE000")
+    assert (done.returncode, done.stdout) == (0, "A")
+
+
+def test_6502_inspect_shows_disassembly_in_icode():
+    done = recomp("inspect", "-f", "6502", SIX502 / "hello.bin", "--load", "0x200", "--at", "0x200",
+                  "--stage", "icode")
+    assert done.returncode == 0, done.stderr
+    assert "; LDX #$ff" in done.stdout and "; STA $f001" in done.stdout
+    parse(done.stdout)

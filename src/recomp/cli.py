@@ -85,11 +85,37 @@ def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
         fail(f"{path}: {error}")
 
 
-FrontendOpt = Annotated[str, typer.Option("--frontend", "-f", help="guest CPU: tst27")]
+FrontendOpt = Annotated[str, typer.Option("--frontend", "-f", help="guest CPU: tst27 or 6502")]
 EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (reference interpreter)")]
 NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
 PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
 ProgramArg = Annotated[Path, typer.Argument(help="program image (.bin), or assembly (.s)")]
+LoadOpt = Annotated[str, typer.Option("--load", help="guest address the file is loaded at")]
+AddressOpt = Annotated[str | None, typer.Option()]
+
+
+def address_text(emulator: Emulator, addr: int) -> str:
+    formatter = getattr(emulator.frontend, "format_address", None)
+    return formatter(addr) if formatter else f"{addr:#06x}"
+
+
+def guest_address(emulator: Emulator, text: str | None, option: str, path: Path) -> int | None:
+    """An address option, checked against the guest's memory."""
+    if text is None:
+        return None
+    addr = parse_address(text)
+    size = emulator.guest.memory_size
+    if not 0 <= addr < size:
+        fail(f"{path}: {option} {text} is outside memory (0..{size - 1:#x})")
+    return addr
+
+
+def entry_point(emulator: Emulator) -> int:
+    """Where execution starts by default: the reset vector, for guests that have one."""
+    vector = getattr(emulator.frontend, "reset_vector", None)
+    if vector is None:
+        return 0
+    return emulator.memory[vector] | emulator.memory[vector + 1] << 8
 
 
 @app.command()
@@ -99,28 +125,57 @@ def run(
     engine: EngineOpt = Engine.jit,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
+    load: LoadOpt = "0",
+    entry: Annotated[str | None, typer.Option(help="start address (default: reset vector, or 0)")] = None,
     max_instructions: Annotated[int | None, typer.Option(min=0, help="stop after this many")] = None,
+    stop_on_trap: Annotated[bool, typer.Option(
+        "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
+    until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
+    expect_pc: Annotated[str | None, typer.Option(
+        help="exit status 0 only if execution stopped at this address")] = None,
+    putc: Annotated[str | None, typer.Option(help="console output address (6502: 0xF001)")] = None,
+    getc: Annotated[str | None, typer.Option(help="console input address (6502: 0xF004)")] = None,
+    timer: Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
 ) -> None:
     """Run a guest program; its output goes to stdout."""
-    emulator = make_emulator(frontend, engine, no_opt, passes)
-    read_program(emulator, program)
-    status, error = 0, None
+    probe = make_emulator(frontend, engine, no_opt, passes, console=None)
+    addresses = {name: guest_address(probe, text, f"--{name.replace('_', '-')}", program) for name, text in
+                 (("load", load), ("entry", entry), ("until", until), ("expect_pc", expect_pc),
+                  ("putc", putc), ("getc", getc), ("timer", timer))}
+    console = getattr(probe.frontend, "console", None)
+    if console is not None:
+        console = (addresses["putc"] if putc is not None else console[0],
+                   addresses["getc"] if getc is not None else console[1])
+    emulator = make_emulator(frontend, engine, no_opt, passes, console=console, timer=addresses["timer"])
+    read_program(emulator, program, addresses["load"])
+    emulator.state.pc = addresses["entry"] if entry is not None else entry_point(emulator)
+    status, error, note = 0, None, None
     try:
-        result = emulator.run(max_instructions=max_instructions)
+        result = emulator.run(max_instructions=max_instructions, until_pc=addresses["until"],
+                              stop_on_trap=stop_on_trap)
     except GuestFault as fault:
         result = RunResult("fault", fault.addr, emulator.instructions)
         status, error = EXIT_FAULT, f"{program}: {fault}"
     except RecompError as problem:
         result = RunResult("error", emulator.state.pc, emulator.instructions)
         status, error = 1, f"{program}: {problem}"
+    where = address_text(emulator, result.pc)
     if result.exit == "max-instructions":
         status = EXIT_LIMIT
-        error = (f"{program}: {result.pc:#06x}: stopped after {result.instructions} instructions "
+        error = (f"{program}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
+    elif result.exit in ("trap", "until"):
+        note = f"recomp: {result.exit} at {where} after {result.instructions} instructions"
+    if expect_pc is not None and not error and result.pc != addresses["expect_pc"]:
+        status = 1
+        error = (f"{program}: stopped at {where}, expected "
+                 f"{address_text(emulator, addresses['expect_pc'])}")
     sys.stdout.flush()
     report = run_report(emulator, result)
+    if note:
+        print(note, file=sys.stderr)
     if stats:
         print_stats(report)
     if stats_json is not None:
@@ -141,6 +196,10 @@ def run_report(emulator: Emulator, result: RunResult) -> dict:
         "blocks": emulator.stats.blocks,
         "exit": result.exit,
         "pc": result.pc,
+        "regions": emulator.stats.regions,
+        "compiled": emulator.stats.compiled,
+        "invalidations": emulator.stats.invalidations,
+        "interrupts": emulator.stats.interrupts,
     }
 
 
@@ -165,6 +224,7 @@ def inspect(
     program: ProgramArg,
     frontend: FrontendOpt = "tst27",
     stage: Annotated[Stage, typer.Option(help="which stage of the pipeline to show")] = Stage.all,
+    load: LoadOpt = "0",
     at: Annotated[str | None, typer.Option(help="guest address of the region (default: entry)")] = None,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
@@ -175,12 +235,10 @@ def inspect(
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
 
-    emulator = make_emulator(frontend, Engine.jit, no_opt, passes)
-    read_program(emulator, program)
-    address = parse_address(at) if at is not None else 0
-    if not 0 <= address < emulator.guest.memory_size:
-        fail(f"{program}: {address:#06x}: address outside memory")
-    view = inspect_region(emulator, address, guards)
+    emulator = make_emulator(frontend, Engine.jit, no_opt, passes, console=None)
+    read_program(emulator, program, guest_address(emulator, load, "--load", program))
+    address = guest_address(emulator, at, "--at", program)
+    view = inspect_region(emulator, entry_point(emulator) if address is None else address, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)
     plain = plain or not sys.stdout.isatty()
     for name in stages:

@@ -457,7 +457,8 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     function = ll.Function(module, fnty, name or function_name(region))
     for arg, arg_name in zip(function.args, ("state", "memory", "attrs")):
         arg.name = arg_name
-        arg.add_attribute("noalias")
+        if arg_name != "state":  # helpers may change state behind compiled code (budgets)
+            arg.add_attribute("noalias")
     entry = function.append_basic_block("entry")
     builder = ll.IRBuilder(entry)
     lo = _Lowering(guest, region, function, builder, guards,

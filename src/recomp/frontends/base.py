@@ -39,11 +39,16 @@ class Insn:
     targets: tuple[int, ...] = ()
     falls_through: bool = True
     control: bool = False  # ends its block even without static targets (computed jumps...)
+    mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
 
     @property
     def next(self) -> int:
-        return self.addr + self.size
+        return (self.addr + self.size) & self.mask
+
+    def byte_addresses(self) -> list[int]:
+        """The addresses of the instruction's bytes, opcode first."""
+        return [(self.addr + i) & self.mask for i in range(self.size)]
 
     @property
     def max_cycles(self) -> int:

@@ -107,8 +107,8 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
 def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool) -> set[int]:
     """The bytes whose rewriting changes the lifted code: all of them, except operand bytes a
     guest with dynamic operands reads at run time."""
-    operands = range(insn.addr + 1, insn.next)
-    return {insn.addr} | {a for a in operands if not (dynamic_operands and a in volatile)}
+    opcode, *operands = insn.byte_addresses()
+    return {opcode} | {a for a in operands if not (dynamic_operands and a in volatile)}
 
 
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,

@@ -22,6 +22,7 @@ class OpSpec:
     result: str | None
     pure: bool = True  # no effect besides its result: removable when unused, foldable
     terminator: bool = False  # ends a block
+    exits: bool = False  # may leave the region in the middle of a block
     doc: str = ""
 
 
@@ -64,13 +65,13 @@ _TABLE = [
     OpSpec("insn", ("a", "n"), None, pure=False,
            doc="a guest instruction starts at this address and takes this many cycles"),
     OpSpec("cycles", ("v",), None, pure=False, doc="add this many cycles (page-crossing penalties)"),
-    OpSpec("guard", ("n", "n"), None, pure=False,
+    OpSpec("guard", ("n", "n"), None, pure=False, exits=True,
            doc="leave the region (exit reason guard) unless this many instructions and at most "
                "this many cycles fit the budgets"),
-    OpSpec("poll", ("v",), None, pure=False,
+    OpSpec("poll", ("v",), None, pure=False, exits=True,
            doc="if an interrupt is pending (state field events), leave the region; the guest "
                "continues at the given address"),
-    OpSpec("smc", ("v",), None, pure=False,
+    OpSpec("smc", ("v",), None, pure=False, exits=True,
            doc="if a store of this instruction hit translated code, leave the region (exit reason "
                "smc); the guest continues at the given address"),
     OpSpec("br", ("b",), None, pure=False, terminator=True, doc="continue at a block of the region"),

@@ -4,8 +4,8 @@ A read of a register or flag that was written or read earlier in the same block 
 value: the state cannot have changed in between, since only a helper declared with
 ``state=True`` can change state behind icode's back, and calling one ends what is known.  A write
 that is overwritten later in the block with no read or such call in between is deleted: nothing
-could have observed it.  Guards stand at the start of a block and the only other exits are
-terminators, so no exit falls between two writes of one block.
+could have observed it.  An op that may leave the region mid-block (``guard``, ``smc``, ``poll``)
+observes all state, so no write before it is deleted.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def _forward_block(block: Block, guest: GuestSpec | None, counts: Counter) -> No
             known[name] = op.args[1]
         elif op.name == "call" and (guest is None or guest.helpers[op.args[0]].state):
             known.clear()
+            pending.clear()
+        elif op.spec.exits:
             pending.clear()
     block.ops = [op for op in block.ops if id(op) not in dead]
 

@@ -34,6 +34,7 @@ from recomp.runtime.state import UNLIMITED, state_struct
 
 ENGINES = ("jit", "interp")
 JIT_THRESHOLD = 8  # region entries the interpreter tier runs before LLVM compiles the region
+HOT_BLOCKS = 256  # ... or block transitions within one entry (a loop inside the region)
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Emulator:
         self.region_instructions = region_instructions
         self.jit_threshold = jit_threshold
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
+        self.state.cycle_limit = UNLIMITED
         size = self.guest.memory_size
         self.ram = (ctypes.c_uint8 * size)()
         self.attrs = (ctypes.c_uint8 * size)()
@@ -152,16 +154,26 @@ class Emulator:
     def irq(self, level: bool = True) -> None:
         """Set the IRQ input line (level-triggered; masked by the guest's interrupt flag)."""
         self.irq_line = bool(level)
+        self.state.events = self.irq_line
 
     def nmi(self) -> None:
         """Pulse the NMI input line (edge-triggered, not maskable)."""
         self.nmi_pending = True
+        self.state.events = 1
 
-    def _pending_interrupt(self) -> str | None:
+    def _events(self) -> str | None:
+        """Bring devices up to date; set the budgets and flags compiled code checks; return the
+        interrupt to take now, if any."""
+        st = self.state
+        for timer in self.timers:
+            timer.advance(st.cycles)
+        irq = self.irq_line or any(t.pending for t in self.timers)
+        st.events = irq or self.nmi_pending
+        deadlines = [t.deadline for t in self.timers if t.deadline is not None]
+        st.cycle_limit = min(deadlines, default=UNLIMITED)
         if self.nmi_pending:
             return "nmi"
-        irq = self.irq_line or any(t.pending for t in self.timers)
-        if irq and not self.frontend.irq_masked(self.state):
+        if irq and not self.frontend.irq_masked(st):
             return "irq"
         return None
 
@@ -253,22 +265,24 @@ class Emulator:
 
     def _interpret(self, key: tuple, region: Region, covers: set[int], guards: bool) -> Translation:
         """The interpreter's translation; under the JIT, a first tier that compiles the region
-        once it has been entered ``jit_threshold`` times (cold code never pays LLVM's cost)."""
+        once it has been entered ``jit_threshold`` times or loops ``HOT_BLOCKS`` times in one
+        entry (cold code never pays LLVM's cost)."""
         from recomp.runtime.interp import InterpretedRegion
 
-        interpreted = InterpretedRegion(region, self)
         if self.engine != "jit":
-            return Translation(region, interpreted, covers)
+            return Translation(region, InterpretedRegion(region, self), covers)
+        interpreted = InterpretedRegion(region, self, hot_blocks=HOT_BLOCKS)
         entries = 0
 
         def run() -> int:
             nonlocal entries
             entries += 1
-            if entries >= self.jit_threshold and self.cache.get(key) is translation:
+            if (entries >= self.jit_threshold or interpreted.hot) and self.cache.get(key) is translation:
                 start = time.perf_counter()
-                self.cache[key] = self._compile(region, covers, guards)
+                compiled = self.cache[key] = self._compile(region, covers, guards)
                 self.stats.compile_seconds += time.perf_counter() - start
                 self.stats.compiled += 1
+                return compiled.run()
             return interpreted()
 
         translation = Translation(region, run, covers)
@@ -333,25 +347,28 @@ class Emulator:
         compile_before = self.stats.compile_seconds
         start = time.perf_counter()
         single = False
+        cache = self.cache
         RUNNING.append(self)
         try:
             while True:
-                for timer in self.timers:
-                    timer.advance(st.cycles)
-                kind = self._pending_interrupt()
+                if self.timers or self.irq_line or self.nmi_pending:
+                    kind = self._events()
+                    if kind is not None and st.pc != until_pc and st.instructions < st.limit:
+                        self._deliver(kind)
+                        continue
                 if st.pc == until_pc:
                     return RunResult("until", st.pc, st.instructions)
-                if st.instructions >= st.limit:
+                remaining = st.limit - st.instructions
+                if remaining <= 0:
                     return RunResult("max-instructions", st.pc, st.instructions)
-                if kind is not None:
-                    self._deliver(kind)
-                    continue
-                single = single or st.limit - st.instructions == 1  # step(): lift no more
-                st.events = self.irq_line or any(t.pending for t in self.timers)
-                deadlines = [t.deadline for t in self.timers if t.deadline is not None]
-                st.cycle_limit = UNLIMITED if single or not deadlines else min(deadlines)
-                reason = self.translate(st.pc, single, guards).run()
+                single = single or remaining == 1  # step(): lift no more than one instruction
+                if single:
+                    st.cycle_limit = UNLIMITED
+                translation = cache.get((st.pc, single, guards)) or self.translate(st.pc, single, guards)
+                reason = translation.run()
                 single = False
+                if reason == Exit.JUMP and self.pending_error is None:
+                    continue
                 if self.pending_error is not None:
                     error, self.pending_error = self.pending_error, None
                     raise error
@@ -375,7 +392,8 @@ class Emulator:
             self.output.flush()
 
     def step(self) -> RunResult:
-        """Run exactly one guest instruction (or deliver one pending interrupt)."""
+        """Run exactly one guest instruction; a pending interrupt is taken first, so the
+        instruction is then the first of its handler."""
         return self.run(max_instructions=1)
 
     def _fault(self, pc: int) -> GuestFault:

@@ -41,7 +41,7 @@ def _register(symbol: str, signature: Helper, function: Callable[..., int | None
         machine = RUNNING[-1]
         try:
             return function(machine, *args[state:]) or 0
-        except BaseException as error:  # noqa: BLE001 - re-raised by the dispatch loop
+        except BaseException as error:
             machine.pending_error = error
             machine.state.limit = 0
             return 0

@@ -22,8 +22,14 @@ Step = Callable[[Env], "int | str | None"]  # None: next op; str: next block; Ex
 class InterpretedRegion:
     """A region ready to interpret against one machine's state and memory."""
 
-    def __init__(self, region: Region, machine: Any) -> None:
+    def __init__(self, region: Region, machine: Any, hot_blocks: int | None = None) -> None:
+        """``hot_blocks``: as a JIT's first tier, leave (at a block boundary, exit reason jump)
+        after this many block-to-block transitions in one call and set ``hot``, so that a loop
+        running inside the region goes on in compiled code."""
         self.machine = machine
+        self.hot_blocks = hot_blocks
+        self.hot = False
+        self.addresses = {b.label: b.addr for b in region.blocks}
         self.state = machine.state
         self.memory = machine.memory_view
         self.attrs = machine.attrs_view
@@ -55,15 +61,20 @@ class InterpretedRegion:
     def __call__(self) -> int:
         env = [0] * self.size
         steps = self.blocks[self.entry]
+        transitions = 0
         while True:
             for step in steps:
                 outcome = step(env)
                 if outcome is not None:
                     break
-            if isinstance(outcome, str):
-                steps = self.blocks[outcome]
-            else:
+            if not isinstance(outcome, str):
                 return outcome
+            transitions += 1
+            if self.hot_blocks is not None and transitions >= self.hot_blocks:
+                self.hot = True
+                self.state.pc = self.addresses[outcome]
+                return Exit.JUMP
+            steps = self.blocks[outcome]
 
     def _step(self, block: Block, op: Op) -> Step:
         return _STEPS[op.name](self, block, op)

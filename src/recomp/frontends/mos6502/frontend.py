@@ -10,7 +10,14 @@ from typing import Any
 from recomp.frontends.base import DecodeError, Insn
 from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
 from recomp.frontends.mos6502.semantics import (
-    B_BIT, P_BITS, SEMANTICS, UNUSED_BIT, VECTORS, c16, interrupt_sequence)
+    B_BIT,
+    P_BITS,
+    SEMANTICS,
+    UNUSED_BIT,
+    VECTORS,
+    c16,
+    interrupt_sequence,
+)
 from recomp.frontends.mos6502.table import OPCODES
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.guest import GuestSpec
@@ -93,7 +100,8 @@ class Mos6502:
         return Insn(addr, opcode.length, opcode.mnemonic, operands, disassemble(raw, addr),
                     cycles=opcode.cycles, extra_cycles=extra, targets=targets,
                     falls_through=opcode.mnemonic not in _NO_FALL_THROUGH,
-                    control=opcode.mnemonic in _ENDS_BLOCK or opcode.mode == "rel", info=opcode)
+                    control=opcode.mnemonic in _ENDS_BLOCK or opcode.mode == "rel", mask=0xFFFF,
+                    info=opcode)
 
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
         SEMANTICS[insn.mnemonic](b, Operand(b, insn))

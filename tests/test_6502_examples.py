@@ -1,0 +1,82 @@
+"""The 6502 example programs (examples/6502) on every engine and mode, and the committed images
+against their sources (only where the xa65 assembler is installed: the tests never need it)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import recomp
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "6502"
+MODES = {
+    "interp": dict(engine="interp", optimize=True),
+    "jit": dict(engine="jit", optimize=True, jit_threshold=0),
+    "jit-noopt": dict(engine="jit", optimize=False, jit_threshold=0),
+    "jit-single": dict(engine="jit", optimize=True, region_instructions=1, jit_threshold=0),
+    "jit-tiered": dict(engine="jit", optimize=True, jit_threshold=8),
+}
+BUDGET = 1_000_000
+TRAP_PC = {"hello.bin": 0x0211, "upcase.bin": 0x0219}  # each ends with "done: jmp done"
+
+
+def run_example(name: str, mode: str, data: bytes = b"") -> tuple[str, recomp.Emulator, object]:
+    output = io.StringIO()
+    emu = recomp.Emulator("6502", output=output, input=io.BytesIO(data), **MODES[mode])
+    emu.load((EXAMPLES / name).read_bytes(), at=0x0200)
+    emu.state.pc = 0x0200
+    result = emu.run(max_instructions=BUDGET, stop_on_trap=True)
+    return output.getvalue(), emu, result
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hello(mode):
+    output, emu, result = run_example("hello.bin", mode)
+    assert output == "Hello, 6502!\n"
+    assert (result.exit, result.pc) == ("trap", TRAP_PC["hello.bin"])
+    assert emu.state.s == 0xFF and emu.state.x == len("Hello, 6502!\n")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"hello\nworld\n", "HELLO\nWORLD\n"),
+    (b"", ""),
+    (b"Mixed Case, 123 @[`{ az AZ\n", "MIXED CASE, 123 @[`{ AZ AZ\n"),
+    (b"no newline at the end", "NO NEWLINE AT THE END"),
+    (b"the quick brown fox\n" * 50, "THE QUICK BROWN FOX\n" * 50),
+], ids=["two-lines", "empty", "edges", "no-newline", "long"])
+def test_upcase(mode, data, expected):
+    output, _, result = run_example("upcase.bin", mode, data)
+    assert output == expected
+    assert (result.exit, result.pc) == ("trap", TRAP_PC["upcase.bin"])
+
+
+@pytest.mark.parametrize("name", ["hello.bin", "upcase.bin"])
+def test_identical_across_modes(name):
+    data = b"hello\nworld\n"
+    results = {}
+    for mode in MODES:
+        output, emu, result = run_example(name, mode, data)
+        st = emu.state
+        results[mode] = (output, result, st.a, st.x, st.y, st.s, st.p, emu.instructions, emu.cycles,
+                         emu.memory[0:0x10000])
+    for mode, outcome in results.items():
+        assert outcome == results["interp"], mode
+
+
+@pytest.mark.skipif(shutil.which("xa") is None, reason="xa (xa65) is not installed")
+@pytest.mark.parametrize("name", ["hello", "upcase"])
+def test_images_match_sources(name, tmp_path):
+    """The committed .bin is what the Makefile's rule ($(XA) $(XAFLAGS) -o $@ $<) makes of the .s."""
+    makefile = (EXAMPLES / "Makefile").read_text()
+    flags = re.search(r"^XAFLAGS\s*\??=(.*)$", makefile, re.MULTILINE).group(1).split()
+    assert "$(XA) $(XAFLAGS) -o $@ $<" in makefile
+    out = tmp_path / f"{name}.bin"
+    subprocess.run(["xa", *flags, "-o", str(out), str(EXAMPLES / f"{name}.s")],
+                   check=True, capture_output=True)
+    assert out.read_bytes() == (EXAMPLES / f"{name}.bin").read_bytes()
