@@ -22,6 +22,16 @@ MODES = [
 ]
 
 
+# the modes every 6502 program runs in; results must be identical in all of them
+MODES_6502 = {
+    "interp": dict(engine="interp", optimize=True),
+    "jit": dict(engine="jit", optimize=True, jit_threshold=0),
+    "jit-noopt": dict(engine="jit", optimize=False, jit_threshold=0),
+    "jit-single": dict(engine="jit", optimize=True, region_instructions=1, jit_threshold=0),
+    "jit-tiered": dict(engine="jit", optimize=True, jit_threshold=8),
+}
+
+
 def run_tst27(program: bytes, engine: str = "jit", optimize: bool = True, region: int = 256,
               max_instructions: int | None = None) -> tuple[str, Emulator, object]:
     """Run a TST27 program; returns its output, the emulator, and the result or the exception."""
@@ -43,4 +53,4 @@ def tst27_source():
     return read
 
 
-__all__ = ["EXAMPLES", "MODES", "ROOT", "assemble", "run_tst27"]
+__all__ = ["EXAMPLES", "MODES", "MODES_6502", "ROOT", "assemble", "run_tst27"]

@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 import recomp
+from conftest import MODES_6502
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "6502"
-MODES = {
-    "interp": dict(engine="interp", optimize=True),
-    "jit": dict(engine="jit", optimize=True, jit_threshold=0),
-    "jit-noopt": dict(engine="jit", optimize=False, jit_threshold=0),
-    "jit-single": dict(engine="jit", optimize=True, region_instructions=1, jit_threshold=0),
-    "jit-tiered": dict(engine="jit", optimize=True, jit_threshold=8),
-}
+MODES = MODES_6502
 BUDGET = 1_000_000
 TRAP_PC = {"hello.bin": 0x0211, "upcase.bin": 0x0219}  # each ends with "done: jmp done"
 

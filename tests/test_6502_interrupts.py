@@ -12,15 +12,10 @@ import io
 import pytest
 
 import recomp
+from conftest import MODES_6502
 
 # the modes every program runs in; results must be identical in all of them
-MODES = {
-    "interp": dict(engine="interp", optimize=True),
-    "jit": dict(engine="jit", optimize=True, jit_threshold=0),
-    "jit-noopt": dict(engine="jit", optimize=False, jit_threshold=0),
-    "jit-single": dict(engine="jit", optimize=True, region_instructions=1, jit_threshold=0),
-    "jit-tiered": dict(engine="jit", optimize=True, jit_threshold=8),
-}
+MODES = MODES_6502
 BUDGET = 200_000  # every run is bounded: a missed stop fails the test instead of hanging it
 
 TIMER = 0xF010

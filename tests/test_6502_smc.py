@@ -16,16 +16,11 @@ import io
 import pytest
 
 import recomp
+from conftest import MODES_6502
 
 mpu6502 = pytest.importorskip("py65.devices.mpu6502")
 
-MODES = {
-    "interp": dict(engine="interp", optimize=True),
-    "jit": dict(engine="jit", optimize=True, jit_threshold=0),
-    "jit-noopt": dict(engine="jit", optimize=False, jit_threshold=0),
-    "jit-single": dict(engine="jit", optimize=True, region_instructions=1, jit_threshold=0),
-    "jit-tiered": dict(engine="jit", optimize=True, jit_threshold=8),
-}
+MODES = MODES_6502
 BUDGET = 500_000  # every run is bounded
 ENTRY = 0x0200
 FLAGS = 0xCF  # P without B and bit 5, which only exist on the stack
@@ -456,3 +451,16 @@ def test_wraparound(case, mode):
     parts, expected = WRAP_CASES[case]
     emu = check(mode, {**parts, 0x0300: TRAP}, s=WRAP_STACK.get(case, 0xFF))
     assert {addr: emu.memory[addr] for addr in expected} == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_jsr_in_the_stack_page_reads_its_high_byte_after_pushing(mode):
+    """The chip fetches JSR's target low byte, pushes the return address, then fetches the high
+    byte; here the push of PCH lands on that high byte (py65 gets this wrong)."""
+    emu = recomp.Emulator("6502", console=None, **MODES[mode])
+    emu.load(bytes([0x20, 0x34, 0x12]), at=0x015B)  # $015B: JSR $1234
+    emu.load(bytes([0x4C, 0x34, 0x01]), at=0x0134)  # $0134: JMP $0134
+    emu.state.pc, emu.state.s = 0x015B, 0x5D
+    result = emu.run(stop_on_trap=True, max_instructions=10)
+    assert (result.exit, result.pc) == ("trap", 0x0134)
+    assert (emu.memory[0x015D], emu.memory[0x015C], emu.state.s) == (0x01, 0x5D, 0x5B)

@@ -17,7 +17,7 @@ from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
-from recomp.ir.ops import LEAVE_AT, Exit
+from recomp.ir.ops import LEAVE_AT, LEAVE_IF, Exit
 from recomp.ir.types import I8, I16, Type
 
 I8_T = ll.IntType(8)
@@ -336,18 +336,14 @@ def _guard(lo: _Lowering, op: Op) -> None:
         lo.leave(Exit.GUARD, I32_T(lo.block.addr))
 
 
-def _poll(lo: _Lowering, op: Op) -> None:
-    b = lo.builder
-    pending = b.icmp_unsigned("!=", lo.load_field("events"), I8_T(0))
-    with b.if_then(pending, likely=False):
-        _leave_to(lo, Exit.JUMP, op)
-
-
-def _smc(lo: _Lowering, op: Op) -> None:
-    b = lo.builder
-    hit = b.icmp_unsigned("!=", b.load(lo.slots["code_written"]), I8_T(0))
-    with b.if_then(hit, likely=False):
-        _leave_to(lo, Exit.SMC, op)
+def _leave_if(field_name: str, reason: Exit):
+    def lower(lo: _Lowering, op: Op) -> None:
+        b = lo.builder
+        slot = lo.slots.get(field_name)
+        value = b.load(slot) if slot is not None else lo.load_field(field_name)
+        with b.if_then(b.icmp_unsigned("!=", value, I8_T(0)), likely=False):
+            _leave_to(lo, reason, op)
+    return lower
 
 
 def _br(lo: _Lowering, op: Op) -> None:
@@ -414,8 +410,7 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "insn": _insn,
     "cycles": _cycles,
     "guard": _guard,
-    "smc": _smc,
-    "poll": _poll,
+    **{name: _leave_if(field, reason) for name, (field, reason) in LEAVE_IF.items()},
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,

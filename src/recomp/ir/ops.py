@@ -105,3 +105,7 @@ class Exit(IntEnum):
 
 # terminators that leave the region at an immediate address, and the reason they return
 LEAVE_AT: dict[str, Exit] = {"exit": Exit.JUMP, "halt": Exit.HALT, "fault": Exit.FAULT, "trap": Exit.TRAP}
+
+# ops that leave the region mid-block when a state field is set: (field, reason); the guest
+# continues at the op's value operand
+LEAVE_IF: dict[str, tuple[str, Exit]] = {"poll": ("events", Exit.JUMP), "smc": ("code_written", Exit.SMC)}

@@ -47,7 +47,7 @@ class RunResult:
 @dataclass
 class Stats:
     regions: int = 0  # regions translated
-    compiled: int = 0  # of them, compiled by LLVM after the interpreter tier found them hot
+    compiled: int = 0  # regions compiled by LLVM (the rest ran on the interpreter tier only)
     blocks: int = 0  # blocks in them
     compile_seconds: float = 0.0  # lifting, optimizing and compiling
     run_seconds: float = 0.0  # executing, compile time excluded
@@ -281,7 +281,6 @@ class Emulator:
                 start = time.perf_counter()
                 compiled = self.cache[key] = self._compile(region, covers, guards)
                 self.stats.compile_seconds += time.perf_counter() - start
-                self.stats.compiled += 1
                 return compiled.run()
             return interpreted()
 
@@ -294,6 +293,7 @@ class Emulator:
 
         register_helpers(self.frontend)
         compiled = jit().compile(region, self.guest, guards)
+        self.stats.compiled += 1
         function = compiled.function
         pointers = [ctypes.addressof(x) for x in (self.state, self.ram, self.attrs)]
         return Translation(region, lambda: function(*pointers), covers, compiled)

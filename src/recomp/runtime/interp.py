@@ -12,7 +12,7 @@ from typing import Any
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
 from recomp.ir.guest import ATTR_IO
-from recomp.ir.ops import LEAVE_AT, Exit
+from recomp.ir.ops import LEAVE_AT, LEAVE_IF, Exit
 from recomp.ir.types import I8
 
 Env = list[int]
@@ -204,26 +204,17 @@ def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _poll(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    (a,), state = _ids(op), r.state
+def _leave_if(field: str, reason: Exit):
+    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+        (a,), state = _ids(op), r.state
 
-    def step(env: Env) -> int | None:
-        if state.events:
-            state.pc = env[a]
-            return Exit.JUMP
-        return None
-    return step
-
-
-def _smc(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    (a,), state = _ids(op), r.state
-
-    def step(env: Env) -> int | None:
-        if state.code_written:
-            state.pc = env[a]
-            return Exit.SMC
-        return None
-    return step
+        def step(env: Env) -> int | None:
+            if getattr(state, field):
+                state.pc = env[a]
+                return reason
+            return None
+        return step
+    return make
 
 
 def _br(r: InterpretedRegion, block: Block, op: Op) -> Step:
@@ -271,8 +262,7 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "insn": _insn,
     "cycles": _cycles,
     "guard": _guard,
-    "smc": _smc,
-    "poll": _poll,
+    **{name: _leave_if(field, reason) for name, (field, reason) in LEAVE_IF.items()},
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from recomp.frontends.mos6502.modes import Operand, operand_byte, operand_word, read_word
+from recomp.frontends.mos6502.modes import Operand, operand_byte, read_word, word
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.core import Value
 from recomp.ir.types import I1, I8, I16
@@ -247,13 +247,18 @@ def jmp(b: RegionBuilder, op: Operand) -> None:
 
 
 def jsr(b: RegionBuilder, op: Operand) -> None:
-    static = not {(op.insn.addr + i) & 0xFFFF for i in (1, 2)} & b.volatile
-    target = None if static else operand_word(b, op.insn)  # rewritten target bytes: read first
-    push_word(b, c16(b, (op.insn.addr + 2) & 0xFFFF))
-    if target is None:
-        b.goto(op.insn.operands[0] | op.insn.operands[1] << 8)
+    """The chip reads the target's low byte, pushes the return address, then reads the high
+    byte: a JSR in the stack page can overwrite its own operand before it is read."""
+    insn = op.insn
+    high_addr = (insn.addr + 2) & 0xFFFF
+    low_static = (insn.addr + 1) & 0xFFFF not in b.volatile
+    high_static = high_addr not in b.volatile and not STACK_PAGE <= high_addr < STACK_PAGE + 0x100
+    low = b.const(I8, insn.operands[0]) if low_static else operand_byte(b, insn, 0)
+    push_word(b, c16(b, (insn.addr + 2) & 0xFFFF))
+    if low_static and high_static:
+        b.goto(insn.operands[0] | insn.operands[1] << 8)
     else:
-        b.jump_to(target)
+        b.jump_to(word(b, low, b.load(c16(b, high_addr), type=I8)))
 
 
 def rts(b: RegionBuilder, op: Operand) -> None:
