@@ -93,3 +93,18 @@ def test_expect_pc_mismatch_fails(tmp_path):
         capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].endswith("stopped at $024B, expected $3469")
+
+
+def test_functional_test_prefix_one_instruction_per_region():
+    """The JIT limited to one guest instruction per region, over the first 100,000 instructions
+    (the whole run would be 30 million round trips through Python): same machine as default."""
+    machines = []
+    for options in ({}, {"region_instructions": 1}):
+        emu = recomp.Emulator("6502", console=None, **options)
+        emu.load(FUNCTIONAL.read_bytes(), at=0)
+        emu.state.pc = 0x0400
+        emu.run(max_instructions=100_000, stop_on_trap=True)
+        machines.append((emu.state.pc, emu.state.a, emu.state.x, emu.state.y, emu.state.s, emu.state.p,
+                         emu.instructions, emu.cycles, emu.memory[0:0x10000]))
+    assert machines[0] == machines[1]
+    assert machines[0][6] == 100_000
