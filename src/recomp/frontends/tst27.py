@@ -98,6 +98,9 @@ class Tst27:
     name = "tst27"
     guest = GUEST
     helper_functions = {"print": _print_helper}
+    # TST27 programs are a few dozen instructions: compile each region at once, so LLVM sees a
+    # loop together with the constants set before it and can compute it in closed form
+    jit_threshold = 0
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:

@@ -91,14 +91,15 @@ class Emulator:
 
     ``console`` maps the frontend's console device (``None``: no console); ``timer`` maps an
     ``IntervalTimer`` at that base address.  Under the JIT, regions run in the interpreter until
-    entered ``jit_threshold`` times, then are compiled (0: compile everything at once).
+    entered ``jit_threshold`` times, then are compiled (0: compile everything at once; the
+    default is the frontend's ``jit_threshold``, else ``JIT_THRESHOLD``).
     """
 
     def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
-                 jit_threshold: int = JIT_THRESHOLD) -> None:
+                 jit_threshold: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
@@ -108,6 +109,8 @@ class Emulator:
         self.passes = passes
         self.output = output if output is not None else sys.stdout
         self.region_instructions = region_instructions
+        if jit_threshold is None:
+            jit_threshold = getattr(self.frontend, "jit_threshold", JIT_THRESHOLD)
         self.jit_threshold = jit_threshold
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
         self.state.cycle_limit = UNLIMITED
