@@ -131,17 +131,23 @@ class _Lowering:
 
     def call_helper(self, symbol: str, helper: Helper, args: list[ll.Value]) -> ll.Value:
         """Call a runtime helper, writing cached state back around it if it touches state."""
-        ret = llvm_type(helper.result) if helper.result else ll.VoidType()
-        state = [PTR] if helper.state else []
-        module = self.function.module
-        callee = module.globals.get(symbol) or ll.Function(
-            module, ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args]), symbol)
+        callee = _callee(self.function.module, symbol, helper)
         if not helper.state:
             return self.builder.call(callee, args)
         self.flush()
         result = self.builder.call(callee, [self.state, *args])
         self.reload()
         return result
+
+
+def _callee(module: ll.Module, symbol: str, helper: Helper) -> ll.Function:
+    """The module's declaration of a runtime helper (a state pointer first if it touches state)."""
+    existing = module.globals.get(symbol)
+    if existing is not None:
+        return existing
+    ret = llvm_type(helper.result) if helper.result else ll.VoidType()
+    state = [PTR] if helper.state else []
+    return ll.Function(module, ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args]), symbol)
 
 
 def _field_type(guest: GuestSpec, name: str) -> ll.IntType:
@@ -250,12 +256,7 @@ def _build_store8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
 
 
 def _helper_call(lo: _Lowering, b: ll.IRBuilder, name: str, args: list[ll.Value]) -> ll.Value:
-    helper = MEMORY_HELPERS[name]
-    symbol = memory_helper_symbol(name)
-    module = lo.function.module
-    ret = llvm_type(helper.result) if helper.result else ll.VoidType()
-    callee = module.globals.get(symbol) or ll.Function(
-        module, ll.FunctionType(ret, [llvm_type(t) for t in helper.args]), symbol)
+    callee = _callee(lo.function.module, memory_helper_symbol(name), MEMORY_HELPERS[name])
     return b.call(callee, args)
 
 
