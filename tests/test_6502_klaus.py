@@ -108,3 +108,19 @@ def test_functional_test_prefix_one_instruction_per_region():
                          emu.instructions, emu.cycles, emu.memory[0:0x10000]))
     assert machines[0] == machines[1]
     assert machines[0][6] == 100_000
+
+
+def test_explore_counts_what_the_optimizer_removes(tmp_path):
+    stats = tmp_path / "explore.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "recomp.cli", "inspect", str(FUNCTIONAL), "--frontend", "6502", "--load", "0",
+         "--entry", "0x400", "--explore", "--stats-json", str(stats)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(stats.read_text())
+    assert set(report) == {"blocks", "guest_instructions", "ops_before", "ops_after", "flag_writes_before",
+                           "flag_writes_after", "passes"}
+    assert report["guest_instructions"] > 7000  # the whole test, indirect jumps followed as memory stands
+    assert report["ops_after"] < report["ops_before"]
+    assert report["flag_writes_after"] < report["flag_writes_before"]
+    assert set(report["passes"]) == {"forward", "fold", "dce"}
+    assert "guest_instructions" in done.stdout

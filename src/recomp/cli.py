@@ -231,12 +231,19 @@ def inspect(
     plain: Annotated[bool, typer.Option("--plain", help="no colours or decoration")] = False,
     guards: Annotated[bool, typer.Option("--guards", help="compile with instruction-budget checks, "
                                          "as run --max-instructions does")] = False,
+    entry: Annotated[str | None, typer.Option(help="with --explore: where to start (default: entry)")] = None,
+    explore: Annotated[bool, typer.Option("--explore", help="lift all code reachable from the entry "
+                                          "and count what the optimizer removes")] = False,
+    stats_json: Annotated[Path | None, typer.Option(help="with --explore: write the counts here")] = None,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
 
     emulator = make_emulator(frontend, Engine.jit, no_opt, passes, console=None)
     read_program(emulator, program, guest_address(emulator, load, "--load", program))
+    if explore:
+        explore_program(emulator, guest_address(emulator, entry, "--entry", program), stats_json)
+        return
     address = guest_address(emulator, at, "--at", program)
     view = inspect_region(emulator, entry_point(emulator) if address is None else address, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)
@@ -249,6 +256,22 @@ def inspect(
             sys.stdout.write(text)
         else:
             show(name, text)
+
+
+def explore_program(emulator: Emulator, entry: int | None, stats_json: Path | None) -> None:
+    from recomp.inspection import explore
+
+    counts = explore(emulator, entry_point(emulator) if entry is None else entry)
+    for key, value in counts.items():
+        if key != "passes":
+            print(f"{key:20} {value}")
+    for name, removed in counts["passes"].items():
+        print(f"pass {name:15} " + ", ".join(f"{k} {v}" for k, v in removed.items()))
+    if stats_json is not None:
+        try:
+            stats_json.write_text(json.dumps(counts, indent=2) + "\n")
+        except OSError as problem:
+            fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
 
 
 def show(stage: str, text: str) -> None:

@@ -87,3 +87,52 @@ def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspect
     optimized = copy.deepcopy(lifted)
     stats = optimize(optimized, emulator.guest, emulator.passes) if emulator.optimize else {}
     return Inspection(emulator, at, lifted, optimized, stats, guards)
+
+
+def _counts(region: Region) -> tuple[int, int]:
+    """(icode ops, flag writes) of a region."""
+    ops = list(region.ops())
+    return len(ops), sum(1 for op in ops if op.name == "setflag")
+
+
+def explore(emulator: Emulator, entry: int) -> dict:
+    """Lift all code reachable from ``entry`` over direct branches, jumps and subroutine calls
+    (and the returns after them, and indirect jumps as memory stands), region by region; count
+    icode ops and flag writes before and after the optimizer, and what each pass removed."""
+    from recomp.opt import optimize
+
+    frontend = emulator.frontend
+    totals = {"blocks": 0, "guest_instructions": 0, "ops_before": 0, "ops_after": 0,
+              "flag_writes_before": 0, "flag_writes_after": 0}
+    passes: dict[str, dict[str, int]] = {}
+    covered: set[int] = set()
+    work = [entry]
+    while work:
+        pc = work.pop()
+        if pc in covered:
+            continue
+        region = emulator.lift(pc)
+        ops, flags = _counts(region)
+        totals["ops_before"] += ops
+        totals["flag_writes_before"] += flags
+        for name, counts in optimize(region, emulator.guest, emulator.passes).items():
+            total = passes.setdefault(name, {})
+            for key, n in counts.items():
+                total[key] = total.get(key, 0) + n
+        ops, flags = _counts(region)
+        totals["ops_after"] += ops
+        totals["flag_writes_after"] += flags
+        for block in region.blocks:
+            addresses = [op.args[0] for op in block.ops if op.name == "insn"]
+            if addresses:
+                totals["blocks"] += 1
+                totals["guest_instructions"] += len(addresses)
+                covered.update(addresses)
+            elif block.ops[-1].name == "exit":
+                work.append(block.ops[-1].args[0])
+            for addr in addresses:
+                try:
+                    work.extend(frontend.decode(emulator.memory_view, addr, emulator.loaded_end).more_code)
+                except DecodeError:
+                    continue
+    return {**totals, "passes": passes}

@@ -38,6 +38,9 @@ class Insn:
     extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
     targets: tuple[int, ...] = ()
     falls_through: bool = True
+    # other code this leads to as memory stands now (a call's return, an indirect jump's current
+    # target): for exploring a program, never for region formation (memory may change)
+    more_code: tuple[int, ...] = ()
     control: bool = False  # ends its block even without static targets (computed jumps...)
     mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry

@@ -36,6 +36,20 @@ GUEST = GuestSpec(
 INTERRUPT_CYCLES = 7
 # instructions that end a block
 _NO_FALL_THROUGH = {"JMP", "JSR", "RTS", "RTI", "BRK"}
+
+
+def _more_code(memory: Sequence[int], mnemonic: str, mode: str, addr: int, operands: tuple[int, ...]
+               ) -> tuple[int, ...]:
+    """Code reached later, as memory stands: after a call returns (RTS adds 1 to JSR's pushed
+    PC+2; RTI returns to BRK's PC+2), and JMP (ind)'s current target (with the page-wrap bug)."""
+    if mnemonic == "JSR":
+        return ((addr + 3) & 0xFFFF,)
+    if mnemonic == "BRK":
+        return ((addr + 2) & 0xFFFF,)
+    if mnemonic == "JMP" and mode == "ind":
+        low, high = operands
+        return (memory[high << 8 | low] | memory[high << 8 | (low + 1) & 0xFF] << 8,)
+    return ()
 _ENDS_BLOCK = _NO_FALL_THROUGH
 
 
@@ -101,6 +115,7 @@ class Mos6502:
                     cycles=opcode.cycles, extra_cycles=extra, targets=targets,
                     falls_through=opcode.mnemonic not in _NO_FALL_THROUGH,
                     control=opcode.mnemonic in _ENDS_BLOCK or opcode.mode == "rel", mask=0xFFFF,
+                    more_code=_more_code(memory, opcode.mnemonic, opcode.mode, addr, operands),
                     info=opcode)
 
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
