@@ -40,8 +40,8 @@ def memory_helper_symbol(helper: str) -> str:
     return f"recomp_mem_{helper}"
 
 
-def function_name(region: Region, variant: str = "") -> str:
-    return f"{region.guest}_{region.entry:04x}{variant}"
+def function_name(region: Region) -> str:
+    return f"{region.guest}_{region.entry:04x}"
 
 
 def state_type(guest: GuestSpec) -> ll.LiteralStructType:
@@ -125,9 +125,6 @@ class _Lowering:
         if offset:
             addr = self.builder.add(addr, I64_T(offset))
         return self.builder.and_(addr, I64_T(self.guest.memory_size - 1))
-
-    def byte_ptr(self, base: ll.Value, index: ll.Value) -> ll.Value:
-        return self.builder.gep(base, [index], inbounds=True, source_etype=I8_T)
 
     def call_helper(self, symbol: str, helper: Helper, args: list[ll.Value]) -> ll.Value:
         """Call a runtime helper, writing cached state back around it if it touches state."""

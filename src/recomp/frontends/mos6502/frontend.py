@@ -10,7 +10,6 @@ from typing import Any
 from recomp.frontends.base import DecodeError, Insn
 from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
 from recomp.frontends.mos6502.semantics import (
-    B_BIT,
     P_BITS,
     SEMANTICS,
     UNUSED_BIT,
@@ -135,4 +134,4 @@ class Mos6502:
         return f"${addr:04X}"
 
 
-__all__ = ["B_BIT", "GUEST", "Mos6502", "disassemble"]
+__all__ = ["GUEST", "Mos6502", "disassemble"]
