@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from recomp.frontends import UnknownFrontend, get_frontend
+from recomp.opt import UnknownPass
 from recomp.runtime.emulator import Emulator, RunResult
 from recomp.runtime.errors import GuestFault, RecompError
 
@@ -58,13 +59,11 @@ def make_emulator(frontend: str, engine: Engine, no_opt: bool, passes: str | Non
         get_frontend(frontend)
         names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
         if names is not None:
-            from recomp.opt import PASSES
+            from recomp.opt import check_passes
 
-            unknown = [n for n in names if n not in PASSES]
-            if unknown:
-                fail(f"unknown pass {unknown[0]!r} (choose from {', '.join(PASSES)})", 2)
+            check_passes(names)
         return Emulator(frontend, engine=engine.value, optimize=not no_opt, passes=names, **kwargs)
-    except UnknownFrontend as error:
+    except (UnknownFrontend, UnknownPass) as error:
         fail(str(error), 2)
 
 

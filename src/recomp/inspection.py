@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from recomp.frontends.base import DecodeError
 from recomp.ir.core import Region
 from recomp.ir.text import format_region
+from recomp.ir.verify import verify
 from recomp.runtime.emulator import Emulator
 
 if TYPE_CHECKING:
@@ -78,32 +79,42 @@ class Inspection:
         return getattr(self, name)()
 
 
+def _lift_and_optimize(emulator: Emulator, at: int) -> tuple[Region, Region, dict[str, dict[str, int]]]:
+    """The region at ``at`` as lifted, and an optimized copy as ``run`` would compile it."""
+    from recomp.opt import optimize
+
+    lifted, covers = emulator.lift_code(at)
+    verify(lifted, emulator.guest)
+    optimized = copy.deepcopy(lifted)
+    stats = {}
+    if emulator.optimize:
+        stats = optimize(optimized, emulator.optimizer_context(covers), emulator.passes)
+    return lifted, optimized, stats
+
+
 def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
     """Lift the region at ``at`` and optimize a copy, keeping both; ``guards`` compiles it with
     the instruction-budget checks that ``run(max_instructions=...)`` needs."""
-    from recomp.opt import optimize
-
-    lifted = emulator.lift(at)
-    optimized = copy.deepcopy(lifted)
-    stats = optimize(optimized, emulator.guest, emulator.passes) if emulator.optimize else {}
-    return Inspection(emulator, at, lifted, optimized, stats, guards)
+    return Inspection(emulator, at, *_lift_and_optimize(emulator, at), guards)
 
 
-def _counts(region: Region) -> tuple[int, int]:
-    """(icode ops, flag writes) of a region."""
+def counts(region: Region, flags: tuple[str, ...]) -> dict[str, int]:
+    """icode ops, flag writes, and flag writes deferred to the paths that leave the region."""
     ops = list(region.ops())
-    return len(ops), sum(1 for op in ops if op.name == "setflag")
+    return {"ops": len(ops), "flag_writes": sum(1 for op in ops if op.name == "setflag"),
+            "flag_writes_deferred": sum(1 for op in ops if op.name == "defer" and op.args[0] in flags)}
 
 
 def explore(emulator: Emulator, entry: int) -> dict:
     """Lift all code reachable from ``entry`` over direct branches, jumps and subroutine calls
     (and the returns after them, and indirect jumps as memory stands), region by region; count
-    icode ops and flag writes before and after the optimizer, and what each pass removed."""
-    from recomp.opt import optimize
-
+    icode ops and flag writes before and after the optimizer, and what each pass removed.
+    ``flag_writes_after`` counts the flag writes left on the path through each block;
+    ``flag_writes_deferred`` those made only where the region leaves mid-block or a budget ends."""
     frontend = emulator.frontend
+    flags = emulator.guest.flags
     totals = {"blocks": 0, "guest_instructions": 0, "ops_before": 0, "ops_after": 0,
-              "flag_writes_before": 0, "flag_writes_after": 0}
+              "flag_writes_before": 0, "flag_writes_after": 0, "flag_writes_deferred": 0}
     passes: dict[str, dict[str, int]] = {}
     covered: set[int] = set()
     work = [entry]
@@ -111,18 +122,18 @@ def explore(emulator: Emulator, entry: int) -> dict:
         pc = work.pop()
         if pc in covered:
             continue
-        region = emulator.lift(pc)
-        ops, flags = _counts(region)
-        totals["ops_before"] += ops
-        totals["flag_writes_before"] += flags
-        for name, counts in optimize(region, emulator.guest, emulator.passes).items():
+        lifted, region, stats = _lift_and_optimize(emulator, pc)
+        before, after = counts(lifted, flags), counts(region, flags)
+        totals["ops_before"] += before["ops"]
+        totals["flag_writes_before"] += before["flag_writes"]
+        totals["ops_after"] += after["ops"]
+        totals["flag_writes_after"] += after["flag_writes"]
+        totals["flag_writes_deferred"] += after["flag_writes_deferred"]
+        for name, removed in stats.items():
             total = passes.setdefault(name, {})
-            for key, n in counts.items():
+            for key, n in removed.items():
                 total[key] = total.get(key, 0) + n
-        ops, flags = _counts(region)
-        totals["ops_after"] += ops
-        totals["flag_writes_after"] += flags
-        for block in region.blocks:
+        for block in lifted.blocks:
             addresses = [op.args[0] for op in block.ops if op.name == "insn"]
             if addresses:
                 totals["blocks"] += 1

@@ -17,7 +17,7 @@ from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
-from recomp.ir.ops import LEAVE_AT, LEAVE_IF, Exit
+from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8, I16, Type
 
 I8_T = ll.IntType(8)
@@ -68,6 +68,7 @@ class _Lowering:
     exit_reason: ll.PhiInstr | None = None
     blocks: dict[str, ll.Block] = field(default_factory=dict)
     block: Block | None = None
+    pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
 
     @property
     def state(self) -> ll.Argument:
@@ -102,6 +103,22 @@ class _Lowering:
     def reload(self) -> None:
         for name, slot in self.slots.items():
             self.builder.store(self.load_field(name), slot)
+
+    def materialize(self) -> None:
+        """Store the block's deferred values (on a path that leaves before the block ends)."""
+        for name, value in self.pending.items():
+            self.builder.store(value, self.slots[name])
+
+    def store_field(self, name: str, v: Value) -> None:
+        """A register or flag write; it supersedes a value deferred earlier in the block."""
+        self.pending.pop(name, None)
+        self.builder.store(self.field_value(name, v), self.slots[name])
+
+    def field_value(self, name: str, v: Value) -> ll.Value:
+        """An icode value as the state field stores it (flags are i1 in icode, i8 in state)."""
+        value = self.value(v)
+        width = self.slots[name].allocated_type.width
+        return self.builder.zext(value, ll.IntType(width)) if value.type.width < width else value
 
     def leave(self, reason: Exit, pc: ll.Value) -> None:
         """Leave the region through its one exit block, which writes state back."""
@@ -193,16 +210,16 @@ def _getreg(lo: _Lowering, op: Op) -> None:
     lo.define(op, lo.builder.load(lo.slots[op.args[0]]))
 
 
-def _setreg(lo: _Lowering, op: Op) -> None:
-    lo.builder.store(lo.value(op.args[1]), lo.slots[op.args[0]])
+def _set(lo: _Lowering, op: Op) -> None:
+    lo.store_field(op.args[0], op.args[1])
 
 
 def _getflag(lo: _Lowering, op: Op) -> None:
     lo.define(op, lo.builder.trunc(lo.builder.load(lo.slots[op.args[0]]), ll.IntType(1)))
 
 
-def _setflag(lo: _Lowering, op: Op) -> None:
-    lo.builder.store(lo.builder.zext(lo.value(op.args[1]), ll.IntType(8)), lo.slots[op.args[0]])
+def _defer(lo: _Lowering, op: Op) -> None:
+    lo.pending[op.args[0]] = lo.field_value(op.args[0], op.args[1])
 
 
 def _select(lo: _Lowering, op: Op) -> None:
@@ -319,19 +336,35 @@ def _cycles(lo: _Lowering, op: Op) -> None:
     lo.builder.store(lo.builder.add(lo.builder.load(slot), extra), slot)
 
 
-def _guard(lo: _Lowering, op: Op) -> None:
-    if not lo.guards:
-        return
+def _short(lo: _Lowering, count: int, cycles: int) -> ll.Value:
+    """The budgets do not cover this many more instructions and cycles (an i1)."""
     b = lo.builder
-    count, cycles = op.args
     over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), I64_T(count)),
                            lo.load_field("limit"))
     if cycles:
         late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), I64_T(cycles)),
                                lo.load_field("cycle_limit"))
         over = b.or_(over, late)
-    with b.if_then(over, likely=False):
+    return over
+
+
+def _guard(lo: _Lowering, op: Op) -> None:
+    if not lo.guards:
+        return
+    with lo.builder.if_then(_short(lo, *op.args), likely=False):
+        lo.materialize()
         lo.leave(Exit.GUARD, I32_T(lo.block.addr))
+
+
+def _settle(lo: _Lowering, op: Op) -> None:
+    """Without budgets or interrupts (``guards=False``) nothing can look at the state before the
+    deferred values are dead, so there is nothing to check."""
+    if not lo.guards or not lo.pending:
+        return
+    b = lo.builder
+    pending = b.icmp_unsigned("!=", lo.load_field("events"), I8_T(0))
+    with b.if_then(b.or_(_short(lo, *op.args), pending), likely=False):
+        lo.materialize()
 
 
 def _leave_if(field_name: str, reason: Exit):
@@ -340,7 +373,16 @@ def _leave_if(field_name: str, reason: Exit):
         slot = lo.slots.get(field_name)
         value = b.load(slot) if slot is not None else lo.load_field(field_name)
         with b.if_then(b.icmp_unsigned("!=", value, I8_T(0)), likely=False):
+            lo.materialize()
             _leave_to(lo, reason, op)
+    return lower
+
+
+def _leave_when(reason: Exit):
+    def lower(lo: _Lowering, op: Op) -> None:
+        with lo.builder.if_then(lo.value(op.args[0]), likely=False):
+            lo.materialize()
+            lo.leave(reason, I32_T(op.args[1]))
     return lower
 
 
@@ -380,9 +422,10 @@ def _sign_fill(lo: _Lowering, a: ll.Value) -> ll.Value:
 LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "const": _const,
     "getreg": _getreg,
-    "setreg": _setreg,
+    "setreg": _set,
     "getflag": _getflag,
-    "setflag": _setflag,
+    "setflag": _set,
+    "defer": _defer,
     "add": _binary(ll.IRBuilder.add),
     "sub": _binary(ll.IRBuilder.sub),
     "mul": _binary(ll.IRBuilder.mul),
@@ -408,7 +451,9 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
     "insn": _insn,
     "cycles": _cycles,
     "guard": _guard,
+    "settle": _settle,
     **{name: _leave_if(field, reason) for name, (field, reason) in LEAVE_IF.items()},
+    **{name: _leave_when(reason) for name, reason in LEAVE_WHEN.items()},
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,
@@ -420,9 +465,9 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
     """The state fields the region reads or writes, and those it writes."""
     used, written = set(), set()
     for op in region.ops():
-        if op.name in ("getreg", "setreg", "getflag", "setflag"):
+        if op.spec.access:
             used.add(op.args[0])
-            if op.name.startswith("set"):
+            if op.spec.access == "write":
                 written.add(op.args[0])
         elif op.name == "insn":
             written.add("instructions")
@@ -430,7 +475,7 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
                 written.add("cycles")
         elif op.name == "cycles":
             written.add("cycles")
-        elif op.name == "guard":
+        elif op.name in ("guard", "settle"):
             used.update(("instructions", "cycles") if op.args[1] else ("instructions",))
         elif op.name == "store":
             written.add("code_written")
@@ -468,6 +513,7 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     builder.branch(lo.blocks[region.blocks[0].label])
     for block in region.blocks:
         lo.block = block
+        lo.pending = {}
         builder.position_at_end(lo.blocks[block.label])
         for op in block.ops:
             LOWER[op.name](lo, op)

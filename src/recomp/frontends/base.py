@@ -42,6 +42,9 @@ class Insn:
     # target): for exploring a program, never for region formation (memory may change)
     more_code: tuple[int, ...] = ()
     control: bool = False  # ends its block even without static targets (computed jumps...)
+    # offsets of the operand bytes that decide which guest state it touches (TST27's register
+    # numbers): with the opcode, all that the optimizer's look at code ahead depends on
+    shape: tuple[int, ...] = ()
     mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
 

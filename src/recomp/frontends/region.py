@@ -80,7 +80,7 @@ class RegionBuilder(Builder):
 
 
 def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: int,
-              stops: Set[int], volatile: Set[int]) -> tuple[dict[int, Insn | DecodeError], set[int]]:
+              stops: Set[int], volatile: Set[int], follow: bool) -> tuple[dict[int, Insn | DecodeError], set[int]]:
     decoded: dict[int, Insn | DecodeError] = {}
     leaders = {entry}
     work = [entry]
@@ -93,33 +93,40 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
                 decoded[addr] = error
                 break
             decoded[addr] = insn
-            new = [t for t in insn.targets if t not in leaders]
-            if insn.ends_block and insn.falls_through and insn.next not in leaders:
-                new.append(insn.next)
-            leaders.update(new)
-            work.extend(new)
             if insn.ends_block:
+                if follow:
+                    new = [t for t in insn.targets if t not in leaders]
+                    if insn.falls_through and insn.next not in leaders:
+                        new.append(insn.next)
+                    leaders.update(new)
+                    work.extend(new)
                 break
             addr = insn.next
     return decoded, leaders
 
 
-def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool) -> set[int]:
+def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool, follow: bool) -> set[int]:
     """The bytes whose rewriting changes the lifted code: all of them, except operand bytes a
-    guest with dynamic operands reads at run time."""
+    guest with dynamic operands reads at run time.  Code lifted without following its branches
+    leaves at every one of them, so only the bytes that decide what state it touches count:
+    opcodes and ``Insn.shape``."""
     opcode, *operands = insn.byte_addresses()
+    if not follow:
+        return {opcode} | {(insn.addr + i) & insn.mask for i in insn.shape}
     return {opcode} | {a for a in operands if not (dynamic_operands and a in volatile)}
 
 
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  limit: int = REGION_INSTRUCTIONS, volatile: Set[int] = frozenset(),
-                 stops: Set[int] = frozenset()) -> tuple[Region, set[int]]:
+                 stops: Set[int] = frozenset(), follow: bool = True) -> tuple[Region, set[int]]:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
-    Returns the region and the guest bytes its code was lifted from."""
-    decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile)
+    ``follow=False``: only the straight-line code at ``entry``, every branch leaving the region
+    (the optimizer's look ahead at a region's exits).  Returns the region and the guest bytes
+    whose rewriting changes it."""
+    decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
-    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts}, volatile,
+    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts} if follow else {}, volatile,
                       getattr(fe, "pc_type", I32))
     covers: set[int] = set()
     for start in starts:
@@ -135,13 +142,13 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
             addr = item.next
             if item.ends_block or addr in b.labels or limit == 1:
                 break
-        b.new_block(b.labels[start], start)
+        b.new_block(f"L{start:04X}", start)
         if run:
             b.guard(len(run), sum(insn.max_cycles for insn in run))
         for insn in run:
             b.start(insn)
             fe.lift(b, insn)
-            covers |= _covered_bytes(insn, volatile, fe.guest.dynamic_operands)
+            covers |= _covered_bytes(insn, volatile, fe.guest.dynamic_operands, follow)
             if not b.terminated:
                 b.check_stores(insn.next)
         if not b.terminated:

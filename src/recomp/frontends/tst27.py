@@ -122,6 +122,7 @@ class Tst27:
             raise DecodeError(addr, f"truncated {op.mnemonic}: needs {size} bytes, "
                                     f"the program has {end - addr}")
         operands = []
+        registers = []  # offsets of register operands
         pos = addr + 1
         for kind in op.operands:
             width = OPERAND_BYTES[kind]
@@ -132,13 +133,15 @@ class Tst27:
                 raise DecodeError(addr, f"jump target {value:#010x} is outside memory "
                                         f"(0x0000..{MEMORY_SIZE - 1:#06x})")
             operands.append(value)
+            if kind == "reg":
+                registers.append(pos - addr)
             pos += width
         text = op.mnemonic
         if operands:
             text += " " + ", ".join(format_operand(k, v) for k, v in zip(op.operands, operands))
         targets = tuple(v for k, v in zip(op.operands, operands) if k == "addr")
         return Insn(addr, size, op.mnemonic, tuple(operands), text, targets=targets,
-                    falls_through=op.falls_through, info=op)
+                    falls_through=op.falls_through, shape=tuple(registers), info=op)
 
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
         insn.info.lift(b, insn)

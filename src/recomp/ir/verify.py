@@ -23,7 +23,7 @@ def _check_types(op: Op, guest: GuestSpec | None) -> str | None:
         return "operands differ in type"
     if name == "select" and (vals[0].type != I1 or vals[1].type != vals[2].type):
         return "select needs an i1 and two values of one type"
-    if name in ("cbr", "setflag") and vals[0].type != I1:
+    if name in ("cbr", "setflag", "exit_if", "trap_if") and vals[0].type != I1:
         return f"{name} needs an i1"
     if name in ("zext", "sext") and op.result.type.bits <= vals[0].type.bits:
         return f"{name} must widen"
@@ -46,6 +46,13 @@ def _check_types(op: Op, guest: GuestSpec | None) -> str | None:
             return f"register {op.args[0]} is {reg_type}"
     if name in ("getflag", "setflag") and op.args[0] not in guest.flags:
         return f"no flag {op.args[0]} in {guest.name}"
+    if name == "defer":
+        field = op.args[0]
+        field_type = I1 if field in guest.flags else guest.registers.get(field)
+        if field_type is None:
+            return f"no register or flag {field} in {guest.name}"
+        if vals[0].type != field_type:
+            return f"{field} is {field_type}"
     if name == "call":
         helper = guest.helpers.get(op.args[0])
         if helper is None:

@@ -1,22 +1,32 @@
-"""Dead-code elimination: pure ops whose results nobody uses, and blocks no branch reaches.
+"""Dead-code elimination: ops whose results nobody uses, and blocks no branch reaches.
 
 Pure ops (see ``OpSpec.pure``) have no effect besides their result, so deleting an unused one
-cannot change behaviour; a block unreachable from the region's entry never runs.
+cannot change behaviour.  A load has one more effect where a device answers it, so an unused
+load goes only when its address range provably holds no device.  A block unreachable from the
+region's entry never runs.
 """
 
 from __future__ import annotations
 
-from recomp.ir.core import Region
-from recomp.ir.guest import GuestSpec
+from recomp.ir.core import Op, Region
+from recomp.opt.context import Context
+from recomp.opt.ranges import overlaps, touched
 
 
-def dce(region: Region, guest: GuestSpec | None = None) -> dict[str, int]:
+def _removable(op: Op, defs: dict[int, Op], context: Context) -> bool:
+    if op.spec.pure:
+        return True
+    return op.name == "load" and not overlaps(touched(defs, op, context.memory_size), context.devices)
+
+
+def dce(region: Region, context: Context) -> dict[str, int]:
     removed = 0
     for block in region.blocks:
+        defs = {op.result.id: op for op in block.ops if op.result is not None}
         used: set[int] = set()
         kept = []
         for op in reversed(block.ops):
-            if op.spec.pure and op.result is not None and op.result.id not in used:
+            if op.result is not None and op.result.id not in used and _removable(op, defs, context):
                 removed += 1
                 continue
             used.update(v.id for v in op.values())

@@ -6,8 +6,9 @@ interrupts) and check stop conditions, look the guest pc up in the translation c
 optimizing and compiling on a miss), run the region until it leaves, act on why it left.
 
 Self-modifying code: every byte of translated code is marked ``ATTR_CODE``; a store there
-records the address and the region leaves after the storing instruction (``smc``), then the
-regions covering it are dropped.  A rewritten operand byte becomes *volatile*: guests with
+records the address, and the regions covering it are dropped when the region leaves: right after
+the storing instruction (``smc``) where the store may have hit the running region's own code, at
+its next exit otherwise.  A rewritten operand byte becomes *volatile*: guests with
 ``dynamic_operands`` lift it as a memory read, so rewriting it again costs nothing.
 """
 
@@ -18,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.base import DecodeError
@@ -32,7 +33,11 @@ from recomp.runtime.errors import GuestFault, LoadError
 from recomp.runtime.helpers import RUNNING
 from recomp.runtime.state import UNLIMITED, state_struct
 
+if TYPE_CHECKING:
+    from recomp.opt.context import Context
+
 ENGINES = ("jit", "interp")
+SUCCESSOR_INSTRUCTIONS = 4  # guest instructions the optimizer looks at after a static exit
 JIT_THRESHOLD = 8  # region entries the interpreter tier runs before LLVM compiles the region
 HOT_BLOCKS = 256  # ... or block transitions within one entry (a loop inside the region)
 
@@ -141,6 +146,7 @@ class Emulator:
 
     # --- devices and interrupts --------------------------------------------------------------
     def map_device(self, device: Device) -> None:
+        self.drop_translations()  # the optimizer relied on where devices are
         for addr in device.addresses():
             self.devices[addr] = device
             self.attrs_view[addr] |= ATTR_IO
@@ -192,7 +198,7 @@ class Emulator:
         b = RegionBuilder(region, {})
         b.new_block(f"{kind.upper()}{pc:04X}", pc)
         self.frontend.lift_interrupt(b, kind, pc)
-        return region, set()  # verified by optimized(), as every translation is
+        return region, set()
 
     # --- loading -----------------------------------------------------------------------------
     def load(self, data: bytes, at: int = 0) -> None:
@@ -218,40 +224,57 @@ class Emulator:
     # --- translation -------------------------------------------------------------------------
     def lift(self, pc: int, single: bool = False) -> Region:
         """The icode region at ``pc`` as lifted, before optimization."""
-        region = self._lift(pc, single)[0]
+        region = self.lift_code(pc, single)[0]
         verify(region, self.guest)
         return region
 
-    def _lift(self, pc: int, single: bool) -> tuple[Region, set[int]]:
+    def lift_code(self, pc: int, single: bool = False) -> tuple[Region, set[int]]:
+        """The region at ``pc`` (``single``: one instruction) and the guest bytes it was lifted from."""
         limit = 1 if single else self.region_instructions
         return build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit,
                             volatile=self.volatile, stops=self.stops)
 
-    def optimized(self, region: Region) -> Region:
-        """The region after the optimizer and the verifier."""
+    def optimizer_context(self, covers: set[int], single: bool = False) -> Context:
+        """What the optimizer may assume about a region lifted from ``covers``.  A ``single``
+        step runs with the budgets lifted (see ``run``), so nothing may be left stale at its exit:
+        its successors count as unknown."""
+        from recomp.opt.context import Context
+
+        def successor(addr: int) -> tuple[Region, set[int]] | None:
+            if addr in self.stops:  # execution stops there: everything is looked at
+                return None
+            return build_region(self.frontend, self.memory_view, addr, self.loaded_end,
+                                SUCCESSOR_INSTRUCTIONS, self.volatile, self.stops, follow=False)
+
+        return Context(self.guest, frozenset(covers), frozenset(self.devices), None if single else successor)
+
+    def optimized(self, region: Region, covers: set[int], single: bool = False) -> set[int]:
+        """Optimize the region in place (unless the optimizer is off) and verify it; returns the
+        bytes whose rewriting invalidates it: its own, and the successor code it relied on."""
         if not self.optimize:
             verify(region, self.guest)
-            return region
+            return covers
         from recomp.opt import optimize
 
-        stats = optimize(region, self.guest, self.passes)
+        context = self.optimizer_context(covers, single)
+        stats = optimize(region, context, self.passes)
         for name, counts in stats.items():
             total = self.stats.opt.setdefault(name, {})
             for key, n in counts.items():
                 total[key] = total.get(key, 0) + n
-        return region
+        return covers | context.consulted
 
     def translate(self, pc: int, single: bool = False, guards: bool = True) -> Translation:
-        return self._translation((pc, single, guards), lambda: self._lift(pc, single), guards)
+        return self._translation((pc, single, guards), lambda: self.lift_code(pc, single), guards, single)
 
     def _translation(self, key: tuple, lift: Callable[[], tuple[Region, set[int]]],
-                     guards: bool = True) -> Translation:
+                     guards: bool = True, single: bool = True) -> Translation:
         translation = self.cache.get(key)
         if translation is not None:
             return translation
         start = time.perf_counter()
         region, covers = lift()
-        region = self.optimized(region)
+        covers = self.optimized(region, covers, single)
         if self.engine == "jit" and self.jit_threshold == 0:
             translation = self._compile(region, covers, guards)
         else:
@@ -321,6 +344,13 @@ class Emulator:
                         self.attrs_view[other] &= ~ATTR_CODE
         self.attrs_view[addr] &= ~ATTR_CODE
 
+    def drop_translations(self) -> None:
+        """Forget every translation (what they assumed about the machine has changed)."""
+        for addr in self.owners:
+            self.attrs_view[addr] &= ~ATTR_CODE
+        self.owners.clear()
+        self.cache.clear()
+
     def invalidate_range(self, start: int, stop: int) -> None:
         for addr in range(start, stop):
             if self.attrs_view[addr] & ATTR_CODE:
@@ -343,7 +373,7 @@ class Emulator:
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
         if until_pc is not None and until_pc not in self.stops:
             self.stops.add(until_pc)
-            self.cache.clear()  # regions may run through the new stop
+            self.drop_translations()  # regions may run through the new stop
         # without a budget or interrupts a guard can never fire: compile without them
         guards = max_instructions is not None or getattr(self.frontend, "interrupts", False)
         compile_before = self.stats.compile_seconds
@@ -369,14 +399,14 @@ class Emulator:
                 translation = cache.get((st.pc, single, guards)) or self.translate(st.pc, single, guards)
                 reason = translation.run()
                 single = False
-                if reason == Exit.JUMP and self.pending_error is None:
+                if reason == Exit.JUMP and self.pending_error is None and not self.written:
                     continue
                 if self.pending_error is not None:
                     error, self.pending_error = self.pending_error, None
                     raise error
-                if reason == Exit.SMC:
+                if self.written:  # stores hit translated code: drop it before it runs
                     self._handle_smc()
-                elif reason == Exit.HALT:
+                if reason == Exit.HALT:
                     return RunResult("halt", st.pc, st.instructions)
                 elif reason == Exit.TRAP and stop_on_trap:
                     return RunResult("trap", st.pc, st.instructions)

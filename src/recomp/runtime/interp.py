@@ -12,7 +12,7 @@ from typing import Any
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
 from recomp.ir.guest import ATTR_IO
-from recomp.ir.ops import LEAVE_AT, LEAVE_IF, Exit
+from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
 
 Env = list[int]
@@ -35,7 +35,9 @@ class InterpretedRegion:
         self.attrs = machine.attrs_view
         self.mask = len(self.memory) - 1
         self.size = region.next_value_id()
-        self.blocks = {b.label: [self._step(b, op) for op in b.ops] for b in region.blocks}
+        self.pending: dict[str, int] = {}  # deferred register and flag values of the current block
+        self.deferred: set[str] = set()  # while building a block's steps: fields deferred so far
+        self.blocks = {b.label: self._steps(b) for b in region.blocks}
         self.entry = region.blocks[0].label
 
     def read_byte(self, addr: int) -> int:
@@ -58,9 +60,17 @@ class InterpretedRegion:
             self.machine.code_write(addr)
             self.state.code_written = 1
 
+    def materialize(self) -> None:
+        """Write the block's deferred values: the region is leaving before the block ends."""
+        for name, value in self.pending.items():
+            setattr(self.state, name, value)
+        self.pending.clear()
+
     def __call__(self) -> int:
         env = [0] * self.size
         steps = self.blocks[self.entry]
+        pending = self.pending
+        pending.clear()
         transitions = 0
         while True:
             for step in steps:
@@ -69,6 +79,8 @@ class InterpretedRegion:
                     break
             if not isinstance(outcome, str):
                 return outcome
+            if pending:  # deferred values are forgotten at the block's terminator
+                pending.clear()
             transitions += 1
             if self.hot_blocks is not None and transitions >= self.hot_blocks:
                 self.hot = True
@@ -76,8 +88,9 @@ class InterpretedRegion:
                 return Exit.JUMP
             steps = self.blocks[outcome]
 
-    def _step(self, block: Block, op: Op) -> Step:
-        return _STEPS[op.name](self, block, op)
+    def _steps(self, block: Block) -> list[Step]:
+        self.deferred = set()
+        return [_STEPS[op.name](self, block, op) for op in block.ops]
 
 
 def _d(op: Op) -> int:
@@ -105,10 +118,40 @@ def _get(r: InterpretedRegion, block: Block, op: Op) -> Step:
 
 
 def _set(r: InterpretedRegion, block: Block, op: Op) -> Step:
-    (s,), name, state = _ids(op), op.args[0], r.state
+    (s,), name, state, pending = _ids(op), op.args[0], r.state, r.pending
+    if name in r.deferred:  # a write supersedes a value deferred earlier in the block
+        r.deferred.discard(name)
+
+        def step(env: Env) -> None:
+            pending.pop(name, None)
+            setattr(state, name, env[s])
+        return step
 
     def step(env: Env) -> None:
         setattr(state, name, env[s])
+    return step
+
+
+def _defer(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    (s,), name, pending = _ids(op), op.args[0], r.pending
+    r.deferred.add(name)
+
+    def step(env: Env) -> None:
+        pending[name] = env[s]
+    return step
+
+
+def _short(state: Any, instructions: int, cycles: int) -> bool:
+    """The budgets do not cover this many more instructions and cycles (a guard leaves)."""
+    return state.instructions + instructions > state.limit or state.cycles + cycles > state.cycle_limit
+
+
+def _settle(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    state, (count, cycles) = r.state, op.args
+
+    def step(env: Env) -> None:
+        if _short(state, count, cycles) or state.events:
+            r.materialize()
     return step
 
 
@@ -197,7 +240,8 @@ def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
     state, (count, cycles), addr = r.state, op.args, block.addr
 
     def step(env: Env) -> int | None:
-        if state.instructions + count > state.limit or state.cycles + cycles > state.cycle_limit:
+        if _short(state, count, cycles):
+            r.materialize()
             state.pc = addr
             return Exit.GUARD
         return None
@@ -210,7 +254,22 @@ def _leave_if(field: str, reason: Exit):
 
         def step(env: Env) -> int | None:
             if getattr(state, field):
+                r.materialize()
                 state.pc = env[a]
+                return reason
+            return None
+        return step
+    return make
+
+
+def _leave_when(reason: Exit):
+    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+        (c,), state, addr = _ids(op), r.state, op.args[1]
+
+        def step(env: Env) -> int | None:
+            if env[c]:
+                r.materialize()
+                state.pc = addr
                 return reason
             return None
         return step
@@ -253,6 +312,7 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "setreg": _set,
     "getflag": _get,
     "setflag": _set,
+    "defer": _defer,
     **{name: _binary for name in BINARY},
     **{name: _cast for name in CAST},
     "select": _select,
@@ -262,7 +322,9 @@ _STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
     "insn": _insn,
     "cycles": _cycles,
     "guard": _guard,
+    "settle": _settle,
     **{name: _leave_if(field, reason) for name, (field, reason) in LEAVE_IF.items()},
+    **{name: _leave_when(reason) for name, reason in LEAVE_WHEN.items()},
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,

@@ -1,0 +1,43 @@
+"""What the passes may assume about the machine a region will run on, as the runtime knows it
+when it translates: the bytes the code came from, where devices are, and the code at the
+region's static exits.  Every field defaults to "unknown", which keeps each pass conservative."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from recomp.ir.core import Region
+from recomp.ir.guest import GuestSpec
+
+# lifts the guest code at an address: the region and the bytes it was lifted from, or None
+Lifter = Callable[[int], "tuple[Region, set[int]] | None"]
+
+
+@dataclass
+class Context:
+    guest: GuestSpec | None = None
+    code: frozenset[int] | None = None  # bytes the region was lifted from; None: unknown
+    devices: frozenset[int] | None = None  # device addresses; None: any address may be a device
+    lift: Lifter | None = None  # the code at a static exit; None: successors are unknown
+    consulted: set[int] = field(default_factory=set)  # bytes of successor code relied upon
+    _successors: dict[int, Region | None] = field(default_factory=dict)
+
+    def successor(self, addr: int) -> Region | None:
+        """The code a static exit to ``addr`` continues in, lifted (not optimized), or None when
+        it is unknown.  Its bytes join ``consulted``: rewriting them must drop this region."""
+        if addr not in self._successors:
+            lifted = self.lift(addr) if self.lift is not None else None
+            self._successors[addr] = lifted[0] if lifted is not None else None
+            if lifted is not None:
+                self.consulted |= lifted[1]
+        return self._successors[addr]
+
+    def protected(self) -> frozenset[int] | None:
+        """Bytes a store must not change without leaving the region: its own code and the code
+        consulted at its exits (None: unknown, every store might hit code)."""
+        return None if self.code is None else self.code | self.consulted
+
+    @property
+    def memory_size(self) -> int | None:
+        return self.guest.memory_size if self.guest is not None else None

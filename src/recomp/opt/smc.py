@@ -1,0 +1,42 @@
+"""Self-modifying-code checks that cannot fire: an instruction's ``smc`` leaves the region when
+one of its stores hit translated code, so that no stale code runs.  When every store of the
+instruction provably misses this region's own code and the code consulted at its exits
+(``Context.protected``), nothing stale can run here, and the check is deleted.  A store into
+other translated code is still recorded (the store itself tells the runtime), and the runtime
+drops that code at the next exit, before anything else runs.  Deleting the check also deletes a
+point where state had to be exact, which lets ``liveness`` drop more writes.
+"""
+
+from __future__ import annotations
+
+from recomp.ir.core import Op, Region
+from recomp.opt.context import Context
+from recomp.opt.ranges import overlaps, touched
+
+
+def smc(region: Region, context: Context) -> dict[str, int]:
+    for block in region.blocks:
+        if block.ops[-1].name == "exit":
+            context.successor(block.ops[-1].args[0])  # its code becomes protected
+    protected = context.protected()
+    if protected is None:
+        return {"checks": 0}
+    size = context.memory_size
+    removed = 0
+    for block in region.blocks:
+        defs: dict[int, Op] = {}
+        may_hit = False  # a store since the last check may hit protected code
+        kept = []
+        for op in block.ops:
+            if op.name == "store":
+                may_hit = may_hit or overlaps(touched(defs, op, size), protected)
+            elif op.name == "smc":
+                if not may_hit:
+                    removed += 1
+                    continue
+                may_hit = False
+            if op.result is not None:
+                defs[op.result.id] = op
+            kept.append(op)
+        block.ops = kept
+    return {"checks": removed}
