@@ -79,8 +79,10 @@ class Inspection:
         return getattr(self, name)()
 
 
-def _lift_and_optimize(emulator: Emulator, at: int) -> tuple[Region, Region, dict[str, dict[str, int]]]:
-    """The region at ``at`` as lifted, and an optimized copy as ``run`` would compile it."""
+def _lift_and_optimize(emulator: Emulator, at: int, entry: dict[str, int]
+                       ) -> tuple[Region, Region, dict[str, dict[str, int]]]:
+    """The region at ``at`` as lifted, and an optimized copy as ``run`` would compile it when
+    entered with the ``entry`` facts (the specialized state fields)."""
     from recomp.opt import optimize
 
     lifted, covers = emulator.lift_code(at)
@@ -88,14 +90,15 @@ def _lift_and_optimize(emulator: Emulator, at: int) -> tuple[Region, Region, dic
     optimized = copy.deepcopy(lifted)
     stats = {}
     if emulator.optimize:
-        stats = optimize(optimized, emulator.optimizer_context(covers), emulator.passes)
+        stats = optimize(optimized, emulator.optimizer_context(covers, entry=entry), emulator.passes)
     return lifted, optimized, stats
 
 
 def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
-    """Lift the region at ``at`` and optimize a copy, keeping both; ``guards`` compiles it with
-    the instruction-budget checks that ``run(max_instructions=...)`` needs."""
-    return Inspection(emulator, at, *_lift_and_optimize(emulator, at), guards)
+    """Lift the region at ``at`` and optimize a copy, keeping both, as ``run`` would translate it
+    in the emulator's current state; ``guards`` compiles it with the instruction-budget checks
+    that ``run(max_instructions=...)`` needs."""
+    return Inspection(emulator, at, *_lift_and_optimize(emulator, at, emulator.entry_facts()), guards)
 
 
 def counts(region: Region, flags: tuple[str, ...]) -> dict[str, int]:
@@ -110,19 +113,27 @@ def explore(emulator: Emulator, entry: int) -> dict:
     (and the returns after them, and indirect jumps as memory stands), region by region; count
     icode ops and flag writes before and after the optimizer, and what each pass removed.
     ``flag_writes_after`` counts the flag writes left on the path through each block;
-    ``flag_writes_deferred`` those made only where the region leaves mid-block or a budget ends."""
+    ``flag_writes_deferred`` those made only where the region leaves mid-block or a budget ends.
+
+    Regions are specialized as ``run`` specializes them (the 6502's decimal flag) where the
+    value is known statically: at the entry from the emulator's state, after a static exit from
+    what the region before it leaves there; after returns and indirect jumps it is unknown."""
+    from recomp.opt.context import Context
+    from recomp.opt.forward import constants_in
+
     frontend = emulator.frontend
     flags = emulator.guest.flags
     totals = {"blocks": 0, "guest_instructions": 0, "ops_before": 0, "ops_after": 0,
               "flag_writes_before": 0, "flag_writes_after": 0, "flag_writes_deferred": 0}
     passes: dict[str, dict[str, int]] = {}
     covered: set[int] = set()
-    work = [entry]
+    work: list[tuple[int, dict[str, int]]] = [(entry, emulator.entry_facts())]
     while work:
-        pc = work.pop()
+        pc, facts = work.pop()
         if pc in covered:
             continue
-        lifted, region, stats = _lift_and_optimize(emulator, pc)
+        lifted, region, stats = _lift_and_optimize(emulator, pc, facts)
+        known = constants_in(lifted, Context(emulator.guest, entry=facts))
         before, after = counts(lifted, flags), counts(region, flags)
         totals["ops_before"] += before["ops"]
         totals["flag_writes_before"] += before["flag_writes"]
@@ -140,10 +151,12 @@ def explore(emulator: Emulator, entry: int) -> dict:
                 totals["guest_instructions"] += len(addresses)
                 covered.update(addresses)
             elif block.ops[-1].name == "exit":
-                work.append(block.ops[-1].args[0])
+                exit_facts = known[block.label]
+                work.append((block.ops[-1].args[0], {k: v for k, v in exit_facts.items() if k in emulator.specialize}))
             for addr in addresses:
                 try:
-                    work.extend(frontend.decode(emulator.memory_view, addr, emulator.loaded_end).more_code)
+                    more = frontend.decode(emulator.memory_view, addr, emulator.loaded_end).more_code
                 except DecodeError:
                     continue
+                work.extend((target, {}) for target in more)
     return {**totals, "passes": passes}

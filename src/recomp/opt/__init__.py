@@ -1,9 +1,9 @@
 """The icode optimizer: small passes, each a plain function ``pass(region, context) -> counts``
 (what it removed or fused), run in one pipeline and followed by the verifier.
 
-The order matters: forwarding and folding settle branches, after which blocks merge; then
-forwarding and folding expose common subexpressions (a pull addresses the stack byte a push
-wrote) and load/store pairs; once those fold, compare-and-branch and carry
+The order matters: merged blocks give the block-local passes more to see; forwarding and
+folding expose common subexpressions (a pull addresses the stack byte a push wrote) and
+load/store pairs; once those fold, compare-and-branch and carry
 chains are visible to the peepholes; dropping self-modifying-code checks that cannot fire
 removes observation points, so liveness can delete more; DCE removes what became unused.
 """
@@ -38,8 +38,8 @@ PASSES: dict[str, Pass] = {
     "liveness": liveness,
     "dce": dce,
 }
-PIPELINE: tuple[str, ...] = ("forward", "fold", "merge", "forward", "fold", "cse", "memory", "forward",
-                             "fold", "peephole", "cse", "smc", "liveness", "dce")
+PIPELINE: tuple[str, ...] = ("merge", "forward", "fold", "cse", "memory", "forward", "fold", "peephole",
+                             "cse", "smc", "liveness", "dce")
 
 
 class UnknownPass(ValueError):

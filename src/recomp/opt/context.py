@@ -1,6 +1,7 @@
 """What the passes may assume about the machine a region will run on, as the runtime knows it
-when it translates: the bytes the code came from, where devices are, and the code at the
-region's static exits.  Every field defaults to "unknown", which keeps each pass conservative."""
+when it translates: the bytes the code came from, where devices are, the code at the region's
+static exits, and state the translation is specialized on (it runs only when the state holds
+those values).  Every field defaults to "unknown", which keeps each pass conservative."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Context:
     code: frozenset[int] | None = None  # bytes the region was lifted from; None: unknown
     devices: frozenset[int] | None = None  # device addresses; None: any address may be a device
     lift: Lifter | None = None  # the code at a static exit; None: successors are unknown
+    entry: dict[str, int] = field(default_factory=dict)  # registers and flags known at the entry
     consulted: set[int] = field(default_factory=set)  # bytes of successor code relied upon
     _successors: dict[int, Region | None] = field(default_factory=dict)
 

@@ -5,8 +5,8 @@ a helper declared with ``state=True`` can change it behind icode's back, and cal
 what is known.  Across blocks only constants can travel (values are block-local): a forward
 dataflow over the region's control-flow graph finds the registers and flags that hold the same
 constant on every path into a block, and reads of them become that constant.  The entry block
-is also entered from outside the region, where nothing is known.  Writes are left alone: the
-``liveness`` pass decides which are dead.
+is also entered from outside the region, where only what the translation is specialized on is
+known (``Context.entry``).  Writes are left alone: the ``liveness`` pass decides which are dead.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def constants_in(region: Region, context: Context) -> dict[str, dict[str, int]]:
     """Per block label: the registers and flags holding one constant on every path into it."""
     entry = region.blocks[0].label
     known: dict[str, dict[str, int] | None] = {b.label: None for b in region.blocks}  # None: unreached
-    known[entry] = {}
+    known[entry] = dict(context.entry)
     changed = True
     while changed:
         changed = False
@@ -56,8 +56,6 @@ def constants_in(region: Region, context: Context) -> dict[str, dict[str, int]]:
             for label in block.successors():
                 old = known[label]
                 new = after if old is None else {k: v for k, v in old.items() if after.get(k) == v}
-                if label == entry:
-                    new = {}
                 if new != old:
                     known[label] = new
                     changed = True

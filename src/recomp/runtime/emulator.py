@@ -117,6 +117,9 @@ class Emulator:
         if jit_threshold is None:
             jit_threshold = getattr(self.frontend, "jit_threshold", JIT_THRESHOLD)
         self.jit_threshold = jit_threshold
+        # state fields whose values at a region's entry key its translation (the 6502's decimal
+        # flag: ADC and SBC lift to binary or decimal code), as QEMU keys on CPU mode bits
+        self.specialize: tuple[str, ...] = tuple(getattr(self.frontend, "specialize", ()))
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
         self.state.cycle_limit = UNLIMITED
         size = self.guest.memory_size
@@ -234,10 +237,15 @@ class Emulator:
         return build_region(self.frontend, self.memory_view, pc, self.loaded_end, limit,
                             volatile=self.volatile, stops=self.stops)
 
-    def optimizer_context(self, covers: set[int], single: bool = False) -> Context:
-        """What the optimizer may assume about a region lifted from ``covers``.  A ``single``
-        step runs with the budgets lifted (see ``run``), so nothing may be left stale at its exit:
-        its successors count as unknown."""
+    def entry_facts(self) -> dict[str, int]:
+        """The specialized state fields as they are now: what a region entered now may assume."""
+        return {name: getattr(self.state, name) for name in self.specialize}
+
+    def optimizer_context(self, covers: set[int], single: bool = False,
+                          entry: dict[str, int] | None = None) -> Context:
+        """What the optimizer may assume about a region lifted from ``covers`` and entered with
+        the ``entry`` state facts.  A ``single`` step runs with the budgets lifted (see ``run``),
+        so nothing may be left stale at its exit: its successors count as unknown."""
         from recomp.opt.context import Context
 
         def successor(addr: int) -> tuple[Region, set[int]] | None:
@@ -246,9 +254,11 @@ class Emulator:
             return build_region(self.frontend, self.memory_view, addr, self.loaded_end,
                                 SUCCESSOR_INSTRUCTIONS, self.volatile, self.stops, follow=False)
 
-        return Context(self.guest, frozenset(covers), frozenset(self.devices), None if single else successor)
+        return Context(self.guest, frozenset(covers), frozenset(self.devices), None if single else successor,
+                       entry or {})
 
-    def optimized(self, region: Region, covers: set[int], single: bool = False) -> set[int]:
+    def optimized(self, region: Region, covers: set[int], single: bool = False,
+                  entry: dict[str, int] | None = None) -> set[int]:
         """Optimize the region in place (unless the optimizer is off) and verify it; returns the
         bytes whose rewriting invalidates it: its own, and the successor code it relied on."""
         if not self.optimize:
@@ -256,7 +266,7 @@ class Emulator:
             return covers
         from recomp.opt import optimize
 
-        context = self.optimizer_context(covers, single)
+        context = self.optimizer_context(covers, single, entry)
         stats = optimize(region, context, self.passes)
         for name, counts in stats.items():
             total = self.stats.opt.setdefault(name, {})
@@ -264,17 +274,24 @@ class Emulator:
                 total[key] = total.get(key, 0) + n
         return covers | context.consulted
 
-    def translate(self, pc: int, single: bool = False, guards: bool = True) -> Translation:
-        return self._translation((pc, single, guards), lambda: self.lift_code(pc, single), guards, single)
+    def translation_key(self, pc: int, single: bool, guards: bool) -> tuple:
+        """The cache key of the translation to run at ``pc`` in the current state."""
+        state = self.state
+        return (pc, single, guards, *[getattr(state, name) for name in self.specialize])
 
-    def _translation(self, key: tuple, lift: Callable[[], tuple[Region, set[int]]],
-                     guards: bool = True, single: bool = True) -> Translation:
+    def translate(self, pc: int, single: bool = False, guards: bool = True) -> Translation:
+        """The translation at ``pc`` for the current state (specialized fields included)."""
+        return self._translation(self.translation_key(pc, single, guards), lambda: self.lift_code(pc, single),
+                                 guards, single, self.entry_facts())
+
+    def _translation(self, key: tuple, lift: Callable[[], tuple[Region, set[int]]], guards: bool = True,
+                     single: bool = True, entry: dict[str, int] | None = None) -> Translation:
         translation = self.cache.get(key)
         if translation is not None:
             return translation
         start = time.perf_counter()
         region, covers = lift()
-        covers = self.optimized(region, covers, single)
+        covers = self.optimized(region, covers, single, entry)
         if self.engine == "jit" and self.jit_threshold == 0:
             translation = self._compile(region, covers, guards)
         else:
@@ -396,7 +413,8 @@ class Emulator:
                 single = single or remaining == 1  # step(): lift no more than one instruction
                 if single:
                     st.cycle_limit = UNLIMITED
-                translation = cache.get((st.pc, single, guards)) or self.translate(st.pc, single, guards)
+                translation = (cache.get(self.translation_key(st.pc, single, guards))
+                               or self.translate(st.pc, single, guards))
                 reason = translation.run()
                 single = False
                 if reason == Exit.JUMP and self.pending_error is None and not self.written:

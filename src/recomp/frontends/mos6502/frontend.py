@@ -86,6 +86,7 @@ class Mos6502:
     interrupts = True
     console = (0xF001, 0xF004)  # py65's putc / getc addresses
     reset_vector = VECTORS["reset"]
+    specialize = ("D",)  # translations are made per decimal mode: ADC and SBC lift to one of two
     state_properties = {"p": property(_get_p, _set_p)}
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
