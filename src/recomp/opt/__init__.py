@@ -3,9 +3,9 @@
 
 The order matters: merged blocks give the block-local passes more to see; forwarding and
 folding expose common subexpressions (a pull addresses the stack byte a push wrote) and
-load/store pairs; once those fold, compare-and-branch and carry
-chains are visible to the peepholes; dropping self-modifying-code checks that cannot fire
-removes observation points, so liveness can delete more; DCE removes what became unused.
+load/store pairs; dropping self-modifying-code checks that cannot fire removes
+points where state is observed, which lets carry chains fuse and liveness delete more; the
+peepholes fuse compare-and-branch and carry chains; DCE removes what became unused.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ PASSES: dict[str, Pass] = {
     "liveness": liveness,
     "dce": dce,
 }
-PIPELINE: tuple[str, ...] = ("merge", "forward", "fold", "cse", "memory", "forward", "fold", "peephole",
-                             "cse", "smc", "liveness", "dce")
+PIPELINE: tuple[str, ...] = ("merge", "forward", "fold", "cse", "memory", "forward", "fold", "smc",
+                             "peephole", "cse", "liveness", "dce")
 
 
 class UnknownPass(ValueError):
