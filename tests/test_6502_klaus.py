@@ -28,8 +28,8 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/testdata/6502 
 JIT_MODES = [("jit", True), ("jit", False)]
 
 
-def functional(engine: str, optimize: bool) -> recomp.Emulator:
-    emu = recomp.Emulator("6502", engine=engine, optimize=optimize, console=None)
+def functional(engine: str, optimize: bool, **options) -> recomp.Emulator:
+    emu = recomp.Emulator("6502", engine=engine, optimize=optimize, console=None, **options)
     emu.load(FUNCTIONAL.read_bytes(), at=0)
     emu.state.pc = 0x0400
     result = emu.run(stop_on_trap=True)
@@ -40,8 +40,8 @@ def functional(engine: str, optimize: bool) -> recomp.Emulator:
     return emu
 
 
-def decimal(engine: str, optimize: bool) -> recomp.Emulator:
-    emu = recomp.Emulator("6502", engine=engine, optimize=optimize, console=None)
+def decimal(engine: str, optimize: bool, **options) -> recomp.Emulator:
+    emu = recomp.Emulator("6502", engine=engine, optimize=optimize, console=None, **options)
     emu.load(DECIMAL.read_bytes(), at=0x0200)
     emu.state.pc = 0x0200
     result = emu.run(until_pc=0x024B)

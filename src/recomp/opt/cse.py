@@ -1,7 +1,9 @@
 """Common subexpression elimination: a pure op that repeats an earlier one of the block (same
-op, same operands, same type) is replaced by the earlier result.  Pure ops have no effect, so
-computing a value once is the same as computing it twice; values are block-local, so one
-table per block suffices.  Operands of commutative ops are ordered, so ``a + b`` meets ``b + a``.
+op, same operands, same type) is replaced by the earlier result.  Pure ops have no effect and
+their result depends on their operands only, so computing a value once is the same as
+computing it twice; values are block-local, so one table per block suffices.  Operands of
+commutative ops are ordered, so ``a + b`` meets ``b + a``.  Reads of registers and flags have no
+effect either, but their result depends on the writes before them: ``forward`` handles those.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def cse(region: Region, context: Context) -> dict[str, int]:
         kept = []
         for op in block.ops:
             substitute(op, replaced)
-            if op.spec.pure and op.result is not None:
+            if op.spec.pure and not op.spec.access and op.result is not None:
                 key = _key(op)
                 if key in seen:
                     replaced[op.result.id] = seen[key]
