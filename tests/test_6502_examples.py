@@ -64,14 +64,17 @@ def test_identical_across_modes(name):
         assert outcome == results["interp"], mode
 
 
+KERNELS = EXAMPLES.parents[1] / "benchmarks" / "6502"
+SOURCES = sorted([*EXAMPLES.glob("*.s"), *KERNELS.glob("*.s")])
+
+
 @pytest.mark.skipif(shutil.which("xa") is None, reason="xa (xa65) is not installed")
-@pytest.mark.parametrize("name", ["hello", "upcase"])
-def test_images_match_sources(name, tmp_path):
+@pytest.mark.parametrize("source", SOURCES, ids=[f"{p.parent.parent.name}/{p.stem}" for p in SOURCES])
+def test_images_match_sources(source, tmp_path):
     """The committed .bin is what the Makefile's rule ($(XA) $(XAFLAGS) -o $@ $<) makes of the .s."""
-    makefile = (EXAMPLES / "Makefile").read_text()
+    makefile = (source.parent / "Makefile").read_text()
     flags = re.search(r"^XAFLAGS\s*\??=(.*)$", makefile, re.MULTILINE).group(1).split()
     assert "$(XA) $(XAFLAGS) -o $@ $<" in makefile
-    out = tmp_path / f"{name}.bin"
-    subprocess.run(["xa", *flags, "-o", str(out), str(EXAMPLES / f"{name}.s")],
-                   check=True, capture_output=True)
-    assert out.read_bytes() == (EXAMPLES / f"{name}.bin").read_bytes()
+    out = tmp_path / f"{source.stem}.bin"
+    subprocess.run(["xa", *flags, "-o", str(out), str(source)], check=True, capture_output=True)
+    assert out.read_bytes() == source.with_suffix(".bin").read_bytes()

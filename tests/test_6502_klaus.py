@@ -111,6 +111,11 @@ def test_functional_test_prefix_one_instruction_per_region():
 
 
 def test_explore_counts_what_the_optimizer_removes(tmp_path):
+    """The optimizer's targets on the whole functional test: at least 60 % of the flag writes
+    and 30 % of the icode ops gone from the path through the code (flag values deferred to the
+    exits are counted apart)."""
+    from recomp.opt import PASSES
+
     stats = tmp_path / "explore.json"
     done = subprocess.run(
         [sys.executable, "-m", "recomp.cli", "inspect", str(FUNCTIONAL), "--frontend", "6502", "--load", "0",
@@ -118,9 +123,10 @@ def test_explore_counts_what_the_optimizer_removes(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(stats.read_text())
     assert set(report) == {"blocks", "guest_instructions", "ops_before", "ops_after", "flag_writes_before",
-                           "flag_writes_after", "passes"}
+                           "flag_writes_after", "flag_writes_deferred", "passes"}
     assert report["guest_instructions"] > 7000  # the whole test, indirect jumps followed as memory stands
-    assert report["ops_after"] < report["ops_before"]
-    assert report["flag_writes_after"] < report["flag_writes_before"]
-    assert set(report["passes"]) == {"forward", "fold", "dce"}
+    assert report["ops_after"] <= 0.7 * report["ops_before"]
+    assert report["flag_writes_after"] <= 0.4 * report["flag_writes_before"]
+    assert report["flag_writes_after"] + report["flag_writes_deferred"] < report["flag_writes_before"]
+    assert set(report["passes"]) == set(PASSES)
     assert "guest_instructions" in done.stdout

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from operator import attrgetter
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class Emulator:
         # state fields whose values at a region's entry key its translation (the 6502's decimal
         # flag: ADC and SBC lift to binary or decimal code), as QEMU keys on CPU mode bits
         self.specialize: tuple[str, ...] = tuple(getattr(self.frontend, "specialize", ()))
+        self._specialized = attrgetter(*self.specialize) if self.specialize else lambda state: None
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
         self.state.cycle_limit = UNLIMITED
         size = self.guest.memory_size
@@ -276,8 +278,7 @@ class Emulator:
 
     def translation_key(self, pc: int, single: bool, guards: bool) -> tuple:
         """The cache key of the translation to run at ``pc`` in the current state."""
-        state = self.state
-        return (pc, single, guards, *[getattr(state, name) for name in self.specialize])
+        return (pc, single, guards, self._specialized(self.state))
 
     def translate(self, pc: int, single: bool = False, guards: bool = True) -> Translation:
         """The translation at ``pc`` for the current state (specialized fields included)."""
