@@ -1,8 +1,12 @@
-"""``recomp bench``: the JIT against an honest gcc -O2 switch interpreter of TST27.
+"""``recomp bench``: the JIT against an honest gcc -O2 switch interpreter of TST27, and the icode
+optimizer's effect on the 6502 kernels of benchmarks/6502.
 
 The C interpreter (benchmarks/tst27_interp.c) is the yardstick a reader would write by hand; the
-figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  rich
-is imported inside ``run_benchmarks`` only, so importing this module keeps CLI start-up fast.
+figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  For
+each 6502 kernel the engine (tiered, as ``run`` runs) is timed with and without the optimizer,
+and every region is compiled by LLVM once more with and without it, to weigh LLVM's compile
+time.  rich is imported inside ``run_benchmarks`` only, so importing this module keeps CLI
+start-up fast.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 from recomp.data import data_path
 
 PROGRAMS = ("test1", "test2")
+KERNELS = ("sieve", "crc16", "mul16", "memcpy", "sort", "bcd")  # benchmarks/6502/*.bin
+KERNEL_ORIGIN = 0x0200
 # The interp engine is ~0.5 MIPS, so it runs the programs with the loop bound cut by 256.
 SCALED_BOUNDS = {"test1": ("0x01FFFFFF", "0x0001FFFF"), "test2": ("0x00FFFFFF", "0x0000FFFF")}
 REPEATS = 3
@@ -93,6 +99,37 @@ def run_engine(program: bytes, engine: str) -> EngineRun:
     return EngineRun(stats.compile_seconds, stats.run_seconds, emulator.instructions, out.getvalue())
 
 
+@dataclass
+class KernelRun:
+    instructions: int
+    compile_seconds: float
+    opt_seconds: float
+    llvm_seconds: float
+    run_seconds: float
+    compiled: int  # regions compiled by LLVM
+    machine: bytes  # registers, flags and memory at the end, to compare runs
+
+    @property
+    def engine_seconds(self) -> float:
+        return self.compile_seconds + self.run_seconds
+
+
+def run_kernel(name: str, optimize: bool, compile_all: bool = False) -> KernelRun:
+    """One run of a 6502 kernel to its final trap on a fresh Emulator; ``compile_all``: LLVM
+    compiles every region at once instead of the hot ones."""
+    from recomp.runtime.emulator import Emulator
+
+    options = {"jit_threshold": 0} if compile_all else {}
+    emulator = Emulator("6502", optimize=optimize, console=None, **options)
+    emulator.load(data_path("benchmarks", "6502", f"{name}.bin").read_bytes(), at=KERNEL_ORIGIN)
+    emulator.state.pc = KERNEL_ORIGIN
+    emulator.run(stop_on_trap=True)
+    st, stats = emulator.state, emulator.stats
+    machine = bytes([st.a, st.x, st.y, st.s, st.p]) + emulator.memory[0:0x10000]
+    return KernelRun(emulator.instructions, stats.compile_seconds, stats.opt_seconds, stats.llvm_seconds,
+                     stats.run_seconds, stats.compiled, machine)
+
+
 def run_process(program: Path) -> tuple[float, str] | None:
     """Wall time and stdout of ``python -m recomp.cli run``; None if the CLI fails."""
     command = [sys.executable, "-m", "recomp.cli", "run", "--frontend", "tst27", str(program)]
@@ -127,15 +164,16 @@ def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[st
     results: dict[str, Any] = {
         "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
         "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
-        "programs": {}, "mismatches": [], "notes": [],
+        "programs": {}, "kernels": {}, "mismatches": [], "notes": [],
     }
     steps_per_program = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
+    steps_per_kernel = 4  # tiered and compile-all, each with and without the optimizer
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
             Progress(*columns, console=console, transient=True) as progress:
         work = Path(tmp)
         task = progress.add_task("building the C interpreter (gcc -O2)",
-                                 total=2 + steps_per_program * len(PROGRAMS))
+                                 total=2 + steps_per_program * len(PROGRAMS) + steps_per_kernel * len(KERNELS))
 
         def step(description: str) -> None:
             progress.update(task, description=description)
@@ -231,7 +269,36 @@ def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[st
             )
             results["programs"][name] = row
 
+        for name in KERNELS:
+            runs: dict[tuple[bool, bool], KernelRun] = {}
+            for compile_all in (False, True):
+                for optimize in (True, False):
+                    what = ("every region compiled" if compile_all else "tiered") + \
+                        ("" if optimize else ", optimizer off")
+                    step(f"6502 {name}: {what}")
+                    runs[compile_all, optimize] = run_kernel(name, optimize, compile_all)
+                    progress.advance(task)
+            if len({run.machine for run in runs.values()}) != 1:
+                mismatch(f"6502 {name}: the runs with and without the optimizer end in different machines")
+            opt, noopt = runs[False, True], runs[False, False]
+            all_opt, all_noopt = runs[True, True], runs[True, False]
+            results["kernels"][name] = dict(
+                instructions=opt.instructions,
+                engine_seconds=opt.engine_seconds, engine_mips=_mips(opt.instructions, opt.engine_seconds),
+                run_mips=_mips(opt.instructions, opt.run_seconds), compile_seconds=opt.compile_seconds,
+                opt_seconds=opt.opt_seconds, llvm_seconds=opt.llvm_seconds, compiled=opt.compiled,
+                noopt_engine_seconds=noopt.engine_seconds,
+                noopt_engine_mips=_mips(noopt.instructions, noopt.engine_seconds),
+                noopt_run_mips=_mips(noopt.instructions, noopt.run_seconds),
+                optimizer_speedup=noopt.engine_seconds / opt.engine_seconds,
+                all_compiled_regions=all_opt.compiled,
+                all_compiled_llvm_seconds=all_opt.llvm_seconds,
+                all_compiled_llvm_seconds_noopt=all_noopt.llvm_seconds,
+                all_compiled_opt_seconds=all_opt.opt_seconds,
+            )
+
     console.print(_table(results, Table))
+    console.print(_kernel_table(results, Table))
     for what in results["mismatches"]:
         console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
     for note in results["notes"]:
@@ -271,5 +338,27 @@ def _table(results: dict[str, Any], table_class: Any) -> Any:
             f"[{style}]{fmt(speedup, '.1f')}x[/]" if style else "—",
             compact(row["jit_mips"]), fmt(row["interp_scaled_mips"], ".2f"),
             fmt(row["process_wall_seconds"], ".2f"),
+        )
+    return table
+
+
+def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
+    """The 6502 kernels: engine speed and LLVM compile time with and without the optimizer."""
+    from rich import box
+
+    table = table_class(title="6502 kernels: the icode optimizer's effect", box=box.SIMPLE_HEAD,
+                        pad_edge=False, show_edge=False, collapse_padding=True,
+                        caption="engine = compile + run, tiered as `recomp run`; LLVM ms: every region "
+                                "compiled, with and without the optimizer (opt ms: the optimizer itself)")
+    for header in ("kernel", "guest\ninsns", "engine\nMIPS", "no-opt\nMIPS", "opt\nspeed-\nup",
+                   "regions", "LLVM\nms", "no-opt\nLLVM ms", "LLVM\nratio", "opt\nms"):
+        table.add_column(header, justify="left" if header == "kernel" else "right", no_wrap=True)
+    for name, row in results["kernels"].items():
+        llvm, llvm_noopt = row["all_compiled_llvm_seconds"], row["all_compiled_llvm_seconds_noopt"]
+        table.add_row(
+            name, f"{row['instructions'] / 1e6:.1f} M", f"{row['engine_mips']:.0f}",
+            f"{row['noopt_engine_mips']:.0f}", f"{row['optimizer_speedup']:.2f}x",
+            str(row["all_compiled_regions"]), f"{llvm * 1e3:.0f}", f"{llvm_noopt * 1e3:.0f}",
+            f"{llvm / llvm_noopt:.2f}" if llvm_noopt else "—", f"{row['all_compiled_opt_seconds'] * 1e3:.0f}",
         )
     return table

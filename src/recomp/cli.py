@@ -192,6 +192,8 @@ def run_report(emulator: Emulator, result: RunResult) -> dict:
         "cycles": emulator.cycles if emulator.guest.has_cycles else None,
         "run_seconds": emulator.stats.run_seconds,
         "compile_seconds": emulator.stats.compile_seconds,
+        "opt_seconds": emulator.stats.opt_seconds,
+        "llvm_seconds": emulator.stats.llvm_seconds,
         "blocks": emulator.stats.blocks,
         "exit": result.exit,
         "pc": result.pc,

@@ -21,11 +21,12 @@ from recomp.ir.core import Region
 from recomp.ir.guest import GuestSpec
 
 # Small regions get LLVM's O2 pipeline: its scalar evolution turns counting loops into closed
-# form (TST27's loops cost no run time).  O2 costs about 0.15 ms per icode op with this LLVM
-# (built with assertions), so larger regions get a short pipeline at a third of the cost:
-# inline the memory accessors, registers to SSA, combine, simplify, clean up.
+# form (TST27's loops cost no run time).  O2 costs about 0.25 ms per optimized icode op with this
+# LLVM (built with assertions), so larger regions get a short pipeline at a third of the cost:
+# inline the memory accessors, registers to SSA, combine, simplify, clean up.  On the 6502
+# kernels of benchmarks/6502, O2 beyond 150 ops doubled LLVM's time and gained 3 % of run time.
 SPEED_LEVEL = 2
-O2_MAX_OPS = 300
+O2_MAX_OPS = 150
 CHEAP_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "dead_code_elimination")
 CODEGEN_LEVEL = 0
 

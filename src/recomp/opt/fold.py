@@ -5,7 +5,8 @@ A pure op whose operands are all constants becomes a ``const`` computed with
 identities (``x + 0``, ``x & 0``, ``select 1, a, b`` ...) are replaced by their operand; chains
 of constants are combined (``(x - 1) + 1`` is ``x``: a push followed by a pull addresses the same
 stack byte); cast chains collapse (``trunc (zext x)`` is ``x``); a ``cbr`` on a constant becomes a
-``br``.  Values are block-local, so one forward scan per block suffices.
+``br``, and a conditional exit on a constant disappears or ends the block.  Values are
+block-local, so one forward scan per block suffices.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.evaluate import BINARY, CAST
+from recomp.ir.ops import CONDITIONAL
 from recomp.opt.context import Context
 from recomp.opt.rewrite import NewValues, constant, substitute
 
@@ -26,6 +28,7 @@ _IDENTITIES: dict[tuple[str, int], str] = {
 _COMMUTATIVE = {"add", "mul", "and", "or", "xor", "eq", "ne"}
 _ASSOCIATIVE = {"add", "and", "or", "xor"}
 _FOLDABLE = set(BINARY) | set(CAST) | {"select"}
+_UNCONDITIONAL = {conditional: terminator for terminator, conditional in CONDITIONAL.items()}
 
 
 class _Folder:
@@ -39,6 +42,12 @@ class _Folder:
         out: list[Op] = []
         for op in block.ops:
             substitute(op, self.replaced)
+            if op.name in _UNCONDITIONAL and constant(defs, op.args[0]) is not None:
+                self.counts["branches"] += 1
+                if not constant(defs, op.args[0]):
+                    continue  # never leaves
+                out.append(Op(_UNCONDITIONAL[op.name], [op.args[1]]))
+                break  # always leaves: the rest of the block never runs
             self.fold(op, defs, out)
             if op.result is not None:
                 defs[op.result.id] = op

@@ -4,15 +4,16 @@ through the stack without reading memory back).
 
 Only accesses that cannot reach a device qualify (a device answers each load afresh), so the
 pass needs the device map (``Context.devices``).  Accesses are matched by their address value:
-the same value (after ``cse``) or the same constant names the same bytes; a store whose address
-range may overlap a known access forgets it.
+the same value (after ``cse``) or the same constant names the same bytes; a store forgets what
+it may overwrite: accesses whose byte ranges overlap its own, unless both are single bytes at
+provably different addresses (``s`` and ``s - 1`` in the stack page).
 """
 
 from __future__ import annotations
 
 from recomp.ir.core import Op, Region, Value
 from recomp.opt.context import Context
-from recomp.opt.ranges import intersects, overlaps, touched
+from recomp.opt.ranges import distinct, intersects, overlaps, touched
 from recomp.opt.rewrite import constant, substitute
 
 
@@ -23,6 +24,18 @@ def _address_key(defs: dict[int, Op], op: Op) -> tuple:
     return ("const", value, width) if value is not None else ("value", address.id, width)
 
 
+def _width(op: Op) -> int:
+    return (op.result.type if op.name == "load" else op.args[1].type).bits
+
+
+def _may_overwrite(defs: dict[int, Op], store: Op, span: tuple[int, int] | None, other: Op,
+                   other_span: tuple[int, int]) -> bool:
+    if not intersects(span, other_span):
+        return False
+    single = _width(store) == _width(other) == 8
+    return not (single and distinct(defs, store.args[0], other.args[0]))
+
+
 def memory(region: Region, context: Context) -> dict[str, int]:
     if context.devices is None:
         return {"loads": 0}
@@ -30,7 +43,7 @@ def memory(region: Region, context: Context) -> dict[str, int]:
     forwarded = 0
     for block in region.blocks:
         defs: dict[int, Op] = {}
-        known: list[tuple[tuple, tuple[int, int], Value]] = []  # (key, bytes, contents)
+        known: list[tuple[tuple, tuple[int, int], Value, Op]] = []  # (key, bytes, contents, access)
         replaced: dict[int, Value] = {}
         kept = []
         for op in block.ops:
@@ -40,17 +53,17 @@ def memory(region: Region, context: Context) -> dict[str, int]:
                 key = _address_key(defs, op)
                 device = overlaps(span, context.devices)
                 if op.name == "store":
-                    known = [k for k in known if not intersects(span, k[1])]
+                    known = [k for k in known if not _may_overwrite(defs, op, span, k[3], k[1])]
                     if not device and span is not None:
-                        known.append((key, span, op.args[1]))
+                        known.append((key, span, op.args[1], op))
                 elif not device:
-                    match = next((value for k, _, value in known if k == key), None)
+                    match = next((value for k, _, value, _ in known if k == key), None)
                     if match is not None:
                         replaced[op.result.id] = match
                         forwarded += 1
                         continue
                     if span is not None:
-                        known.append((key, span, op.result))
+                        known.append((key, span, op.result, op))
             elif op.name == "call":
                 known = []
             if op.result is not None:

@@ -46,6 +46,44 @@ def touched(defs: dict[int, Op], op: Op, memory_size: int | None) -> tuple[int, 
     return lo % memory_size, hi % memory_size
 
 
+def _offset(defs: dict[int, Op], value: Value) -> tuple[int, int]:
+    """``value`` as (the id of a base value, a constant added to it): ``x + 3`` is (x, 3)."""
+    op = defs.get(value.id)
+    if op is not None and op.name == "add":
+        base, addend = op.args
+        c = defs.get(addend.id)
+        if c is not None and c.name == "const":
+            return base.id, c.args[0]
+    return value.id, 0
+
+
+def _paged(defs: dict[int, Op], value: Value) -> tuple[int, Value] | None:
+    """``page | zext b`` with the page's low byte zero (the stack page): (page, b)."""
+    op = defs.get(value.id)
+    if op is None or op.name != "or":
+        return None
+    for index in (0, 1):
+        page, low = defs.get(op.args[index].id), defs.get(op.args[1 - index].id)
+        if page is not None and page.name == "const" and low is not None and low.name == "zext" \
+                and page.args[0] & low.args[0].type.mask == 0:
+            return page.args[0], low.args[0]
+    return None
+
+
+def distinct(defs: dict[int, Op], a: Value, b: Value) -> bool:
+    """Whether two addresses of the same type are provably different: x + c1 and x + c2 with
+    c1 != c2, or the same page with such bytes in it (a push and the push after it)."""
+    if a.type != b.type:
+        return False
+    base_a, offset_a = _offset(defs, a)
+    base_b, offset_b = _offset(defs, b)
+    if base_a == base_b:
+        return (offset_a - offset_b) & a.type.mask != 0
+    paged_a, paged_b = _paged(defs, a), _paged(defs, b)
+    return (paged_a is not None and paged_b is not None and paged_a[0] == paged_b[0]
+            and distinct(defs, paged_a[1], paged_b[1]))
+
+
 def intersects(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
     """Whether two byte ranges (None: anywhere) may share a byte."""
     return a is None or b is None or (a[0] <= b[1] and b[0] <= a[1])

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from operator import attrgetter
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from recomp.frontends import Frontend, get_frontend
@@ -56,6 +56,8 @@ class Stats:
     compiled: int = 0  # regions compiled by LLVM (the rest ran on the interpreter tier only)
     blocks: int = 0  # blocks in them
     compile_seconds: float = 0.0  # lifting, optimizing and compiling
+    opt_seconds: float = 0.0  # of which in the icode optimizer
+    llvm_seconds: float = 0.0  # of which in LLVM (lowering, passes, code generation)
     run_seconds: float = 0.0  # executing, compile time excluded
     invalidations: int = 0  # regions dropped because a store hit their code
     interrupts: int = 0  # IRQs and NMIs delivered
@@ -269,7 +271,9 @@ class Emulator:
         from recomp.opt import optimize
 
         context = self.optimizer_context(covers, single, entry)
+        start = time.perf_counter()
         stats = optimize(region, context, self.passes)
+        self.stats.opt_seconds += time.perf_counter() - start
         for name, counts in stats.items():
             total = self.stats.opt.setdefault(name, {})
             for key, n in counts.items():
@@ -337,6 +341,7 @@ class Emulator:
         register_helpers(self.frontend)
         compiled = jit().compile(region, self.guest, guards)
         self.stats.compiled += 1
+        self.stats.llvm_seconds += compiled.seconds
         function = compiled.function
         pointers = [ctypes.addressof(x) for x in (self.state, self.ram, self.attrs)]
         return Translation(region, lambda: function(*pointers), covers, compiled)
