@@ -22,6 +22,7 @@ import recomp
 from conftest import MODES_6502
 from recomp.opt import PASSES
 from test_6502_klaus import decimal, functional
+from test_6502_klaus import pytestmark as needs_testdata
 from test_6502_py65 import SETTINGS, check, machines
 
 PASS_LISTS = st.lists(st.sampled_from(sorted(PASSES)), min_size=1, max_size=8)
@@ -130,12 +131,14 @@ def test_interrupts_see_exact_flags_in_every_mode(body, period, instructions):
 
 # --- Klaus Dormann's tests, each pass alone ------------------------------------------------------
 
+@needs_testdata
 @pytest.mark.parametrize("name", sorted(PASSES))
 def test_functional_test_with_one_pass(name):
     emu = functional("jit", True, passes=[name])
     assert emu.stats.opt and set(emu.stats.opt) == {name}
 
 
+@needs_testdata
 @pytest.mark.parametrize("name", sorted(PASSES))
 def test_decimal_test_with_one_pass(name):
     decimal("jit", True, passes=[name])
