@@ -23,18 +23,19 @@ class OpSpec:
     pure: bool = True  # no effect besides its result: removable when unused, foldable
     terminator: bool = False  # ends a block
     exits: bool = False  # may leave the region in the middle of a block
+    commutative: bool = False  # the two value operands may be swapped
     access: str = ""  # "read" or "write": the op reads or writes the state field it names
     observes: bool = False  # the runtime may look at all guest state here (it may stop or take
     # an interrupt), so every register and flag must hold its exact value
     doc: str = ""
 
 
-def _binary(name: str, doc: str) -> OpSpec:
-    return OpSpec(name, ("v", "v"), "arg0", doc=doc)
+def _binary(name: str, doc: str, commutative: bool = False) -> OpSpec:
+    return OpSpec(name, ("v", "v"), "arg0", commutative=commutative, doc=doc)
 
 
-def _compare(name: str, doc: str) -> OpSpec:
-    return OpSpec(name, ("v", "v"), "i1", doc=doc)
+def _compare(name: str, doc: str, commutative: bool = False) -> OpSpec:
+    return OpSpec(name, ("v", "v"), "i1", commutative=commutative, doc=doc)
 
 
 _TABLE = [
@@ -47,17 +48,17 @@ _TABLE = [
            doc="the register or flag holds this value from here on, but it is written only if the "
                "region leaves before the block ends (a mid-block exit, or a settle that finds the "
                "budgets short); at the block's terminator the value is forgotten"),
-    _binary("add", "a + b, wrapping"),
+    _binary("add", "a + b, wrapping", commutative=True),
     _binary("sub", "a - b, wrapping"),
-    _binary("mul", "a * b, wrapping"),
-    _binary("and", "bitwise and"),
-    _binary("or", "bitwise or"),
-    _binary("xor", "bitwise exclusive or"),
+    _binary("mul", "a * b, wrapping", commutative=True),
+    _binary("and", "bitwise and", commutative=True),
+    _binary("or", "bitwise or", commutative=True),
+    _binary("xor", "bitwise exclusive or", commutative=True),
     _binary("shl", "a << b; 0 when b >= width"),
     _binary("lshr", "a >> b, zero-filling; 0 when b >= width"),
     _binary("ashr", "a >> b, sign-filling; sign fill when b >= width"),
-    _compare("eq", "a == b"),
-    _compare("ne", "a != b"),
+    _compare("eq", "a == b", commutative=True),
+    _compare("ne", "a != b", commutative=True),
     _compare("ult", "a < b, unsigned"),
     _compare("ule", "a <= b, unsigned"),
     _compare("slt", "a < b, signed"),

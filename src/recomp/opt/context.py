@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from recomp.ir.core import Region
+from recomp.ir.core import Op, Region
 from recomp.ir.guest import GuestSpec
 
 # lifts the guest code at an address: the region and the bytes it was lifted from, or None
@@ -39,6 +39,11 @@ class Context:
         """Bytes a store must not change without leaving the region: its own code and the code
         consulted at its exits (None: unknown, every store might hit code)."""
         return None if self.code is None else self.code | self.consulted
+
+    def touches_state(self, op: Op) -> bool:
+        """A helper call that may read or change guest state behind icode's back (every call,
+        when the guest is unknown)."""
+        return op.name == "call" and (self.guest is None or self.guest.helpers[op.args[0]].state)
 
     @property
     def memory_size(self) -> int | None:

@@ -12,12 +12,10 @@ from recomp.ir.core import Region, Value
 from recomp.opt.context import Context
 from recomp.opt.rewrite import substitute
 
-_COMMUTATIVE = {"add", "mul", "and", "or", "xor", "eq", "ne"}
-
 
 def _key(op) -> tuple:
     args = tuple(("%", a.id) if isinstance(a, Value) else a for a in op.args)
-    if op.name in _COMMUTATIVE:
+    if op.spec.commutative:
         args = tuple(sorted(args))
     return op.name, op.result.type.bits, args
 

@@ -25,7 +25,6 @@ _IDENTITIES: dict[tuple[str, int], str] = {
     ("sub", 0): "other", ("shl", 0): "other", ("lshr", 0): "other", ("ashr", 0): "other",
     ("mul", 1): "other", ("mul", 0): "const", ("and", 0): "const",
 }
-_COMMUTATIVE = {"add", "mul", "and", "or", "xor", "eq", "ne"}
 _ASSOCIATIVE = {"add", "and", "or", "xor"}
 _FOLDABLE = set(BINARY) | set(CAST) | {"select"}
 _UNCONDITIONAL = {conditional: terminator for terminator, conditional in CONDITIONAL.items()}
@@ -57,7 +56,7 @@ class _Folder:
     def fold(self, op: Op, defs: dict[int, Op], out: list[Op]) -> None:
         values = list(op.values())
         known = [constant(defs, v) for v in values]
-        if op.name in _COMMUTATIVE and known[0] is not None and known[1] is None:
+        if op.spec.commutative and known[0] is not None and known[1] is None:
             op.args, values, known = op.args[::-1], values[::-1], known[::-1]
         if op.name == "cbr" and known[0] is not None:
             op.name, op.args = "br", [op.args[1] if known[0] else op.args[2]]

@@ -13,15 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from recomp.ir.core import Block, Op, Region, Value
+from recomp.ir.core import Block, Region, Value
 from recomp.opt.context import Context
 from recomp.opt.rewrite import substitute
-
-
-def _clobbers_state(op: Op, context: Context) -> bool:
-    """A helper call that may change guest state behind icode's back."""
-    guest = context.guest
-    return op.name == "call" and (guest is None or guest.helpers[op.args[0]].state)
 
 
 def _constants_out(block: Block, known: dict[str, int], context: Context) -> dict[str, int]:
@@ -35,7 +29,7 @@ def _constants_out(block: Block, known: dict[str, int], context: Context) -> dic
                 known.pop(op.args[0], None)
             else:
                 known[op.args[0]] = value
-        elif _clobbers_state(op, context):
+        elif context.touches_state(op):
             known.clear()
     return known
 
@@ -80,7 +74,7 @@ def _forward_block(block: Block, constants: dict[str, int], context: Context, co
             known[name] = op.result
         elif op.spec.access == "write":
             known[op.args[0]] = op.args[1]
-        elif _clobbers_state(op, context):
+        elif context.touches_state(op):
             known.clear()
             constants = {}
         kept.append(op)

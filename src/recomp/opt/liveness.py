@@ -56,9 +56,7 @@ def _cost(block: Block) -> tuple[int, int]:
 
 def _observes_all(op: Op, context: Context) -> bool:
     """An op in a block's body where guest state may be looked at (or changed) as a whole."""
-    guest = context.guest
-    return ((op.spec.observes and not op.spec.terminator)
-            or (op.name == "call" and (guest is None or guest.helpers[op.args[0]].state)))
+    return (op.spec.observes and not op.spec.terminator) or context.touches_state(op)
 
 
 def _join(a: Status, b: Status) -> Status:

@@ -12,27 +12,24 @@ provably different addresses (``s`` and ``s - 1`` in the stack page).
 from __future__ import annotations
 
 from recomp.ir.core import Op, Region, Value
+from recomp.ir.types import I8
 from recomp.opt.context import Context
-from recomp.opt.ranges import distinct, intersects, overlaps, touched
+from recomp.opt.ranges import access_type, distinct, intersects, overlaps, touched
 from recomp.opt.rewrite import constant, substitute
 
 
 def _address_key(defs: dict[int, Op], op: Op) -> tuple:
     address = op.args[0]
     value = constant(defs, address)
-    width = (op.result.type if op.name == "load" else op.args[1].type).bits
+    width = access_type(op).bits
     return ("const", value, width) if value is not None else ("value", address.id, width)
-
-
-def _width(op: Op) -> int:
-    return (op.result.type if op.name == "load" else op.args[1].type).bits
 
 
 def _may_overwrite(defs: dict[int, Op], store: Op, span: tuple[int, int] | None, other: Op,
                    other_span: tuple[int, int]) -> bool:
     if not intersects(span, other_span):
         return False
-    single = _width(store) == _width(other) == 8
+    single = access_type(store) == access_type(other) == I8
     return not (single and distinct(defs, store.args[0], other.args[0]))
 
 

@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from recomp.ir.core import Op, Value
-from recomp.ir.types import I8
+from recomp.ir.types import I8, Type
+
+
+def access_type(op: Op) -> Type:
+    """What a load reads or a store writes: i8 or i16."""
+    return op.result.type if op.name == "load" else op.args[1].type
 
 
 def interval(defs: dict[int, Op], value: Value) -> tuple[int, int]:
@@ -38,7 +43,7 @@ def touched(defs: dict[int, Op], op: Op, memory_size: int | None) -> tuple[int, 
     if memory_size is None:
         return None
     address = op.args[0]
-    width = (op.result.type if op.name == "load" else op.args[1].type).bits // I8.bits
+    width = access_type(op).bits // I8.bits
     lo, hi = interval(defs, address)
     hi += width - 1
     if hi - lo + 1 >= memory_size or lo // memory_size != hi // memory_size:
