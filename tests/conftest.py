@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from recomp.frontends.tst27 import assemble
 from recomp.runtime import Emulator
+
+# the persistent code cache of every run in the suite, the CLI's included, lives in a directory
+# of the suite's own: tests never read or fill the user's cache
+_CACHE_HOME = tempfile.TemporaryDirectory(prefix="recomp-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME.name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

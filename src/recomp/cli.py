@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
+from recomp.backend.cache import CodeCache
 from recomp.frontends import UnknownFrontend, get_frontend
 from recomp.opt import UnknownPass
 from recomp.runtime.emulator import Emulator, RunResult
@@ -137,6 +139,8 @@ def run(
     timer: Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")] = None,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
     """Run a guest program; its output goes to stdout."""
     probe = make_emulator(frontend, engine, no_opt, passes, console=None)
@@ -147,7 +151,9 @@ def run(
     if console is not None:
         console = (addresses["putc"] if putc is not None else console[0],
                    addresses["getc"] if getc is not None else console[1])
-    emulator = make_emulator(frontend, engine, no_opt, passes, console=console, timer=addresses["timer"])
+    code_cache = None if no_cache or engine != Engine.jit else CodeCache()
+    emulator = make_emulator(frontend, engine, no_opt, passes, console=console, timer=addresses["timer"],
+                             code_cache=code_cache)
     read_program(emulator, program, addresses["load"])
     emulator.state.pc = addresses["entry"] if entry is not None else entry_point(emulator)
     status, error, note = 0, None, None
@@ -187,20 +193,14 @@ def run(
 
 
 def run_report(emulator: Emulator, result: RunResult) -> dict:
+    """Where the run ended, and every counter of ``Stats`` but the optimizer's per-pass table."""
+    counters = {name: value for name, value in asdict(emulator.stats).items() if name != "opt"}
     return {
         "instructions": emulator.instructions,
         "cycles": emulator.cycles if emulator.guest.has_cycles else None,
-        "run_seconds": emulator.stats.run_seconds,
-        "compile_seconds": emulator.stats.compile_seconds,
-        "opt_seconds": emulator.stats.opt_seconds,
-        "llvm_seconds": emulator.stats.llvm_seconds,
-        "blocks": emulator.stats.blocks,
         "exit": result.exit,
         "pc": result.pc,
-        "regions": emulator.stats.regions,
-        "compiled": emulator.stats.compiled,
-        "invalidations": emulator.stats.invalidations,
-        "interrupts": emulator.stats.interrupts,
+        **counters,
     }
 
 
@@ -285,6 +285,29 @@ def show(stage: str, text: str) -> None:
     console = Console()
     console.print(Rule(stage))
     console.print(Syntax(text, LEXERS[stage], theme="monokai", background_color="default"))
+
+
+cache_app = typer.Typer(no_args_is_help=True, help="The persistent code cache ($XDG_CACHE_HOME/recomp).")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the code cache is and what it holds."""
+    info = CodeCache().info()
+    print(f"{info.root}: {info.records} compiled regions, {info.bytes / 1024:.1f} KiB, "
+          f"{info.contexts} contexts (recomp builds, CPUs and option sets)")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every compiled region from the code cache."""
+    cache = CodeCache()
+    try:
+        count = cache.clear()
+    except OSError as problem:
+        fail(f"{cache.root}: cannot clear: {problem.strerror or problem}")
+    print(f"{cache.root}: removed {count} compiled regions")
 
 
 @app.command()

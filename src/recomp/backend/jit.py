@@ -8,6 +8,7 @@ with a second engine (a shared one segfaults once that engine is collected).
 from __future__ import annotations
 
 import ctypes
+import secrets
 import struct
 import time
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from recomp.ir.guest import GuestSpec
 SPEED_LEVEL = 2
 O2_MAX_OPS = 150
 CHEAP_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "dead_code_elimination")
-CODEGEN_LEVEL = 0
+CODEGEN_LEVEL = 1
 
-REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+# (state, memory, attrs, entries) -> Exit; see recomp.backend.lower
+REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * 4)
 
 
 @dataclass
@@ -40,9 +42,10 @@ class Compiled:
     function: ctypes._CFuncPtr
     address: int
     name: str
-    optimized_ir: str
+    optimized_ir: str  # empty for code loaded from the code cache
     seconds: float
-    module: llvm.ModuleRef  # kept: the engine owns the code, this keeps its module alive
+    module: llvm.ModuleRef | None  # kept: the engine owns the code, this keeps its module alive
+    object: bytes  # the object file, for the code cache
 
 
 class Jit:
@@ -62,15 +65,30 @@ class Jit:
         self._pto = llvm.create_pipeline_tuning_options(speed_level=SPEED_LEVEL)
         self._pass_builder = llvm.create_pass_builder(self._pass_machine, self._pto)
         self._count = 0
+        # symbols are unique across processes too: objects from the code cache join this engine
+        self._prefix = secrets.token_hex(4)
+        self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
+        self.engine.set_object_cache(self._object_emitted)
+        self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from the code cache
 
-    def build_module(self, region: Region, guest: GuestSpec, guards: bool) -> tuple[llvm.ModuleRef, str]:
+    def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
+        self._objects[module.name] = bytes(data)
+
+    @property
+    def context(self) -> tuple:
+        """What, besides the icode, decides the code this JIT makes (for the code cache)."""
+        return (llvm.llvm_version_info, self.triple, self.cpu, self.features, SPEED_LEVEL, O2_MAX_OPS,
+                CHEAP_PASSES, CODEGEN_LEVEL)
+
+    def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True
+                     ) -> tuple[llvm.ModuleRef, str]:
         """Lower and optimize a region into a module of its own; returns it and its function name."""
-        module = ll.Module(name=f"{guest.name}_{region.entry:04x}")
+        self._count += 1
+        name = f"{guest.name}_{region.entry:04x}_{self._prefix}_{self._count}"
+        module = ll.Module(name=name)
         module.triple = self.triple
         module.data_layout = str(self.target_machine.target_data)
-        self._count += 1
-        function = lower(region, guest, module, guards=guards,
-                         name=f"{guest.name}_{region.entry:04x}_{self._count}")
+        function = lower(region, guest, module, guards=guards, chain=chain, name=name)
         parsed = llvm.parse_assembly(str(module))
         parsed.verify()
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
@@ -90,15 +108,30 @@ class Jit:
             if not function.is_declaration:
                 passes.run(function, self._pass_builder)
 
-    def compile(self, region: Region, guest: GuestSpec, guards: bool = True) -> Compiled:
+    def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True) -> Compiled:
         start = time.perf_counter()
-        module, name = self.build_module(region, guest, guards)
+        module, name = self.build_module(region, guest, guards, chain)
         optimized = str(module)
         self.engine.add_module(module)
         self.engine.finalize_object()
         address = self.engine.get_function_address(name)
         return Compiled(REGION_FUNCTION(address), address, name, optimized,
-                        time.perf_counter() - start, module)
+                        time.perf_counter() - start, module, self._objects.pop(module.name, b""))
+
+    def load(self, name: str, data: bytes) -> Compiled:
+        """Code from the code cache: the object file of a region compiled earlier, whose entry
+        point is ``name``; raises ValueError if it is not there."""
+        if name in self._loaded:
+            return self._loaded[name]
+        start = time.perf_counter()
+        self.engine.add_object_file(llvm.ObjectFileRef.from_data(data))
+        self.engine.finalize_object()
+        address = self.engine.get_function_address(name)
+        if not address:
+            raise ValueError(f"the cached object does not define {name}")
+        compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, None, data)
+        self._loaded[name] = compiled
+        return compiled
 
     def host_code(self, compiled: Compiled) -> bytes:
         """The machine code of a compiled region, as it sits in memory."""

@@ -1,11 +1,19 @@
 """icode -> LLVM IR, one lowering per op (``LOWER``).
 
-A region becomes ``i32 @name(ptr noalias %state, ptr noalias %memory, ptr noalias %attrs)``
-returning an ``Exit``; ``attrs`` holds a byte of ``ATTR_*`` bits per guest address.
-Guest state fields the region touches live in allocas for the whole function (SROA turns them
-into SSA registers, so loops run in host registers); they are written back on every exit and
-around helper calls.  Every guest memory address is masked to the guest memory size, so compiled
-code cannot touch host memory outside guest memory and state, whatever the guest does.
+A region becomes ``i32 @name(ptr %state, ptr noalias %memory, ptr noalias %attrs,
+ptr noalias %entries)`` returning an ``Exit``; ``attrs`` holds a byte of ``ATTR_*`` bits per
+guest address.  Guest state fields the region touches live in allocas for the whole function
+(SROA turns them into SSA registers, so loops run in host registers); they are written back on
+every exit and around helper calls.  Every guest memory address is masked to the guest memory
+size, so compiled code cannot touch host memory outside guest memory and state, whatever the
+guest does.
+
+Chaining: a jump out of the region (``exit``, ``exit_if``, ``exit_ind``) looks its target up in
+``entries``, the runtime's table of compiled entry points indexed by guest address and the
+specialized flags (``GuestSpec.specialize``), and tail-calls it (``musttail``: the host stack does
+not grow however long execution stays in native code); an empty slot, or a pending interrupt,
+returns ``Exit.JUMP`` to the runtime.  Other exits (budgets, interrupts polled, stores into
+code, halts, traps) always return.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class _Lowering:
     function: ll.Function
     builder: ll.IRBuilder
     guards: bool
+    chain: bool
     field_index: dict[str, int]
     struct_type: ll.LiteralStructType
     slots: dict[str, ll.AllocaInstr] = field(default_factory=dict)  # cached state fields
@@ -66,6 +75,8 @@ class _Lowering:
     exit_block: ll.Block | None = None
     exit_pc: ll.PhiInstr | None = None
     exit_reason: ll.PhiInstr | None = None
+    chain_block: ll.Block | None = None
+    chain_pc: ll.PhiInstr | None = None
     blocks: dict[str, ll.Block] = field(default_factory=dict)
     block: Block | None = None
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
@@ -81,6 +92,10 @@ class _Lowering:
     @property
     def attrs(self) -> ll.Argument:
         return self.function.args[2]
+
+    @property
+    def entries(self) -> ll.Argument:
+        return self.function.args[3]
 
     def field_ptr(self, name: str) -> ll.Value:
         """A pointer to a state field (computed once, in the entry block)."""
@@ -120,8 +135,15 @@ class _Lowering:
         width = self.slots[name].allocated_type.width
         return self.builder.zext(value, ll.IntType(width)) if value.type.width < width else value
 
-    def leave(self, reason: Exit, pc: ll.Value) -> None:
-        """Leave the region through its one exit block, which writes state back."""
+    def leave(self, reason: Exit, pc: ll.Value, chain: bool = False) -> None:
+        """Leave the region through its exit block, which writes state back; ``chain``: a jump
+        that goes on in the compiled code at ``pc`` if there is any (see the module's docstring)."""
+        if chain and self.chain:
+            if self.chain_block is None:
+                self._build_chain()
+            self.chain_pc.add_incoming(pc, self.builder.block)
+            self.builder.branch(self.chain_block)
+            return
         if self.exit_block is None:
             self.exit_block = self.function.append_basic_block("leave")
             at_exit = ll.IRBuilder(self.exit_block)
@@ -135,6 +157,29 @@ class _Lowering:
         self.exit_pc.add_incoming(pc, self.builder.block)
         self.exit_reason.add_incoming(I32_T(int(reason)), self.builder.block)
         self.builder.branch(self.exit_block)
+
+    def _build_chain(self) -> None:
+        self.chain_block = self.function.append_basic_block("chain")
+        b = ll.IRBuilder(self.chain_block)
+        self.chain_pc = b.phi(I32_T, name="pc")
+        saved, self.builder = self.builder, b
+        self.flush()
+        self.builder = saved
+        b.store(self.chain_pc, self.field_ptr("pc"))
+        index = b.zext(b.and_(self.chain_pc, I32_T(self.guest.memory_size - 1)), I64_T)
+        for bit, name in enumerate(self.guest.specialize, self.guest.address_bits):
+            flag = b.zext(b.and_(b.load(self.field_ptr(name), typ=I8_T), I8_T(1)), I64_T)
+            index = b.or_(index, b.shl(flag, I64_T(bit)))
+        target = _FunctionPointer(b.block, b.gep(self.entries, [index], inbounds=True, source_etype=PTR),
+                                  self.function.function_type)
+        b._insert(target)
+        missing = b.icmp_unsigned("==", target, ll.Constant(PTR, None))
+        pending = b.icmp_unsigned("!=", b.load(self.field_ptr("events"), typ=I8_T), I8_T(0))
+        with b.if_then(b.or_(missing, pending), likely=False):  # RTI may have unmasked an IRQ
+            b.ret(I32_T(int(Exit.JUMP)))
+        chained = self.field_ptr("chained")
+        b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)
+        b.ret(b.call(target, list(self.function.args), tail="musttail"))
 
     def address(self, v: Value, offset: int = 0) -> ll.Value:
         """Guest address ``v`` (+ offset) as an i64 index, wrapped to the guest memory size."""
@@ -152,6 +197,19 @@ class _Lowering:
         result = self.builder.call(callee, [self.state, *args])
         self.reload()
         return result
+
+
+class _FunctionPointer(ll.LoadInstr):
+    """A loaded function pointer that can be called: llvmlite finds an indirect callee's
+    prototype through ``function_type``, which opaque pointers do not carry."""
+
+    def __init__(self, block: ll.Block, slot: ll.Value, function_type: ll.FunctionType) -> None:
+        super().__init__(block, slot, name="next", typ=PTR)
+        self._function_type = function_type
+
+    @property
+    def function_type(self) -> ll.FunctionType:
+        return self._function_type
 
 
 def _callee(module: ll.Module, symbol: str, helper: Helper) -> ll.Function:
@@ -382,7 +440,7 @@ def _leave_when(reason: Exit):
     def lower(lo: _Lowering, op: Op) -> None:
         with lo.builder.if_then(lo.value(op.args[0]), likely=False):
             lo.materialize()
-            lo.leave(reason, I32_T(op.args[1]))
+            lo.leave(reason, I32_T(op.args[1]), chain=reason == Exit.JUMP)
     return lower
 
 
@@ -396,19 +454,19 @@ def _cbr(lo: _Lowering, op: Op) -> None:
 
 def _leave_at(reason: Exit):
     def lower(lo: _Lowering, op: Op) -> None:
-        lo.leave(reason, I32_T(op.args[0]))
+        lo.leave(reason, I32_T(op.args[0]), chain=reason == Exit.JUMP)
     return lower
 
 
-def _leave_to(lo: _Lowering, reason: Exit, op: Op) -> None:
+def _leave_to(lo: _Lowering, reason: Exit, op: Op, chain: bool = False) -> None:
     """Leave with ``pc`` = the op's value operand."""
     (target,) = op.values()
     pc = lo.value(target)
-    lo.leave(reason, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc)
+    lo.leave(reason, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc, chain)
 
 
 def _exit_ind(lo: _Lowering, op: Op) -> None:
-    _leave_to(lo, Exit.JUMP, op)
+    _leave_to(lo, Exit.JUMP, op, chain=True)
 
 
 def _zero(lo: _Lowering, a: ll.Value) -> ll.Value:
@@ -487,19 +545,20 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
     return used | written, written
 
 
-def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True,
+def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
           name: str | None = None) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
-    (valid when the budget is unlimited: a guard can then never fire)."""
-    fnty = ll.FunctionType(I32_T, [PTR, PTR, PTR])
+    (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
+    at every exit (single steps and interrupt entries, which the runtime must see end)."""
+    fnty = ll.FunctionType(I32_T, [PTR, PTR, PTR, PTR])
     function = ll.Function(module, fnty, name or function_name(region))
-    for arg, arg_name in zip(function.args, ("state", "memory", "attrs")):
+    for arg, arg_name in zip(function.args, ("state", "memory", "attrs", "entries")):
         arg.name = arg_name
         if arg_name != "state":  # helpers may change state behind compiled code (budgets)
             arg.add_attribute("noalias")
     entry = function.append_basic_block("entry")
     builder = ll.IRBuilder(entry)
-    lo = _Lowering(guest, region, function, builder, guards,
+    lo = _Lowering(guest, region, function, builder, guards, chain,
                    {n: i for i, (n, _) in enumerate(guest.fields())}, state_type(guest))
     for index, (name_, _) in enumerate(guest.fields()):
         lo.field_ptrs[name_] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,

@@ -29,6 +29,7 @@ COMMON_FIELDS: tuple[tuple[str, Type], ...] = (
     ("cycles", I64),  # guest cycles executed, exact (0 for guests without a cycle model)
     ("limit", I64),  # a guard exits once instructions would pass this
     ("cycle_limit", I64),  # ... or once cycles would pass this (the next device event)
+    ("chained", I64),  # jumps compiled code made straight into other compiled code
     ("code_written", I8),  # 1 after a store hit translated code; the smc op leaves on it
     ("events", I8),  # 1 while an interrupt is pending; the poll op leaves on it
 )
@@ -60,6 +61,19 @@ class GuestSpec:
     memory_size: int  # bytes of guest memory; a power of two, addresses wrap modulo it
     has_cycles: bool = False
     dynamic_operands: bool = False
+    # flags whose values at a region's entry key its translation (the 6502's decimal flag: ADC
+    # and SBC lift to binary or decimal code), as QEMU keys on CPU mode bits; they also index
+    # the native entry table, one guest address space per combination
+    specialize: tuple[str, ...] = ()
+
+    @property
+    def address_bits(self) -> int:
+        return self.memory_size.bit_length() - 1
+
+    @property
+    def entry_table_size(self) -> int:
+        """Slots in the native entry table: one per guest address and specialization."""
+        return self.memory_size << len(self.specialize)
 
     def fields(self) -> list[tuple[str, Type]]:
         """The state layout: common fields, registers, then one byte per flag."""

@@ -35,6 +35,7 @@ from recomp.runtime.helpers import RUNNING
 from recomp.runtime.state import UNLIMITED, state_struct
 
 if TYPE_CHECKING:
+    from recomp.backend.cache import CodeCache
     from recomp.opt.context import Context
 
 ENGINES = ("jit", "interp")
@@ -61,12 +62,17 @@ class Stats:
     run_seconds: float = 0.0  # executing, compile time excluded
     invalidations: int = 0  # regions dropped because a store hit their code
     interrupts: int = 0  # IRQs and NMIs delivered
+    chain_hits: int = 0  # jumps compiled code made straight into other compiled code
+    chain_misses: int = 0  # jumps that came back to the dispatch loop
+    cache_hits: int = 0  # regions loaded from the persistent code cache
+    cache_stores: int = 0  # regions written to it
+    cache_seconds: float = 0.0  # looking up and loading cached code
     opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
 
 
 @dataclass
 class Translation:
-    region: Region
+    region: Region | None  # None for code loaded from the code cache
     run: Callable[[], int]
     covers: set[int]  # guest bytes whose rewriting invalidates it
     compiled: object = None  # the backend's Compiled, for the JIT
@@ -107,7 +113,7 @@ class Emulator:
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
-                 jit_threshold: int | None = None) -> None:
+                 jit_threshold: int | None = None, code_cache: CodeCache | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
@@ -120,9 +126,7 @@ class Emulator:
         if jit_threshold is None:
             jit_threshold = getattr(self.frontend, "jit_threshold", JIT_THRESHOLD)
         self.jit_threshold = jit_threshold
-        # state fields whose values at a region's entry key its translation (the 6502's decimal
-        # flag: ADC and SBC lift to binary or decimal code), as QEMU keys on CPU mode bits
-        self.specialize: tuple[str, ...] = tuple(getattr(self.frontend, "specialize", ()))
+        self.specialize = self.guest.specialize
         self._specialized = attrgetter(*self.specialize) if self.specialize else lambda state: None
         self.state = state_struct(self.guest, getattr(self.frontend, "state_properties", {}))()
         self.state.cycle_limit = UNLIMITED
@@ -135,6 +139,12 @@ class Emulator:
         self.loaded_end = 0
         self.stats = Stats()
         self.cache: dict[tuple, Translation] = {}
+        # compiled entry points by guest address and specialized flags, for compiled code to
+        # jump through (see recomp.backend.lower); filled for one guard mode at a time
+        self.entries = (ctypes.c_void_p * self.guest.entry_table_size)()
+        self.linked_guards: bool | None = None
+        self.code_cache = code_cache
+        self._cache_context: str | None = None
         self.owners: dict[int, set[tuple]] = {}  # guest byte -> keys of translations covering it
         self.volatile: set[int] = set()  # rewritten code bytes, read at run time when possible
         self.stops: set[int] = set()  # addresses regions end before (until_pc)
@@ -295,22 +305,26 @@ class Emulator:
         if translation is not None:
             return translation
         start = time.perf_counter()
-        region, covers = lift()
-        covers = self.optimized(region, covers, single, entry)
-        if self.engine == "jit" and self.jit_threshold == 0:
-            translation = self._compile(region, covers, guards)
-        else:
-            translation = self._interpret(key, region, covers, guards)
+        translation = None if single else self._from_code_cache(key)
+        if translation is None:
+            region, covers = lift()
+            covers = self.optimized(region, covers, single, entry)
+            if self.engine == "jit" and self.jit_threshold == 0:
+                translation = self._compile(key, region, covers, guards, single)
+            else:
+                translation = self._interpret(key, region, covers, guards, single)
+            self.stats.regions += 1
+            self.stats.blocks += len(region.blocks)
         self.cache[key] = translation
-        for addr in covers:
+        self._link(key, translation)
+        for addr in translation.covers:
             self.owners.setdefault(addr, set()).add(key)
             self.attrs_view[addr] |= ATTR_CODE
-        self.stats.regions += 1
-        self.stats.blocks += len(region.blocks)
         self.stats.compile_seconds += time.perf_counter() - start
         return translation
 
-    def _interpret(self, key: tuple, region: Region, covers: set[int], guards: bool) -> Translation:
+    def _interpret(self, key: tuple, region: Region, covers: set[int], guards: bool, single: bool
+                   ) -> Translation:
         """The interpreter's translation; under the JIT, a first tier that compiles the region
         once it has been entered ``jit_threshold`` times or loops ``HOT_BLOCKS`` times in one
         entry (cold code never pays LLVM's cost)."""
@@ -326,7 +340,8 @@ class Emulator:
             entries += 1
             if (entries >= self.jit_threshold or interpreted.hot) and self.cache.get(key) is translation:
                 start = time.perf_counter()
-                compiled = self.cache[key] = self._compile(region, covers, guards)
+                compiled = self.cache[key] = self._compile(key, region, covers, guards, single)
+                self._link(key, compiled)
                 self.stats.compile_seconds += time.perf_counter() - start
                 return compiled.run()
             return interpreted()
@@ -334,22 +349,109 @@ class Emulator:
         translation = Translation(region, run, covers)
         return translation
 
-    def _compile(self, region: Region, covers: set[int], guards: bool) -> Translation:
+    def _compile(self, key: tuple, region: Region, covers: set[int], guards: bool, single: bool
+                 ) -> Translation:
+        """Compile with LLVM (and file the code in the code cache); a single step or interrupt
+        entry (``single``) does not chain: the runtime must see it end."""
         from recomp.backend.jit import jit
         from recomp.runtime.helpers import register_helpers
 
         register_helpers(self.frontend)
-        compiled = jit().compile(region, self.guest, guards)
+        compiled = jit().compile(region, self.guest, guards, chain=not single)
         self.stats.compiled += 1
         self.stats.llvm_seconds += compiled.seconds
+        if self.code_cache is not None and not single and compiled.object:
+            from recomp.backend.cache import Record
+
+            record = Record(compiled.name, {addr: self.memory_view[addr] for addr in covers}, compiled.object)
+            self.stats.cache_stores += self.code_cache.store(self.cache_context(), self._cache_entry(key), record)
+        return self._native(region, covers, compiled)
+
+    def _native(self, region: Region | None, covers: set[int], compiled: Any) -> Translation:
         function = compiled.function
-        pointers = [ctypes.addressof(x) for x in (self.state, self.ram, self.attrs)]
+        pointers = [ctypes.addressof(x) for x in (self.state, self.ram, self.attrs, self.entries)]
         return Translation(region, lambda: function(*pointers), covers, compiled)
+
+    # --- the persistent code cache -------------------------------------------------------------
+    def cache_context(self) -> str:
+        """The digest of everything besides guest bytes that shaped this machine's compiled code:
+        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and the
+        device and stop addresses the optimizer and region builder relied on."""
+        if self._cache_context is None:
+            from recomp.backend.cache import digest, source_digest
+            from recomp.backend.jit import jit
+
+            self._cache_context = digest(
+                source_digest(), jit().context, self.guest.name, self.optimize, self.passes,
+                self.region_instructions, sorted(self.devices), sorted(self.stops))
+        return self._cache_context
+
+    @staticmethod
+    def _cache_entry(key: tuple) -> str:
+        pc, _, guards, specialized = key
+        return f"{pc:05x}-{specialized}-{'guards' if guards else 'free'}"
+
+    def _from_code_cache(self, key: tuple) -> Translation | None:
+        """The translation for ``key`` from the code cache, if it holds code for these bytes."""
+        if self.code_cache is None or self.engine != "jit" or len(key) != 4:
+            return None
+        from recomp.backend.jit import jit
+        from recomp.runtime.helpers import register_helpers
+
+        start = time.perf_counter()
+        try:
+            record = self.code_cache.find(self.cache_context(), self._cache_entry(key), self.memory_view)
+            if record is None:
+                return None
+            register_helpers(self.frontend)
+            compiled = jit().load(record.name, record.object)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        finally:
+            self.stats.cache_seconds += time.perf_counter() - start
+        self.stats.cache_hits += 1
+        return self._native(None, set(record.covers), compiled)
+
+    # --- chaining ------------------------------------------------------------------------------
+    def _entry_index(self, key: tuple) -> int | None:
+        """The entry-table slot of a translation key; None if compiled code must not jump there
+        (single steps, interrupt entries, stop addresses, another guard mode)."""
+        if len(key) != 4:  # an interrupt entry
+            return None
+        pc, single, guards, specialized = key
+        if single or guards != self.linked_guards or pc in self.stops:
+            return None
+        values = specialized if isinstance(specialized, tuple) else () if specialized is None else (specialized,)
+        index = pc
+        for bit, value in enumerate(values, self.guest.address_bits):
+            index |= (value & 1) << bit
+        return index
+
+    def _link(self, key: tuple, translation: Translation) -> None:
+        """Let compiled code jump straight into a compiled translation."""
+        index = self._entry_index(key)
+        if translation.compiled is not None and index is not None:
+            self.entries[index] = translation.compiled.address
+
+    def _unlink(self, key: tuple) -> None:
+        index = self._entry_index(key)
+        if index is not None:
+            self.entries[index] = None
+
+    def _relink(self, guards: bool) -> None:
+        """Fill the entry table for the guard mode of this run."""
+        ctypes.memset(self.entries, 0, ctypes.sizeof(self.entries))
+        self.linked_guards = guards
+        for key, translation in self.cache.items():
+            self._link(key, translation)
 
     # --- self-modifying code -----------------------------------------------------------------
     def code_write(self, addr: int) -> None:
-        """A store hit translated code (called by both engines); handled at the smc exit."""
+        """A store hit translated code (called by both engines): compiled code must no longer
+        jump into what covers it; the translations are dropped when control returns here."""
         self.written.append(addr)
+        for key in self.owners.get(addr, ()):
+            self._unlink(key)
 
     def invalidate(self, addr: int) -> None:
         """Drop every translation covering guest byte ``addr``."""
@@ -357,6 +459,7 @@ class Emulator:
             translation = self.cache.pop(key, None)
             if translation is None:
                 continue
+            self._unlink(key)
             self.stats.invalidations += 1
             for other in translation.covers:
                 keys = self.owners.get(other)
@@ -373,6 +476,8 @@ class Emulator:
             self.attrs_view[addr] &= ~ATTR_CODE
         self.owners.clear()
         self.cache.clear()
+        ctypes.memset(self.entries, 0, ctypes.sizeof(self.entries))
+        self._cache_context = None
 
     def invalidate_range(self, start: int, stop: int) -> None:
         for addr in range(start, stop):
@@ -399,6 +504,9 @@ class Emulator:
             self.drop_translations()  # regions may run through the new stop
         # without a budget or interrupts a guard can never fire: compile without them
         guards = max_instructions is not None or getattr(self.frontend, "interrupts", False)
+        if guards != self.linked_guards:
+            self._relink(guards)
+        chained = st.chained
         compile_before = self.stats.compile_seconds
         start = time.perf_counter()
         single = False
@@ -424,6 +532,7 @@ class Emulator:
                 reason = translation.run()
                 single = False
                 if reason == Exit.JUMP and self.pending_error is None and not self.written:
+                    self.stats.chain_misses += 1
                     continue
                 if self.pending_error is not None:
                     error, self.pending_error = self.pending_error, None
@@ -443,6 +552,7 @@ class Emulator:
                     single = st.instructions < st.limit
         finally:
             RUNNING.pop()
+            self.stats.chain_hits += st.chained - chained
             elapsed = time.perf_counter() - start
             self.stats.run_seconds += elapsed - (self.stats.compile_seconds - compile_before)
             self.output.flush()

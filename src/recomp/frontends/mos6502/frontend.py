@@ -30,6 +30,7 @@ GUEST = GuestSpec(
     memory_size=0x10000,
     has_cycles=True,
     dynamic_operands=True,
+    specialize=("D",),
 )
 
 INTERRUPT_CYCLES = 7
@@ -86,7 +87,6 @@ class Mos6502:
     interrupts = True
     console = (0xF001, 0xF004)  # py65's putc / getc addresses
     reset_vector = VECTORS["reset"]
-    specialize = ("D",)  # translations are made per decimal mode: ADC and SBC lift to one of two
     state_properties = {"p": property(_get_p, _set_p)}
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
