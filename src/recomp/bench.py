@@ -1,12 +1,13 @@
-"""``recomp bench``: the JIT against an honest gcc -O2 switch interpreter of TST27, and the icode
-optimizer's effect on the 6502 kernels of benchmarks/6502.
+"""``recomp bench``: the JIT against an honest gcc -O2 switch interpreter of TST27, and the 6502
+kernels of benchmarks/6502 on every engine and tier against py65.
 
 The C interpreter (benchmarks/tst27_interp.c) is the yardstick a reader would write by hand; the
-figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  For
-each 6502 kernel the engine (tiered, as ``run`` runs) is timed with and without the optimizer,
-and every region is compiled by LLVM once more with and without it, to weigh LLVM's compile
-time.  rich is imported inside ``run_benchmarks`` only, so importing this module keeps CLI
-start-up fast.
+figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  Each
+6502 kernel runs on py65 and on the icode interpreter (for a bounded number of instructions:
+they are slow, and MIPS is a rate), then on the JIT cold (an empty code cache) and warm (the
+cache the cold run filled), and cold without the optimizer.  With Klaus Dormann's functional
+test at hand, it runs cold and warm too.  rich is imported inside ``run_benchmarks`` only, so
+importing this module keeps CLI start-up fast.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ SCALED_BOUNDS = {"test1": ("0x01FFFFFF", "0x0001FFFF"), "test2": ("0x00FFFFFF", 
 REPEATS = 3
 TARGET_SPEEDUP = 15.0
 PROCESS_TIMEOUT = 300.0
+KERNEL_TARGET = 500.0  # engine speed over py65's, warm
+PY65_INSTRUCTIONS = 1_000_000  # py65 runs about 2 MIPS: each kernel is timed over this many
+INTERP_INSTRUCTIONS = 300_000  # ... and the icode interpreter over this many
+FUNCTIONAL_TEST = Path("../shared/testdata/6502/6502_functional_test.bin")  # beside a checkout
+FUNCTIONAL_ENTRY, FUNCTIONAL_SUCCESS = 0x0400, 0x3469
 
 
 @dataclass
@@ -102,11 +108,11 @@ def run_engine(program: bytes, engine: str) -> EngineRun:
 @dataclass
 class KernelRun:
     instructions: int
+    pc: int  # where it stopped
     compile_seconds: float
-    opt_seconds: float
-    llvm_seconds: float
     run_seconds: float
     compiled: int  # regions compiled by LLVM
+    cache_hits: int  # regions loaded from the code cache
     machine: bytes  # registers, flags and memory at the end, to compare runs
 
     @property
@@ -114,20 +120,44 @@ class KernelRun:
         return self.compile_seconds + self.run_seconds
 
 
-def run_kernel(name: str, optimize: bool, compile_all: bool = False) -> KernelRun:
-    """One run of a 6502 kernel to its final trap on a fresh Emulator; ``compile_all``: LLVM
-    compiles every region at once instead of the hot ones."""
+def run_6502(image: bytes, at: int, entry: int, engine: str = "jit", optimize: bool = True,
+             code_cache: Any = None, max_instructions: int | None = None) -> KernelRun:
+    """One run of a 6502 program to its trap (or the budget) on a fresh Emulator."""
     from recomp.runtime.emulator import Emulator
 
-    options = {"jit_threshold": 0} if compile_all else {}
-    emulator = Emulator("6502", optimize=optimize, console=None, **options)
-    emulator.load(data_path("benchmarks", "6502", f"{name}.bin").read_bytes(), at=KERNEL_ORIGIN)
-    emulator.state.pc = KERNEL_ORIGIN
-    emulator.run(stop_on_trap=True)
+    emulator = Emulator("6502", engine=engine, optimize=optimize, console=None, code_cache=code_cache)
+    emulator.load(image, at=at)
+    emulator.state.pc = entry
+    emulator.run(stop_on_trap=True, max_instructions=max_instructions)
     st, stats = emulator.state, emulator.stats
     machine = bytes([st.a, st.x, st.y, st.s, st.p]) + emulator.memory[0:0x10000]
-    return KernelRun(emulator.instructions, stats.compile_seconds, stats.opt_seconds, stats.llvm_seconds,
-                     stats.run_seconds, stats.compiled, machine)
+    return KernelRun(emulator.instructions, st.pc, stats.compile_seconds, stats.run_seconds, stats.compiled,
+                     stats.cache_hits, machine)
+
+
+def kernel_image(name: str) -> bytes:
+    return data_path("benchmarks", "6502", f"{name}.bin").read_bytes()
+
+
+def run_kernel(name: str, **options: Any) -> KernelRun:
+    """A 6502 kernel of benchmarks/6502 run to its final trap (options: see ``run_6502``)."""
+    return run_6502(kernel_image(name), KERNEL_ORIGIN, KERNEL_ORIGIN, **options)
+
+
+def py65_mips(image: bytes, at: int, entry: int, instructions: int) -> float | None:
+    """py65's speed on a program over its first ``instructions``; None without py65."""
+    try:
+        from py65.devices.mpu6502 import MPU
+    except ImportError:
+        return None
+    memory = bytearray(0x10000)
+    memory[at:at + len(image)] = image
+    mpu = MPU(memory=memory, pc=entry)
+    step = mpu.step
+    start = time.perf_counter()
+    for _ in range(instructions):
+        step()
+    return instructions / (time.perf_counter() - start) / 1e6
 
 
 def run_process(program: Path) -> tuple[float, str] | None:
@@ -151,12 +181,15 @@ def _mips(instructions: int, seconds: float | None) -> float | None:
     return instructions / seconds / 1e6 if seconds else None
 
 
-def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[str, Any]:
-    """Measure every program, show a table on ``console`` (stderr by default), return the numbers."""
+def run_benchmarks(json_path: str | None = None, console: Any = None,
+                   functional_test: Path | None = None) -> dict[str, Any]:
+    """Measure every program, show the tables on ``console`` (stderr by default), return the
+    numbers; ``functional_test``: Klaus Dormann's binary (default: ``FUNCTIONAL_TEST``)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
     from rich.table import Table
 
+    from recomp.backend.cache import CodeCache
     from recomp.backend.jit import jit
     from recomp.frontends.tst27 import assemble
 
@@ -164,16 +197,16 @@ def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[st
     results: dict[str, Any] = {
         "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
         "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
-        "programs": {}, "kernels": {}, "mismatches": [], "notes": [],
+        "programs": {}, "kernels": {}, "functional": {}, "mismatches": [], "notes": [],
     }
     steps_per_program = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
-    steps_per_kernel = 4  # tiered and compile-all, each with and without the optimizer
+    steps_per_kernel = 5  # py65, the interpreter, the JIT cold, warm and without the optimizer
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
             Progress(*columns, console=console, transient=True) as progress:
         work = Path(tmp)
         task = progress.add_task("building the C interpreter (gcc -O2)",
-                                 total=2 + steps_per_program * len(PROGRAMS) + steps_per_kernel * len(KERNELS))
+                                 total=4 + steps_per_program * len(PROGRAMS) + steps_per_kernel * len(KERNELS))
 
         def step(description: str) -> None:
             progress.update(task, description=description)
@@ -270,35 +303,58 @@ def run_benchmarks(json_path: str | None = None, console: Any = None) -> dict[st
             results["programs"][name] = row
 
         for name in KERNELS:
-            runs: dict[tuple[bool, bool], KernelRun] = {}
-            for compile_all in (False, True):
-                for optimize in (True, False):
-                    what = ("every region compiled" if compile_all else "tiered") + \
-                        ("" if optimize else ", optimizer off")
-                    step(f"6502 {name}: {what}")
-                    runs[compile_all, optimize] = run_kernel(name, optimize, compile_all)
-                    progress.advance(task)
+            image = kernel_image(name)
+            step(f"6502 {name}: py65, {PY65_INSTRUCTIONS:,} instructions")
+            row = {"py65_mips": py65_mips(image, KERNEL_ORIGIN, KERNEL_ORIGIN, PY65_INSTRUCTIONS)}
+            progress.advance(task)
+            step(f"6502 {name}: icode interpreter, {INTERP_INSTRUCTIONS:,} instructions")
+            interp = run_kernel(name, engine="interp", max_instructions=INTERP_INSTRUCTIONS)
+            row["interp_mips"] = _mips(interp.instructions, interp.engine_seconds)
+            progress.advance(task)
+            cache = CodeCache(work / "cache" / name)
+            runs: dict[str, KernelRun] = {}
+            for tier, options in (("cold", {"code_cache": cache}), ("warm", {"code_cache": cache}),
+                                  ("noopt", {"optimize": False})):
+                step(f"6502 {name}: JIT, {tier}")
+                runs[tier] = run_kernel(name, **options)
+                progress.advance(task)
             if len({run.machine for run in runs.values()}) != 1:
-                mismatch(f"6502 {name}: the runs with and without the optimizer end in different machines")
-            opt, noopt = runs[False, True], runs[False, False]
-            all_opt, all_noopt = runs[True, True], runs[True, False]
-            results["kernels"][name] = dict(
-                instructions=opt.instructions,
-                engine_seconds=opt.engine_seconds, engine_mips=_mips(opt.instructions, opt.engine_seconds),
-                run_mips=_mips(opt.instructions, opt.run_seconds), compile_seconds=opt.compile_seconds,
-                opt_seconds=opt.opt_seconds, llvm_seconds=opt.llvm_seconds, compiled=opt.compiled,
-                noopt_engine_seconds=noopt.engine_seconds,
-                noopt_engine_mips=_mips(noopt.instructions, noopt.engine_seconds),
-                noopt_run_mips=_mips(noopt.instructions, noopt.run_seconds),
-                optimizer_speedup=noopt.engine_seconds / opt.engine_seconds,
-                all_compiled_regions=all_opt.compiled,
-                all_compiled_llvm_seconds=all_opt.llvm_seconds,
-                all_compiled_llvm_seconds_noopt=all_noopt.llvm_seconds,
-                all_compiled_opt_seconds=all_opt.opt_seconds,
-            )
+                mismatch(f"6502 {name}: the JIT runs end in different machines")
+            cold, warm = runs["cold"], runs["warm"]
+            for tier, run in runs.items():
+                row[f"{tier}_engine_mips"] = _mips(run.instructions, run.engine_seconds)
+                row[f"{tier}_run_mips"] = _mips(run.instructions, run.run_seconds)
+                row[f"{tier}_compile_seconds"] = run.compile_seconds
+                row[f"{tier}_compiled"] = run.compiled
+            py65 = row["py65_mips"]
+            row.update(instructions=cold.instructions, warm_cache_hits=warm.cache_hits,
+                       cold_vs_py65=row["cold_engine_mips"] / py65 if py65 else None,
+                       warm_vs_py65=row["warm_engine_mips"] / py65 if py65 else None)
+            results["kernels"][name] = row
+        if results["kernels"] and results["kernels"][KERNELS[0]]["py65_mips"] is None:
+            results["notes"].append("py65 is not installed (pip install 'recomp[bench]'): no py65 column")
+
+        functional = functional_test if functional_test is not None else FUNCTIONAL_TEST
+        if functional.is_file():
+            image, cache = functional.read_bytes(), CodeCache(work / "cache" / "functional")
+            for tier in ("cold", "warm"):
+                step(f"Klaus Dormann's functional test: JIT, {tier}")
+                run = run_6502(image, 0, FUNCTIONAL_ENTRY, code_cache=cache)
+                results["functional"][tier] = dict(
+                    instructions=run.instructions, engine_seconds=run.engine_seconds,
+                    compile_seconds=run.compile_seconds, run_seconds=run.run_seconds,
+                    compiled=run.compiled, cache_hits=run.cache_hits, success=run.pc == FUNCTIONAL_SUCCESS)
+                if run.pc != FUNCTIONAL_SUCCESS:
+                    mismatch(f"functional test ({tier}): trapped at ${run.pc:04X}, not ${FUNCTIONAL_SUCCESS:04X}")
+                progress.advance(task)
+        else:
+            results["notes"].append(f"{functional} not found: the functional test is skipped")
+            progress.advance(task, 2)
 
     console.print(_table(results, Table))
     console.print(_kernel_table(results, Table))
+    if results["functional"]:
+        console.print(_functional_line(results["functional"]))
     for what in results["mismatches"]:
         console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
     for note in results["notes"]:
@@ -343,22 +399,37 @@ def _table(results: dict[str, Any], table_class: Any) -> Any:
 
 
 def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
-    """The 6502 kernels: engine speed and LLVM compile time with and without the optimizer."""
+    """The 6502 kernels: MIPS on py65, the icode interpreter and the JIT's tiers."""
     from rich import box
 
-    table = table_class(title="6502 kernels: the icode optimizer's effect", box=box.SIMPLE_HEAD,
+    def fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
+        return "—" if value is None else format(value * scale, spec)
+
+    table = table_class(title="6502 kernels: MIPS per engine and tier, against py65", box=box.SIMPLE_HEAD,
                         pad_edge=False, show_edge=False, collapse_padding=True,
-                        caption="engine = compile + run, tiered as `recomp run`; LLVM ms: every region "
-                                "compiled, with and without the optimizer (opt ms: the optimizer itself)")
-    for header in ("kernel", "guest\ninsns", "engine\nMIPS", "no-opt\nMIPS", "opt\nspeed-\nup",
-                   "regions", "LLVM\nms", "no-opt\nLLVM ms", "LLVM\nratio", "opt\nms"):
+                        caption=f"engine = compile + run, tiered as `recomp run`; cold: empty code cache, "
+                                f"warm: the cache the cold run filled; py65 over {PY65_INSTRUCTIONS:,} and "
+                                f"the interpreter over {INTERP_INSTRUCTIONS:,} instructions; "
+                                f"target: warm >= {KERNEL_TARGET:g}x py65")
+    for header in ("kernel", "guest\ninsns", "py65\nMIPS", "interp\nMIPS", "cold\ncompile\nms", "cold\nMIPS",
+                   "warm\nMIPS", "warm\nrun\nMIPS", "no-opt\ncold\nMIPS", "cold\nx py65", "warm\nx py65"):
         table.add_column(header, justify="left" if header == "kernel" else "right", no_wrap=True)
     for name, row in results["kernels"].items():
-        llvm, llvm_noopt = row["all_compiled_llvm_seconds"], row["all_compiled_llvm_seconds_noopt"]
+        warm = row["warm_vs_py65"]
+        style = "" if warm is None else "green" if warm >= KERNEL_TARGET else "red"
         table.add_row(
-            name, f"{row['instructions'] / 1e6:.1f} M", f"{row['engine_mips']:.0f}",
-            f"{row['noopt_engine_mips']:.0f}", f"{row['optimizer_speedup']:.2f}x",
-            str(row["all_compiled_regions"]), f"{llvm * 1e3:.0f}", f"{llvm_noopt * 1e3:.0f}",
-            f"{llvm / llvm_noopt:.2f}" if llvm_noopt else "—", f"{row['all_compiled_opt_seconds'] * 1e3:.0f}",
+            name, f"{row['instructions'] / 1e6:.1f} M", fmt(row["py65_mips"], ".2f"), fmt(row["interp_mips"], ".2f"),
+            fmt(row["cold_compile_seconds"], ".0f", 1e3), fmt(row["cold_engine_mips"], ".0f"),
+            fmt(row["warm_engine_mips"], ".0f"), fmt(row["warm_run_mips"], ".0f"),
+            fmt(row["noopt_engine_mips"], ".0f"), fmt(row["cold_vs_py65"], ".0f"),
+            f"[{style}]{fmt(warm, '.0f')}[/]" if style else "—",
         )
     return table
+
+
+def _functional_line(functional: dict[str, Any]) -> str:
+    """Klaus Dormann's functional test, cold and warm, as one line."""
+    parts = [f"{tier} {row['engine_seconds']:.2f} s (compile {row['compile_seconds']:.2f} s, "
+             f"{row['compiled']} compiled, {row['cache_hits']} from the cache)" for tier, row in functional.items()]
+    instructions = next(iter(functional.values()))["instructions"]
+    return f"Klaus Dormann's functional test, {instructions / 1e6:.1f} M instructions, engine time: " + "; ".join(parts)

@@ -319,11 +319,15 @@ def demo() -> None:
 
 
 @app.command()
-def bench(json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None) -> None:
-    """Benchmark the engines against a C interpreter (gcc -O2)."""
+def bench(
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    functional_test: Annotated[Path | None, typer.Option(
+        help="Klaus Dormann's 6502_functional_test.bin (default: ../shared/testdata/6502/)")] = None,
+) -> None:
+    """Benchmark the engines against a C interpreter (gcc -O2) and the 6502 kernels against py65."""
     from recomp.bench import run_benchmarks
 
-    run_benchmarks(str(json_out) if json_out else None)
+    run_benchmarks(str(json_out) if json_out else None, functional_test=functional_test)
 
 
 def main() -> None:

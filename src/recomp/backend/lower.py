@@ -166,7 +166,8 @@ class _Lowering:
         self.flush()
         self.builder = saved
         b.store(self.chain_pc, self.field_ptr("pc"))
-        index = b.zext(b.and_(self.chain_pc, I32_T(self.guest.memory_size - 1)), I64_T)
+        outside = b.icmp_unsigned(">=", self.chain_pc, I32_T(self.guest.memory_size))  # a fault
+        index = b.zext(b.select(outside, I32_T(0), self.chain_pc), I64_T)
         for bit, name in enumerate(self.guest.specialize, self.guest.address_bits):
             flag = b.zext(b.and_(b.load(self.field_ptr(name), typ=I8_T), I8_T(1)), I64_T)
             index = b.or_(index, b.shl(flag, I64_T(bit)))
@@ -175,7 +176,7 @@ class _Lowering:
         b._insert(target)
         missing = b.icmp_unsigned("==", target, ll.Constant(PTR, None))
         pending = b.icmp_unsigned("!=", b.load(self.field_ptr("events"), typ=I8_T), I8_T(0))
-        with b.if_then(b.or_(missing, pending), likely=False):  # RTI may have unmasked an IRQ
+        with b.if_then(b.or_(b.or_(missing, pending), outside), likely=False):  # RTI may unmask an IRQ
             b.ret(I32_T(int(Exit.JUMP)))
         chained = self.field_ptr("chained")
         b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)

@@ -229,6 +229,7 @@ class Emulator:
                             f"from {at:#06x}")
         self.memory[at:at + len(data)] = data
         self.loaded_end = max(self.loaded_end, at + len(data))
+        self._cache_context = None
 
     @property
     def instructions(self) -> int:
@@ -375,15 +376,16 @@ class Emulator:
     # --- the persistent code cache -------------------------------------------------------------
     def cache_context(self) -> str:
         """The digest of everything besides guest bytes that shaped this machine's compiled code:
-        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and the
-        device and stop addresses the optimizer and region builder relied on."""
+        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
+        the optimizer and region builder relied on besides the bytes: where devices and stops
+        are, and where the loaded program ends (decoding stops there)."""
         if self._cache_context is None:
             from recomp.backend.cache import digest, source_digest
             from recomp.backend.jit import jit
 
             self._cache_context = digest(
                 source_digest(), jit().context, self.guest.name, self.optimize, self.passes,
-                self.region_instructions, sorted(self.devices), sorted(self.stops))
+                self.region_instructions, sorted(self.devices), sorted(self.stops), self.loaded_end)
         return self._cache_context
 
     @staticmethod
