@@ -52,9 +52,11 @@ def decimal(engine: str, optimize: bool, **options) -> recomp.Emulator:
     return emu
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["native-tier", "python-tier"])
 @pytest.mark.parametrize("engine, optimize", JIT_MODES, ids=["jit", "jit-noopt"])
-def test_functional_test_passes(engine, optimize):
-    emu = functional(engine, optimize)
+def test_functional_test_passes(engine, optimize, native):
+    """Tiered as ``run`` runs it: cold code on the native interpreter, or on the Python one."""
+    emu = functional(engine, optimize, native_interpreter=native)
     assert emu.stats.invalidations < 50  # rewritten operands are read at run time after one hit
 
 

@@ -5,6 +5,7 @@ never running a corrupt or mismatched record."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 
@@ -39,9 +40,9 @@ def test_compiled_code_chains_across_regions():
     """mul16's loop spans two regions: they call each other through the entry table, and the
     dispatch loop sees only the first entries."""
     reference = finish(kernel("mul16", engine="interp"))
-    emu = kernel("mul16")
+    emu = kernel("mul16", jit_threshold=0)
     assert finish(emu) == reference
-    assert emu.stats.compiled == 2
+    assert emu.stats.compiled >= 2
     assert emu.stats.chain_hits > 100_000
     assert emu.stats.chain_misses < 100
 
@@ -69,7 +70,8 @@ def test_a_store_into_linked_code_unlinks_it(threshold):
     result = emu.run(stop_on_trap=True, max_instructions=100_000)
     assert (result.exit, result.pc) == ("trap", 0x021D)
     assert (emu.memory[0x20], emu.memory[0x21], emu.memory[0x30]) == (0x11, 0x22, 0x40)
-    assert emu.stats.invalidations >= 1
+    if threshold == 0:  # tiered, the native interpreter runs it all: nothing to invalidate
+        assert emu.stats.invalidations >= 1 and emu.stats.chain_hits > 0
 
 
 # --- the persistent code cache ---------------------------------------------------------------
@@ -153,13 +155,17 @@ def test_cli_cache_commands_and_no_cache(tmp_path):
     assert not (tmp_path / "recomp").exists()
     info = recomp_cli("cache", "info", cache_home=tmp_path)
     assert info.returncode == 0 and "0 compiled regions" in info.stdout
-    assert recomp_cli(*run, cache_home=tmp_path).returncode == 0
-    stats = tmp_path / "stats.json"
-    assert recomp_cli(*run, "--stats-json", str(stats), cache_home=tmp_path).returncode == 0
-    report = stats.read_text()
-    assert '"cache_hits": 1' in report and '"compiled": 0' in report
+    first = tmp_path / "first.json"
+    assert recomp_cli(*run, "--stats-json", str(first), cache_home=tmp_path).returncode == 0
+    stored = json.loads(first.read_text())["cache_stores"]
+    assert stored >= 1  # bcd's loop
     info = recomp_cli("cache", "info", cache_home=tmp_path)
-    assert f"{tmp_path / 'recomp'}: 1 compiled regions" in info.stdout
+    records = stored + 1  # and the native interpreter
+    assert f"{tmp_path / 'recomp'}: {records} compiled regions" in info.stdout
+    second = tmp_path / "second.json"
+    assert recomp_cli(*run, "--stats-json", str(second), cache_home=tmp_path).returncode == 0
+    report = json.loads(second.read_text())
+    assert (report["cache_hits"], report["compiled"], report["cache_stores"]) == (stored, 0, 0)
     cleared = recomp_cli("cache", "clear", cache_home=tmp_path)
-    assert cleared.returncode == 0 and "removed 1 compiled regions" in cleared.stdout
+    assert cleared.returncode == 0 and f"removed {records} compiled regions" in cleared.stdout
     assert "0 compiled regions" in recomp_cli("cache", "info", cache_home=tmp_path).stdout

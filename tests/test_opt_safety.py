@@ -134,11 +134,11 @@ def test_interrupts_see_exact_flags_in_every_mode(body, period, instructions):
 @needs_testdata
 @pytest.mark.parametrize("name", sorted(PASSES))
 def test_functional_test_with_one_pass(name):
-    emu = functional("jit", True, passes=[name])
+    emu = functional("jit", True, passes=[name], native_interpreter=False)  # code that runs is optimized
     assert emu.stats.opt and set(emu.stats.opt) == {name}
 
 
 @needs_testdata
 @pytest.mark.parametrize("name", sorted(PASSES))
 def test_decimal_test_with_one_pass(name):
-    decimal("jit", True, passes=[name])
+    decimal("jit", True, passes=[name], native_interpreter=False)

@@ -116,6 +116,13 @@ class CodeCache:
         self.misses += 1
         return None
 
+    def entries(self, context: str) -> list[str]:
+        """The entries that have records under a context."""
+        try:
+            return sorted(path.name for path in (self.root / context).iterdir() if path.is_dir())
+        except OSError:
+            return []
+
     def store(self, context: str, entry: str, record: Record) -> bool:
         """File a record; a cache that cannot be written (read-only, full) is skipped: False."""
         folder = self._folder(context, entry)

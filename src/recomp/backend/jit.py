@@ -13,6 +13,7 @@ import struct
 import time
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import llvmlite.binding as llvm
 from llvmlite import ir as ll
@@ -20,6 +21,9 @@ from llvmlite import ir as ll
 from recomp.backend.lower import lower
 from recomp.ir.core import Region
 from recomp.ir.guest import GuestSpec
+
+if TYPE_CHECKING:
+    from recomp.backend.cache import CodeCache
 
 # Small regions get LLVM's O2 pipeline: its scalar evolution turns counting loops into closed
 # form (TST27's loops cost no run time).  O2 costs about 0.25 ms per optimized icode op with this
@@ -70,6 +74,7 @@ class Jit:
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
         self.engine.set_object_cache(self._object_emitted)
         self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from the code cache
+        self._interpreters: dict[str, Compiled] = {}  # guest name -> its native interpreter
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
@@ -111,12 +116,47 @@ class Jit:
     def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True) -> Compiled:
         start = time.perf_counter()
         module, name = self.build_module(region, guest, guards, chain)
+        return self._add(module, name, start)
+
+    def _add(self, module: llvm.ModuleRef, name: str, start: float) -> Compiled:
+        """Generate the module's code; its function ``name`` is the entry point."""
         optimized = str(module)
         self.engine.add_module(module)
         self.engine.finalize_object()
         address = self.engine.get_function_address(name)
         return Compiled(REGION_FUNCTION(address), address, name, optimized,
                         time.perf_counter() - start, module, self._objects.pop(module.name, b""))
+
+    def interpreter(self, frontend: Any, code_cache: CodeCache | None = None) -> Compiled:
+        """The frontend's native interpreter (see ``recomp.backend.interpreter``): compiled once
+        per process, and kept in the code cache if there is one."""
+        return self._interpreters.get(frontend.guest.name) or self._make_interpreter(frontend, code_cache)
+
+    def _make_interpreter(self, frontend: Any, code_cache: CodeCache | None) -> Compiled:
+        from recomp.backend.cache import Record, digest, source_digest
+        from recomp.backend.interpreter import HOT, lift_opcodes, lower_interpreter
+
+        guest = frontend.guest
+        context, entry = digest(source_digest(), self.context, guest.name, HOT), "interpreter"
+        record = code_cache.find(context, entry, b"") if code_cache is not None else None
+        if record is not None:
+            compiled = self.load(record.name, record.object)
+        else:
+            start = time.perf_counter()
+            self._count += 1
+            name = f"{guest.name}_interpreter_{self._prefix}_{self._count}"
+            module = ll.Module(name=name)
+            module.triple = self.triple
+            module.data_layout = str(self.target_machine.target_data)
+            lower_interpreter(frontend, lift_opcodes(frontend), module, name)
+            parsed = llvm.parse_assembly(str(module))
+            parsed.verify()
+            self._cheap_pipeline(parsed)
+            compiled = self._add(parsed, name, start)
+            if code_cache is not None:
+                code_cache.store(context, entry, Record(name, {}, compiled.object))
+        self._interpreters[guest.name] = compiled
+        return compiled
 
     def load(self, name: str, data: bytes) -> Compiled:
         """Code from the code cache: the object file of a region compiled earlier, whose entry

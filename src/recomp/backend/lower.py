@@ -104,6 +104,13 @@ class _Lowering:
     def load_field(self, name: str) -> ll.Value:
         return self.builder.load(self.field_ptr(name), typ=_field_type(self.guest, name), name=name)
 
+    def constant(self, t: Type, value: int) -> ll.Value:
+        return llvm_type(t)(value)
+
+    def guest_address(self, addr: int) -> ll.Value:
+        """An address the icode names as an immediate (exits, guards), as the i32 pc."""
+        return I32_T(addr)
+
     def value(self, v: Value) -> ll.Value:
         return self.values[v.id]
 
@@ -262,7 +269,7 @@ def _cast(method: str):
 
 
 def _const(lo: _Lowering, op: Op) -> None:
-    lo.define(op, llvm_type(op.result.type)(op.args[0]))
+    lo.define(op, lo.constant(op.result.type, op.args[0]))
 
 
 def _getreg(lo: _Lowering, op: Op) -> None:
@@ -412,7 +419,7 @@ def _guard(lo: _Lowering, op: Op) -> None:
         return
     with lo.builder.if_then(_short(lo, *op.args), likely=False):
         lo.materialize()
-        lo.leave(Exit.GUARD, I32_T(lo.block.addr))
+        lo.leave(Exit.GUARD, lo.guest_address(lo.block.addr))
 
 
 def _settle(lo: _Lowering, op: Op) -> None:
@@ -441,7 +448,7 @@ def _leave_when(reason: Exit):
     def lower(lo: _Lowering, op: Op) -> None:
         with lo.builder.if_then(lo.value(op.args[0]), likely=False):
             lo.materialize()
-            lo.leave(reason, I32_T(op.args[1]), chain=reason == Exit.JUMP)
+            lo.leave(reason, lo.guest_address(op.args[1]), chain=reason == Exit.JUMP)
     return lower
 
 
@@ -455,7 +462,7 @@ def _cbr(lo: _Lowering, op: Op) -> None:
 
 def _leave_at(reason: Exit):
     def lower(lo: _Lowering, op: Op) -> None:
-        lo.leave(reason, I32_T(op.args[0]), chain=reason == Exit.JUMP)
+        lo.leave(reason, lo.guest_address(op.args[0]), chain=reason == Exit.JUMP)
     return lower
 
 
@@ -546,35 +553,54 @@ def _state_fields(region: Region) -> tuple[set[str], set[str]]:
     return used | written, written
 
 
+def region_function(module: ll.Module, name: str) -> ll.Function:
+    """An empty function with the prototype every piece of compiled code shares (chaining
+    tail-calls between them): ``i32 (state, memory, attrs, entries)``."""
+    function = ll.Function(module, ll.FunctionType(I32_T, [PTR, PTR, PTR, PTR]), name)
+    for arg, arg_name in zip(function.args, ("state", "memory", "attrs", "entries")):
+        arg.name = arg_name
+        if arg_name != "state":  # helpers may change state behind compiled code (budgets)
+            arg.add_attribute("noalias")
+    return function
+
+
+def start_lowering(lowering: type[_Lowering], region: Region, guest: GuestSpec, function: ll.Function,
+                   guards: bool, chain: bool, used: set[str], written: set[str]) -> _Lowering:
+    """The lowering state, with the entry block holding the state fields ``used`` in allocas."""
+    builder = ll.IRBuilder(function.append_basic_block("entry"))
+    lo = lowering(guest, region, function, builder, guards, chain,
+                  {n: i for i, (n, _) in enumerate(guest.fields())}, state_type(guest))
+    for index, (name_, _) in enumerate(guest.fields()):
+        lo.field_ptrs[name_] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
+                                           name=name_ + "_p", source_etype=lo.struct_type)
+    lo.written = written
+    for name_ in sorted(used):
+        lo.slots[name_] = builder.alloca(_field_type(guest, name_), name=name_)
+    lo.reload()
+    return lo
+
+
+def lower_blocks(lo: _Lowering, region: Region, prefix: str = "") -> ll.Block:
+    """Lower the region's blocks into the function (labels prefixed); returns the first."""
+    lo.blocks = {block.label: lo.function.append_basic_block(prefix + block.label) for block in region.blocks}
+    for block in region.blocks:
+        lo.block = block
+        lo.pending = {}
+        lo.builder.position_at_end(lo.blocks[block.label])
+        for op in block.ops:
+            LOWER[op.name](lo, op)
+    return lo.blocks[region.blocks[0].label]
+
+
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
           name: str | None = None) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end)."""
-    fnty = ll.FunctionType(I32_T, [PTR, PTR, PTR, PTR])
-    function = ll.Function(module, fnty, name or function_name(region))
-    for arg, arg_name in zip(function.args, ("state", "memory", "attrs", "entries")):
-        arg.name = arg_name
-        if arg_name != "state":  # helpers may change state behind compiled code (budgets)
-            arg.add_attribute("noalias")
-    entry = function.append_basic_block("entry")
-    builder = ll.IRBuilder(entry)
-    lo = _Lowering(guest, region, function, builder, guards, chain,
-                   {n: i for i, (n, _) in enumerate(guest.fields())}, state_type(guest))
-    for index, (name_, _) in enumerate(guest.fields()):
-        lo.field_ptrs[name_] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
-                                           name=name_ + "_p", source_etype=lo.struct_type)
-    used, lo.written = _state_fields(region)
-    for name_ in sorted(used):
-        lo.slots[name_] = builder.alloca(_field_type(guest, name_), name=name_)
-    lo.reload()
-    for block in region.blocks:
-        lo.blocks[block.label] = function.append_basic_block(block.label)
-    builder.branch(lo.blocks[region.blocks[0].label])
-    for block in region.blocks:
-        lo.block = block
-        lo.pending = {}
-        builder.position_at_end(lo.blocks[block.label])
-        for op in block.ops:
-            LOWER[op.name](lo, op)
+    function = region_function(module, name or function_name(region))
+    lo = start_lowering(_Lowering, region, guest, function, guards, chain, *_state_fields(region))
+    entry = lo.builder.block
+    first = lower_blocks(lo, region)
+    lo.builder.position_at_end(entry)
+    lo.builder.branch(first)
     return function

@@ -120,6 +120,7 @@ class Exit(IntEnum):
     FAULT = 3  # fault: the instruction at pc cannot be decoded
     SMC = 4  # smc: a store hit translated code; the guest continues at pc
     TRAP = 5  # trap: the instruction at pc jumped to itself
+    HOT = 6  # the native interpreter found pc hot: compile a region there, then continue at pc
 
 
 # terminators that leave the region at an immediate address, and the reason they return

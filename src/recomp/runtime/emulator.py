@@ -14,6 +14,7 @@ its next exit otherwise.  A rewritten operand byte becomes *volatile*: guests wi
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import sys
 import time
@@ -104,16 +105,20 @@ class Emulator:
     """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference interpreter).
 
     ``console`` maps the frontend's console device (``None``: no console); ``timer`` maps an
-    ``IntervalTimer`` at that base address.  Under the JIT, regions run in the interpreter until
-    entered ``jit_threshold`` times, then are compiled (0: compile everything at once; the
-    default is the frontend's ``jit_threshold``, else ``JIT_THRESHOLD``).
+    ``IntervalTimer`` at that base address.  Under the JIT, cold code runs on the frontend's
+    native interpreter (``recomp.backend.interpreter``), which has hot code compiled; for guests
+    without one, or with ``native_interpreter=False``, regions run on the Python interpreter
+    until entered ``jit_threshold`` times, then are compiled.  ``jit_threshold=0`` compiles
+    everything at once (the default is the frontend's ``jit_threshold``, else
+    ``JIT_THRESHOLD``).  ``code_cache``: a ``CodeCache`` to load compiled code from and file it in.
     """
 
     def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
-                 jit_threshold: int | None = None, code_cache: CodeCache | None = None) -> None:
+                 jit_threshold: int | None = None, code_cache: CodeCache | None = None,
+                 native_interpreter: bool = True) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
@@ -141,10 +146,14 @@ class Emulator:
         self.cache: dict[tuple, Translation] = {}
         # compiled entry points by guest address and specialized flags, for compiled code to
         # jump through (see recomp.backend.lower); filled for one guard mode at a time
-        self.entries = (ctypes.c_void_p * self.guest.entry_table_size)()
+        # (followed by the native interpreter's 32-bit counters, one per guest address)
+        self.entries = (ctypes.c_void_p * (self.guest.entry_table_size + self.guest.memory_size // 2))()
         self.linked_guards: bool | None = None
         self.code_cache = code_cache
         self._cache_context: str | None = None
+        self._interpreter: Translation | None = None
+        self.native_interpreter = native_interpreter
+        self._preloaded: tuple[str, bool] | None = None  # (cache context, guard mode) preloaded
         self.owners: dict[int, set[tuple]] = {}  # guest byte -> keys of translations covering it
         self.volatile: set[int] = set()  # rewritten code bytes, read at run time when possible
         self.stops: set[int] = set()  # addresses regions end before (until_pc)
@@ -301,28 +310,62 @@ class Emulator:
                                  guards, single, self.entry_facts())
 
     def _translation(self, key: tuple, lift: Callable[[], tuple[Region, set[int]]], guards: bool = True,
-                     single: bool = True, entry: dict[str, int] | None = None) -> Translation:
+                     single: bool = True, entry: dict[str, int] | None = None,
+                     compile: bool = False) -> Translation:
+        """The cached translation for ``key``, else: compiled code from the code cache, else the
+        native interpreter (cold code under a tiered JIT, unless ``compile``), else the lifted
+        region, compiled (``compile``, or no tiering) or on the Python interpreter tier."""
         translation = self.cache.get(key)
         if translation is not None:
             return translation
         start = time.perf_counter()
         translation = None if single else self._from_code_cache(key)
+        if translation is None and not (single or compile) and self.native_tier:
+            translation = self.interpreter()
         if translation is None:
             region, covers = lift()
             covers = self.optimized(region, covers, single, entry)
-            if self.engine == "jit" and self.jit_threshold == 0:
+            if self.engine == "jit" and (self.jit_threshold == 0 or compile):
                 translation = self._compile(key, region, covers, guards, single)
             else:
                 translation = self._interpret(key, region, covers, guards, single)
             self.stats.regions += 1
             self.stats.blocks += len(region.blocks)
+        self._register(key, translation)
+        self.stats.compile_seconds += time.perf_counter() - start
+        return translation
+
+    def _register(self, key: tuple, translation: Translation) -> None:
+        """Cache a translation, let compiled code jump to it, watch the bytes it covers."""
         self.cache[key] = translation
         self._link(key, translation)
         for addr in translation.covers:
             self.owners.setdefault(addr, set()).add(key)
             self.attrs_view[addr] |= ATTR_CODE
-        self.stats.compile_seconds += time.perf_counter() - start
-        return translation
+
+    @property
+    def native_tier(self) -> bool:
+        """Cold code runs on the frontend's native interpreter: under a tiered JIT, for guests
+        that have one, while no stop address is set (the interpreter does not stop at them)."""
+        return (self.engine == "jit" and self.jit_threshold > 0 and not self.stops and self.native_interpreter
+                and getattr(self.frontend, "native_interpreter", False))
+
+    def interpreter(self) -> Translation:
+        """The native interpreter, as the translation of every cold address."""
+        if self._interpreter is None:
+            from recomp.backend.jit import jit
+            from recomp.runtime.helpers import register_helpers
+
+            register_helpers(self.frontend)
+            self._interpreter = self._native(None, set(), jit().interpreter(self.frontend, self.code_cache))
+        return self._interpreter
+
+    def _promote(self, pc: int, guards: bool) -> None:
+        """The native interpreter found ``pc`` hot: compile the region there."""
+        key = self.translation_key(pc, False, guards)
+        if self.cache.get(key) is self._interpreter:
+            del self.cache[key]
+        self._translation(key, lambda: self.lift_code(pc), guards, False, self.entry_facts(), compile=True)
 
     def _interpret(self, key: tuple, region: Region, covers: set[int], guards: bool, single: bool
                    ) -> Translation:
@@ -361,12 +404,17 @@ class Emulator:
         compiled = jit().compile(region, self.guest, guards, chain=not single)
         self.stats.compiled += 1
         self.stats.llvm_seconds += compiled.seconds
-        if self.code_cache is not None and not single and compiled.object:
+        if not single:
+            self._file(key, compiled, {addr: self.memory_view[addr] for addr in covers})
+        return self._native(region, covers, compiled)
+
+    def _file(self, key: tuple, compiled: Any, covers: dict[int, int]) -> None:
+        """Keep compiled code in the code cache, with the guest bytes it was made from."""
+        if self.code_cache is not None and compiled.object:
             from recomp.backend.cache import Record
 
-            record = Record(compiled.name, {addr: self.memory_view[addr] for addr in covers}, compiled.object)
+            record = Record(compiled.name, covers, compiled.object)
             self.stats.cache_stores += self.code_cache.store(self.cache_context(), self._cache_entry(key), record)
-        return self._native(region, covers, compiled)
 
     def _native(self, region: Region | None, covers: set[int], compiled: Any) -> Translation:
         function = compiled.function
@@ -391,7 +439,32 @@ class Emulator:
     @staticmethod
     def _cache_entry(key: tuple) -> str:
         pc, _, guards, specialized = key
-        return f"{pc:05x}-{specialized}-{'guards' if guards else 'free'}"
+        return f"{pc:05x}-{specialized!r}-{'guards' if guards else 'free'}"
+
+    @staticmethod
+    def _cache_key(entry: str) -> tuple | None:
+        """The translation key of a cache entry's name (None if it is not one)."""
+        try:
+            pc, specialized, mode = entry.split("-")
+            return int(pc, 16), False, mode == "guards", ast.literal_eval(specialized)
+        except (ValueError, SyntaxError):
+            return None
+
+    def _preload(self, guards: bool) -> None:
+        """A warm start: link every compiled region the code cache holds for the bytes in memory
+        now (and this run's guard mode), before the native interpreter would find them hot."""
+        context = self.cache_context()
+        if self._preloaded == (context, guards):
+            return
+        self._preloaded = (context, guards)
+        start = time.perf_counter()
+        for entry in self.code_cache.entries(context):
+            key = self._cache_key(entry)
+            if key is not None and key[2] == guards and key not in self.cache:
+                translation = self._from_code_cache(key)
+                if translation is not None:
+                    self._register(key, translation)
+        self.stats.compile_seconds += time.perf_counter() - start
 
     def _from_code_cache(self, key: tuple) -> Translation | None:
         """The translation for ``key`` from the code cache, if it holds code for these bytes."""
@@ -508,6 +581,8 @@ class Emulator:
         guards = max_instructions is not None or getattr(self.frontend, "interrupts", False)
         if guards != self.linked_guards:
             self._relink(guards)
+        if self.code_cache is not None and self.engine == "jit":
+            self._preload(guards)
         chained = st.chained
         compile_before = self.stats.compile_seconds
         start = time.perf_counter()
@@ -549,6 +624,8 @@ class Emulator:
                     if st.instructions >= st.limit:  # the budget ended before it
                         return RunResult("max-instructions", st.pc, st.instructions)
                     raise self._fault(st.pc)
+                elif reason == Exit.HOT:
+                    self._promote(st.pc, guards)
                 elif reason == Exit.GUARD:
                     # a budget ends inside the block: go on one instruction at a time
                     single = st.instructions < st.limit

@@ -85,6 +85,7 @@ class Mos6502:
     helper_functions: dict = {}
     pc_type = I16
     interrupts = True
+    native_interpreter = True  # cold code runs on its opcodes' icode compiled once (backend.interpreter)
     console = (0xF001, 0xF004)  # py65's putc / getc addresses
     reset_vector = VECTORS["reset"]
     state_properties = {"p": property(_get_p, _set_p)}

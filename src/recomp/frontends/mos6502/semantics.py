@@ -230,12 +230,15 @@ def _branch(flag: str, when: int) -> Callable[[RegionBuilder, Operand], None]:
             b.branch(taken, target, insn.next)
             return
         # the offset byte is rewritten by the program: compute the target at run time
+        # (every constant derived from the instruction's address is the address plus an offset,
+        # so that the native interpreter can lift it once for all addresses)
         offset = b.sext(operand_byte(b, insn, 0), type=I16)
-        target = b.add(c16(b, insn.next), offset)
+        next_pc = c16(b, insn.next)
+        target = b.add(next_pc, offset)
         eight = c16(b, 8)
-        crossed = b.zext(b.ne(b.lshr(target, eight), c16(b, insn.next >> 8)), type=I8)
+        crossed = b.zext(b.ne(b.lshr(target, eight), b.lshr(next_pc, eight)), type=I8)
         b.cycles(b.select(taken, b.add(c8(b, 1), crossed), c8(b, 0)))
-        b.jump_to(b.select(taken, target, c16(b, insn.next)))
+        b.jump_to(b.select(taken, target, next_pc))
     return branch
 
 

@@ -1,0 +1,213 @@
+"""The native interpreter tier: the frontend's own icode for every opcode, compiled once into one
+LLVM function that fetches, dispatches and runs guest instructions, so cold code costs neither
+Python nor a compile of its own.
+
+Each opcode is lifted once, as a one-instruction region at a *placeholder* address whose operand
+bytes are volatile (read from memory at run time, as for self-modifying code).  The semantics
+write every constant derived from the instruction's address as that address plus an offset,
+so the lowering turns the constants ``placeholder + k`` into ``pc + k``
+(``tests/test_native_interpreter.py`` lifts every opcode at two placeholders and checks that
+nothing else depends on the address).  The function is a loop:
+
+- ``dispatch``: fetch the opcode at ``pc`` and switch to its lowered icode; the instruction's
+  budget guard, counters, memory accesses (device and code checks included) and mid-block exits
+  are the same code compiled regions run.
+- an instruction that goes on sets ``pc`` and continues at ``dispatch``; a control transfer (a
+  branch, jump, call or return) continues at ``transfer``, which counts the target in a table
+  of 32-bit counters, returns to the runtime while an interrupt is pending, and, when the target
+  has compiled code, tail-calls it as compiled regions chain; a target reaching ``HOT``
+  transfers returns ``Exit.HOT`` so the runtime compiles a region there.  A jump to itself
+  where a compiled region would see a trap is ``Exit.TRAP``.
+
+The counters live after the entry table's pointer slots (``counter_offset``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llvmlite import ir as ll
+
+from recomp.backend.lower import (
+    I8_T,
+    I32_T,
+    I64_T,
+    PTR,
+    _FunctionPointer,
+    _Lowering,
+    _state_fields,
+    llvm_type,
+    lower_blocks,
+    region_function,
+    start_lowering,
+)
+from recomp.frontends.base import DecodeError, Frontend
+from recomp.frontends.region import build_region
+from recomp.ir.core import Region
+from recomp.ir.ops import Exit
+from recomp.ir.types import I32, Type
+
+# control transfers to one address before the runtime compiles a region there: LLVM takes about
+# 40 ms for a region, the time this interpreter needs for 4 million instructions, so a region
+# pays back only after millions of instructions; 2^18 transfers are that many loop iterations
+HOT = 1 << 18
+OPERAND_BYTES = 3  # bytes after the opcode read from memory (the longest instruction's operands)
+
+
+@dataclass(frozen=True)
+class OpcodeLift:
+    opcode: int
+    region: Region
+    control: bool  # ends a block: its successor is a transfer target
+    traps: bool  # a jump to its own address is a trap, as in compiled regions
+
+
+def placeholder(frontend: Frontend) -> int:
+    return frontend.guest.memory_size // 4
+
+
+def lift_opcodes(frontend: Frontend, at: int | None = None) -> list[OpcodeLift]:
+    """Every valid opcode byte lifted once at the placeholder ``at``."""
+    at = placeholder(frontend) if at is None else at
+    size = frontend.guest.memory_size
+    volatile = frozenset(at + i for i in range(1, OPERAND_BYTES + 1))
+    lifts = []
+    for opcode in range(256):
+        memory = bytearray(size)
+        memory[at] = opcode
+        try:
+            insn = frontend.decode(memory, at, size)
+        except DecodeError:
+            continue
+        region, _ = build_region(frontend, memory, at, size, 1, volatile)
+        lifts.append(OpcodeLift(opcode, region, insn.ends_block, _traps_on_itself(frontend, memory, at)))
+    return lifts
+
+
+def _traps_on_itself(frontend: Frontend, memory: bytearray, at: int) -> bool:
+    """Whether a compiled region reports this opcode as a trap when its operands point at the
+    instruction itself: a relative offset of -size, or the instruction's own address."""
+    size = frontend.decode(memory, at, len(memory)).size
+    fillings = [bytes([(-size) & 0xFF]), at.to_bytes(OPERAND_BYTES, "little")]
+    for operands in fillings:
+        probe = bytearray(memory)
+        probe[at + 1:at + 1 + len(operands)] = operands
+        region, _ = build_region(frontend, probe, at, len(probe), 1)
+        if any(op.name == "trap" for op in region.ops()):
+            return True
+    return False
+
+
+class _InterpreterLowering(_Lowering):
+    """Lowers one opcode's icode inside the interpreter: address constants relative to ``pc``,
+    and going on means continuing the loop."""
+
+    at: int = 0  # the placeholder
+    pc_type: Type = I32
+    pc: ll.Value | None = None  # the i32 pc of the instruction being run
+    lift: OpcodeLift | None = None
+    dispatch: ll.Block | None = None
+    transfer: ll.Block | None = None
+
+    def _relative(self, value: int) -> int | None:
+        offset = value - self.at
+        return offset if 0 <= offset <= OPERAND_BYTES else None
+
+    def constant(self, t: Type, value: int) -> ll.Value:
+        offset = self._relative(value) if t == self.pc_type else None
+        if offset is None:
+            return super().constant(t, value)
+        pc = self.builder.trunc(self.pc, llvm_type(t)) if t.bits < 32 else self.pc
+        return self.builder.add(pc, llvm_type(t)(offset))
+
+    def guest_address(self, addr: int) -> ll.Value:
+        offset = self._relative(addr)
+        if offset is None:
+            return super().guest_address(addr)
+        return self.builder.and_(self.builder.add(self.pc, I32_T(offset)), I32_T(self.guest.memory_size - 1))
+
+    def leave(self, reason: Exit, pc: ll.Value, chain: bool = False) -> None:
+        if not (chain and reason == Exit.JUMP):
+            super().leave(reason, pc)
+            return
+        b = self.builder
+        if self.lift.traps:
+            with b.if_then(b.icmp_unsigned("==", pc, self.pc), likely=False):
+                super().leave(Exit.TRAP, self.pc)
+        b.store(pc, self.slots["pc"])
+        b.branch(self.transfer if self.lift.control else self.dispatch)
+
+
+def counter_offset(guest_table_size: int) -> int:
+    """Byte offset of the counters in the entry table: after its pointer slots."""
+    return guest_table_size * 8
+
+
+def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Module, name: str) -> ll.Function:
+    guest = frontend.guest
+    function = region_function(module, name)
+    used, written = {"pc"}, {"pc"}
+    for lift in lifts:
+        more_used, more_written = _state_fields(lift.region)
+        used |= more_used
+        written |= more_written
+    lo = start_lowering(_InterpreterLowering, lifts[0].region, guest, function, True, True, used, written)
+    lo.at = placeholder(frontend)
+    lo.pc_type = getattr(frontend, "pc_type", I32)
+    lo.dispatch = function.append_basic_block("dispatch")
+    lo.transfer = function.append_basic_block("transfer")
+    lo.builder.branch(lo.dispatch)
+
+    b = lo.builder
+    b.position_at_end(lo.dispatch)
+    lo.pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1), name="pc")
+    opcode = b.load(b.gep(lo.memory, [b.zext(lo.pc, I64_T)], inbounds=True, source_etype=I8_T), typ=I8_T)
+    switch_block = b.block
+    cases = []
+    for lift in lifts:
+        lo.lift = lift
+        cases.append((lift.opcode, lower_blocks(lo, lift.region, f"op{lift.opcode:02X}_")))
+    invalid = function.append_basic_block("invalid")
+    b.position_at_end(invalid)
+    lo.leave(Exit.FAULT, lo.pc)
+    b.position_at_end(switch_block)
+    switch = b.switch(opcode, invalid)
+    for value, block in cases:
+        switch.add_case(I8_T(value), block)
+
+    _lower_transfer(lo, function)
+    return function
+
+
+def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
+    """Count the target; leave if it is hot; enter its compiled code if it has some."""
+    b, guest = lo.builder, lo.guest
+    b.position_at_end(lo.transfer)
+    pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1))
+    counters = b.gep(lo.entries, [I64_T(counter_offset(guest.entry_table_size))], inbounds=True,
+                     source_etype=I8_T)
+    counter = b.gep(counters, [b.zext(pc, I64_T)], inbounds=True, source_etype=I32_T)
+    count = b.add(b.load(counter, typ=I32_T), I32_T(1))
+    hot = b.icmp_unsigned(">=", count, I32_T(HOT))
+    b.store(b.select(hot, I32_T(0), count), counter)
+    with b.if_then(hot, likely=False):
+        lo.leave(Exit.HOT, pc)
+    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
+    with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
+        lo.leave(Exit.JUMP, pc)
+    index = b.zext(pc, I64_T)
+    for bit, name in enumerate(guest.specialize, guest.address_bits):
+        flag = b.zext(b.and_(b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name), I8_T(1)), I64_T)
+        index = b.or_(index, b.shl(flag, I64_T(bit)))
+    target = _FunctionPointer(b.block, b.gep(lo.entries, [index], inbounds=True, source_etype=PTR),
+                              function.function_type)
+    b._insert(target)
+    usable = b.and_(b.icmp_unsigned("!=", target, ll.Constant(PTR, None)),
+                    b.icmp_unsigned("!=", target, function))
+    enter = function.append_basic_block("enter")
+    b.cbranch(usable, enter, lo.dispatch)
+    b.position_at_end(enter)
+    lo.flush()
+    chained = lo.field_ptr("chained")
+    b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)
+    b.ret(b.call(target, list(function.args), tail="musttail"))
