@@ -13,9 +13,10 @@ nothing else depends on the address).  The function is a loop:
   budget guard, counters, memory accesses (device and code checks included) and mid-block exits
   are the same code compiled regions run.
 - an instruction that goes on sets ``pc`` and continues at ``dispatch``; a control transfer (a
-  branch, jump, call or return) continues at ``transfer``, which counts the target in a table
-  of 32-bit counters, returns to the runtime while an interrupt is pending, and, when the target
-  has compiled code, tail-calls it as compiled regions chain; a target reaching ``HOT``
+  branch, jump, call or return) continues at ``transfer``, which returns to the runtime while an
+  interrupt is pending, counts the target in a table of 32-bit counters (entering the function
+  counts its pc too: compiled code jumps to cold code through it), and, when the target has
+  compiled code, tail-calls it as compiled regions chain; a target reaching ``HOT``
   transfers returns ``Exit.HOT`` so the runtime compiles a region there.  A jump to itself
   where a compiled region would see a trap is ``Exit.TRAP``.
 
@@ -108,6 +109,7 @@ class _InterpreterLowering(_Lowering):
     lift: OpcodeLift | None = None
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
+    count: ll.Block | None = None  # the transfer's part after the interrupt check
 
     def _relative(self, value: int) -> int | None:
         offset = value - self.at
@@ -156,7 +158,8 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
     lo.pc_type = getattr(frontend, "pc_type", I32)
     lo.dispatch = function.append_basic_block("dispatch")
     lo.transfer = function.append_basic_block("transfer")
-    lo.builder.branch(lo.dispatch)
+    lo.count = function.append_basic_block("count")
+    lo.builder.branch(lo.count)  # entered from compiled code or the runtime: a transfer too
 
     b = lo.builder
     b.position_at_end(lo.dispatch)
@@ -183,6 +186,11 @@ def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
     """Count the target; leave if it is hot; enter its compiled code if it has some."""
     b, guest = lo.builder, lo.guest
     b.position_at_end(lo.transfer)
+    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
+    with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
+        lo.leave(Exit.JUMP, b.load(lo.slots["pc"]))
+    b.branch(lo.count)
+    b.position_at_end(lo.count)
     pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1))
     counters = b.gep(lo.entries, [I64_T(counter_offset(guest.entry_table_size))], inbounds=True,
                      source_etype=I8_T)
@@ -192,9 +200,6 @@ def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
     b.store(b.select(hot, I32_T(0), count), counter)
     with b.if_then(hot, likely=False):
         lo.leave(Exit.HOT, pc)
-    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
-    with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
-        lo.leave(Exit.JUMP, pc)
     index = b.zext(pc, I64_T)
     for bit, name in enumerate(guest.specialize, guest.address_bits):
         flag = b.zext(b.and_(b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name), I8_T(1)), I64_T)
