@@ -14,10 +14,11 @@ nothing else depends on the address).  The function is a loop:
   are the same code compiled regions run.
 - an instruction that goes on sets ``pc`` and continues at ``dispatch``; a control transfer (a
   branch, jump, call or return) continues at ``transfer``, which returns to the runtime while an
-  interrupt is pending, counts the target in a table of 32-bit counters (entering the function
-  counts its pc too: compiled code jumps to cold code through it), and, when the target has
-  compiled code, tail-calls it as compiled regions chain; a target reaching ``HOT``
-  transfers returns ``Exit.HOT`` so the runtime compiles a region there.  A jump to itself
+  interrupt is pending, credits the instructions run since the last transfer to that transfer's
+  target in a table of 32-bit counters (entering the function is a transfer too: compiled code
+  jumps to cold code through it), and, when the target has compiled code, tail-calls it as
+  compiled regions chain; a target whose count reached ``HOT`` instructions returns
+  ``Exit.HOT`` so the runtime compiles a region there.  A jump to itself
   where a compiled region would see a trap is ``Exit.TRAP``.
 
 The counters live after the entry table's pointer slots (``counter_offset``).
@@ -48,10 +49,11 @@ from recomp.ir.core import Region
 from recomp.ir.ops import Exit
 from recomp.ir.types import I32, Type
 
-# control transfers to one address before the runtime compiles a region there: LLVM takes about
-# 40 ms for a region, the time this interpreter needs for 4 million instructions, so a region
-# pays back only after millions of instructions; 2^18 transfers are that many loop iterations
-HOT = 1 << 18
+# guest instructions run from one transfer target (up to the next transfer) before the runtime
+# compiles a region there: a million, 3 ms of this interpreter, against the 30 to 80 ms LLVM
+# takes for a region; code that ran that long is a loop likely to run much longer, and Klaus
+# Dormann's functional test (30 million instructions, no such loop) runs without compiling
+HOT = 1 << 20
 OPERAND_BYTES = 3  # bytes after the opcode read from memory (the longest instruction's operands)
 
 
@@ -110,6 +112,8 @@ class _InterpreterLowering(_Lowering):
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
     count: ll.Block | None = None  # the transfer's part after the interrupt check
+    block_start: ll.AllocaInstr | None = None  # the last transfer's target ...
+    block_instructions: ll.AllocaInstr | None = None  # ... and the instruction count then
 
     def _relative(self, value: int) -> int | None:
         offset = value - self.at
@@ -159,7 +163,12 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
     lo.dispatch = function.append_basic_block("dispatch")
     lo.transfer = function.append_basic_block("transfer")
     lo.count = function.append_basic_block("count")
-    lo.builder.branch(lo.count)  # entered from compiled code or the runtime: a transfer too
+    b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere
+    lo.block_start = b.alloca(I32_T, name="block_start")
+    lo.block_instructions = b.alloca(I64_T, name="block_instructions")
+    b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)
+    b.store(b.load(lo.slots["instructions"]), lo.block_instructions)
+    b.branch(lo.count)
 
     b = lo.builder
     b.position_at_end(lo.dispatch)
@@ -194,11 +203,16 @@ def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
     pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1))
     counters = b.gep(lo.entries, [I64_T(counter_offset(guest.entry_table_size))], inbounds=True,
                      source_etype=I8_T)
+    instructions = b.load(lo.slots["instructions"])
+    ran = b.trunc(b.sub(instructions, b.load(lo.block_instructions)), I32_T)
+    previous = b.gep(counters, [b.zext(b.load(lo.block_start), I64_T)], inbounds=True, source_etype=I32_T)
+    b.store(b.add(b.load(previous, typ=I32_T), ran), previous)  # what ran since the last transfer
+    b.store(pc, lo.block_start)
+    b.store(instructions, lo.block_instructions)
     counter = b.gep(counters, [b.zext(pc, I64_T)], inbounds=True, source_etype=I32_T)
-    count = b.add(b.load(counter, typ=I32_T), I32_T(1))
-    hot = b.icmp_unsigned(">=", count, I32_T(HOT))
-    b.store(b.select(hot, I32_T(0), count), counter)
+    hot = b.icmp_unsigned(">=", b.load(counter, typ=I32_T), I32_T(HOT))
     with b.if_then(hot, likely=False):
+        b.store(I32_T(0), counter)
         lo.leave(Exit.HOT, pc)
     index = b.zext(pc, I64_T)
     for bit, name in enumerate(guest.specialize, guest.address_bits):
