@@ -68,6 +68,7 @@ class Stats:
     cache_hits: int = 0  # regions loaded from the persistent code cache
     cache_stores: int = 0  # regions written to it
     cache_seconds: float = 0.0  # looking up and loading cached code
+    interpreter_seconds: float = 0.0  # building or loading the native interpreter
     opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
 
 
@@ -356,8 +357,10 @@ class Emulator:
             from recomp.backend.jit import jit
             from recomp.runtime.helpers import register_helpers
 
+            start = time.perf_counter()
             register_helpers(self.frontend)
             self._interpreter = self._native(None, set(), jit().interpreter(self.frontend, self.code_cache))
+            self.stats.interpreter_seconds += time.perf_counter() - start
         return self._interpreter
 
     def _promote(self, pc: int, guards: bool) -> None:
