@@ -155,6 +155,7 @@ class Emulator:
         self._interpreter: Translation | None = None
         self.native_interpreter = native_interpreter
         self._preloaded: tuple[str, bool] | None = None  # (cache context, guard mode) preloaded
+        self._cached_entries: set[str] = set()  # the entries the code cache has for that context
         self.owners: dict[int, set[tuple]] = {}  # guest byte -> keys of translations covering it
         self.volatile: set[int] = set()  # rewritten code bytes, read at run time when possible
         self.stops: set[int] = set()  # addresses regions end before (until_pc)
@@ -387,8 +388,8 @@ class Emulator:
             entries += 1
             if (entries >= self.jit_threshold or interpreted.hot) and self.cache.get(key) is translation:
                 start = time.perf_counter()
-                compiled = self.cache[key] = self._compile(key, region, covers, guards, single)
-                self._link(key, compiled)
+                compiled = self._compile(key, region, covers, guards, single)
+                self._register(key, compiled)
                 self.stats.compile_seconds += time.perf_counter() - start
                 return compiled.run()
             return interpreted()
@@ -417,7 +418,9 @@ class Emulator:
             from recomp.backend.cache import Record
 
             record = Record(compiled.name, covers, compiled.object)
-            self.stats.cache_stores += self.code_cache.store(self.cache_context(), self._cache_entry(key), record)
+            if self.code_cache.store(self.cache_context(), self._cache_entry(key), record):
+                self.stats.cache_stores += 1
+                self._cached_entries.add(self._cache_entry(key))
 
     def _native(self, region: Region | None, covers: set[int], compiled: Any) -> Translation:
         function = compiled.function
@@ -461,7 +464,8 @@ class Emulator:
             return
         self._preloaded = (context, guards)
         start = time.perf_counter()
-        for entry in self.code_cache.entries(context):
+        self._cached_entries = set(self.code_cache.entries(context))
+        for entry in self._cached_entries:
             key = self._cache_key(entry)
             if key is not None and key[2] == guards and key not in self.cache:
                 translation = self._from_code_cache(key)
@@ -471,7 +475,8 @@ class Emulator:
 
     def _from_code_cache(self, key: tuple) -> Translation | None:
         """The translation for ``key`` from the code cache, if it holds code for these bytes."""
-        if self.code_cache is None or self.engine != "jit" or len(key) != 4:
+        if (self.code_cache is None or self.engine != "jit" or len(key) != 4
+                or self._cache_entry(key) not in self._cached_entries):  # not on disk: no lookup
             return None
         from recomp.backend.jit import jit
         from recomp.runtime.helpers import register_helpers
