@@ -46,6 +46,7 @@ from recomp.backend.lower import (
 from recomp.frontends.base import DecodeError, Frontend
 from recomp.frontends.region import build_region
 from recomp.ir.core import Region
+from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
 from recomp.ir.types import I32, Type
 
@@ -109,6 +110,7 @@ class _InterpreterLowering(_Lowering):
     pc_type: Type = I32
     pc: ll.Value | None = None  # the i32 pc of the instruction being run
     lift: OpcodeLift | None = None
+    stops: bool = False  # check for stop addresses after every instruction (15 % slower)
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
     count: ll.Block | None = None  # the transfer's part after the interrupt check
@@ -140,6 +142,10 @@ class _InterpreterLowering(_Lowering):
         if self.lift.traps:
             with b.if_then(b.icmp_unsigned("==", pc, self.pc), likely=False):
                 super().leave(Exit.TRAP, self.pc)
+        if self.stops:
+            attr = b.load(b.gep(self.attrs, [b.zext(pc, I64_T)], inbounds=True, source_etype=I8_T), typ=I8_T)
+            with b.if_then(b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_STOP)), I8_T(0)), likely=False):
+                super().leave(Exit.JUMP, pc)  # a stop address: the runtime stops there
         b.store(pc, self.slots["pc"])
         b.branch(self.transfer if self.lift.control else self.dispatch)
 
@@ -149,7 +155,10 @@ def counter_offset(guest_table_size: int) -> int:
     return guest_table_size * 8
 
 
-def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Module, name: str) -> ll.Function:
+def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Module, name: str,
+                      stops: bool = False) -> ll.Function:
+    """The interpreter function; ``stops``: the variant that returns before an address marked
+    ``ATTR_STOP`` (for runs with a stop address)."""
     guest = frontend.guest
     function = region_function(module, name)
     used, written = {"pc"}, {"pc"}
@@ -159,6 +168,7 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
         written |= more_written
     lo = start_lowering(_InterpreterLowering, lifts[0].region, guest, function, True, True, used, written)
     lo.at = placeholder(frontend)
+    lo.stops = stops
     lo.pc_type = getattr(frontend, "pc_type", I32)
     lo.dispatch = function.append_basic_block("dispatch")
     lo.transfer = function.append_basic_block("transfer")

@@ -74,7 +74,7 @@ class Jit:
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
         self.engine.set_object_cache(self._object_emitted)
         self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from the code cache
-        self._interpreters: dict[str, Compiled] = {}  # guest name -> its native interpreter
+        self._interpreters: dict[tuple[str, bool], Compiled] = {}  # (guest, stops) -> native interpreter
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
@@ -127,17 +127,21 @@ class Jit:
         return Compiled(REGION_FUNCTION(address), address, name, optimized,
                         time.perf_counter() - start, module, self._objects.pop(module.name, b""))
 
-    def interpreter(self, frontend: Any, code_cache: CodeCache | None = None) -> Compiled:
+    def interpreter(self, frontend: Any, code_cache: CodeCache | None = None, stops: bool = False) -> Compiled:
         """The frontend's native interpreter (see ``recomp.backend.interpreter``): compiled once
         per process, and kept in the code cache if there is one."""
-        return self._interpreters.get(frontend.guest.name) or self._make_interpreter(frontend, code_cache)
+        key = (frontend.guest.name, stops)
+        if key not in self._interpreters:
+            self._interpreters[key] = self._make_interpreter(frontend, code_cache, stops)
+        return self._interpreters[key]
 
-    def _make_interpreter(self, frontend: Any, code_cache: CodeCache | None) -> Compiled:
+    def _make_interpreter(self, frontend: Any, code_cache: CodeCache | None, stops: bool) -> Compiled:
         from recomp.backend.cache import Record, digest, source_digest
         from recomp.backend.interpreter import HOT, lift_opcodes, lower_interpreter
 
         guest = frontend.guest
-        context, entry = digest(source_digest(), self.context, guest.name, HOT), "interpreter"
+        context = digest(source_digest(), self.context, guest.name, HOT)
+        entry = "interpreter-stops" if stops else "interpreter"
         record = code_cache.find(context, entry, b"") if code_cache is not None else None
         if record is not None:
             compiled = self.load(record.name, record.object)
@@ -148,14 +152,13 @@ class Jit:
             module = ll.Module(name=name)
             module.triple = self.triple
             module.data_layout = str(self.target_machine.target_data)
-            lower_interpreter(frontend, lift_opcodes(frontend), module, name)
+            lower_interpreter(frontend, lift_opcodes(frontend), module, name, stops)
             parsed = llvm.parse_assembly(str(module))
             parsed.verify()
             self._cheap_pipeline(parsed)
             compiled = self._add(parsed, name, start)
             if code_cache is not None:
                 code_cache.store(context, entry, Record(name, {}, compiled.object))
-        self._interpreters[guest.name] = compiled
         return compiled
 
     def load(self, name: str, data: bytes) -> Compiled:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
-from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
+from recomp.ir.guest import ATTR_CODE, ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8, I16, Type
 
@@ -327,7 +327,7 @@ def _build_store8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
             _helper_call(lo, b, "io_write", [b.trunc(addr, I32_T), value, cycles])
             b.ret(I8_T(0))
         b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
-        is_code = b.icmp_unsigned("!=", attr, I8_T(0))
+        is_code = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_CODE)), I8_T(0))
         with b.if_then(is_code, likely=False):
             _helper_call(lo, b, "code_write", [b.trunc(addr, I32_T)])
             b.ret(I8_T(1))

@@ -37,6 +37,8 @@ COMMON_FIELDS: tuple[tuple[str, Type], ...] = (
 # Guest memory attributes, one byte per guest address, which loads and stores consult.
 ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
 ATTR_IO = 2  # the byte is a device register: loads and stores call the runtime's I/O helpers
+ATTR_STOP = 4  # execution stops before this address (``run(until_pc=...)``): the native
+# interpreter returns there, as compiled regions end there
 
 # Runtime helpers behind load and store, the same for every guest: (address, [value,] cycles).
 # They are given the cycle count (devices such as timers need it) rather than the state, so

@@ -27,7 +27,7 @@ from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.base import DecodeError
 from recomp.frontends.region import REGION_INSTRUCTIONS, RegionBuilder, build_region
 from recomp.ir.core import Region
-from recomp.ir.guest import ATTR_CODE, ATTR_IO
+from recomp.ir.guest import ATTR_CODE, ATTR_IO, ATTR_STOP
 from recomp.ir.ops import Exit
 from recomp.ir.verify import verify
 from recomp.runtime.devices import Console, Device, IntervalTimer
@@ -348,19 +348,21 @@ class Emulator:
     @property
     def native_tier(self) -> bool:
         """Cold code runs on the frontend's native interpreter: under a tiered JIT, for guests
-        that have one, while no stop address is set (the interpreter does not stop at them)."""
-        return (self.engine == "jit" and self.jit_threshold > 0 and not self.stops and self.native_interpreter
+        that have one."""
+        return (self.engine == "jit" and self.jit_threshold > 0 and self.native_interpreter
                 and getattr(self.frontend, "native_interpreter", False))
 
     def interpreter(self) -> Translation:
-        """The native interpreter, as the translation of every cold address."""
+        """The native interpreter, as the translation of every cold address (the variant that
+        checks for stop addresses once there are any)."""
         if self._interpreter is None:
             from recomp.backend.jit import jit
             from recomp.runtime.helpers import register_helpers
 
             start = time.perf_counter()
             register_helpers(self.frontend)
-            self._interpreter = self._native(None, set(), jit().interpreter(self.frontend, self.code_cache))
+            compiled = jit().interpreter(self.frontend, self.code_cache, stops=bool(self.stops))
+            self._interpreter = self._native(None, set(), compiled)
             self.stats.interpreter_seconds += time.perf_counter() - start
         return self._interpreter
 
@@ -561,6 +563,7 @@ class Emulator:
         self.cache.clear()
         ctypes.memset(self.entries, 0, ctypes.sizeof(self.entries))
         self._cache_context = None
+        self._interpreter = None  # a stop address may be new
 
     def invalidate_range(self, start: int, stop: int) -> None:
         for addr in range(start, stop):
@@ -584,6 +587,7 @@ class Emulator:
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
         if until_pc is not None and until_pc not in self.stops:
             self.stops.add(until_pc)
+            self.attrs_view[until_pc] |= ATTR_STOP
             self.drop_translations()  # regions may run through the new stop
         # without a budget or interrupts a guard can never fire: compile without them
         guards = max_instructions is not None or getattr(self.frontend, "interrupts", False)

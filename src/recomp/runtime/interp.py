@@ -11,7 +11,7 @@ from typing import Any
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
-from recomp.ir.guest import ATTR_IO
+from recomp.ir.guest import ATTR_CODE, ATTR_IO
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
 
@@ -57,8 +57,9 @@ class InterpretedRegion:
             self.machine.io_write(addr, value, self.state.cycles)
         else:
             self.memory[addr] = value
-            self.machine.code_write(addr)
-            self.state.code_written = 1
+            if attr & ATTR_CODE:
+                self.machine.code_write(addr)
+                self.state.code_written = 1
 
     def materialize(self) -> None:
         """Write the block's deferred values: the region is leaving before the block ends."""
