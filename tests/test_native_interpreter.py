@@ -69,3 +69,40 @@ def test_hot_code_is_compiled_from_the_interpreter(name):
     tiered, got = run()
     assert tiered.stats.compiled >= 1 and tiered.stats.regions == tiered.stats.compiled
     assert got == run(jit_threshold=0)[1]
+
+
+# 0200 LDA #0; STA $10          outer count
+# 0204 LDY #0                   o:
+# 0206 LDX #0                   m:
+# 0208 INX; BNE $0208           i: the hot loop
+# 020B DEY; BNE $0206
+# 020E LDA #$11                 p: its immediate is patched halfway
+# 0210 CLC; ADC $20; STA $20    sum the immediates
+# 0215 INC $10; LDA $10; CMP #16; BNE $0222
+# 021D LDA #$22; STA $020F      patch p
+# 0222 CMP #32; BNE $0204
+# 0226 JMP $0226
+HOT_THEN_PATCHED = bytes([
+    0xA9, 0x00, 0x85, 0x10, 0xA0, 0x00, 0xA2, 0x00, 0xE8, 0xD0, 0xFD, 0x88, 0xD0, 0xF8, 0xA9, 0x11,
+    0x18, 0x65, 0x20, 0x85, 0x20, 0xE6, 0x10, 0xA5, 0x10, 0xC9, 0x10, 0xD0, 0x05, 0xA9, 0x22, 0x8D,
+    0x0F, 0x02, 0xC9, 0x20, 0xD0, 0xDE, 0x4C, 0x26, 0x02,
+])
+
+
+def test_code_compiled_from_the_interpreter_is_invalidated_when_patched():
+    """The loop gets hot on the interpreter and is compiled with the code after it; halfway the
+    program patches an immediate there: the compiled region goes, the new value is used."""
+    def run(**options) -> recomp.Emulator:
+        emu = recomp.Emulator("6502", console=None, output=io.StringIO(), **options)
+        emu.load(HOT_THEN_PATCHED, at=0x0200)
+        emu.state.pc = 0x0200
+        result = emu.run(stop_on_trap=True, max_instructions=10_000_000)
+        assert (result.exit, result.pc) == ("trap", 0x0226)
+        return emu
+
+    tiered = run()
+    assert tiered.memory[0x20] == (16 * 0x11 + 16 * 0x22) & 0xFF
+    assert tiered.stats.compiled >= 1 and tiered.stats.invalidations >= 1
+    compiled = run(jit_threshold=0)
+    assert (tiered.instructions, tiered.cycles, tiered.memory[0:0x10000]) == \
+        (compiled.instructions, compiled.cycles, compiled.memory[0:0x10000])
