@@ -113,7 +113,6 @@ class _InterpreterLowering(_Lowering):
     stops: bool = False  # check for stop addresses after every instruction (15 % slower)
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
-    count: ll.Block | None = None  # the transfer's part after the interrupt check
     block_start: ll.AllocaInstr | None = None  # the last transfer's target ...
     block_instructions: ll.AllocaInstr | None = None  # ... and the instruction count then
 
@@ -172,13 +171,14 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
     lo.pc_type = getattr(frontend, "pc_type", I32)
     lo.dispatch = function.append_basic_block("dispatch")
     lo.transfer = function.append_basic_block("transfer")
-    lo.count = function.append_basic_block("count")
-    b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere
+    b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere,
+    # counted but not looked up (whoever called had no compiled code to run there)
     lo.block_start = b.alloca(I32_T, name="block_start")
     lo.block_instructions = b.alloca(I64_T, name="block_instructions")
     b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)
     b.store(b.load(lo.slots["instructions"]), lo.block_instructions)
-    b.branch(lo.count)
+    _count(lo)
+    b.branch(lo.dispatch)
 
     b = lo.builder
     b.position_at_end(lo.dispatch)
@@ -201,22 +201,17 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
     return function
 
 
-def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
-    """Count the target; leave if it is hot; enter its compiled code if it has some."""
+def _count(lo: _InterpreterLowering) -> ll.Value:
+    """Credit the instructions run since the last transfer to its target, make ``pc`` the new
+    target, and leave if it is hot; returns ``pc``."""
     b, guest = lo.builder, lo.guest
-    b.position_at_end(lo.transfer)
-    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
-    with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
-        lo.leave(Exit.JUMP, b.load(lo.slots["pc"]))
-    b.branch(lo.count)
-    b.position_at_end(lo.count)
     pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1))
     counters = b.gep(lo.entries, [I64_T(counter_offset(guest.entry_table_size))], inbounds=True,
                      source_etype=I8_T)
     instructions = b.load(lo.slots["instructions"])
     ran = b.trunc(b.sub(instructions, b.load(lo.block_instructions)), I32_T)
     previous = b.gep(counters, [b.zext(b.load(lo.block_start), I64_T)], inbounds=True, source_etype=I32_T)
-    b.store(b.add(b.load(previous, typ=I32_T), ran), previous)  # what ran since the last transfer
+    b.store(b.add(b.load(previous, typ=I32_T), ran), previous)
     b.store(pc, lo.block_start)
     b.store(instructions, lo.block_instructions)
     counter = b.gep(counters, [b.zext(pc, I64_T)], inbounds=True, source_etype=I32_T)
@@ -224,6 +219,17 @@ def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
     with b.if_then(hot, likely=False):
         b.store(I32_T(0), counter)
         lo.leave(Exit.HOT, pc)
+    return pc
+
+
+def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
+    """Count the target; leave if it is hot; enter its compiled code if it has some."""
+    b, guest = lo.builder, lo.guest
+    b.position_at_end(lo.transfer)
+    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
+    with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
+        lo.leave(Exit.JUMP, b.load(lo.slots["pc"]))
+    pc = _count(lo)
     index = b.zext(pc, I64_T)
     for bit, name in enumerate(guest.specialize, guest.address_bits):
         flag = b.zext(b.and_(b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name), I8_T(1)), I64_T)

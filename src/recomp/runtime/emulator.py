@@ -596,6 +596,7 @@ class Emulator:
         if self.code_cache is not None and self.engine == "jit":
             self._preload(guards)
         chained = st.chained
+        native = self.native_tier
         compile_before = self.stats.compile_seconds
         start = time.perf_counter()
         single = False
@@ -616,12 +617,22 @@ class Emulator:
                 single = single or remaining == 1  # step(): lift no more than one instruction
                 if single:
                     st.cycle_limit = UNLIMITED
-                translation = (cache.get(self.translation_key(st.pc, single, guards))
-                               or self.translate(st.pc, single, guards))
-                reason = translation.run()
+                stepped = single and native
+                if stepped:  # one instruction on the native interpreter: the next one's guard stops it
+                    limit, st.limit = st.limit, st.instructions + 1
+                    try:
+                        reason = self.interpreter().run()
+                    finally:
+                        st.limit = limit
+                    if reason == Exit.GUARD:  # (the first instruction's guard always passes)
+                        reason = Exit.JUMP
+                else:
+                    translation = (cache.get(self.translation_key(st.pc, single, guards))
+                                   or self.translate(st.pc, single, guards))
+                    reason = translation.run()
                 single = False
                 if reason == Exit.JUMP and self.pending_error is None and not self.written:
-                    self.stats.chain_misses += 1
+                    self.stats.chain_misses += not stepped
                     continue
                 if self.pending_error is not None:
                     error, self.pending_error = self.pending_error, None
