@@ -138,6 +138,7 @@ class _InterpreterLowering(_Lowering):
             super().leave(reason, pc)
             return
         b = self.builder
+        pc = b.and_(pc, I32_T(self.guest.memory_size - 1))  # 6502 addresses wrap at $FFFF as memory does
         if self.lift.traps:
             with b.if_then(b.icmp_unsigned("==", pc, self.pc), likely=False):
                 super().leave(Exit.TRAP, self.pc)
