@@ -181,7 +181,6 @@ def lower_interpreter(frontend: Frontend, lifts: list[OpcodeLift], module: ll.Mo
     _count(lo)
     b.branch(lo.dispatch)
 
-    b = lo.builder
     b.position_at_end(lo.dispatch)
     lo.pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1), name="pc")
     opcode = b.load(b.gep(lo.memory, [b.zext(lo.pc, I64_T)], inbounds=True, source_etype=I8_T), typ=I8_T)

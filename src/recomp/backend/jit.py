@@ -88,19 +88,24 @@ class Jit:
     def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True
                      ) -> tuple[llvm.ModuleRef, str]:
         """Lower and optimize a region into a module of its own; returns it and its function name."""
-        self._count += 1
-        name = f"{guest.name}_{region.entry:04x}_{self._prefix}_{self._count}"
-        module = ll.Module(name=name)
-        module.triple = self.triple
-        module.data_layout = str(self.target_machine.target_data)
-        function = lower(region, guest, module, guards=guards, chain=chain, name=name)
-        parsed = llvm.parse_assembly(str(module))
-        parsed.verify()
+        module, name = self._new_module(f"{guest.name}_{region.entry:04x}")
+        lower(region, guest, module, guards=guards, chain=chain, name=name)
+        parsed = _parse(module)
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
             self._pass_builder.getModulePassManager().run(parsed, self._pass_builder)
         else:
             self._cheap_pipeline(parsed)
-        return parsed, function.name
+        return parsed, name
+
+    def _new_module(self, label: str) -> tuple[ll.Module, str]:
+        """An empty module for this engine, and a symbol for its function that no other module
+        of this process, or of the code cache, has."""
+        self._count += 1
+        name = f"{label}_{self._prefix}_{self._count}"
+        module = ll.Module(name=name)
+        module.triple = self.triple
+        module.data_layout = str(self.target_machine.target_data)
+        return module, name
 
     def _cheap_pipeline(self, module: llvm.ModuleRef) -> None:
         inline = llvm.create_new_module_pass_manager()
@@ -147,14 +152,9 @@ class Jit:
             compiled = self.load(record.name, record.object)
         else:
             start = time.perf_counter()
-            self._count += 1
-            name = f"{guest.name}_interpreter_{self._prefix}_{self._count}"
-            module = ll.Module(name=name)
-            module.triple = self.triple
-            module.data_layout = str(self.target_machine.target_data)
+            module, name = self._new_module(f"{guest.name}_interpreter")
             lower_interpreter(frontend, lift_opcodes(frontend), module, name, stops)
-            parsed = llvm.parse_assembly(str(module))
-            parsed.verify()
+            parsed = _parse(module)
             self._cheap_pipeline(parsed)
             compiled = self._add(parsed, name, start)
             if code_cache is not None:
@@ -184,6 +184,12 @@ class Jit:
     def disassemble(self, compiled: Compiled) -> list[tuple[int, str, str]]:
         """The region's host code as x86-64 assembly: (address, mnemonic, operands)."""
         return disassemble_host(self.host_code(compiled), compiled.address)
+
+
+def _parse(module: ll.Module) -> llvm.ModuleRef:
+    parsed = llvm.parse_assembly(str(module))
+    parsed.verify()
+    return parsed
 
 
 def _text_size(elf: bytes) -> int:
