@@ -35,7 +35,6 @@ from recomp.backend.lower import (
     I32_T,
     I64_T,
     PTR,
-    _FunctionPointer,
     _Lowering,
     _state_fields,
     llvm_type,
@@ -224,25 +223,17 @@ def _count(lo: _InterpreterLowering) -> ll.Value:
 
 def _lower_transfer(lo: _InterpreterLowering, function: ll.Function) -> None:
     """Count the target; leave if it is hot; enter its compiled code if it has some."""
-    b, guest = lo.builder, lo.guest
+    b = lo.builder
     b.position_at_end(lo.transfer)
     pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
     with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
         lo.leave(Exit.JUMP, b.load(lo.slots["pc"]))
     pc = _count(lo)
-    index = b.zext(pc, I64_T)
-    for bit, name in enumerate(guest.specialize, guest.address_bits):
-        flag = b.zext(b.and_(b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name), I8_T(1)), I64_T)
-        index = b.or_(index, b.shl(flag, I64_T(bit)))
-    target = _FunctionPointer(b.block, b.gep(lo.entries, [index], inbounds=True, source_etype=PTR),
-                              function.function_type)
-    b._insert(target)
+    target = lo.entry_point(b, pc)
     usable = b.and_(b.icmp_unsigned("!=", target, ll.Constant(PTR, None)),
                     b.icmp_unsigned("!=", target, function))
     enter = function.append_basic_block("enter")
     b.cbranch(usable, enter, lo.dispatch)
     b.position_at_end(enter)
     lo.flush()
-    chained = lo.field_ptr("chained")
-    b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)
-    b.ret(b.call(target, list(function.args), tail="musttail"))
+    lo.tail_call(b, target)

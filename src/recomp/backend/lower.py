@@ -174,17 +174,27 @@ class _Lowering:
         self.builder = saved
         b.store(self.chain_pc, self.field_ptr("pc"))
         outside = b.icmp_unsigned(">=", self.chain_pc, I32_T(self.guest.memory_size))  # a fault
-        index = b.zext(b.select(outside, I32_T(0), self.chain_pc), I64_T)
-        for bit, name in enumerate(self.guest.specialize, self.guest.address_bits):
-            flag = b.zext(b.and_(b.load(self.field_ptr(name), typ=I8_T), I8_T(1)), I64_T)
-            index = b.or_(index, b.shl(flag, I64_T(bit)))
-        target = _FunctionPointer(b.block, b.gep(self.entries, [index], inbounds=True, source_etype=PTR),
-                                  self.function.function_type)
-        b._insert(target)
+        target = self.entry_point(b, b.select(outside, I32_T(0), self.chain_pc))
         missing = b.icmp_unsigned("==", target, ll.Constant(PTR, None))
         pending = b.icmp_unsigned("!=", b.load(self.field_ptr("events"), typ=I8_T), I8_T(0))
         with b.if_then(b.or_(b.or_(missing, pending), outside), likely=False):  # RTI may unmask an IRQ
             b.ret(I32_T(int(Exit.JUMP)))
+        self.tail_call(b, target)
+
+    def entry_point(self, b: ll.IRBuilder, pc: ll.Value) -> ll.Value:
+        """The entry table's slot for guest address ``pc`` (within memory) and the specialized
+        flags as they are now: compiled code there, or null."""
+        index = b.zext(pc, I64_T)
+        for bit, name in enumerate(self.guest.specialize, self.guest.address_bits):
+            value = b.load(self.slots[name]) if name in self.slots else b.load(self.field_ptr(name), typ=I8_T)
+            index = b.or_(index, b.shl(b.zext(b.and_(value, I8_T(1)), I64_T), I64_T(bit)))
+        target = _FunctionPointer(b.block, b.gep(self.entries, [index], inbounds=True, source_etype=PTR),
+                                  self.function.function_type)
+        b._insert(target)
+        return target
+
+    def tail_call(self, b: ll.IRBuilder, target: ll.Value) -> None:
+        """Go on in other compiled code (state written back already), counting the chain."""
         chained = self.field_ptr("chained")
         b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)
         b.ret(b.call(target, list(self.function.args), tail="musttail"))
