@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import recomp
-from recomp.runtime.emulator import JIT_THRESHOLD
+from recomp.runtime.tiers import JIT_THRESHOLD
 
 SINGLESTEP = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "6502" / "singlestep"
 FILES = sorted(path.stem for path in SINGLESTEP.glob("*.json")) if SINGLESTEP.is_dir() else []
@@ -95,7 +95,7 @@ def test_jit_unoptimized(name):
 
 @pytest.mark.parametrize("native", [False, True], ids=["python-tier", "native-tier"])
 def test_jit_threshold_tiers(native):
-    """With the default threshold, single steps run on the Python interpreter tier first, then
+    """With the default threshold, single steps run on the Python tier first, then
     compiled (or, under the native tier, on the native interpreter): the same instruction
     stepped again and again gives the same result on every tier."""
     for name in ("7d", "b1", "d0"):  # ADC abs,X; LDA (zp),Y; BNE

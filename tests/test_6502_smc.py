@@ -336,7 +336,7 @@ def test_python_writes_invalidate(mode):
         rerun(emu)
     assert (emu.memory[0x10], emu.memory[0x11]) == (0x11, 0x40)
     before = emu.stats.invalidations
-    translated = emu.attrs_view[0x0201] & ATTR_CODE  # not where the native interpreter runs it
+    translated = emu.machine.attrs_view[0x0201] & ATTR_CODE  # not where the native interpreter runs it
 
     emu.memory[0x0201] = 0x22  # an operand byte
     rerun(emu)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from recomp.bench import SCALED_BOUNDS, build_c_interpreter, program_source, run_c, run_engine
-from recomp.data import data_path
+from recomp.bench import build_c_interpreter, run_c, run_engine
+from recomp.data import SCALED_BOUNDS, data_path, program_source
 from recomp.frontends.tst27 import assemble
 
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")

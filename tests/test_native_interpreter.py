@@ -9,9 +9,9 @@ import io
 import pytest
 
 import recomp
-from recomp.backend.interpreter import OPERAND_BYTES, lift_opcodes, placeholder
 from recomp.frontends import get_frontend
 from recomp.frontends.mos6502.table import OPCODES
+from recomp.frontends.opcodes import OPERAND_BYTES, lift_opcodes, placeholder
 from recomp.ir.core import Region
 from recomp.ir.text import format_op
 from recomp.ir.types import I16
@@ -41,14 +41,14 @@ def relative_text(region: Region, at: int) -> list[str]:
 def test_every_opcode_is_lifted_once_for_all_addresses():
     frontend = get_frontend("6502")
     here, there = placeholder(frontend), 0x9A40
-    lifts, moved = lift_opcodes(frontend), lift_opcodes(frontend, there)
+    lifts, moved = lift_opcodes(frontend).opcodes, lift_opcodes(frontend, there).opcodes
     assert sorted(lift.opcode for lift in lifts) == sorted(OPCODES)
     for lift, other in zip(lifts, moved):
         assert relative_text(lift.region, here) == relative_text(other.region, there), f"${lift.opcode:02X}"
 
 
 def test_jumps_to_themselves_are_traps_as_in_compiled_code():
-    traps = {OPCODES[lift.opcode].mnemonic for lift in lift_opcodes(get_frontend("6502")) if lift.traps}
+    traps = {OPCODES[lift.opcode].mnemonic for lift in get_frontend("6502").opcode_lifts().opcodes if lift.traps}
     assert traps == {"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BVC", "BVS", "JMP", "JSR"}
 
 

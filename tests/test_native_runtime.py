@@ -12,8 +12,8 @@ import sys
 import pytest
 
 import recomp
-from recomp.backend.cache import MAGIC, CodeCache, Record
 from recomp.data import data_path
+from recomp.runtime.code_cache import MAGIC, CodeCache, Record
 
 KERNEL_ORIGIN = 0x0200
 

@@ -12,11 +12,11 @@ __version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Emulator", "RunResult"):
-        from recomp.runtime import emulator
+    if name in ("Emulator", "RunResult", "Stop"):
+        import recomp.runtime
 
-        return getattr(emulator, name)
+        return getattr(recomp.runtime, name)
     raise AttributeError(name)
 
 
-__all__ = ["Emulator", "RunResult", "__version__"]
+__all__ = ["Emulator", "RunResult", "Stop", "__version__"]

@@ -3,11 +3,12 @@ kernels of benchmarks/6502 on every engine and tier against py65.
 
 The C interpreter (benchmarks/tst27_interp.c) is the yardstick a reader would write by hand; the
 figure of merit is its loop time over the JIT engine's compile + run time (target >= 15x).  Each
-6502 kernel runs on py65 and on the icode interpreter (for a bounded number of instructions:
+6502 kernel runs on py65 and on the reference engine (for a bounded number of instructions:
 they are slow, and MIPS is a rate), then on the JIT cold (an empty code cache) and warm (the
 cache the cold run filled), and cold without the optimizer.  With Klaus Dormann's functional
-test at hand, it runs cold and warm too.  rich is imported inside ``run_benchmarks`` only, so
-importing this module keeps CLI start-up fast.
+test at hand, it runs cold and warm too.  ``measure`` takes the numbers, ``show`` draws the
+tables, ``run_benchmarks`` does both and writes the JSON.  rich is imported inside the functions
+that draw, so importing this module keeps CLI start-up fast.
 """
 
 from __future__ import annotations
@@ -24,19 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recomp.data import data_path
+from recomp.data import PROGRAMS, data_path, program_source
+from recomp.frontends.tst27 import assemble
 
-PROGRAMS = ("test1", "test2")
 KERNELS = ("sieve", "crc16", "mul16", "memcpy", "sort", "bcd")  # benchmarks/6502/*.bin
 KERNEL_ORIGIN = 0x0200
-# The interp engine is ~0.5 MIPS, so it runs the programs with the loop bound cut by 256.
-SCALED_BOUNDS = {"test1": ("0x01FFFFFF", "0x0001FFFF"), "test2": ("0x00FFFFFF", "0x0000FFFF")}
 REPEATS = 3
 TARGET_SPEEDUP = 15.0
 PROCESS_TIMEOUT = 300.0
 KERNEL_TARGET = 500.0  # engine speed over py65's, warm
 PY65_INSTRUCTIONS = 1_000_000  # py65 runs about 2 MIPS: each kernel is timed over this many
-INTERP_INSTRUCTIONS = 300_000  # ... and the icode interpreter over this many
+INTERP_INSTRUCTIONS = 300_000  # ... and the reference engine over this many
 FUNCTIONAL_TEST = Path("../shared/testdata/6502/6502_functional_test.bin")  # beside a checkout
 FUNCTIONAL_ENTRY, FUNCTIONAL_SUCCESS = 0x0400, 0x3469
 
@@ -58,17 +57,6 @@ class EngineRun:
     @property
     def engine_seconds(self) -> float:
         return self.compile_seconds + self.run_seconds
-
-
-def program_source(name: str, scaled: bool = False) -> str:
-    """The assembly text of an example; ``scaled`` lowers its loop bound for the slow interp engine."""
-    source = data_path("examples", "tst27", f"{name}.s").read_text()
-    if scaled:
-        old, new = SCALED_BOUNDS[name]
-        if old not in source:
-            raise ValueError(f"{name}.s no longer contains the loop bound {old}; update SCALED_BOUNDS")
-        source = source.replace(old, new)
-    return source
 
 
 def build_c_interpreter(out_dir: Path) -> Path | None:
@@ -163,10 +151,10 @@ def py65_mips(image: bytes, at: int, entry: int, instructions: int) -> float | N
 def measure_kernel(name: str, cache_dir: Path, py65_instructions: int = PY65_INSTRUCTIONS,
                    interp_instructions: int = INTERP_INSTRUCTIONS, on_step: Any = None, on_done: Any = None
                    ) -> dict[str, Any]:
-    """One kernel on py65 and the icode interpreter (over their first instructions), then on the
+    """One kernel on py65 and the reference engine (over their first instructions), then on the
     JIT cold (an empty code cache in ``cache_dir``), warm and without the optimizer: MIPS,
     compile times, speed-ups over py65, and whether the JIT runs ended in the same machine."""
-    from recomp.backend.cache import CodeCache
+    from recomp.runtime.code_cache import CodeCache
 
     def step(description: str) -> None:
         if on_step is not None:
@@ -179,7 +167,7 @@ def measure_kernel(name: str, cache_dir: Path, py65_instructions: int = PY65_INS
     step(f"py65, {py65_instructions:,} instructions")
     row: dict[str, Any] = {"py65_mips": py65_mips(kernel_image(name), KERNEL_ORIGIN, KERNEL_ORIGIN, py65_instructions)}
     done()
-    step(f"icode interpreter, {interp_instructions:,} instructions")
+    step(f"reference engine, {interp_instructions:,} instructions")
     interp = run_kernel(name, engine="interp", max_instructions=interp_instructions)
     row["interp_mips"] = _mips(interp.instructions, interp.engine_seconds)
     done()
@@ -209,7 +197,7 @@ def build_native_interpreter() -> float:
     from recomp.runtime.emulator import Emulator
 
     start = time.perf_counter()
-    Emulator("6502", console=None).interpreter()
+    Emulator("6502", console=None).tiers.native_interpreter()
     return time.perf_counter() - start
 
 
@@ -236,151 +224,189 @@ def _mips(instructions: int, seconds: float | None) -> float | None:
 
 def run_benchmarks(json_path: str | None = None, console: Any = None,
                    functional_test: Path | None = None) -> dict[str, Any]:
-    """Measure every program, show the tables on ``console`` (stderr by default), return the
-    numbers; ``functional_test``: Klaus Dormann's binary (default: ``FUNCTIONAL_TEST``)."""
+    """Measure every program, show the tables on ``console`` (stderr by default), write the
+    numbers to ``json_path`` if given, and return them; ``functional_test``: Klaus Dormann's
+    binary (default: ``FUNCTIONAL_TEST``)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-    from rich.table import Table
-
-    from recomp.backend.cache import CodeCache
-    from recomp.backend.jit import jit
-    from recomp.frontends.tst27 import assemble
 
     console = console if console is not None else Console(stderr=True)
+    results = measure(console, functional_test if functional_test is not None else FUNCTIONAL_TEST)
+    show(results, console)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+class _Steps:
+    """The progress bar of a benchmark run, and the mismatches it found on the way."""
+
+    def __init__(self, progress: Any, total: int, results: dict[str, Any]) -> None:
+        self.progress = progress
+        self.task = progress.add_task("building the C interpreter (gcc -O2)", total=total)
+        self.results = results
+
+    def step(self, description: str) -> None:
+        self.progress.update(self.task, description=description)
+
+    def advance(self, steps: int = 1) -> None:
+        self.progress.advance(self.task, steps)
+
+    def mismatch(self, what: str) -> None:
+        self.results["mismatches"].append(what)
+        self.progress.console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
+
+
+STEPS_PER_PROGRAM = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
+STEPS_PER_KERNEL = 5  # py65, the reference engine, the JIT cold, warm and without the optimizer
+
+
+def measure(console: Any, functional: Path) -> dict[str, Any]:
+    """Every measurement of ``recomp bench``, with a progress bar on ``console``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    from recomp.backend.jit import jit
+
     results: dict[str, Any] = {
         "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
         "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
         "programs": {}, "kernels": {}, "functional": {}, "mismatches": [], "notes": [],
     }
-    steps_per_program = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
-    steps_per_kernel = 5  # py65, the interpreter, the JIT cold, warm and without the optimizer
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    total = 4 + STEPS_PER_PROGRAM * len(PROGRAMS) + STEPS_PER_KERNEL * len(KERNELS)
     with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
             Progress(*columns, console=console, transient=True) as progress:
         work = Path(tmp)
-        task = progress.add_task("building the C interpreter (gcc -O2)",
-                                 total=4 + steps_per_program * len(PROGRAMS) + steps_per_kernel * len(KERNELS))
-
-        def step(description: str) -> None:
-            progress.update(task, description=description)
-
-        def mismatch(what: str) -> None:
-            results["mismatches"].append(what)
-            progress.console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
-
+        steps = _Steps(progress, total, results)
         exe = build_c_interpreter(work)
-        progress.advance(task)
+        steps.advance()
         if exe is None:
             results["notes"].append("gcc not found: the C interpreter column is skipped")
         else:
             results["c_compiler"] = "gcc -O2"
 
-        step("warming up the JIT (first compile in the process)")
+        steps.step("warming up the JIT (first compile in the process)")
         results["first_compile_was_cold"] = jit.cache_info().currsize == 0
-        warm = run_engine(assemble(program_source(PROGRAMS[0])), "jit")
+        warm = run_engine(assemble_program(PROGRAMS[0]), "jit")
         results["first_compile_in_process_seconds"] = warm.compile_seconds
-        step("building the 6502 native interpreter")
+        steps.step("building the 6502 native interpreter")
         results["native_interpreter_build_seconds"] = build_native_interpreter()
-        progress.advance(task)
+        steps.advance()
 
         for name in PROGRAMS:
-            program = assemble(program_source(name))
-            scaled = assemble(program_source(name, scaled=True))
-            binary, scaled_binary = work / f"{name}.bin", work / f"{name}_scaled.bin"
-            binary.write_bytes(program)
-            scaled_binary.write_bytes(scaled)
-            row: dict[str, Any] = {}
-
-            c_runs: list[CRun] = []
-            c_scaled: CRun | None = None
-            if exe is not None:
-                for i in range(REPEATS):
-                    step(f"{name}: C interpreter, run {i + 1}/{REPEATS}")
-                    c_runs.append(run_c(exe, binary))
-                    progress.advance(task)
-                step(f"{name}: C interpreter, scaled")
-                c_scaled = run_c(exe, scaled_binary)
-            progress.advance(task, 1 if exe is not None else REPEATS + 1)
-
-            jit_runs: list[EngineRun] = []
-            for i in range(REPEATS):
-                step(f"{name}: JIT engine, run {i + 1}/{REPEATS}")
-                jit_runs.append(run_engine(program, "jit"))
-                progress.advance(task)
-            best = _median_run(jit_runs)
-
-            step(f"{name}: interp engine, scaled")
-            interp = run_engine(scaled, "interp")
-            progress.advance(task)
-
-            walls: list[float] = []
-            for i in range(REPEATS):
-                step(f"{name}: python -m recomp.cli run, {i + 1}/{REPEATS}")
-                measured = run_process(binary)
-                if measured is None:
-                    progress.advance(task, REPEATS - i)
-                    results["notes"].append(f"{name}: `python -m recomp.cli run` failed; wall time is null")
-                    break
-                wall, process_output = measured
-                walls.append(wall)
-                if c_runs and process_output != c_runs[0].output:
-                    mismatch(f"{name}: `recomp run` output differs from the C interpreter's")
-                progress.advance(task)
-
-            c_seconds = statistics.median(r.seconds for r in c_runs) if c_runs else None
-            if c_runs:
-                if any(r.output != c_runs[0].output for r in jit_runs):
-                    mismatch(f"{name}: JIT output differs from the C interpreter's")
-                if any(r.instructions != c_runs[0].instructions for r in jit_runs):
-                    mismatch(f"{name}: JIT counted {best.instructions} instructions, "
-                             f"C counted {c_runs[0].instructions}")
-            if c_scaled is not None and interp.output != c_scaled.output:
-                mismatch(f"{name}: interp engine output (scaled) differs from the C interpreter's")
-
-            row.update(
-                instructions=best.instructions,
-                c_seconds=c_seconds,
-                c_seconds_runs=[r.seconds for r in c_runs],
-                c_mips=_mips(best.instructions, c_seconds),
-                jit_compile_seconds=best.compile_seconds,
-                jit_run_seconds=best.run_seconds,
-                jit_engine_seconds=best.engine_seconds,
-                jit_engine_seconds_runs=[r.engine_seconds for r in jit_runs],
-                jit_mips=_mips(best.instructions, best.run_seconds),
-                speedup_vs_c=c_seconds / best.engine_seconds if c_seconds is not None else None,
-                interp_scaled_instructions=interp.instructions,
-                interp_scaled_seconds=interp.run_seconds,
-                interp_scaled_mips=_mips(interp.instructions, interp.run_seconds),
-                process_wall_seconds=statistics.median(walls) if walls else None,
-                process_wall_seconds_runs=walls,
-                jit_output_matches_c=bool(c_runs) and all(r.output == c_runs[0].output for r in jit_runs),
-            )
-            results["programs"][name] = row
-
+            results["programs"][name] = _measure_program(name, exe, work, steps)
         for name in KERNELS:
-            row = measure_kernel(name, work / "cache" / name, on_step=step, on_done=lambda: progress.advance(task))
+            row = measure_kernel(name, work / "cache" / name, on_step=steps.step, on_done=steps.advance)
             if not row.pop("same_machines"):
-                mismatch(f"6502 {name}: the JIT runs end in different machines")
+                steps.mismatch(f"6502 {name}: the JIT runs end in different machines")
             results["kernels"][name] = row
         if results["kernels"] and results["kernels"][KERNELS[0]]["py65_mips"] is None:
             results["notes"].append("py65 is not installed (pip install 'recomp[bench]'): no py65 column")
-
-        functional = functional_test if functional_test is not None else FUNCTIONAL_TEST
         if functional.is_file():
-            image, cache = functional.read_bytes(), CodeCache(work / "cache" / "functional")
-            for tier in ("cold", "warm"):
-                step(f"Klaus Dormann's functional test: JIT, {tier}")
-                run = run_6502(image, 0, FUNCTIONAL_ENTRY, code_cache=cache)
-                results["functional"][tier] = dict(
-                    instructions=run.instructions, engine_seconds=run.engine_seconds,
-                    compile_seconds=run.compile_seconds, run_seconds=run.run_seconds,
-                    compiled=run.compiled, cache_hits=run.cache_hits, success=run.pc == FUNCTIONAL_SUCCESS)
-                if run.pc != FUNCTIONAL_SUCCESS:
-                    mismatch(f"functional test ({tier}): trapped at ${run.pc:04X}, not ${FUNCTIONAL_SUCCESS:04X}")
-                progress.advance(task)
+            results["functional"] = _measure_functional(functional, work / "cache" / "functional", steps)
         else:
             results["notes"].append(f"{functional} not found: the functional test is skipped")
-            progress.advance(task, 2)
+            steps.advance(2)
+    return results
+
+
+def assemble_program(name: str, scaled: bool = False) -> bytes:
+    """A TST27 demo program's image (``scaled``: its loop bound cut for the reference engine)."""
+    return assemble(program_source(name, scaled))
+
+
+def _measure_program(name: str, exe: Path | None, work: Path, steps: _Steps) -> dict[str, Any]:
+    """A TST27 demo program on the C interpreter, the JIT, the reference engine (scaled) and
+    the CLI: times, speed-up over C, and whether every output agrees."""
+    program, scaled = assemble_program(name), assemble_program(name, scaled=True)
+    binary, scaled_binary = work / f"{name}.bin", work / f"{name}_scaled.bin"
+    binary.write_bytes(program)
+    scaled_binary.write_bytes(scaled)
+
+    c_runs: list[CRun] = []
+    c_scaled: CRun | None = None
+    if exe is not None:
+        for i in range(REPEATS):
+            steps.step(f"{name}: C interpreter, run {i + 1}/{REPEATS}")
+            c_runs.append(run_c(exe, binary))
+            steps.advance()
+        steps.step(f"{name}: C interpreter, scaled")
+        c_scaled = run_c(exe, scaled_binary)
+    steps.advance(1 if exe is not None else REPEATS + 1)
+
+    jit_runs: list[EngineRun] = []
+    for i in range(REPEATS):
+        steps.step(f"{name}: JIT engine, run {i + 1}/{REPEATS}")
+        jit_runs.append(run_engine(program, "jit"))
+        steps.advance()
+    best = _median_run(jit_runs)
+
+    steps.step(f"{name}: interp engine, scaled")
+    interp = run_engine(scaled, "interp")
+    steps.advance()
+
+    walls: list[float] = []
+    for i in range(REPEATS):
+        steps.step(f"{name}: python -m recomp.cli run, {i + 1}/{REPEATS}")
+        measured = run_process(binary)
+        if measured is None:
+            steps.advance(REPEATS - i)
+            steps.results["notes"].append(f"{name}: `python -m recomp.cli run` failed; wall time is null")
+            break
+        wall, process_output = measured
+        walls.append(wall)
+        if c_runs and process_output != c_runs[0].output:
+            steps.mismatch(f"{name}: `recomp run` output differs from the C interpreter's")
+        steps.advance()
+
+    c_seconds = statistics.median(r.seconds for r in c_runs) if c_runs else None
+    if c_runs:
+        if any(r.output != c_runs[0].output for r in jit_runs):
+            steps.mismatch(f"{name}: JIT output differs from the C interpreter's")
+        if any(r.instructions != c_runs[0].instructions for r in jit_runs):
+            steps.mismatch(f"{name}: JIT counted {best.instructions} instructions, C counted {c_runs[0].instructions}")
+    if c_scaled is not None and interp.output != c_scaled.output:
+        steps.mismatch(f"{name}: interp engine output (scaled) differs from the C interpreter's")
+    return dict(
+        instructions=best.instructions,
+        c_seconds=c_seconds,
+        c_seconds_runs=[r.seconds for r in c_runs],
+        c_mips=_mips(best.instructions, c_seconds),
+        jit_compile_seconds=best.compile_seconds,
+        jit_run_seconds=best.run_seconds,
+        jit_engine_seconds=best.engine_seconds,
+        jit_engine_seconds_runs=[r.engine_seconds for r in jit_runs],
+        jit_mips=_mips(best.instructions, best.run_seconds),
+        speedup_vs_c=c_seconds / best.engine_seconds if c_seconds is not None else None,
+        interp_scaled_instructions=interp.instructions,
+        interp_scaled_seconds=interp.run_seconds,
+        interp_scaled_mips=_mips(interp.instructions, interp.run_seconds),
+        process_wall_seconds=statistics.median(walls) if walls else None,
+        process_wall_seconds_runs=walls,
+        jit_output_matches_c=bool(c_runs) and all(r.output == c_runs[0].output for r in jit_runs),
+    )
+
+
+def _measure_functional(path: Path, cache_dir: Path, steps: _Steps) -> dict[str, Any]:
+    """Klaus Dormann's functional test on the JIT, cold (an empty code cache) and warm."""
+    from recomp.runtime.code_cache import CodeCache
+
+    image, cache = path.read_bytes(), CodeCache(cache_dir)
+    rows = {}
+    for tier in ("cold", "warm"):
+        steps.step(f"Klaus Dormann's functional test: JIT, {tier}")
+        run = run_6502(image, 0, FUNCTIONAL_ENTRY, code_cache=cache)
+        rows[tier] = dict(instructions=run.instructions, engine_seconds=run.engine_seconds,
+                          compile_seconds=run.compile_seconds, run_seconds=run.run_seconds,
+                          compiled=run.compiled, cache_hits=run.cache_hits, success=run.pc == FUNCTIONAL_SUCCESS)
+        if run.pc != FUNCTIONAL_SUCCESS:
+            steps.mismatch(f"functional test ({tier}): trapped at ${run.pc:04X}, not ${FUNCTIONAL_SUCCESS:04X}")
+        steps.advance()
+    return rows
+
+
+def show(results: dict[str, Any], console: Any) -> None:
+    """The tables and notes of a benchmark run, on a rich console."""
+    from rich.table import Table
 
     console.print(_table(results, Table))
     console.print(_kernel_table(results, Table))
@@ -390,9 +416,6 @@ def run_benchmarks(json_path: str | None = None, console: Any = None,
         console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
     for note in results["notes"]:
         console.print(f"[yellow]note:[/] {note}")
-    if json_path is not None:
-        Path(json_path).write_text(json.dumps(results, indent=2) + "\n")
-    return results
 
 
 def _table(results: dict[str, Any], table_class: Any) -> Any:
@@ -430,7 +453,7 @@ def _table(results: dict[str, Any], table_class: Any) -> Any:
 
 
 def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
-    """The 6502 kernels: MIPS on py65, the icode interpreter and the JIT's tiers."""
+    """The 6502 kernels: MIPS on py65, the reference engine and the JIT's tiers."""
     from rich import box
 
     def fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
@@ -442,7 +465,7 @@ def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
                                 f"cache (the native interpreter, built once per recomp build and CPU in "
                                 f"{results.get('native_interpreter_build_seconds') or 0:.2f} s, is); "
                                 f"warm: the cache the cold run filled; py65 over {PY65_INSTRUCTIONS:,} and "
-                                f"the interpreter over {INTERP_INSTRUCTIONS:,} instructions; "
+                                f"the reference engine over {INTERP_INSTRUCTIONS:,} instructions; "
                                 f"target: warm >= {KERNEL_TARGET:g}x py65")
     for header in ("kernel", "guest\ninsns", "py65\nMIPS", "interp\nMIPS", "cold\ncompile\nms", "cold\nMIPS",
                    "warm\nMIPS", "warm\nrun\nMIPS", "no-opt\ncold\nMIPS", "cold\nx py65", "warm\nx py65"):

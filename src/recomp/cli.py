@@ -17,11 +17,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from recomp.backend.cache import CodeCache
-from recomp.frontends import UnknownFrontend, get_frontend
+from recomp.frontends import Frontend, UnknownFrontend, get_frontend
+from recomp.ir.guest import GuestSpec
 from recomp.opt import UnknownPass
-from recomp.runtime.emulator import Emulator, RunResult
+from recomp.runtime.code_cache import CodeCache
+from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import GuestFault, RecompError
+from recomp.runtime.result import RunResult, Stop
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code).")
@@ -56,16 +58,22 @@ def parse_address(text: str) -> int:
         raise typer.BadParameter(f"{text!r} is not an address (decimal, or hex with 0x)") from None
 
 
-def make_emulator(frontend: str, engine: Engine, no_opt: bool, passes: str | None, **kwargs) -> Emulator:
+def find_frontend(name: str) -> Frontend:
     try:
-        get_frontend(frontend)
+        return get_frontend(name)
+    except UnknownFrontend as error:
+        fail(str(error), 2)
+
+
+def make_emulator(frontend: Frontend, engine: Engine, no_opt: bool, passes: str | None, **kwargs) -> Emulator:
+    try:
         names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
         if names is not None:
             from recomp.opt import check_passes
 
             check_passes(names)
         return Emulator(frontend, engine=engine.value, optimize=not no_opt, passes=names, **kwargs)
-    except (UnknownFrontend, UnknownPass) as error:
+    except UnknownPass as error:
         fail(str(error), 2)
 
 
@@ -75,7 +83,7 @@ def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
         data = path.read_bytes()
     except OSError as error:
         fail(f"{path}: cannot read: {error.strerror or error}")
-    if path.suffix == ".s" and hasattr(emulator.frontend, "assemble"):
+    if path.suffix == ".s" and emulator.frontend.assemble is not None:
         try:
             data = emulator.frontend.assemble(data.decode("utf-8", "replace"))
         except ValueError as error:
@@ -87,7 +95,7 @@ def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
 
 
 FrontendOpt = Annotated[str, typer.Option("--frontend", "-f", help="guest CPU: tst27 or 6502")]
-EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (reference interpreter)")]
+EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (the reference engine)")]
 NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
 PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
 ProgramArg = Annotated[Path, typer.Argument(help="program image (.bin), or assembly (.s)")]
@@ -95,28 +103,21 @@ LoadOpt = Annotated[str, typer.Option("--load", help="guest address the file is 
 AddressOpt = Annotated[str | None, typer.Option()]
 
 
-def address_text(emulator: Emulator, addr: int) -> str:
-    formatter = getattr(emulator.frontend, "format_address", None)
-    return formatter(addr) if formatter else f"{addr:#06x}"
-
-
-def guest_address(emulator: Emulator, text: str | None, option: str, path: Path) -> int | None:
+def guest_address(guest: GuestSpec, text: str | None, option: str, path: Path) -> int | None:
     """An address option, checked against the guest's memory."""
     if text is None:
         return None
     addr = parse_address(text)
-    size = emulator.guest.memory_size
+    size = guest.memory_size
     if not 0 <= addr < size:
         fail(f"{path}: {option} {text} is outside memory (0..{size - 1:#x})")
     return addr
 
 
 def entry_point(emulator: Emulator) -> int:
-    """Where execution starts by default: the reset vector, for guests that have one."""
-    vector = getattr(emulator.frontend, "reset_vector", None)
-    if vector is None:
-        return 0
-    return emulator.memory[vector] | emulator.memory[vector + 1] << 8
+    """Where execution starts by default: after a reset (the reset vector, for guests that have one)."""
+    emulator.machine.reset()
+    return emulator.state.pc
 
 
 @app.command()
@@ -143,16 +144,16 @@ def run(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
     """Run a guest program; its output goes to stdout."""
-    probe = make_emulator(frontend, engine, no_opt, passes, console=None)
-    addresses = {name: guest_address(probe, text, f"--{name.replace('_', '-')}", program) for name, text in
-                 (("load", load), ("entry", entry), ("until", until), ("expect_pc", expect_pc),
-                  ("putc", putc), ("getc", getc), ("timer", timer))}
-    console = getattr(probe.frontend, "console", None)
+    guest_cpu = find_frontend(frontend)
+    addresses = {name: guest_address(guest_cpu.guest, text, f"--{name.replace('_', '-')}", program)
+                 for name, text in (("load", load), ("entry", entry), ("until", until), ("expect_pc", expect_pc),
+                                    ("putc", putc), ("getc", getc), ("timer", timer))}
+    console = guest_cpu.guest.console
     if console is not None:
         console = (addresses["putc"] if putc is not None else console[0],
                    addresses["getc"] if getc is not None else console[1])
     code_cache = None if no_cache or engine != Engine.jit else CodeCache()
-    emulator = make_emulator(frontend, engine, no_opt, passes, console=console, timer=addresses["timer"],
+    emulator = make_emulator(guest_cpu, engine, no_opt, passes, console=console, timer=addresses["timer"],
                              code_cache=code_cache)
     read_program(emulator, program, addresses["load"])
     emulator.state.pc = addresses["entry"] if entry is not None else entry_point(emulator)
@@ -161,22 +162,22 @@ def run(
         result = emulator.run(max_instructions=max_instructions, until_pc=addresses["until"],
                               stop_on_trap=stop_on_trap)
     except GuestFault as fault:
-        result = RunResult("fault", fault.addr, emulator.instructions)
+        result = RunResult(Stop.FAULT, fault.addr, emulator.instructions)
         status, error = EXIT_FAULT, f"{program}: {fault}"
     except RecompError as problem:
-        result = RunResult("error", emulator.state.pc, emulator.instructions)
+        result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
         status, error = 1, f"{program}: {problem}"
-    where = address_text(emulator, result.pc)
-    if result.exit == "max-instructions":
+    where = emulator.frontend.format_address(result.pc)
+    if result.exit == Stop.MAX_INSTRUCTIONS:
         status = EXIT_LIMIT
         error = (f"{program}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
-    elif result.exit in ("trap", "until"):
+    elif result.exit in (Stop.TRAP, Stop.UNTIL):
         note = f"recomp: {result.exit} at {where} after {result.instructions} instructions"
     if expect_pc is not None and not error and result.pc != addresses["expect_pc"]:
         status = 1
         error = (f"{program}: stopped at {where}, expected "
-                 f"{address_text(emulator, addresses['expect_pc'])}")
+                 f"{emulator.frontend.format_address(addresses['expect_pc'])}")
     sys.stdout.flush()
     report = run_report(emulator, result)
     if note:
@@ -198,7 +199,7 @@ def run_report(emulator: Emulator, result: RunResult) -> dict:
     return {
         "instructions": emulator.instructions,
         "cycles": emulator.cycles if emulator.guest.has_cycles else None,
-        "exit": result.exit,
+        "exit": str(result.exit),
         "pc": result.pc,
         **counters,
     }
@@ -241,12 +242,13 @@ def inspect(
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
 
-    emulator = make_emulator(frontend, Engine.jit, no_opt, passes, console=None)
-    read_program(emulator, program, guest_address(emulator, load, "--load", program))
+    guest_cpu = find_frontend(frontend)
+    emulator = make_emulator(guest_cpu, Engine.jit, no_opt, passes, console=None)
+    read_program(emulator, program, guest_address(guest_cpu.guest, load, "--load", program))
     if explore:
-        explore_program(emulator, guest_address(emulator, entry, "--entry", program), stats_json)
+        explore_program(emulator, guest_address(guest_cpu.guest, entry, "--entry", program), stats_json)
         return
-    address = guest_address(emulator, at, "--at", program)
+    address = guest_address(guest_cpu.guest, at, "--at", program)
     view = inspect_region(emulator, entry_point(emulator) if address is None else address, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)
     plain = plain or not sys.stdout.isatty()

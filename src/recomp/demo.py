@@ -1,6 +1,6 @@
 """``recomp demo``: the article's experiment, TST27 test1 and test2 on both engines.
 
-The interpreter runs versions of the programs with a smaller loop bound (it would take minutes
+The reference engine runs versions of the programs with a smaller loop bound (it would take minutes
 otherwise); speed is compared as guest instructions per second of engine time (compile + run).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import sys
 
-from recomp.bench import PROGRAMS, SCALED_BOUNDS, program_source
+from recomp.data import PROGRAMS, SCALED_BOUNDS, program_source
 from recomp.frontends.tst27 import assemble
 from recomp.runtime.emulator import Emulator
 
@@ -27,7 +27,7 @@ def run_demo() -> None:
     from rich.table import Table
 
     console = Console(stderr=True)
-    table = Table(title="TST27 demo: JIT (LLVM) vs the reference interpreter")
+    table = Table(title="TST27 demo: JIT (LLVM) vs the reference engine")
     columns = ("program", "engine", "instructions", "compile ms", "run ms", "engine ms", "guest MIPS")
     for column in columns:
         table.add_column(column, justify="left" if column in ("program", "engine") else "right")
@@ -47,8 +47,8 @@ def run_demo() -> None:
         speedups.append((name, mips["jit"] / mips["interp"]))
     sys.stdout.flush()
     console.print(table)
-    console.print("Engine time is compile + run; guest MIPS = instructions / engine time. The interpreter "
+    console.print("Engine time is compile + run; guest MIPS = instructions / engine time. The reference engine "
                   "runs the programs with a smaller loop bound. LLVM computes the counting loops in "
                   "closed form, so the JIT's run time hardly depends on the bound.")
     for name, ratio in speedups:
-        console.print(f"{name}: the JIT engine is {ratio:,.0f}x faster than the interpreter")
+        console.print(f"{name}: the JIT engine is {ratio:,.0f}x faster than the reference engine")

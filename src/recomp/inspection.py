@@ -3,15 +3,14 @@ icode, optimized icode, LLVM IR after the pass pipeline, host assembly."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recomp.frontends.base import DecodeError
 from recomp.ir.core import Region
 from recomp.ir.text import format_region
-from recomp.ir.verify import verify
 from recomp.runtime.emulator import Emulator
+from recomp.runtime.stats import add_pass_counts
 
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
@@ -36,14 +35,15 @@ class Inspection:
     def guest(self) -> str:
         addrs = sorted({op.args[0] for op in self.lifted.ops() if op.name == "insn"}
                        | {op.args[0] for op in self.lifted.ops() if op.name == "fault"})
-        emu = self.emulator
+        machine = self.emulator.machine
+        memory = machine.memory_view
         lines = []
         for addr in addrs:
             try:
-                insn = emu.frontend.decode(emu.memory_view, addr, emu.loaded_end)
-                raw, text = bytes(emu.memory_view[addr:insn.next]), insn.text
+                insn = machine.frontend.decode(memory, addr, machine.loaded_end)
+                raw, text = bytes(memory[addr:insn.next]), insn.text
             except DecodeError as error:
-                raw, text = bytes(emu.memory_view[addr:addr + 1]), f"; cannot decode: {error.message}"
+                raw, text = bytes(memory[addr:addr + 1]), f"; cannot decode: {error.message}"
             lines.append(f"{addr:04x}:  {raw.hex(' '):<20} {text}")
         return "\n".join(lines) + "\n"
 
@@ -56,21 +56,17 @@ class Inspection:
     def compiled(self) -> Compiled:
         """The region compiled as ``run`` compiles it (compiled once, on first use)."""
         if self._compiled is None:
-            from recomp.backend.jit import jit
-            from recomp.runtime.helpers import register_helpers
-
-            register_helpers(self.emulator.frontend)
-            self._compiled = jit().compile(self.optimized, self.emulator.guest, self.guards)
+            self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards)
         return self._compiled
 
     def llvm(self) -> str:
         return self.compiled().optimized_ir
 
     def host(self) -> str:
-        from recomp.backend.jit import jit
+        from recomp.backend.host import disassemble
 
         compiled = self.compiled()
-        listing = jit().disassemble(compiled)
+        listing = disassemble(compiled)
         lines = [f"; {compiled.name} at {compiled.address:#x}"]
         lines += [f"{addr:#014x}:  {mnemonic:<8} {operands}".rstrip() for addr, mnemonic, operands in listing]
         return "\n".join(lines) + "\n"
@@ -79,26 +75,11 @@ class Inspection:
         return getattr(self, name)()
 
 
-def _lift_and_optimize(emulator: Emulator, at: int, entry: dict[str, int]
-                       ) -> tuple[Region, Region, dict[str, dict[str, int]]]:
-    """The region at ``at`` as lifted, and an optimized copy as ``run`` would compile it when
-    entered with the ``entry`` facts (the specialized state fields)."""
-    from recomp.opt import optimize
-
-    lifted, covers = emulator.lift_code(at)
-    verify(lifted, emulator.guest)
-    optimized = copy.deepcopy(lifted)
-    stats = {}
-    if emulator.optimize:
-        stats = optimize(optimized, emulator.optimizer_context(covers, entry=entry), emulator.passes)
-    return lifted, optimized, stats
-
-
 def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
     """Lift the region at ``at`` and optimize a copy, keeping both, as ``run`` would translate it
     in the emulator's current state; ``guards`` compiles it with the instruction-budget checks
     that ``run(max_instructions=...)`` needs."""
-    return Inspection(emulator, at, *_lift_and_optimize(emulator, at, emulator.entry_facts()), guards)
+    return Inspection(emulator, at, *emulator.pipeline.stages(at), guards)
 
 
 def counts(region: Region, flags: tuple[str, ...]) -> dict[str, int]:
@@ -121,18 +102,18 @@ def explore(emulator: Emulator, entry: int) -> dict:
     from recomp.opt.context import Context
     from recomp.opt.forward import constants_in
 
-    frontend = emulator.frontend
+    frontend, machine, pipeline = emulator.frontend, emulator.machine, emulator.pipeline
     flags = emulator.guest.flags
     totals = {"blocks": 0, "guest_instructions": 0, "ops_before": 0, "ops_after": 0,
               "flag_writes_before": 0, "flag_writes_after": 0, "flag_writes_deferred": 0}
-    passes: dict[str, dict[str, int]] = {}
+    passes: dict[str, dict[str, int]] = {}  # what each pass removed, over all regions
     covered: set[int] = set()
-    work: list[tuple[int, dict[str, int]]] = [(entry, emulator.entry_facts())]
+    work: list[tuple[int, dict[str, int]]] = [(entry, pipeline.entry_facts())]
     while work:
         pc, facts = work.pop()
         if pc in covered:
             continue
-        lifted, region, stats = _lift_and_optimize(emulator, pc, facts)
+        lifted, region, stats = pipeline.stages(pc, facts)
         known = constants_in(lifted, Context(emulator.guest, entry=facts))
         before, after = counts(lifted, flags), counts(region, flags)
         totals["ops_before"] += before["ops"]
@@ -140,10 +121,7 @@ def explore(emulator: Emulator, entry: int) -> dict:
         totals["ops_after"] += after["ops"]
         totals["flag_writes_after"] += after["flag_writes"]
         totals["flag_writes_deferred"] += after["flag_writes_deferred"]
-        for name, removed in stats.items():
-            total = passes.setdefault(name, {})
-            for key, n in removed.items():
-                total[key] = total.get(key, 0) + n
+        add_pass_counts(passes, stats)
         for block in lifted.blocks:
             addresses = [op.args[0] for op in block.ops if op.name == "insn"]
             if addresses:
@@ -152,10 +130,11 @@ def explore(emulator: Emulator, entry: int) -> dict:
                 covered.update(addresses)
             elif block.ops[-1].name == "exit":
                 exit_facts = known[block.label]
-                work.append((block.ops[-1].args[0], {k: v for k, v in exit_facts.items() if k in emulator.specialize}))
+                specialized = {k: v for k, v in exit_facts.items() if k in emulator.guest.specialize}
+                work.append((block.ops[-1].args[0], specialized))
             for addr in addresses:
                 try:
-                    more = frontend.decode(emulator.memory_view, addr, emulator.loaded_end).more_code
+                    more = frontend.decode(machine.memory_view, addr, machine.loaded_end).more_code
                 except DecodeError:
                     continue
                 work.extend((target, {}) for target in more)

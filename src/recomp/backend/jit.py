@@ -1,5 +1,6 @@
 """MCJIT: one target machine and one execution engine for the process, kept alive as long as the
-process (compiled code may run until exit), an LLVM pass pipeline, and host disassembly.
+process (compiled code may run until exit), and the LLVM pass pipelines.  It compiles what it is
+handed and loads object files it made earlier; what to keep on disk is the runtime's business.
 
 llvmlite's ``create_mcjit_compiler`` takes ownership of the target machine, so it is never shared
 with a second engine (a shared one segfaults once that engine is collected).
@@ -9,21 +10,18 @@ from __future__ import annotations
 
 import ctypes
 import secrets
-import struct
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 import llvmlite.binding as llvm
 from llvmlite import ir as ll
 
 from recomp.backend.lower import lower
+from recomp.backend.native_interpreter import lower_interpreter
 from recomp.ir.core import Region
 from recomp.ir.guest import GuestSpec
-
-if TYPE_CHECKING:
-    from recomp.backend.cache import CodeCache
+from recomp.ir.opcodes import OpcodeLifts
 
 # Small regions get LLVM's O2 pipeline: its scalar evolution turns counting loops into closed
 # form (TST27's loops cost no run time).  O2 costs about 0.25 ms per optimized icode op with this
@@ -49,7 +47,7 @@ class Compiled:
     optimized_ir: str  # empty for code loaded from the code cache
     seconds: float
     module: llvm.ModuleRef | None  # kept: the engine owns the code, this keeps its module alive
-    object: bytes  # the object file, for the code cache
+    object: bytes  # the object file MCJIT made (for the code cache, and to find the code's size)
 
 
 class Jit:
@@ -73,8 +71,7 @@ class Jit:
         self._prefix = secrets.token_hex(4)
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
         self.engine.set_object_cache(self._object_emitted)
-        self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from the code cache
-        self._interpreters: dict[tuple[str, bool], Compiled] = {}  # (guest, stops) -> native interpreter
+        self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from an object file
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
@@ -132,38 +129,18 @@ class Jit:
         return Compiled(REGION_FUNCTION(address), address, name, optimized,
                         time.perf_counter() - start, module, self._objects.pop(module.name, b""))
 
-    def interpreter(self, frontend: Any, code_cache: CodeCache | None = None, stops: bool = False) -> Compiled:
-        """The frontend's native interpreter (see ``recomp.backend.interpreter``): compiled once
-        per process, and kept in the code cache if there is one."""
-        key = (frontend.guest.name, stops)
-        if key not in self._interpreters:
-            self._interpreters[key] = self._make_interpreter(frontend, code_cache, stops)
-        return self._interpreters[key]
-
-    def _make_interpreter(self, frontend: Any, code_cache: CodeCache | None, stops: bool) -> Compiled:
-        from recomp.backend.cache import Record, digest, source_digest
-        from recomp.backend.interpreter import HOT, lift_opcodes, lower_interpreter
-
-        guest = frontend.guest
-        context = digest(source_digest(), self.context, guest.name, HOT)
-        entry = "interpreter-stops" if stops else "interpreter"
-        record = code_cache.find(context, entry, b"") if code_cache is not None else None
-        if record is not None:
-            compiled = self.load(record.name, record.object)
-        else:
-            start = time.perf_counter()
-            module, name = self._new_module(f"{guest.name}_interpreter")
-            lower_interpreter(frontend, lift_opcodes(frontend), module, name, stops)
-            parsed = _parse(module)
-            self._cheap_pipeline(parsed)
-            compiled = self._add(parsed, name, start)
-            if code_cache is not None:
-                code_cache.store(context, entry, Record(name, {}, compiled.object))
-        return compiled
+    def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False) -> Compiled:
+        """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``)."""
+        start = time.perf_counter()
+        module, name = self._new_module(f"{guest.name}_interpreter")
+        lower_interpreter(lifts, guest, module, name, hot, stops)
+        parsed = _parse(module)
+        self._cheap_pipeline(parsed)
+        return self._add(parsed, name, start)
 
     def load(self, name: str, data: bytes) -> Compiled:
-        """Code from the code cache: the object file of a region compiled earlier, whose entry
-        point is ``name``; raises ValueError if it is not there."""
+        """Code compiled earlier (by this JIT, in this process or another), from its object
+        file; its entry point is ``name``.  Raises ValueError if it is not there."""
         if name in self._loaded:
             return self._loaded[name]
         start = time.perf_counter()
@@ -176,44 +153,11 @@ class Jit:
         self._loaded[name] = compiled
         return compiled
 
-    def host_code(self, compiled: Compiled) -> bytes:
-        """The machine code of a compiled region, as it sits in memory."""
-        text_size = _text_size(self._pass_machine.emit_object(llvm.parse_assembly(compiled.optimized_ir)))
-        return ctypes.string_at(compiled.address, text_size)
-
-    def disassemble(self, compiled: Compiled) -> list[tuple[int, str, str]]:
-        """The region's host code as x86-64 assembly: (address, mnemonic, operands)."""
-        return disassemble_host(self.host_code(compiled), compiled.address)
-
 
 def _parse(module: ll.Module) -> llvm.ModuleRef:
     parsed = llvm.parse_assembly(str(module))
     parsed.verify()
     return parsed
-
-
-def _text_size(elf: bytes) -> int:
-    """Size of the code section of an ELF64 little-endian object (the region's only function):
-    ``.text``, or ``.ltext`` under the large code model JIT target machines use."""
-    shoff, = struct.unpack_from("<Q", elf, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
-    names_offset, = struct.unpack_from("<Q", elf, shoff + shstrndx * shentsize + 0x18)
-    for i in range(shnum):
-        header = shoff + i * shentsize
-        name_index, = struct.unpack_from("<I", elf, header)
-        name = elf[names_offset + name_index:elf.index(b"\0", names_offset + name_index)]
-        size = struct.unpack_from("<Q", elf, header + 0x20)[0]
-        if name in (b".text", b".ltext") and size:
-            return size
-    raise ValueError("object has no code section")
-
-
-def disassemble_host(code: bytes, address: int) -> list[tuple[int, str, str]]:
-    """x86-64 disassembly with capstone: (address, mnemonic, operands) per instruction."""
-    import capstone
-
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    return [(i.address, i.mnemonic, i.op_str) for i in md.disasm(code, address)]
 
 
 @cache

@@ -8,6 +8,10 @@ every exit and around helper calls.  Every guest memory address is masked to the
 size, so compiled code cannot touch host memory outside guest memory and state, whatever the
 guest does.
 
+Helpers (device I/O, stores into code, a guest's own such as TST27's PRINT) are called through
+the machine's table of helper functions, whose address is in the state (``helpers``): compiled
+code names no symbol outside itself, and each machine's helpers act on that machine.
+
 Chaining: a jump out of the region (``exit``, ``exit_if``, ``exit_ind``) looks its target up in
 ``entries``, the runtime's table of compiled entry points indexed by guest address and the
 specialized flags (``GuestSpec.specialize``), and tail-calls it (``musttail``: the host stack does
@@ -18,13 +22,13 @@ code, halts, traps) always return.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from llvmlite import ir as ll
 
 from recomp.ir.core import Block, Op, Region, Value
-from recomp.ir.guest import ATTR_CODE, ATTR_IO, MEMORY_HELPERS, GuestSpec, Helper
+from recomp.ir.guest import ATTR_CODE, ATTR_IO, MEMORY_HELPERS, SHARED_FIELDS, GuestSpec, Helper, memory_helper_index
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8, I16, Type
 
@@ -38,16 +42,6 @@ def llvm_type(t: Type) -> ll.IntType:
     return ll.IntType(t.bits)
 
 
-def helper_symbol(guest: str, helper: str) -> str:
-    """The external symbol compiled code calls for a guest's helper."""
-    return f"recomp_{guest}_{helper}"
-
-
-def memory_helper_symbol(helper: str) -> str:
-    """The external symbol of a memory helper (``MEMORY_HELPERS``), shared by all guests."""
-    return f"recomp_mem_{helper}"
-
-
 def function_name(region: Region) -> str:
     return f"{region.guest}_{region.entry:04x}"
 
@@ -57,15 +51,15 @@ def state_type(guest: GuestSpec) -> ll.LiteralStructType:
 
 
 @dataclass
-class _Lowering:
-    """The state of lowering one region: the builder, the value map and the cached state."""
+class Lowering:
+    """The state of lowering one region: the builder, the value map and the cached state.
+    ``start`` makes one, with the state fields the region uses held in allocas."""
 
     guest: GuestSpec
-    region: Region
     function: ll.Function
     builder: ll.IRBuilder
-    guards: bool
-    chain: bool
+    guards: bool  # compile the budget checks (a run without budgets can never fail one)
+    chain: bool  # jumps out go on in compiled code where there is some
     field_index: dict[str, int]
     struct_type: ll.LiteralStructType
     slots: dict[str, ll.AllocaInstr] = field(default_factory=dict)  # cached state fields
@@ -80,6 +74,23 @@ class _Lowering:
     blocks: dict[str, ll.Block] = field(default_factory=dict)
     block: Block | None = None
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
+
+    @classmethod
+    def start(cls, guest: GuestSpec, function: ll.Function, guards: bool, chain: bool, used: set[str],
+              written: set[str], **more: object) -> Lowering:
+        """A lowering into ``function`` (made by ``region_function``), its entry block holding the
+        state fields ``used`` in allocas; ``more`` sets a subclass's own fields."""
+        builder = ll.IRBuilder(function.append_basic_block("entry"))
+        fields = guest.fields()
+        lo = cls(guest, function, builder, guards, chain, {n: i for i, (n, _) in enumerate(fields)},
+                 state_type(guest), written=written, **more)
+        for index, (name, _) in enumerate(fields):
+            lo.field_ptrs[name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
+                                              name=name + "_p", source_etype=lo.struct_type)
+        for name in sorted(used):
+            lo.slots[name] = builder.alloca(_field_type(guest, name), name=name)
+        lo.reload()
+        return lo
 
     @property
     def state(self) -> ll.Argument:
@@ -206,13 +217,14 @@ class _Lowering:
             addr = self.builder.add(addr, I64_T(offset))
         return self.builder.and_(addr, I64_T(self.guest.memory_size - 1))
 
-    def call_helper(self, symbol: str, helper: Helper, args: list[ll.Value]) -> ll.Value:
-        """Call a runtime helper, writing cached state back around it if it touches state."""
-        callee = _callee(self.function.module, symbol, helper)
-        if not helper.state:
+    def call_helper(self, index: int, helper: Helper, args: list[ll.Value]) -> ll.Value:
+        """Call a helper of the machine's table, writing cached state back around it if it
+        touches state."""
+        callee = helper_function(self.builder, self.field_ptr("helpers"), index, helper)
+        if not helper.touches_state:
             return self.builder.call(callee, args)
         self.flush()
-        result = self.builder.call(callee, [self.state, *args])
+        result = self.builder.call(callee, args)
         self.reload()
         return result
 
@@ -230,14 +242,16 @@ class _FunctionPointer(ll.LoadInstr):
         return self._function_type
 
 
-def _callee(module: ll.Module, symbol: str, helper: Helper) -> ll.Function:
-    """The module's declaration of a runtime helper (a state pointer first if it touches state)."""
-    existing = module.globals.get(symbol)
-    if existing is not None:
-        return existing
+def helper_function(b: ll.IRBuilder, table_field: ll.Value, index: int, helper: Helper) -> ll.Value:
+    """Slot ``index`` of the helper table whose address is in the state field at ``table_field``:
+    a function of the helper's signature."""
+    table = b.inttoptr(b.load(table_field, typ=I64_T), PTR)
     ret = llvm_type(helper.result) if helper.result else ll.VoidType()
-    state = [PTR] if helper.state else []
-    return ll.Function(module, ll.FunctionType(ret, state + [llvm_type(t) for t in helper.args]), symbol)
+    function_type = ll.FunctionType(ret, [llvm_type(t) for t in helper.args])
+    callee = _FunctionPointer(b.block, b.gep(table, [I64_T(index)], inbounds=True, source_etype=PTR),
+                              function_type)
+    b._insert(callee)
+    return callee
 
 
 def _field_type(guest: GuestSpec, name: str) -> ll.IntType:
@@ -245,15 +259,15 @@ def _field_type(guest: GuestSpec, name: str) -> ll.IntType:
 
 
 def _binary(emit: Callable[[ll.IRBuilder, ll.Value, ll.Value], ll.Value]):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         a, b = (lo.value(v) for v in op.values())
         lo.define(op, emit(lo.builder, a, b))
     return lower
 
 
-def _shift(method: str, overflow_fill: Callable[[_Lowering, ll.Value], ll.Value]):
+def _shift(method: str, overflow_fill: Callable[[Lowering, ll.Value], ll.Value]):
     """LLVM shifts by >= width are poison; icode defines them (see ir/SPEC.md)."""
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         a, b = (lo.value(v) for v in op.values())
         t = a.type
         in_range = lo.builder.icmp_unsigned("<", b, t(t.width))
@@ -264,7 +278,7 @@ def _shift(method: str, overflow_fill: Callable[[_Lowering, ll.Value], ll.Value]
 
 
 def _compare(signed: bool, predicate: str):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         a, b = (lo.value(v) for v in op.values())
         emit = lo.builder.icmp_signed if signed else lo.builder.icmp_unsigned
         lo.define(op, emit(predicate, a, b))
@@ -272,38 +286,38 @@ def _compare(signed: bool, predicate: str):
 
 
 def _cast(method: str):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         (a,) = (lo.value(v) for v in op.values())
         lo.define(op, getattr(lo.builder, method)(a, llvm_type(op.result.type)))
     return lower
 
 
-def _const(lo: _Lowering, op: Op) -> None:
+def _const(lo: Lowering, op: Op) -> None:
     lo.define(op, lo.constant(op.result.type, op.args[0]))
 
 
-def _getreg(lo: _Lowering, op: Op) -> None:
+def _getreg(lo: Lowering, op: Op) -> None:
     lo.define(op, lo.builder.load(lo.slots[op.args[0]]))
 
 
-def _set(lo: _Lowering, op: Op) -> None:
+def _set(lo: Lowering, op: Op) -> None:
     lo.store_field(op.args[0], op.args[1])
 
 
-def _getflag(lo: _Lowering, op: Op) -> None:
+def _getflag(lo: Lowering, op: Op) -> None:
     lo.define(op, lo.builder.trunc(lo.builder.load(lo.slots[op.args[0]]), ll.IntType(1)))
 
 
-def _defer(lo: _Lowering, op: Op) -> None:
+def _defer(lo: Lowering, op: Op) -> None:
     lo.pending[op.args[0]] = lo.field_value(op.args[0], op.args[1])
 
 
-def _select(lo: _Lowering, op: Op) -> None:
+def _select(lo: Lowering, op: Op) -> None:
     c, a, b = (lo.value(v) for v in op.values())
     lo.define(op, lo.builder.select(c, a, b))
 
 
-def _memory_function(lo: _Lowering, name: str, build: Callable[[ll.IRBuilder, ll.Function], None],
+def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.Function], None],
                      ret: ll.Type, args: list[ll.Type]) -> ll.Function:
     """A small internal function of the module, inlined by LLVM: the Python side emits one call
     per guest memory access instead of the whole device and code check."""
@@ -317,55 +331,57 @@ def _memory_function(lo: _Lowering, name: str, build: Callable[[ll.IRBuilder, ll
     return function
 
 
-def _build_load8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
+def _build_load8(lo: Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
     def build(b: ll.IRBuilder, f: ll.Function) -> None:
-        memory, attrs, addr, cycles = f.args
+        state, memory, attrs, addr, cycles = f.args
         attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
         is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
         with b.if_then(is_io, likely=False):
-            b.ret(_helper_call(lo, b, "io_read", [b.trunc(addr, I32_T), cycles]))
+            b.ret(_memory_helper(lo, b, state, "io_read", [b.trunc(addr, I32_T), cycles]))
         b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
     return build
 
 
-def _build_store8(lo: _Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
+def _build_store8(lo: Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
     def build(b: ll.IRBuilder, f: ll.Function) -> None:
-        memory, attrs, addr, value, cycles = f.args
+        state, memory, attrs, addr, value, cycles = f.args
         attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
         is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
         with b.if_then(is_io, likely=False):
-            _helper_call(lo, b, "io_write", [b.trunc(addr, I32_T), value, cycles])
+            _memory_helper(lo, b, state, "io_write", [b.trunc(addr, I32_T), value, cycles])
             b.ret(I8_T(0))
         b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
         is_code = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_CODE)), I8_T(0))
         with b.if_then(is_code, likely=False):
-            _helper_call(lo, b, "code_write", [b.trunc(addr, I32_T)])
+            _memory_helper(lo, b, state, "code_write", [b.trunc(addr, I32_T)])
             b.ret(I8_T(1))
         b.ret(I8_T(0))
     return build
 
 
-def _helper_call(lo: _Lowering, b: ll.IRBuilder, name: str, args: list[ll.Value]) -> ll.Value:
-    callee = _callee(lo.function.module, memory_helper_symbol(name), MEMORY_HELPERS[name])
-    return b.call(callee, args)
+def _memory_helper(lo: Lowering, b: ll.IRBuilder, state: ll.Value, name: str, args: list[ll.Value]) -> ll.Value:
+    """Call a memory helper from inside ``load8``/``store8`` (given the state pointer)."""
+    table_field = b.gep(state, [I32_T(0), I32_T(lo.field_index["helpers"])], inbounds=True,
+                        source_etype=lo.struct_type)
+    return b.call(helper_function(b, table_field, memory_helper_index(name), MEMORY_HELPERS[name]), args)
 
 
-def _load_byte(lo: _Lowering, addr: ll.Value) -> ll.Value:
+def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
     """One guest byte: from memory, or from the I/O helper if the address is a device's."""
-    load8 = _memory_function(lo, "load8", _build_load8(lo), I8_T, [PTR, PTR, I64_T, I64_T])
-    return lo.builder.call(load8, [lo.memory, lo.attrs, addr, lo.builder.load(lo.slots["cycles"])])
+    load8 = _memory_function(lo, "load8", _build_load8(lo), I8_T, [PTR, PTR, PTR, I64_T, I64_T])
+    return lo.builder.call(load8, [lo.state, lo.memory, lo.attrs, addr, lo.builder.load(lo.slots["cycles"])])
 
 
-def _store_byte(lo: _Lowering, addr: ll.Value, value: ll.Value) -> None:
+def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:
     """One guest byte: to a device, or to memory, noting a hit on translated code."""
-    store8 = _memory_function(lo, "store8", _build_store8(lo), I8_T, [PTR, PTR, I64_T, I8_T, I64_T])
+    store8 = _memory_function(lo, "store8", _build_store8(lo), I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T])
     b = lo.builder
-    hit = b.call(store8, [lo.memory, lo.attrs, addr, value, b.load(lo.slots["cycles"])])
+    hit = b.call(store8, [lo.state, lo.memory, lo.attrs, addr, value, b.load(lo.slots["cycles"])])
     slot = lo.slots["code_written"]
     b.store(b.or_(b.load(slot), hit), slot)
 
 
-def _load(lo: _Lowering, op: Op) -> None:
+def _load(lo: Lowering, op: Op) -> None:
     (addr,) = op.values()
     low = _load_byte(lo, lo.address(addr))
     if op.result.type == I8:
@@ -377,7 +393,7 @@ def _load(lo: _Lowering, op: Op) -> None:
                                  lo.builder.shl(lo.builder.zext(high, wide), wide(8))))
 
 
-def _store(lo: _Lowering, op: Op) -> None:
+def _store(lo: Lowering, op: Op) -> None:
     addr, v = op.values()
     value = lo.value(v)
     _store_byte(lo, lo.address(addr), lo.builder.trunc(value, I8_T) if v.type == I16 else value)
@@ -386,33 +402,33 @@ def _store(lo: _Lowering, op: Op) -> None:
         _store_byte(lo, lo.address(addr, 1), high)
 
 
-def _call(lo: _Lowering, op: Op) -> None:
+def _call(lo: Lowering, op: Op) -> None:
     name = op.args[0]
-    result = lo.call_helper(helper_symbol(lo.guest.name, name), lo.guest.helpers[name],
+    result = lo.call_helper(lo.guest.helper_index(name), lo.guest.helpers[name],
                             [lo.value(v) for v in op.values()])
     if op.result is not None:
         lo.define(op, result)
 
 
-def _add_counter(lo: _Lowering, name: str, amount: int) -> None:
+def _add_counter(lo: Lowering, name: str, amount: int) -> None:
     slot = lo.slots[name]
     lo.builder.store(lo.builder.add(lo.builder.load(slot), slot.allocated_type(amount)), slot)
 
 
-def _insn(lo: _Lowering, op: Op) -> None:
+def _insn(lo: Lowering, op: Op) -> None:
     _add_counter(lo, "instructions", 1)
     if op.args[1]:
         _add_counter(lo, "cycles", op.args[1])
 
 
-def _cycles(lo: _Lowering, op: Op) -> None:
+def _cycles(lo: Lowering, op: Op) -> None:
     (v,) = op.values()
     slot = lo.slots["cycles"]
     extra = lo.builder.zext(lo.value(v), I64_T) if v.type.bits < 64 else lo.value(v)
     lo.builder.store(lo.builder.add(lo.builder.load(slot), extra), slot)
 
 
-def _short(lo: _Lowering, count: int, cycles: int) -> ll.Value:
+def _short(lo: Lowering, count: int, cycles: int) -> ll.Value:
     """The budgets do not cover this many more instructions and cycles (an i1)."""
     b = lo.builder
     over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), I64_T(count)),
@@ -424,7 +440,7 @@ def _short(lo: _Lowering, count: int, cycles: int) -> ll.Value:
     return over
 
 
-def _guard(lo: _Lowering, op: Op) -> None:
+def _guard(lo: Lowering, op: Op) -> None:
     if not lo.guards:
         return
     with lo.builder.if_then(_short(lo, *op.args), likely=False):
@@ -432,7 +448,7 @@ def _guard(lo: _Lowering, op: Op) -> None:
         lo.leave(Exit.GUARD, lo.guest_address(lo.block.addr))
 
 
-def _settle(lo: _Lowering, op: Op) -> None:
+def _settle(lo: Lowering, op: Op) -> None:
     """Without budgets or interrupts (``guards=False``) nothing can look at the state before the
     deferred values are dead, so there is nothing to check."""
     if not lo.guards or not lo.pending:
@@ -444,7 +460,7 @@ def _settle(lo: _Lowering, op: Op) -> None:
 
 
 def _leave_if(field_name: str, reason: Exit):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         b = lo.builder
         slot = lo.slots.get(field_name)
         value = b.load(slot) if slot is not None else lo.load_field(field_name)
@@ -455,47 +471,47 @@ def _leave_if(field_name: str, reason: Exit):
 
 
 def _leave_when(reason: Exit):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         with lo.builder.if_then(lo.value(op.args[0]), likely=False):
             lo.materialize()
             lo.leave(reason, lo.guest_address(op.args[1]), chain=reason == Exit.JUMP)
     return lower
 
 
-def _br(lo: _Lowering, op: Op) -> None:
+def _br(lo: Lowering, op: Op) -> None:
     lo.builder.branch(lo.blocks[op.args[0]])
 
 
-def _cbr(lo: _Lowering, op: Op) -> None:
+def _cbr(lo: Lowering, op: Op) -> None:
     lo.builder.cbranch(lo.value(op.args[0]), lo.blocks[op.args[1]], lo.blocks[op.args[2]])
 
 
 def _leave_at(reason: Exit):
-    def lower(lo: _Lowering, op: Op) -> None:
+    def lower(lo: Lowering, op: Op) -> None:
         lo.leave(reason, lo.guest_address(op.args[0]), chain=reason == Exit.JUMP)
     return lower
 
 
-def _leave_to(lo: _Lowering, reason: Exit, op: Op, chain: bool = False) -> None:
+def _leave_to(lo: Lowering, reason: Exit, op: Op, chain: bool = False) -> None:
     """Leave with ``pc`` = the op's value operand."""
     (target,) = op.values()
     pc = lo.value(target)
     lo.leave(reason, lo.builder.zext(pc, I32_T) if target.type.bits < 32 else pc, chain)
 
 
-def _exit_ind(lo: _Lowering, op: Op) -> None:
+def _exit_ind(lo: Lowering, op: Op) -> None:
     _leave_to(lo, Exit.JUMP, op, chain=True)
 
 
-def _zero(lo: _Lowering, a: ll.Value) -> ll.Value:
+def _zero(lo: Lowering, a: ll.Value) -> ll.Value:
     return a.type(0)
 
 
-def _sign_fill(lo: _Lowering, a: ll.Value) -> ll.Value:
+def _sign_fill(lo: Lowering, a: ll.Value) -> ll.Value:
     return lo.builder.ashr(a, a.type(a.type.width - 1))
 
 
-LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
+LOWER: dict[str, Callable[[Lowering, Op], None]] = {
     "const": _const,
     "getreg": _getreg,
     "setreg": _set,
@@ -537,30 +553,18 @@ LOWER: dict[str, Callable[[_Lowering, Op], None]] = {
 }
 
 
-def _state_fields(region: Region) -> tuple[set[str], set[str]]:
-    """The state fields the region reads or writes, and those it writes."""
+def state_fields(regions: Iterable[Region]) -> tuple[set[str], set[str]]:
+    """The state fields the regions' ops read or write, and those they write, as the op table
+    declares them: what compiled code keeps in allocas.  Shared fields are read in place (the
+    runtime changes them behind compiled code), and ``pc`` is written by each exit as it leaves."""
     used, written = set(), set()
-    for op in region.ops():
-        if op.spec.access:
-            used.add(op.args[0])
-            if op.spec.access == "write":
-                written.add(op.args[0])
-        elif op.name == "insn":
-            written.add("instructions")
-            if op.args[1]:
-                written.add("cycles")
-        elif op.name == "cycles":
-            written.add("cycles")
-        elif op.name in ("guard", "settle"):
-            used.update(("instructions", "cycles") if op.args[1] else ("instructions",))
-        elif op.name == "store":
-            written.add("code_written")
-            used.add("cycles")
-        elif op.name == "load":
-            used.add("cycles")
-        elif op.name == "smc":
-            used.add("code_written")
-    return used | written, written
+    for region in regions:
+        for op in region.ops():
+            writes = op.state_writes()
+            used |= op.state_reads() | writes
+            written |= writes
+    kept = used - SHARED_FIELDS - {"pc"}
+    return kept, written & kept
 
 
 def region_function(module: ll.Module, name: str) -> ll.Function:
@@ -574,23 +578,7 @@ def region_function(module: ll.Module, name: str) -> ll.Function:
     return function
 
 
-def start_lowering(lowering: type[_Lowering], region: Region, guest: GuestSpec, function: ll.Function,
-                   guards: bool, chain: bool, used: set[str], written: set[str]) -> _Lowering:
-    """The lowering state, with the entry block holding the state fields ``used`` in allocas."""
-    builder = ll.IRBuilder(function.append_basic_block("entry"))
-    lo = lowering(guest, region, function, builder, guards, chain,
-                  {n: i for i, (n, _) in enumerate(guest.fields())}, state_type(guest))
-    for index, (name_, _) in enumerate(guest.fields()):
-        lo.field_ptrs[name_] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
-                                           name=name_ + "_p", source_etype=lo.struct_type)
-    lo.written = written
-    for name_ in sorted(used):
-        lo.slots[name_] = builder.alloca(_field_type(guest, name_), name=name_)
-    lo.reload()
-    return lo
-
-
-def lower_blocks(lo: _Lowering, region: Region, prefix: str = "") -> ll.Block:
+def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     """Lower the region's blocks into the function (labels prefixed); returns the first."""
     lo.blocks = {block.label: lo.function.append_basic_block(prefix + block.label) for block in region.blocks}
     for block in region.blocks:
@@ -608,7 +596,7 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end)."""
     function = region_function(module, name or function_name(region))
-    lo = start_lowering(_Lowering, region, guest, function, guards, chain, *_state_fields(region))
+    lo = Lowering.start(guest, function, guards, chain, *state_fields([region]))
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     lo.builder.position_at_end(entry)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+import ctypes
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from recomp.ir.guest import GuestSpec
+from recomp.ir.opcodes import OpcodeLifts
 
 if TYPE_CHECKING:
     from recomp.frontends.region import RegionBuilder
@@ -65,16 +68,64 @@ class Insn:
         return self.control or bool(self.targets) or not self.falls_through
 
 
-class Frontend(Protocol):
-    name: str
-    guest: GuestSpec
+class HelperHost(Protocol):
+    """What a frontend's helper functions may use of the machine that runs them
+    (``recomp.runtime.machine.Machine`` is one)."""
 
+    output: TextIO
+    state: ctypes.Structure
+
+
+# a frontend's helper: called with the machine running it and the helper's arguments
+HelperFunction = Callable[..., int | None]
+
+
+class Frontend(ABC):
+    """A guest CPU: every member the runtime, the backend and the CLI use, with its default.
+
+    A subclass sets ``name`` and ``guest`` and implements ``decode`` and ``lift``; the rest are
+    optional.  Facts about the guest that are not about its instructions (pc type, reset
+    vector, interrupts, console) are in its ``GuestSpec``."""
+
+    name: str  # what users call it: ``recomp run --frontend NAME``
+    guest: GuestSpec
+    # Python implementations of the guest's helpers (``GuestSpec.helpers``), by name
+    helper_functions: dict[str, HelperFunction] = {}
+    # computed state fields (the 6502's packed status byte ``p``)
+    state_properties: dict[str, property] = {}
+    # region entries on the Python tier before a region is compiled (None: the runtime's default;
+    # 0: compile every region at once)
+    jit_threshold: int | None = None
+    # assembles source text into a program image (None: the guest has no assembler)
+    assemble: Callable[[str], bytes] | None = None
+    # cold code runs on a native interpreter built from ``opcode_lifts()`` (else on the Python tier)
+    native_interpreter: bool = False
+
+    @abstractmethod
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:
         """Decode the instruction at ``addr``; bytes at ``end`` and beyond were never loaded;
-        ``volatile`` bytes are rewritten by the guest (a branch offset there is not static)."""
-        ...
+        ``volatile`` bytes are rewritten by the guest (a branch offset there is not static).
+        Raises ``DecodeError``."""
 
+    @abstractmethod
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
         """Emit the icode of one instruction (its ``insn`` marker is already emitted)."""
-        ...
+
+    def lift_interrupt(self, b: RegionBuilder, kind: str, pc: int) -> None:
+        """Emit the icode of taking an interrupt (``"irq"`` or ``"nmi"``) at ``pc``; only guests
+        whose ``GuestSpec.interrupts`` is set are asked."""
+        raise NotImplementedError(f"{self.name} takes no interrupts")
+
+    def irq_masked(self, state: ctypes.Structure) -> bool:
+        """Whether the guest masks IRQ in this state (the 6502: the I flag)."""
+        return False
+
+    def opcode_lifts(self) -> OpcodeLifts:
+        """Every opcode lifted once, for the native interpreter: guests with ``native_interpreter``
+        return ``recomp.frontends.opcodes.opcode_lifts(type(self))``."""
+        raise NotImplementedError(f"{self.name} has no native interpreter")
+
+    def format_address(self, addr: int) -> str:
+        """A guest address as its users write it."""
+        return f"{addr:#06x}"

@@ -126,8 +126,7 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
-    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts} if follow else {}, volatile,
-                      getattr(fe, "pc_type", I32))
+    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts} if follow else {}, volatile, fe.guest.pc_type)
     covers: set[int] = set()
     for start in starts:
         run: list[Insn] = []

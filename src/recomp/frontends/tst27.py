@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
-from typing import Any
 
-from recomp.frontends.base import DecodeError, Insn
+from recomp.frontends.base import DecodeError, Frontend, HelperHost, Insn
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.guest import GuestSpec, Helper
 from recomp.ir.types import I32
@@ -90,11 +89,11 @@ def format_print(reg: int, value: int) -> str:
     return f" r{reg:02d} = {value:08X}" if reg < FIRST_SEPARATOR else " "
 
 
-def _print_helper(machine: Any, reg: int, value: int) -> None:
+def _print_helper(machine: HelperHost, reg: int, value: int) -> None:
     machine.output.write(format_print(reg, value) + "\n")
 
 
-class Tst27:
+class Tst27(Frontend):
     name = "tst27"
     guest = GUEST
     helper_functions = {"print": _print_helper}
@@ -147,7 +146,7 @@ class Tst27:
         insn.info.lift(b, insn)
 
     @staticmethod
-    def assemble(source: str) -> bytes:
+    def assemble(source: str) -> bytes:  # the class attribute of Frontend, as a method
         return assemble(source)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from recomp.ir.ops import OPS
+from recomp.ir.ops import OPS, OpSpec
 from recomp.ir.types import I1, Type
 
 
@@ -35,12 +35,24 @@ class Op:
     comment: str = ""
 
     @property
-    def spec(self):
+    def spec(self) -> OpSpec:
         return OPS[self.name]
 
     def values(self) -> Iterator[Value]:
         """The value operands, in order."""
         return (a for a in self.args if isinstance(a, Value))
+
+    def state_reads(self) -> set[str]:
+        """The guest state fields it reads, as the op table declares them (a helper call's are
+        its helper's)."""
+        spec = self.spec
+        return {self.args[0], *spec.reads} if spec.access == "read" else set(spec.reads)
+
+    def state_writes(self) -> set[str]:
+        """The guest state fields it writes (``pc`` where it leaves; a helper's are its own)."""
+        spec = self.spec
+        named = {self.args[0]} if spec.access == "write" else set()
+        return named | set(spec.writes) | ({"pc"} if spec.leaves is not None else set())
 
 
 @dataclass(eq=False)
@@ -61,8 +73,14 @@ class Block:
             return []
         return [a for a, kind in zip(term.args, term.spec.operands) if kind == "b"]
 
-    def guest_instructions(self) -> int:
-        return sum(1 for op in self.ops if op.name == "insn")
+    def budget(self) -> tuple[int, int]:
+        """The guest instructions and most cycles of the block, as its guard states them (blocks
+        without one, such as interrupt entries, count their instruction markers)."""
+        for op in self.ops:
+            if op.name == "guard":
+                return op.args[0], op.args[1]
+        insns = [op for op in self.ops if op.name == "insn"]
+        return len(insns), sum(op.args[1] for op in insns)
 
 
 @dataclass(eq=False)

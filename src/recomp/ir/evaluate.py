@@ -1,4 +1,4 @@
-"""The meaning of icode's pure ops on Python integers, written once: the reference interpreter
+"""The meaning of icode's pure ops on Python integers, written once: the reference engine
 executes with it and constant folding folds with it, so the two cannot disagree."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The one description of a guest's state, from which the verifier, the ctypes structure of the
-runtime and the LLVM struct type of the backend are all derived."""
+runtime and the LLVM struct type of the backend are all derived; and the facts about a guest
+that the runtime needs besides its instructions."""
 
 from __future__ import annotations
 
@@ -12,27 +13,42 @@ from recomp.ir.types import I8, I32, I64, Type
 class Helper:
     """A runtime function compiled code may call: argument types and result type (None: void).
 
-    ``state``: the helper may read or write guest state, so cached state is written back before
-    the call and read again after it; other helpers (pure I/O) leave guest registers in host
-    registers across the call.
+    ``touches_state``: the helper may read or write guest state, so cached state is written back
+    before the call and read again after it; other helpers (pure I/O) leave guest registers in
+    host registers across the call.
     """
 
     args: tuple[Type, ...]
     result: Type | None = None
-    state: bool = False
+    touches_state: bool = False
+
+
+@dataclass(frozen=True)
+class StateField:
+    """A field of every guest's state.  ``shared``: the runtime or a helper may change it while
+    compiled code runs (cutting a budget, raising an interrupt), so compiled code reads it in
+    place and never keeps a copy in a host register."""
+
+    name: str
+    type: Type
+    shared: bool
+    doc: str
 
 
 # Fields every guest has, ahead of its own registers: where it is, how far it got, its budgets.
-COMMON_FIELDS: tuple[tuple[str, Type], ...] = (
-    ("pc", I32),  # guest address to continue at, written on every exit
-    ("instructions", I64),  # guest instructions executed, exact
-    ("cycles", I64),  # guest cycles executed, exact (0 for guests without a cycle model)
-    ("limit", I64),  # a guard exits once instructions would pass this
-    ("cycle_limit", I64),  # ... or once cycles would pass this (the next device event)
-    ("chained", I64),  # jumps compiled code made straight into other compiled code
-    ("code_written", I8),  # 1 after a store hit translated code; the smc op leaves on it
-    ("events", I8),  # 1 while an interrupt is pending; the poll op leaves on it
+COMMON_FIELDS: tuple[StateField, ...] = (
+    StateField("pc", I32, False, "guest address to continue at, written on every exit"),
+    StateField("instructions", I64, False, "guest instructions executed, exact"),
+    StateField("cycles", I64, False, "guest cycles executed, exact (0 for guests without a cycle model)"),
+    StateField("limit", I64, True, "a guard leaves once `instructions` would pass this (the instruction budget)"),
+    StateField("cycle_limit", I64, True, "... or once `cycles` would pass this (the next device event)"),
+    StateField("chained", I64, False, "jumps compiled code made straight into other compiled code"),
+    StateField("code_written", I8, False, "1 after a store hit translated code; `smc` leaves on it"),
+    StateField("events", I8, True, "1 while an interrupt is pending; `poll` leaves on it"),
+    StateField("helpers", I64, True, "the address of the machine's table of helper functions, "
+                                     "which compiled code calls through"),
 )
+SHARED_FIELDS = frozenset(f.name for f in COMMON_FIELDS if f.shared)
 
 # Guest memory attributes, one byte per guest address, which loads and stores consult.
 ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
@@ -52,9 +68,14 @@ MEMORY_HELPERS: dict[str, Helper] = {
 
 @dataclass(frozen=True)
 class GuestSpec:
-    """A guest's registers, flags, helpers and memory; ``dynamic_operands``: its lifter reads
-    operand bytes that self-modifying code rewrote from memory at run time, so those bytes do
-    not belong to translated code (see ``Emulator.volatile``)."""
+    """A guest's registers, flags, helpers and memory, and what the runtime must know of it.
+
+    ``dynamic_operands``: its lifter reads operand bytes that self-modifying code rewrote from
+    memory at run time, so those bytes do not belong to translated code (see
+    ``recomp.runtime.translations``).  ``specialize``: flags whose values at a region's entry key
+    its translation (the 6502's decimal flag: ADC and SBC lift to binary or decimal code), as QEMU
+    keys on CPU mode bits; they also index the native entry table, one guest address space per
+    combination."""
 
     name: str
     registers: dict[str, Type]
@@ -63,10 +84,11 @@ class GuestSpec:
     memory_size: int  # bytes of guest memory; a power of two, addresses wrap modulo it
     has_cycles: bool = False
     dynamic_operands: bool = False
-    # flags whose values at a region's entry key its translation (the 6502's decimal flag: ADC
-    # and SBC lift to binary or decimal code), as QEMU keys on CPU mode bits; they also index
-    # the native entry table, one guest address space per combination
     specialize: tuple[str, ...] = ()
+    pc_type: Type = I32  # the type of guest addresses in icode (the 6502: i16)
+    reset_vector: int | None = None  # where the reset address is stored (None: execution starts at 0)
+    interrupts: bool = False  # the guest takes IRQ and NMI (its frontend lifts their entry)
+    console: tuple[int, int] | None = None  # the default console's output and input addresses
 
     @property
     def address_bits(self) -> int:
@@ -79,4 +101,19 @@ class GuestSpec:
 
     def fields(self) -> list[tuple[str, Type]]:
         """The state layout: common fields, registers, then one byte per flag."""
-        return list(COMMON_FIELDS) + list(self.registers.items()) + [(f, I8) for f in self.flags]
+        return ([(f.name, f.type) for f in COMMON_FIELDS] + list(self.registers.items())
+                + [(f, I8) for f in self.flags])
+
+    def helper_slots(self) -> list[Helper]:
+        """The signatures of the machine's helper table, in order: the memory helpers, then the
+        guest's own (compiled code calls helpers through this table, by index)."""
+        return list(MEMORY_HELPERS.values()) + list(self.helpers.values())
+
+    def helper_index(self, name: str) -> int:
+        """The slot of one of the guest's own helpers in the helper table."""
+        return len(MEMORY_HELPERS) + list(self.helpers).index(name)
+
+
+def memory_helper_index(name: str) -> int:
+    """The slot of a memory helper in every guest's helper table."""
+    return list(MEMORY_HELPERS).index(name)

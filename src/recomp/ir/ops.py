@@ -1,5 +1,6 @@
 """The icode op table: one line per op, read by the verifier, printer, parser, optimizer,
-reference interpreter and LLVM lowering alike (a new op that one of them misses fails a test).
+reference engine, LLVM lowering and ``ir/SPEC.md`` alike (a new op that one of them misses fails
+a test).
 
 Operand kinds: ``v`` a value, ``i`` an integer immediate, ``a`` a guest address, ``n`` a count,
 ``r`` a guest register name, ``f`` a guest flag name, ``s`` a register or flag name, ``b`` a block
@@ -7,12 +8,41 @@ label, ``h`` a helper name; ``v*`` any number of values.
 
 Result rules: ``None`` no result; ``"arg0"``/``"arg1"`` the type of that value operand;
 ``"i1"`` a condition; ``"decl"`` the type written at the definition (``%3:i16 = zext %2``).
+
+Effects on guest state are declared here and nowhere else: ``access`` for the register or flag
+an op names, ``reads`` and ``writes`` for the common state fields (``recomp.ir.guest``),
+``leaves`` for the exit reason an op leaves the region with.  Every op that leaves writes ``pc``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """Why compiled or interpreted code returned; ``pc`` in the state says where the guest is."""
+
+    JUMP = 0
+    HALT = 1
+    GUARD = 2
+    FAULT = 3
+    SMC = 4
+    TRAP = 5
+    HOT = 6
+
+
+EXIT_MEANING: dict[Exit, str] = {
+    Exit.JUMP: "continue the guest at `pc`",
+    Exit.HALT: "the guest stopped at `pc`",
+    Exit.GUARD: "the budgets do not cover the block at `pc`",
+    Exit.FAULT: "the instruction at `pc` cannot be decoded; the runtime decodes it again for the message",
+    Exit.SMC: "a store hit translated code; the runtime drops that code, the guest continues at `pc`",
+    Exit.TRAP: "the instruction at `pc` jumped to itself: a test program's way to stop",
+    Exit.HOT: "the native interpreter found `pc` hot: the runtime compiles a region there and continues at `pc`",
+}
+
+BUDGETS = ("instructions", "cycles", "limit", "cycle_limit")  # what a budget check reads
 
 
 @dataclass(frozen=True)
@@ -24,7 +54,12 @@ class OpSpec:
     terminator: bool = False  # ends a block
     exits: bool = False  # may leave the region in the middle of a block
     commutative: bool = False  # the two value operands may be swapped
-    access: str = ""  # "read" or "write": the op reads or writes the state field it names
+    access: str = ""  # "read" or "write": the op reads or writes the register or flag it names
+    reads: tuple[str, ...] = ()  # common state fields it reads
+    writes: tuple[str, ...] = ()  # common state fields it writes
+    leaves: Exit | None = None  # the exit reason it leaves the region with
+    helper: bool = False  # calls a runtime helper: its effects on state are the helper's
+    # (``Helper.touches_state``)
     observes: bool = False  # the runtime may look at all guest state here (it may stop or take
     # an interrupt), so every register and flag must hold its exact value
     doc: str = ""
@@ -38,6 +73,13 @@ def _compare(name: str, doc: str, commutative: bool = False) -> OpSpec:
     return OpSpec(name, ("v", "v"), "i1", commutative=commutative, doc=doc)
 
 
+def _leave(name: str, operands: tuple[str, ...], reason: Exit, doc: str, **effects: object) -> OpSpec:
+    """An op that may leave the region: mid-block (``exits``) unless it is a terminator."""
+    terminator = bool(effects.pop("terminator", False))
+    return OpSpec(name, operands, None, pure=False, terminator=terminator, exits=not terminator,
+                  leaves=reason, doc=doc, **effects)
+
+
 _TABLE = [
     OpSpec("const", ("i",), "decl", doc="an integer constant"),
     OpSpec("getreg", ("r",), "decl", access="read", doc="read a guest register"),
@@ -46,8 +88,7 @@ _TABLE = [
     OpSpec("setflag", ("f", "v"), None, pure=False, access="write", doc="write a guest flag"),
     OpSpec("defer", ("s", "v"), None, pure=False, access="write",
            doc="the register or flag holds this value from here on, but it is written only if the "
-               "region leaves before the block ends (a mid-block exit, or a settle that finds the "
-               "budgets short); at the block's terminator the value is forgotten"),
+               "region leaves before the block ends (see *Deferred values*)"),
     _binary("add", "a + b, wrapping", commutative=True),
     _binary("sub", "a - b, wrapping"),
     _binary("mul", "a * b, wrapping", commutative=True),
@@ -56,7 +97,7 @@ _TABLE = [
     _binary("xor", "bitwise exclusive or", commutative=True),
     _binary("shl", "a << b; 0 when b >= width"),
     _binary("lshr", "a >> b, zero-filling; 0 when b >= width"),
-    _binary("ashr", "a >> b, sign-filling; sign fill when b >= width"),
+    _binary("ashr", "a >> b, sign-filling; all sign bits when b >= width"),
     _compare("eq", "a == b", commutative=True),
     _compare("ne", "a != b", commutative=True),
     _compare("ult", "a < b, unsigned"),
@@ -66,72 +107,62 @@ _TABLE = [
     OpSpec("zext", ("v",), "decl", doc="widen, zero-filling"),
     OpSpec("sext", ("v",), "decl", doc="widen, sign-filling"),
     OpSpec("trunc", ("v",), "decl", doc="keep the low bits"),
-    OpSpec("select", ("v", "v", "v"), "arg1", doc="c ? a : b"),
-    OpSpec("load", ("v",), "decl", pure=False,
-           doc="read guest memory (i8, or i16 little-endian); address wraps; a device address "
-               "calls the device, so a load is removable only where no device can answer"),
-    OpSpec("store", ("v", "v"), None, pure=False, doc="write guest memory; address wraps"),
-    OpSpec("call", ("h", "v*"), "decl", pure=False, doc="call a runtime helper (PRINT, devices)"),
-    OpSpec("insn", ("a", "n"), None, pure=False,
+    OpSpec("select", ("v", "v", "v"), "arg1", doc="c ? a : b (c is i1)"),
+    OpSpec("load", ("v",), "decl", pure=False, reads=("cycles",),
+           doc="read guest memory: i8, or i16 little-endian; each byte's address wraps; a device "
+               "address calls the device (given the cycle count), so a load is removable only "
+               "where no device can answer"),
+    OpSpec("store", ("v", "v"), None, pure=False, reads=("cycles",), writes=("code_written",),
+           doc="write an i8 or i16 (little-endian) to guest memory; addresses wrap; a device "
+               "address calls the device; a byte of translated code sets `code_written`"),
+    OpSpec("call", ("h", "v*"), "decl", pure=False, helper=True,
+           doc="call a runtime helper (PRINT, devices); void helpers have no result"),
+    OpSpec("insn", ("a", "n"), None, pure=False, reads=("instructions", "cycles"),
+           writes=("instructions", "cycles"),
            doc="a guest instruction starts at this address and takes this many cycles"),
-    OpSpec("cycles", ("v",), None, pure=False, doc="add this many cycles (page-crossing penalties)"),
-    OpSpec("guard", ("n", "n"), None, pure=False, exits=True,
-           doc="leave the region (exit reason guard) unless this many instructions and at most "
-               "this many cycles fit the budgets"),
-    OpSpec("settle", ("n", "n"), None, pure=False,
+    OpSpec("cycles", ("v",), None, pure=False, reads=("cycles",), writes=("cycles",),
+           doc="add this many cycles (page-crossing and taken-branch penalties)"),
+    _leave("guard", ("n", "n"), Exit.GUARD, reads=BUDGETS,
+           doc="leave unless this many instructions, and at most this many cycles, fit the budgets; "
+               "the guest continues at the block's address"),
+    OpSpec("settle", ("n", "n"), None, pure=False, reads=(*BUDGETS, "events"),
            doc="write the block's deferred values now unless the budgets cover this many more "
                "instructions and cycles and no interrupt is pending"),
-    OpSpec("poll", ("v",), None, pure=False, exits=True, observes=True,
-           doc="if an interrupt is pending (state field events), leave the region; the guest "
-               "continues at the given address"),
-    OpSpec("smc", ("v",), None, pure=False, exits=True, observes=True,
-           doc="if a store of this instruction hit translated code, leave the region (exit reason "
-               "smc); the guest continues at the given address"),
-    OpSpec("exit_if", ("v", "a"), None, pure=False, exits=True, observes=True,
-           doc="if the i1 is 1, leave the region (exit reason jump); the guest continues at this "
+    _leave("poll", ("v",), Exit.JUMP, reads=("events",), observes=True,
+           doc="if an interrupt is pending (`events`), leave; the guest continues at the given "
                "address"),
-    OpSpec("trap_if", ("v", "a"), None, pure=False, exits=True, observes=True,
-           doc="if the i1 is 1, leave the region (exit reason trap): the instruction at this "
-               "address jumped to itself"),
+    _leave("smc", ("v",), Exit.SMC, reads=("code_written",), observes=True,
+           doc="if a store of this instruction hit translated code (`code_written`), leave; the "
+               "guest continues at the given address"),
+    _leave("exit_if", ("v", "a"), Exit.JUMP, observes=True,
+           doc="if the i1 is 1, leave; the guest continues at this address"),
+    _leave("trap_if", ("v", "a"), Exit.TRAP, observes=True,
+           doc="if the i1 is 1, leave: the instruction at this address jumped to itself"),
     OpSpec("br", ("b",), None, pure=False, terminator=True, doc="continue at a block of the region"),
     OpSpec("cbr", ("v", "b", "b"), None, pure=False, terminator=True,
            doc="continue at the first block if the i1 is 1, else at the second"),
-    OpSpec("exit", ("a",), None, pure=False, terminator=True, observes=True,
-           doc="leave the region, the guest continues at this address"),
-    OpSpec("exit_ind", ("v",), None, pure=False, terminator=True, observes=True,
-           doc="leave the region, the guest continues at a computed address"),
-    OpSpec("halt", ("a",), None, pure=False, terminator=True, observes=True,
+    _leave("exit", ("a",), Exit.JUMP, terminator=True, observes=True,
+           doc="leave the region; the guest continues at this address"),
+    _leave("exit_ind", ("v",), Exit.JUMP, terminator=True, observes=True,
+           doc="leave the region; the guest continues at a computed address"),
+    _leave("halt", ("a",), Exit.HALT, terminator=True, observes=True,
            doc="the guest stopped at this address (TST27 END)"),
-    OpSpec("fault", ("a",), None, pure=False, terminator=True, observes=True,
-           doc="the guest cannot go on at this address (undecodable instruction)"),
-    OpSpec("trap", ("a",), None, pure=False, terminator=True, observes=True,
+    _leave("fault", ("a",), Exit.FAULT, terminator=True, observes=True,
+           doc="the instruction at this address cannot be decoded"),
+    _leave("trap", ("a",), Exit.TRAP, terminator=True, observes=True,
            doc="the instruction at this address jumped to itself (a trap, by test convention)"),
 ]
 
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in _TABLE}
 
-
-class Exit(IntEnum):
-    """Why compiled or interpreted code returned; ``pc`` in the state says where the guest is."""
-
-    JUMP = 0  # exit / exit_ind: continue at pc
-    HALT = 1  # halt: the guest stopped at pc
-    GUARD = 2  # guard: the instruction budget does not cover the block at pc
-    FAULT = 3  # fault: the instruction at pc cannot be decoded
-    SMC = 4  # smc: a store hit translated code; the guest continues at pc
-    TRAP = 5  # trap: the instruction at pc jumped to itself
-    HOT = 6  # the native interpreter found pc hot: compile a region there, then continue at pc
-
-
-# terminators that leave the region at an immediate address, and the reason they return
-LEAVE_AT: dict[str, Exit] = {"exit": Exit.JUMP, "halt": Exit.HALT, "fault": Exit.FAULT, "trap": Exit.TRAP}
-
-# ops that leave the region mid-block when a state field is set: (field, reason); the guest
-# continues at the op's value operand
-LEAVE_IF: dict[str, tuple[str, Exit]] = {"poll": ("events", Exit.JUMP), "smc": ("code_written", Exit.SMC)}
-
-# ops that leave the region mid-block when their i1 operand is 1, at their immediate address
-LEAVE_WHEN: dict[str, Exit] = {"exit_if": Exit.JUMP, "trap_if": Exit.TRAP}
+# The ways of leaving, by operand shape (each engine implements one function per shape):
+# terminators that leave for an immediate address
+LEAVE_AT: dict[str, Exit] = {s.name: s.leaves for s in _TABLE if s.terminator and s.operands == ("a",)}
+# mid-block exits taken when the state field they read is set; the guest continues at the value
+LEAVE_IF: dict[str, tuple[str, Exit]] = {s.name: (s.reads[0], s.leaves) for s in _TABLE
+                                         if s.exits and s.operands == ("v",)}
+# mid-block exits taken when their i1 operand is 1; the guest continues at the immediate address
+LEAVE_WHEN: dict[str, Exit] = {s.name: s.leaves for s in _TABLE if s.exits and s.operands == ("v", "a")}
 
 # the conditional form of each terminator that leaves at an immediate address
 CONDITIONAL: dict[str, str] = {"exit": "exit_if", "trap": "trap_if"}

@@ -1,5 +1,5 @@
 """The icode verifier: structure, SSA scoping and types, checked after lifting and after every
-optimization pipeline, so a broken pass is caught before it reaches LLVM or the interpreter."""
+optimization pipeline, so a broken pass is caught before it reaches LLVM or the reference engine."""
 
 from __future__ import annotations
 

@@ -42,8 +42,9 @@ class Context:
 
     def touches_state(self, op: Op) -> bool:
         """A helper call that may read or change guest state behind icode's back (every call,
-        when the guest is unknown)."""
-        return op.name == "call" and (self.guest is None or self.guest.helpers[op.args[0]].state)
+        when the guest is unknown): the op table says the call's effects are its helper's, and
+        the helper's declaration says whether it touches state."""
+        return op.spec.helper and (self.guest is None or self.guest.helpers[op.args[0]].touches_state)
 
     @property
     def memory_size(self) -> int | None:

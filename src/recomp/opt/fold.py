@@ -1,7 +1,7 @@
 """Constant folding and algebraic simplification.
 
 A pure op whose operands are all constants becomes a ``const`` computed with
-``recomp.ir.evaluate`` (the interpreter's own semantics, so folding cannot change a result);
+``recomp.ir.evaluate`` (the reference engine's own semantics, so folding cannot change a result);
 identities (``x + 0``, ``x & 0``, ``select 1, a, b`` ...) are replaced by their operand; chains
 of constants are combined (``(x - 1) + 1`` is ``x``: a push followed by a pull addresses the same
 stack byte); cast chains collapse (``trunc (zext x)`` is ``x``); a ``cbr`` on a constant becomes a

@@ -40,18 +40,9 @@ HORIZON = 64  # instructions a stale value may wait for its overwrite; beyond, i
 Status = tuple[int, int] | None  # None: live; (k, c): dead for the next k instructions, c cycles
 
 # a write's fate, found by scanning the block backwards
-HOT = "hot"  # read later on: write it
-EXIT = "exit"  # needed only where the region may leave before the block ends: defer it
-DEAD = "dead"  # overwritten before anything reads or observes it: delete it
-
-
-def _cost(block: Block) -> tuple[int, int]:
-    """The instructions and most cycles of a block, as its guard states them."""
-    for op in block.ops:
-        if op.name == "guard":
-            return op.args[0], op.args[1]
-    insns = [op for op in block.ops if op.name == "insn"]
-    return len(insns), sum(op.args[1] for op in insns)
+KEEP = "keep"  # read later on: write it
+DEFER = "defer"  # needed only where the region may leave before the block ends: defer it
+DELETE = "delete"  # overwritten before anything reads or observes it: delete it
 
 
 def _observes_all(op: Op, context: Context) -> bool:
@@ -99,7 +90,7 @@ class _Flow:
     def _transfer(self, block: Block, effects: tuple[dict[str, str], bool]) -> dict[str, Status]:
         first, observed = effects
         out = self.out(block)
-        count, cycles = _cost(block)
+        count, cycles = block.budget()
         ins: dict[str, Status] = {}
         for name in self.fields:
             effect = first.get(name)
@@ -135,30 +126,30 @@ class _Flow:
 
 def _rewrite(block: Block, out: dict[str, Status], context: Context, counts: Counter) -> None:
     """Delete or defer the block's dead writes; add the settle its stale values need."""
-    fate: dict[str, str | tuple[int, int]] = {n: HOT if s is None else s for n, s in out.items()}
+    fate: dict[str, str | tuple[int, int]] = {n: KEEP if s is None else s for n, s in out.items()}
     dead: set[int] = set()
     for op in reversed(block.ops[:-1]):
         if op.spec.access == "write":
             name = op.args[0]
             now = fate[name]
-            if now == DEAD:
+            if now == DELETE:
                 dead.add(id(op))
                 counts["deleted"] += 1
-            elif now == HOT:
+            elif now == KEEP:
                 _set(op, context)
             elif op.name != "defer":
                 op.name = "defer"
                 counts["deferred"] += 1
-            fate[name] = DEAD
+            fate[name] = DELETE
         elif op.spec.access == "read":
-            fate[op.args[0]] = HOT
+            fate[op.args[0]] = KEEP
         elif _observes_all(op, context):
-            hot = op.name == "call"  # a helper reads state: nothing it sees may be deferred
+            reads = op.spec.helper  # a helper reads state: nothing it sees may be deferred
             for name, now in fate.items():
-                if hot:
-                    fate[name] = HOT
-                elif now != HOT:
-                    fate[name] = EXIT
+                if reads:
+                    fate[name] = KEEP
+                elif now != KEEP:
+                    fate[name] = DEFER
     block.ops = [op for op in block.ops if id(op) not in dead]
     last = {op.args[0]: op for op in block.ops if op.spec.access == "write"}
     horizons = [out[name] for name, op in last.items() if op.name == "defer"]

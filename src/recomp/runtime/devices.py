@@ -1,5 +1,5 @@
 """Memory-mapped devices. A device owns a few guest addresses (marked ``ATTR_IO``): loads and
-stores there call it instead of touching RAM, from the interpreter and from compiled code alike.
+stores there call it instead of touching RAM, from the reference engine and from native code alike.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@ status byte as a computed state field."""
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Sequence, Set
 from functools import cache
 from typing import Any
 
-from recomp.frontends.base import DecodeError, Insn
+from recomp.frontends.base import DecodeError, Frontend, Insn
 from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
 from recomp.frontends.mos6502.semantics import (
     P_BITS,
@@ -18,8 +19,10 @@ from recomp.frontends.mos6502.semantics import (
     interrupt_sequence,
 )
 from recomp.frontends.mos6502.table import OPCODES
+from recomp.frontends.opcodes import opcode_lifts
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.guest import GuestSpec
+from recomp.ir.opcodes import OpcodeLifts
 from recomp.ir.types import I8, I16
 
 GUEST = GuestSpec(
@@ -31,6 +34,10 @@ GUEST = GuestSpec(
     has_cycles=True,
     dynamic_operands=True,
     specialize=("D",),
+    pc_type=I16,
+    reset_vector=VECTORS["reset"],
+    interrupts=True,
+    console=(0xF001, 0xF004),  # py65's putc / getc addresses
 )
 
 INTERRUPT_CYCLES = 7
@@ -53,14 +60,14 @@ def _more_code(memory: Sequence[int], mnemonic: str, mode: str, addr: int, opera
 _ENDS_BLOCK = _NO_FALL_THROUGH
 
 
-def _get_p(state: Any) -> int:
+def _get_p(state: ctypes.Structure) -> int:
     p = UNUSED_BIT
     for flag, index in P_BITS:
         p |= (getattr(state, flag) & 1) << index
     return p
 
 
-def _set_p(state: Any, value: int) -> None:
+def _set_p(state: ctypes.Structure, value: int) -> None:
     for flag, index in P_BITS:
         setattr(state, flag, value >> index & 1)
 
@@ -79,16 +86,11 @@ def disassemble(code: bytes, addr: int) -> str:
     return "???"
 
 
-class Mos6502:
+class Mos6502(Frontend):
     name = "6502"
     guest = GUEST
-    helper_functions: dict = {}
-    pc_type = I16
-    interrupts = True
-    native_interpreter = True  # cold code runs on its opcodes' icode compiled once (backend.interpreter)
-    console = (0xF001, 0xF004)  # py65's putc / getc addresses
-    reset_vector = VECTORS["reset"]
     state_properties = {"p": property(_get_p, _set_p)}
+    native_interpreter = True  # cold code runs on its opcodes' icode, compiled once
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:
@@ -127,12 +129,13 @@ class Mos6502:
         b.cycles(b.const(I8, INTERRUPT_CYCLES))
         interrupt_sequence(b, c16(b, pc), False, VECTORS[kind])
 
-    @staticmethod
-    def irq_masked(state: Any) -> bool:
+    def irq_masked(self, state: ctypes.Structure) -> bool:
         return bool(state.I)
 
-    @staticmethod
-    def format_address(addr: int) -> str:
+    def opcode_lifts(self) -> OpcodeLifts:
+        return opcode_lifts(Mos6502)
+
+    def format_address(self, addr: int) -> str:
         return f"${addr:04X}"
 
 

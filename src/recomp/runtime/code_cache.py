@@ -2,13 +2,14 @@
 program again skips lifting, optimizing and LLVM for the code that was hot the last time.
 
 A record is filed under a *context* (everything besides the guest's bytes that shaped the code:
-recomp's sources, LLVM, the host CPU, the guest and the run's options) and an *entry* (guest
-address, specialized flags, guard mode).  It holds the guest bytes the translation relied on,
-and is used only while memory holds those bytes.  Each record carries a SHA-256 of its
-contents: a corrupt or truncated record is deleted, never executed.
+recomp's sources, LLVM, the host CPU, the guest and the run's options) and an *entry* (the
+translation key's cache name: guest address, specialized flags, guard mode).  It holds the guest
+bytes the translation relied on, and is used only while memory holds those bytes.  Each record
+carries a SHA-256 of its contents: a corrupt or truncated record is deleted, never executed.
 
 Layout: ``<root>/<context>/<entry>/<bytes digest>.o``; writes go to a temporary file first and
-are renamed into place, so a reader never sees half a record.
+are renamed into place, so a reader never sees half a record.  ``CodeCache`` is the store on
+disk; ``CachedCode`` is one machine's use of it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recomp.runtime.keys import TranslationKey
+from recomp.runtime.machine import Machine
+from recomp.runtime.options import Options
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
 
 MAGIC = b"RECOMP-OBJ\x01"
 SUFFIX = ".o"
@@ -153,3 +162,76 @@ class CodeCache:
         if self.root.is_dir():
             shutil.rmtree(self.root)
         return count
+
+
+def jit_context() -> tuple:
+    """What, besides the icode, decides the code the process's JIT makes."""
+    from recomp.backend.jit import jit
+
+    return jit().context
+
+
+class CachedCode:
+    """One machine's use of a code cache: the context its compiled code is filed under, which
+    entries the cache holds there, loading and filing records."""
+
+    def __init__(self, cache: CodeCache, machine: Machine, options: Options, stops: set[int]) -> None:
+        self.cache = cache
+        self.machine = machine
+        self.options = options
+        self.stops = stops
+        self._context: tuple[tuple, str] | None = None  # (what it depends on, the digest)
+        self._entries: set[str] = set()  # the entries the cache holds for the context
+        self._preloaded: tuple[str, bool] | None = None  # (context, guard mode) preloaded
+
+    def context(self) -> str:
+        """The digest of everything besides guest bytes that shaped this machine's compiled code:
+        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
+        the optimizer and region builder relied on besides the bytes: where devices and stops
+        are, and where the loaded program ends (decoding stops there)."""
+        m = self.machine
+        inputs = (sorted(m.devices), sorted(self.stops), m.loaded_end)
+        if self._context is None or self._context[0] != inputs:
+            o = self.options
+            self._context = inputs, digest(source_digest(), jit_context(), m.guest.name, o.optimize, o.passes,
+                                           o.region_instructions, *inputs)
+        return self._context[1]
+
+    def preload(self, guards: bool) -> list[TranslationKey]:
+        """At the start of a run: the keys of every region the cache holds for this context and
+        guard mode, the first time the run has them (a warm start links them all up front)."""
+        context = self.context()
+        if self._preloaded == (context, guards):
+            return []
+        self._preloaded = (context, guards)
+        self._entries = set(self.cache.entries(context))
+        keys = (TranslationKey.parse(entry) for entry in self._entries)
+        return [key for key in keys if key is not None and key.guards == guards]
+
+    def load(self, key: TranslationKey) -> tuple[Compiled, set[int]] | None:
+        """The code the cache holds for ``key`` and the bytes in memory now, and the bytes it
+        covers; None if there is none (or it cannot be loaded)."""
+        entry = key.cache_name()
+        if entry not in self._entries:  # not on disk: no lookup
+            return None
+        from recomp.backend.jit import jit
+
+        try:
+            record = self.cache.find(self.context(), entry, self.machine.memory_view)
+            if record is None:
+                return None
+            return jit().load(record.name, record.object), set(record.covers)
+        except (OSError, ValueError, RuntimeError):
+            return None
+
+    def file(self, key: TranslationKey, compiled: Compiled, covers: set[int]) -> bool:
+        """Keep compiled code in the cache, with the guest bytes it was made from."""
+        if not compiled.object:
+            return False
+        memory = self.machine.memory_view
+        entry = key.cache_name()
+        if not self.cache.store(self.context(), entry, Record(compiled.name, {a: memory[a] for a in covers},
+                                                               compiled.object)):
+            return False
+        self._entries.add(entry)
+        return True

@@ -1,29 +1,32 @@
-"""The reference engine: a Python interpreter of icode, the semantics the JIT is tested against.
+"""The reference engine: a Python interpreter of icode, the semantics the JIT is tested against
+(``--engine interp``), and the JIT's Python tier for guests without a native interpreter.
 
 Each op is turned once into a small closure; running a region calls them in order.  Pure ops use
-``recomp.ir.evaluate``, the same functions constant folding uses.
+``recomp.ir.evaluate``, the same functions constant folding uses.  Each op touches only the state
+fields the op table declares (``tests/test_ir.py`` watches it do so).
 """
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
-from typing import Any
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
 from recomp.ir.guest import ATTR_CODE, ATTR_IO
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
+from recomp.runtime.machine import Machine
 
 Env = list[int]
 Step = Callable[[Env], "int | str | None"]  # None: next op; str: next block; Exit: leave
 
 
-class InterpretedRegion:
+class ReferenceRegion:
     """A region ready to interpret against one machine's state and memory."""
 
-    def __init__(self, region: Region, machine: Any, hot_blocks: int | None = None) -> None:
-        """``hot_blocks``: as a JIT's first tier, leave (at a block boundary, exit reason jump)
+    def __init__(self, region: Region, machine: Machine, hot_blocks: int | None = None) -> None:
+        """``hot_blocks``: as the JIT's Python tier, leave (at a block boundary, exit reason jump)
         after this many block-to-block transitions in one call and set ``hot``, so that a loop
         running inside the region goes on in compiled code."""
         self.machine = machine
@@ -102,7 +105,7 @@ def _ids(op: Op) -> list[int]:
     return [v.id for v in op.values()]
 
 
-def _const(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _const(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, value = _d(op), op.args[0]
 
     def step(env: Env) -> None:
@@ -110,7 +113,7 @@ def _const(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _get(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _get(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, name, state = _d(op), op.args[0], r.state
 
     def step(env: Env) -> None:
@@ -118,7 +121,7 @@ def _get(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _set(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _set(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (s,), name, state, pending = _ids(op), op.args[0], r.state, r.pending
     if name in r.deferred:  # a write supersedes a value deferred earlier in the block
         r.deferred.discard(name)
@@ -133,7 +136,7 @@ def _set(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _defer(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _defer(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (s,), name, pending = _ids(op), op.args[0], r.pending
     r.deferred.add(name)
 
@@ -142,12 +145,12 @@ def _defer(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _short(state: Any, instructions: int, cycles: int) -> bool:
+def _short(state: ctypes.Structure, instructions: int, cycles: int) -> bool:
     """The budgets do not cover this many more instructions and cycles (a guard leaves)."""
     return state.instructions + instructions > state.limit or state.cycles + cycles > state.cycle_limit
 
 
-def _settle(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _settle(r: ReferenceRegion, block: Block, op: Op) -> Step:
     state, (count, cycles) = r.state, op.args
 
     def step(env: Env) -> None:
@@ -156,7 +159,7 @@ def _settle(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _binary(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _binary(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, (a, b), fn = _d(op), _ids(op), BINARY[op.name]
     t = next(op.values()).type
 
@@ -165,7 +168,7 @@ def _binary(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _cast(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _cast(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, (a,), fn = _d(op), _ids(op), CAST[op.name]
     src, dst = next(op.values()).type, op.result.type
 
@@ -174,7 +177,7 @@ def _cast(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _select(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _select(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, (c, a, b) = _d(op), _ids(op)
 
     def step(env: Env) -> None:
@@ -182,7 +185,7 @@ def _select(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _load(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _load(r: ReferenceRegion, block: Block, op: Op) -> Step:
     d, (a,), read = _d(op), _ids(op), r.read_byte
     if op.result.type == I8:
         def step(env: Env) -> None:
@@ -194,7 +197,7 @@ def _load(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _store(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _store(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (a, v), write = _ids(op), r.write_byte
     wide = list(op.values())[1].type != I8
 
@@ -206,7 +209,7 @@ def _store(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _call(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _call(r: ReferenceRegion, block: Block, op: Op) -> Step:
     ids, machine = _ids(op), r.machine
     helper = machine.frontend.helper_functions[op.args[0]]
     d = op.result.id if op.result is not None else None
@@ -219,7 +222,7 @@ def _call(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _insn(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _insn(r: ReferenceRegion, block: Block, op: Op) -> Step:
     state, cycles = r.state, op.args[1]
 
     def step(env: Env) -> None:
@@ -229,7 +232,7 @@ def _insn(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _cycles(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _cycles(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (a,), state = _ids(op), r.state
 
     def step(env: Env) -> None:
@@ -237,7 +240,7 @@ def _cycles(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _guard(r: ReferenceRegion, block: Block, op: Op) -> Step:
     state, (count, cycles), addr = r.state, op.args, block.addr
 
     def step(env: Env) -> int | None:
@@ -250,7 +253,7 @@ def _guard(r: InterpretedRegion, block: Block, op: Op) -> Step:
 
 
 def _leave_if(field: str, reason: Exit):
-    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    def make(r: ReferenceRegion, block: Block, op: Op) -> Step:
         (a,), state = _ids(op), r.state
 
         def step(env: Env) -> int | None:
@@ -264,7 +267,7 @@ def _leave_if(field: str, reason: Exit):
 
 
 def _leave_when(reason: Exit):
-    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    def make(r: ReferenceRegion, block: Block, op: Op) -> Step:
         (c,), state, addr = _ids(op), r.state, op.args[1]
 
         def step(env: Env) -> int | None:
@@ -277,18 +280,18 @@ def _leave_when(reason: Exit):
     return make
 
 
-def _br(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _br(r: ReferenceRegion, block: Block, op: Op) -> Step:
     label = op.args[0]
     return lambda env: label
 
 
-def _cbr(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _cbr(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (c,), taken, not_taken = _ids(op), op.args[1], op.args[2]
     return lambda env: taken if env[c] else not_taken
 
 
 def _leave_at(reason: Exit):
-    def make(r: InterpretedRegion, block: Block, op: Op) -> Step:
+    def make(r: ReferenceRegion, block: Block, op: Op) -> Step:
         state, addr = r.state, op.args[0]
 
         def step(env: Env) -> int:
@@ -298,7 +301,7 @@ def _leave_at(reason: Exit):
     return make
 
 
-def _exit_ind(r: InterpretedRegion, block: Block, op: Op) -> Step:
+def _exit_ind(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (a,), state = _ids(op), r.state
 
     def step(env: Env) -> int:
@@ -307,7 +310,7 @@ def _exit_ind(r: InterpretedRegion, block: Block, op: Op) -> Step:
     return step
 
 
-_STEPS: dict[str, Callable[[InterpretedRegion, Block, Op], Step]] = {
+_STEPS: dict[str, Callable[[ReferenceRegion, Block, Op], Step]] = {
     "const": _const,
     "getreg": _get,
     "setreg": _set,

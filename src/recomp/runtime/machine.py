@@ -1,0 +1,191 @@
+"""The machine a guest program runs on: the CPU's state, guest memory and its attribute bytes,
+the devices mapped into memory, the interrupt lines, and loading.
+
+It is the one object devices, helpers and the reference engine work against.  It knows nothing
+of translation: what the runtime must hear about (a store into translated code, memory written
+from outside, a device mapped) it tells its ``listener``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol, TextIO
+
+from recomp.frontends.base import DecodeError, Frontend
+from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS
+from recomp.runtime.devices import Device, IntervalTimer
+from recomp.runtime.errors import GuestFault, LoadError
+from recomp.runtime.helpers import HelperTable
+from recomp.runtime.state import UNLIMITED, state_struct
+
+
+class MachineListener(Protocol):
+    """What the translation cache hears from the machine."""
+
+    def code_write(self, addr: int) -> None:
+        """A guest store hit a byte marked ``ATTR_CODE`` (from compiled code or the reference engine)."""
+
+    def memory_changed(self, start: int, stop: int) -> None:
+        """Memory was written from outside the guest (loading, ``machine.memory[...] = ...``)."""
+
+    def map_changed(self) -> None:
+        """A device was mapped: what translations assumed about the address space is void."""
+
+
+class _Unheard:
+    def code_write(self, addr: int) -> None:
+        pass
+
+    def memory_changed(self, start: int, stop: int) -> None:
+        pass
+
+    def map_changed(self) -> None:
+        pass
+
+
+class GuestMemory:
+    """``machine.memory``: guest memory as ints (or bytes, for slices); writes are heard by the
+    machine's listener (translated code they hit is dropped)."""
+
+    def __init__(self, machine: Machine) -> None:
+        self._machine = machine
+        self._view = machine.memory_view
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def __getitem__(self, index: int | slice) -> int | bytes:
+        if isinstance(index, slice):
+            return bytes(self._view[index])
+        return self._view[index]
+
+    def __setitem__(self, index: int | slice, value: int | bytes) -> None:
+        self._view[index] = value
+        start, stop, _ = index.indices(len(self._view)) if isinstance(index, slice) else (index, index + 1, 1)
+        self._machine.listener.memory_changed(start, stop)
+
+
+class Machine:
+    """A guest CPU with its memory, devices and interrupt lines.  ``output`` is where the guest's
+    helpers write (TST27's PRINT); devices get their own streams."""
+
+    def __init__(self, frontend: Frontend, output: TextIO) -> None:
+        self.frontend = frontend
+        self.guest = frontend.guest
+        self.output = output
+        self.state = state_struct(self.guest, frontend.state_properties)()
+        self.state.cycle_limit = UNLIMITED
+        size = self.guest.memory_size
+        self.ram = (ctypes.c_uint8 * size)()
+        self.attrs = (ctypes.c_uint8 * size)()  # one byte of ATTR_* bits per guest address
+        self.memory_view = memoryview(self.ram).cast("B")
+        self.attrs_view = memoryview(self.attrs).cast("B")
+        self.memory = GuestMemory(self)
+        self.loaded_end = 0  # where loaded code ends: decoding stops there
+        self.devices: dict[int, Device] = {}  # address -> the device answering there
+        self.timers: list[IntervalTimer] = []
+        self.irq_line = False
+        self.nmi_pending = False
+        self.pending_error: BaseException | None = None  # raised in a helper, re-raised by the run loop
+        self.listener: MachineListener = _Unheard()
+        self._helpers = HelperTable(self.guest.helper_slots(), self._helper_functions(), self._park)
+        self.state.helpers = self._helpers.address
+
+    def _helper_functions(self) -> list[Callable[..., int | None]]:
+        """The functions behind the helper table: memory helpers, then the guest's own."""
+        memory = {"io_read": self.io_read, "io_write": self.io_write, "code_write": self.code_write}
+        guest = self.frontend.helper_functions
+        return [memory[name] for name in MEMORY_HELPERS] + [partial(guest[name], self) for name in self.guest.helpers]
+
+    def _park(self, error: BaseException) -> None:
+        """An exception in a helper: kept for the run loop, which raises it once the next guard
+        leaves (the budget is cut to zero)."""
+        self.pending_error = error
+        self.state.limit = 0
+
+    # --- memory and loading --------------------------------------------------------------------
+    def load(self, data: bytes, at: int = 0) -> None:
+        size = self.guest.memory_size
+        if not data:
+            raise LoadError("the program is empty")
+        if not 0 <= at < size:
+            raise LoadError(f"load address {at:#06x} is outside memory (0x0000..{size - 1:#06x})")
+        if at + len(data) > size:
+            raise LoadError(f"the program is {len(data)} bytes; only {size - at} fit in memory "
+                            f"from {at:#06x}")
+        self.memory[at:at + len(data)] = data
+        self.loaded_end = max(self.loaded_end, at + len(data))
+
+    def reset(self) -> None:
+        """The CPU's reset: the pc from the reset vector (0 for guests without one); interrupt
+        lines released."""
+        vector = self.guest.reset_vector
+        self.state.pc = 0 if vector is None else self.memory_view[vector] | self.memory_view[vector + 1] << 8
+        self.irq_line = self.nmi_pending = False
+        self.state.events = 0
+
+    def fault(self, pc: int) -> GuestFault:
+        """The error for an instruction at ``pc`` that cannot be executed, as its decoder says."""
+        try:
+            self.frontend.decode(self.memory_view, pc, self.loaded_end)
+        except DecodeError as error:
+            return GuestFault(error.addr, error.message)
+        return GuestFault(pc, f"instruction at {pc:#06x} could not be executed")
+
+    # --- devices -------------------------------------------------------------------------------
+    def map_device(self, device: Device) -> None:
+        for addr in device.addresses():
+            self.devices[addr] = device
+            self.attrs_view[addr] |= ATTR_IO
+        if isinstance(device, IntervalTimer):
+            self.timers.append(device)
+        self.listener.map_changed()  # the optimizer relied on where devices are
+
+    def io_read(self, addr: int, cycles: int) -> int:
+        return self.devices[addr].read(addr, cycles)
+
+    def io_write(self, addr: int, value: int, cycles: int) -> None:
+        self.devices[addr].write(addr, value, cycles)
+        self.state.cycle_limit = 0  # a device may have a new event: let the next guard leave
+
+    def code_write(self, addr: int) -> None:
+        self.listener.code_write(addr)
+
+    # --- interrupts ----------------------------------------------------------------------------
+    def irq(self, level: bool = True) -> None:
+        """Set the IRQ input line (level-triggered; masked by the guest's interrupt flag)."""
+        self.irq_line = bool(level)
+        self.state.events = self.irq_line
+
+    def nmi(self) -> None:
+        """Pulse the NMI input line (edge-triggered, not maskable)."""
+        self.nmi_pending = True
+        self.state.events = 1
+
+    @property
+    def has_events(self) -> bool:
+        """Timers or interrupt lines need looking at between translations."""
+        return bool(self.timers) or self.irq_line or self.nmi_pending
+
+    def events(self) -> str | None:
+        """Bring devices up to date; set the budget and flag compiled code checks (the next
+        device deadline, an interrupt pending); return the interrupt to take now, if any."""
+        st = self.state
+        for timer in self.timers:
+            timer.advance(st.cycles)
+        irq = self.irq_line or any(t.pending for t in self.timers)
+        st.events = irq or self.nmi_pending
+        deadlines = [t.deadline for t in self.timers if t.deadline is not None]
+        st.cycle_limit = min(deadlines, default=UNLIMITED)
+        if self.nmi_pending:
+            return "nmi"
+        if irq and not self.frontend.irq_masked(st):
+            return "irq"
+        return None
+
+    def acknowledge(self, kind: str) -> None:
+        """The CPU takes the interrupt ``kind``: an NMI edge is consumed (IRQ is a level)."""
+        if kind == "nmi":
+            self.nmi_pending = False

@@ -1,0 +1,24 @@
+"""How a machine's code is translated and run: the options of ``recomp.Emulator``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recomp.frontends.region import REGION_INSTRUCTIONS
+
+ENGINES = ("jit", "interp")
+
+
+@dataclass(frozen=True)
+class Options:
+    engine: str = "jit"  # "jit" (LLVM, tiered) or "interp" (the reference engine only)
+    optimize: bool = True  # run the icode optimizer
+    passes: tuple[str, ...] | None = None  # these optimizer passes, in this order (None: the pipeline)
+    region_instructions: int = REGION_INSTRUCTIONS  # guest instructions per region at most
+    jit_threshold: int | None = None  # Python-tier entries before compiling (None: the frontend's
+    # preference, else the runtime's default; 0: compile every region at once)
+    native_interpreter: bool = True  # cold code on the native interpreter, where the guest has one
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")

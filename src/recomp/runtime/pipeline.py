@@ -1,0 +1,126 @@
+"""The translation pipeline: guest code at an address, lifted to icode, verified, optimized and
+compiled by LLVM, one step after another.  The runtime, ``recomp inspect`` and the notebooks all
+translate through it, so what they show is what runs.
+
+It reads the machine as it is now: its memory, where loaded code ends (decoding stops there),
+where devices are, the state the translation will be entered with (its specialized flags), plus
+two things only the runtime knows: rewritten code bytes (``volatile``: lifted as memory reads)
+and stop addresses (regions end before them).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+from recomp.frontends.region import RegionBuilder, build_region
+from recomp.ir.core import Region
+from recomp.ir.verify import verify
+from recomp.runtime.machine import Machine
+from recomp.runtime.options import Options
+from recomp.runtime.stats import Stats, add_pass_counts
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
+    from recomp.opt.context import Context
+
+SUCCESSOR_INSTRUCTIONS = 4  # guest instructions the optimizer looks at after a static exit
+
+
+class Lifted(NamedTuple):
+    region: Region
+    covers: set[int]  # the guest bytes whose rewriting changes (or invalidates) it
+
+
+class Pipeline:
+    def __init__(self, machine: Machine, options: Options, stats: Stats, volatile: set[int],
+                 stops: set[int]) -> None:
+        self.machine = machine
+        self.frontend = machine.frontend
+        self.guest = machine.guest
+        self.options = options
+        self.stats = stats
+        self.volatile = volatile
+        self.stops = stops
+
+    def lift(self, pc: int, single: bool = False) -> Lifted:
+        """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it."""
+        limit = 1 if single else self.options.region_instructions
+        m = self.machine
+        return Lifted(*build_region(self.frontend, m.memory_view, pc, m.loaded_end, limit,
+                                    volatile=self.volatile, stops=self.stops))
+
+    def lift_interrupt(self, kind: str, pc: int) -> Lifted:
+        """The code that takes interrupt ``kind`` at ``pc``: it covers no guest bytes."""
+        region = Region(self.guest.name, pc)
+        b = RegionBuilder(region, {})
+        b.new_block(f"{kind.upper()}{pc:04X}", pc)
+        self.frontend.lift_interrupt(b, kind, pc)
+        return Lifted(region, set())
+
+    def entry_facts(self) -> dict[str, int]:
+        """The specialized state fields as they are now: what a region entered now may assume."""
+        return {name: getattr(self.machine.state, name) for name in self.guest.specialize}
+
+    def context(self, covers: set[int], single: bool = False, entry: dict[str, int] | None = None) -> Context:
+        """What the optimizer may assume about a region lifted from ``covers`` and entered with
+        the ``entry`` state facts.  A ``single`` step runs with the budgets lifted, so nothing may
+        be left stale at its exit: its successors count as unknown."""
+        from recomp.opt.context import Context
+
+        m = self.machine
+
+        def successor(addr: int) -> tuple[Region, set[int]] | None:
+            if addr in self.stops:  # execution stops there: everything is looked at
+                return None
+            return build_region(self.frontend, m.memory_view, addr, m.loaded_end, SUCCESSOR_INSTRUCTIONS,
+                                self.volatile, self.stops, follow=False)
+
+        return Context(self.guest, frozenset(covers), frozenset(m.devices), None if single else successor,
+                       entry or {})
+
+    def optimize(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None
+                 ) -> dict[str, dict[str, int]]:
+        """Optimize the region in place (unless the optimizer is off) and verify it; the
+        successor code it relied on joins its ``covers``.  Returns what each pass removed."""
+        if not self.options.optimize:
+            verify(lifted.region, self.guest)
+            return {}
+        from recomp.opt import optimize
+
+        context = self.context(lifted.covers, single, entry)
+        start = time.perf_counter()
+        counts = optimize(lifted.region, context, self.options.passes)
+        self.stats.opt_seconds += time.perf_counter() - start
+        add_pass_counts(self.stats.opt, counts)
+        lifted.covers.update(context.consulted)
+        return counts
+
+    def translate(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None) -> Lifted:
+        """A lifted region made ready to run: optimized and verified, and counted."""
+        self.optimize(lifted, single, entry)
+        self.stats.regions += 1
+        self.stats.blocks += len(lifted.region.blocks)
+        return lifted
+
+    def stages(self, pc: int, entry: dict[str, int] | None = None) -> tuple[Region, Region, dict[str, dict[str, int]]]:
+        """The region at ``pc`` as lifted (verified) and, in a copy, as optimized for a region
+        entered with the ``entry`` facts (default: the state now), with what each pass removed:
+        what ``recomp inspect`` shows."""
+        lifted = self.lift(pc)
+        verify(lifted.region, self.guest)
+        optimized = Lifted(copy.deepcopy(lifted.region), set(lifted.covers))
+        counts = self.optimize(optimized, entry=self.entry_facts() if entry is None else entry)
+        return lifted.region, optimized.region, counts
+
+    def compile(self, region: Region, guards: bool, chain: bool = True) -> Compiled:
+        """Lower the (optimized) region to LLVM IR and compile it; ``guards``: with the budget
+        checks; ``chain``: its jumps out go on in compiled code (not for single steps and
+        interrupt entries, which the runtime must see end)."""
+        from recomp.backend.jit import jit
+
+        compiled = jit().compile(region, self.guest, guards, chain)
+        self.stats.compiled += 1
+        self.stats.llvm_seconds += compiled.seconds
+        return compiled

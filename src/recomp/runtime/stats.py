@@ -1,0 +1,34 @@
+"""What a machine's runs cost and did, counted by the parts of the runtime as they work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Stats:
+    regions: int = 0  # regions translated
+    compiled: int = 0  # regions compiled by LLVM (the rest ran on the Python tier only)
+    blocks: int = 0  # blocks in them
+    compile_seconds: float = 0.0  # lifting, optimizing and compiling
+    opt_seconds: float = 0.0  # of which in the icode optimizer
+    llvm_seconds: float = 0.0  # of which in LLVM (lowering, passes, code generation)
+    run_seconds: float = 0.0  # executing, compile time excluded
+    invalidations: int = 0  # regions dropped because a store hit their code
+    interrupts: int = 0  # IRQs and NMIs delivered
+    chain_hits: int = 0  # jumps compiled code made straight into other compiled code
+    chain_misses: int = 0  # jumps that came back to the run loop
+    cache_hits: int = 0  # regions loaded from the persistent code cache
+    cache_stores: int = 0  # regions written to it
+    cache_seconds: float = 0.0  # looking up and loading cached code
+    interpreter_seconds: float = 0.0  # building or loading the native interpreter
+    opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
+
+
+
+def add_pass_counts(total: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]) -> None:
+    """Add what the optimizer's passes removed from one region to a running total."""
+    for name, removed in counts.items():
+        into = total.setdefault(name, {})
+        for key, n in removed.items():
+            into[key] = into.get(key, 0) + n

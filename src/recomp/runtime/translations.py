@@ -1,0 +1,140 @@
+"""The translation cache: which translation runs at each guest address, and which guest bytes
+each relies on, so that a store into code drops exactly the translations it invalidates.
+
+A translation is keyed by a ``TranslationKey`` or an ``InterruptKey`` (``recomp.runtime.keys``).
+Every byte a translation covers is marked ``ATTR_CODE`` in the machine's
+attributes; a store there is heard here (``code_write``): compiled code must no longer jump into
+what covers the byte (its entry slots are emptied at once), and the translations are dropped
+when control next reaches the run loop (``handle_smc``).  A rewritten operand byte becomes
+*volatile*: guests with ``dynamic_operands`` lift it as a memory read, so rewriting it again
+costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recomp.ir.core import Region
+from recomp.ir.guest import ATTR_CODE
+from recomp.runtime.entry_table import EntryTable
+from recomp.runtime.keys import Key, TranslationKey, specialized_fields
+from recomp.runtime.machine import Machine
+from recomp.runtime.stats import Stats
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
+
+
+@dataclass
+class Translation:
+    region: Region | None  # None for code loaded from the code cache, and the native interpreter
+    run: Callable[[], int]  # runs it on its machine; returns an ``Exit``
+    covers: set[int]  # guest bytes whose rewriting invalidates it
+    compiled: Compiled | None = None  # native code
+
+    @property
+    def address(self) -> int | None:
+        """Where its native code starts (None: it runs in Python)."""
+        return None if self.compiled is None else self.compiled.address
+
+
+class Translations:
+    """The translations of one machine, the guest bytes each covers, and self-modifying code."""
+
+    def __init__(self, machine: Machine, entry_table: EntryTable, stats: Stats) -> None:
+        self.machine = machine
+        self.entry_table = entry_table
+        self.stats = stats
+        self._cache: dict[Key, Translation] = {}
+        self.owners: dict[int, set[Key]] = {}  # guest byte -> keys of translations covering it
+        self.volatile: set[int] = set()  # rewritten code bytes, lifted as memory reads where possible
+        self.written: list[int] = []  # code bytes stored to since control last reached the run loop
+        self.get = self._cache.get  # the hot path: one dict lookup
+        self._specialized = specialized_fields(machine.guest)
+        machine.listener = self
+
+    def key(self, pc: int, single: bool, guards: bool) -> TranslationKey:
+        """The key of the translation to run at ``pc`` in the machine's state now."""
+        return TranslationKey(pc, single, guards, self._specialized(self.machine.state))
+
+    def __iter__(self) -> Iterator[tuple[Key, Translation]]:
+        return iter(list(self._cache.items()))
+
+    def relink(self, guards: bool) -> None:
+        """Fill the entry table for the guard mode of a run."""
+        self.entry_table.relink(guards, ((key, t.address) for key, t in self._cache.items()))
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def add(self, key: Key, translation: Translation) -> None:
+        """Cache a translation, let compiled code jump to it, watch the bytes it covers."""
+        self._cache[key] = translation
+        self.entry_table.link(key, translation.address)
+        attrs = self.machine.attrs_view
+        for addr in translation.covers:
+            self.owners.setdefault(addr, set()).add(key)
+            attrs[addr] |= ATTR_CODE
+
+    def discard(self, key: Key, translation: Translation) -> None:
+        """Forget the translation at ``key`` if it is still this one (the native interpreter, where
+        a region is compiled now); its bytes stay watched by whatever else covers them."""
+        if self._cache.get(key) is translation:
+            del self._cache[key]
+
+    # --- what the machine tells ----------------------------------------------------------------
+    def code_write(self, addr: int) -> None:
+        """A store hit translated code: compiled code must no longer jump into what covers it;
+        the translations are dropped when control returns to the run loop (``handle_smc``)."""
+        self.written.append(addr)
+        for key in self.owners.get(addr, ()):
+            self.entry_table.unlink(key)
+
+    def memory_changed(self, start: int, stop: int) -> None:
+        attrs = self.machine.attrs_view
+        for addr in range(start, stop):
+            if attrs[addr] & ATTR_CODE:
+                self.invalidate(addr)
+
+    def map_changed(self) -> None:
+        self.drop_all()
+
+    # --- invalidation --------------------------------------------------------------------------
+    def invalidate(self, addr: int) -> None:
+        """Drop every translation covering guest byte ``addr``."""
+        attrs = self.machine.attrs_view
+        for key in self.owners.pop(addr, ()):
+            translation = self._cache.pop(key, None)
+            if translation is None:
+                continue
+            self.entry_table.unlink(key)
+            self.stats.invalidations += 1
+            for other in translation.covers:
+                keys = self.owners.get(other)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self.owners[other]
+                        attrs[other] &= ~ATTR_CODE
+        attrs[addr] &= ~ATTR_CODE
+
+    def handle_smc(self) -> None:
+        """Drop the translations stores hit since the last time; the bytes become volatile."""
+        dynamic = self.machine.guest.dynamic_operands
+        for addr in self.written:
+            if dynamic:
+                self.volatile.add(addr)
+            self.invalidate(addr)
+        self.written.clear()
+        self.machine.state.code_written = 0
+
+    def drop_all(self) -> None:
+        """Forget every translation (what they assumed about the machine has changed)."""
+        attrs = self.machine.attrs_view
+        for addr in self.owners:
+            attrs[addr] &= ~ATTR_CODE
+        self.owners.clear()
+        self._cache.clear()
+        self.entry_table.clear()
