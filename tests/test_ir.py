@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -11,6 +12,7 @@ from recomp.backend.lower import LOWER
 from recomp.frontends.tst27 import GUEST, assemble
 from recomp.ir import OPS, ParseError, VerifyError, format_region, parse, verify
 from recomp.ir.core import Builder, Region
+from recomp.ir.spec import render
 from recomp.ir.types import I1, I8, I16, I32
 from recomp.opt.fold import _FOLDABLE
 from recomp.runtime import Emulator
@@ -24,6 +26,21 @@ def test_every_op_has_interpreter_lowering_and_spec():
     assert set(LOWER) == set(OPS)
     for name in OPS:
         assert f"| `{name}` |" in SPEC, f"{name} is not specified in ir/SPEC.md"
+
+
+def test_the_spec_tables_are_the_code_tables():
+    """ir/SPEC.md's op, exit and state-field tables are generated from ir/ops.py and ir/guest.py;
+    after a change there, `python -m recomp.ir.spec` writes them anew."""
+    assert render(SPEC) == SPEC, "ir/SPEC.md drifted from the op tables: run python -m recomp.ir.spec"
+
+
+def test_every_icode_example_in_the_spec_parses_and_verifies():
+    examples = re.findall(r"```icode\n(.*?)```", SPEC, re.DOTALL)
+    assert examples
+    for text in examples:
+        region = parse(text)
+        verify(region, GUEST if region.guest == "tst27" else None)
+        assert format_region(region) == text
 
 
 # every op of the table, for the 6502 (one block per terminator); run with every budget short,
