@@ -233,6 +233,8 @@ def region_of(body: str) -> Region:
     ("  %0:i1 = getflag Q\n  exit 0x0\n", "no flag Q"),
     ("  call beep\n  exit 0x0\n", "no helper beep"),
     ("  %0:i8 = const 1\n  call print, %0, %0\n  exit 0x0\n", "helper print takes"),
+    ("  insn 0x0, 2\n  exit 0x0\n", "tst27 counts no cycles"),
+    ("  guard 1, 2\n  exit 0x0\n", "tst27 counts no cycles"),
 ])
 def test_verifier_rejects(body, message):
     with pytest.raises(VerifyError, match=message):

@@ -74,6 +74,8 @@ class Lowering:
     blocks: dict[str, ll.Block] = field(default_factory=dict)
     block: Block | None = None
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
+    helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
+    _helper_table: ll.Value | None = None
 
     @classmethod
     def start(cls, guest: GuestSpec, function: ll.Function, guards: bool, chain: bool, used: set[str],
@@ -117,6 +119,11 @@ class Lowering:
 
     def constant(self, t: Type, value: int) -> ll.Value:
         return llvm_type(t)(value)
+
+    def cycles(self) -> ll.Value:
+        """The guest's cycle count now (always 0 for a guest without a cycle model)."""
+        slot = self.slots.get("cycles")
+        return I64_T(0) if slot is None else self.builder.load(slot)
 
     def guest_address(self, addr: int) -> ll.Value:
         """An address the icode names as an immediate (exits, guards), as the i32 pc."""
@@ -217,10 +224,31 @@ class Lowering:
             addr = self.builder.add(addr, I64_T(offset))
         return self.builder.and_(addr, I64_T(self.guest.memory_size - 1))
 
+    def _at_entry(self) -> ll.IRBuilder:
+        """A builder at the end of the entry block (before its branch, once it has one)."""
+        entry = self.function.entry_basic_block
+        builder = ll.IRBuilder(entry)
+        if entry.is_terminated:
+            builder.position_before(entry.terminator)
+        return builder
+
+    def helper_table(self) -> ll.Value:
+        """The machine's helper table (from the state's ``helpers`` field, loaded once in the
+        entry block: it does not change while the machine runs)."""
+        if self._helper_table is None:
+            b = self._at_entry()
+            address = b.load(self.field_ptr("helpers"), typ=I64_T)
+            address.set_metadata("invariant.load", b.module.add_metadata([]))
+            self._helper_table = b.inttoptr(address, PTR, name="helper_table")
+        return self._helper_table
+
     def call_helper(self, index: int, helper: Helper, args: list[ll.Value]) -> ll.Value:
-        """Call a helper of the machine's table, writing cached state back around it if it
-        touches state."""
-        callee = helper_function(self.builder, self.field_ptr("helpers"), index, helper)
+        """Call a helper of the machine's table (its address loaded once, in the entry block),
+        writing cached state back around it if it touches state."""
+        callee = self.helpers.get(index)
+        if callee is None:
+            table = self.helper_table()  # (first: a builder marks its place by instruction count)
+            callee = self.helpers[index] = helper_function(self._at_entry(), table, index, helper)
         if not helper.touches_state:
             return self.builder.call(callee, args)
         self.flush()
@@ -242,15 +270,15 @@ class _FunctionPointer(ll.LoadInstr):
         return self._function_type
 
 
-def helper_function(b: ll.IRBuilder, table_field: ll.Value, index: int, helper: Helper) -> ll.Value:
-    """Slot ``index`` of the helper table whose address is in the state field at ``table_field``:
-    a function of the helper's signature."""
-    table = b.inttoptr(b.load(table_field, typ=I64_T), PTR)
+def helper_function(b: ll.IRBuilder, table: ll.Value, index: int, helper: Helper) -> ll.Value:
+    """Slot ``index`` of the helper table: a function of the helper's signature.  The slots do
+    not change while a machine runs: the load is invariant (a call cannot have changed it)."""
     ret = llvm_type(helper.result) if helper.result else ll.VoidType()
     function_type = ll.FunctionType(ret, [llvm_type(t) for t in helper.args])
     callee = _FunctionPointer(b.block, b.gep(table, [I64_T(index)], inbounds=True, source_etype=PTR),
                               function_type)
     b._insert(callee)
+    callee.set_metadata("invariant.load", b.module.add_metadata([]))
     return callee
 
 
@@ -331,52 +359,46 @@ def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.
     return function
 
 
-def _build_load8(lo: Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
-    def build(b: ll.IRBuilder, f: ll.Function) -> None:
-        state, memory, attrs, addr, cycles = f.args
-        attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-        is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
-        with b.if_then(is_io, likely=False):
-            b.ret(_memory_helper(lo, b, state, "io_read", [b.trunc(addr, I32_T), cycles]))
-        b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
-    return build
+def _build_load8(b: ll.IRBuilder, f: ll.Function) -> None:
+    table, memory, attrs, addr, cycles = f.args
+    attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+    with b.if_then(is_io, likely=False):
+        b.ret(_memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles]))
+    b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
 
 
-def _build_store8(lo: Lowering) -> Callable[[ll.IRBuilder, ll.Function], None]:
-    def build(b: ll.IRBuilder, f: ll.Function) -> None:
-        state, memory, attrs, addr, value, cycles = f.args
-        attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-        is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
-        with b.if_then(is_io, likely=False):
-            _memory_helper(lo, b, state, "io_write", [b.trunc(addr, I32_T), value, cycles])
-            b.ret(I8_T(0))
-        b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
-        is_code = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_CODE)), I8_T(0))
-        with b.if_then(is_code, likely=False):
-            _memory_helper(lo, b, state, "code_write", [b.trunc(addr, I32_T)])
-            b.ret(I8_T(1))
+def _build_store8(b: ll.IRBuilder, f: ll.Function) -> None:
+    table, memory, attrs, addr, value, cycles = f.args
+    attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+    with b.if_then(is_io, likely=False):
+        _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles])
         b.ret(I8_T(0))
-    return build
+    b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
+    is_code = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_CODE)), I8_T(0))
+    with b.if_then(is_code, likely=False):
+        _memory_helper(b, table, "code_write", [b.trunc(addr, I32_T)])
+        b.ret(I8_T(1))
+    b.ret(I8_T(0))
 
 
-def _memory_helper(lo: Lowering, b: ll.IRBuilder, state: ll.Value, name: str, args: list[ll.Value]) -> ll.Value:
-    """Call a memory helper from inside ``load8``/``store8`` (given the state pointer)."""
-    table_field = b.gep(state, [I32_T(0), I32_T(lo.field_index["helpers"])], inbounds=True,
-                        source_etype=lo.struct_type)
-    return b.call(helper_function(b, table_field, memory_helper_index(name), MEMORY_HELPERS[name]), args)
+def _memory_helper(b: ll.IRBuilder, table: ll.Value, name: str, args: list[ll.Value]) -> ll.Value:
+    """Call a memory helper from inside ``load8``/``store8``."""
+    return b.call(helper_function(b, table, memory_helper_index(name), MEMORY_HELPERS[name]), args)
 
 
 def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
     """One guest byte: from memory, or from the I/O helper if the address is a device's."""
-    load8 = _memory_function(lo, "load8", _build_load8(lo), I8_T, [PTR, PTR, PTR, I64_T, I64_T])
-    return lo.builder.call(load8, [lo.state, lo.memory, lo.attrs, addr, lo.builder.load(lo.slots["cycles"])])
+    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T])
+    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles()])
 
 
 def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:
     """One guest byte: to a device, or to memory, noting a hit on translated code."""
-    store8 = _memory_function(lo, "store8", _build_store8(lo), I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T])
+    store8 = _memory_function(lo, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T])
     b = lo.builder
-    hit = b.call(store8, [lo.state, lo.memory, lo.attrs, addr, value, b.load(lo.slots["cycles"])])
+    hit = b.call(store8, [lo.helper_table(), lo.memory, lo.attrs, addr, value, lo.cycles()])
     slot = lo.slots["code_written"]
     b.store(b.or_(b.load(slot), hit), slot)
 
@@ -553,17 +575,20 @@ LOWER: dict[str, Callable[[Lowering, Op], None]] = {
 }
 
 
-def state_fields(regions: Iterable[Region]) -> tuple[set[str], set[str]]:
+def state_fields(regions: Iterable[Region], guest: GuestSpec) -> tuple[set[str], set[str]]:
     """The state fields the regions' ops read or write, and those they write, as the op table
     declares them: what compiled code keeps in allocas.  Shared fields are read in place (the
-    runtime changes them behind compiled code), and ``pc`` is written by each exit as it leaves."""
-    used, written = set(), set()
+    runtime changes them behind compiled code), ``pc`` is written by each exit as it leaves, and
+    a guest without a cycle model counts no cycles (the verifier sees to it)."""
+    used: set[str] = set()
+    written: set[str] = set()
     for region in regions:
         for op in region.ops():
             writes = op.state_writes()
-            used |= op.state_reads() | writes
+            used |= op.state_reads()
             written |= writes
-    kept = used - SHARED_FIELDS - {"pc"}
+    used |= written
+    kept = used - SHARED_FIELDS - {"pc"} - (set() if guest.has_cycles else {"cycles"})
     return kept, written & kept
 
 
@@ -596,7 +621,7 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end)."""
     function = region_function(module, name or function_name(region))
-    lo = Lowering.start(guest, function, guards, chain, *state_fields([region]))
+    lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest))
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     lo.builder.position_at_end(entry)

@@ -109,7 +109,7 @@ def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, n
     ``Exit.HOT`` there; ``stops``: the variant that returns before an address marked
     ``ATTR_STOP`` (for runs with a stop address)."""
     function = region_function(module, name)
-    used, written = state_fields(lift.region for lift in lifts.opcodes)
+    used, written = state_fields((lift.region for lift in lifts.opcodes), guest)
     lo = InterpreterLowering.start(guest, function, True, True, used | {"pc"}, written | {"pc"},
                                    lifts=lifts, stops=stops, hot=hot)
     b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere,

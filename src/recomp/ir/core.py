@@ -42,17 +42,16 @@ class Op:
         """The value operands, in order."""
         return (a for a in self.args if isinstance(a, Value))
 
-    def state_reads(self) -> set[str]:
+    def state_reads(self) -> frozenset[str]:
         """The guest state fields it reads, as the op table declares them (a helper call's are
         its helper's)."""
-        spec = self.spec
-        return {self.args[0], *spec.reads} if spec.access == "read" else set(spec.reads)
+        spec = OPS[self.name]
+        return spec.fields_read | {self.args[0]} if spec.access == "read" else spec.fields_read
 
-    def state_writes(self) -> set[str]:
+    def state_writes(self) -> frozenset[str]:
         """The guest state fields it writes (``pc`` where it leaves; a helper's are its own)."""
-        spec = self.spec
-        named = {self.args[0]} if spec.access == "write" else set()
-        return named | set(spec.writes) | ({"pc"} if spec.leaves is not None else set())
+        spec = OPS[self.name]
+        return spec.fields_written | {self.args[0]} if spec.access == "write" else spec.fields_written
 
 
 @dataclass(eq=False)

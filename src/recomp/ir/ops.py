@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 
 
 class Exit(IntEnum):
@@ -63,6 +64,16 @@ class OpSpec:
     observes: bool = False  # the runtime may look at all guest state here (it may stop or take
     # an interrupt), so every register and flag must hold its exact value
     doc: str = ""
+
+    @cached_property
+    def fields_read(self) -> frozenset[str]:
+        """The common state fields it reads."""
+        return frozenset(self.reads)
+
+    @cached_property
+    def fields_written(self) -> frozenset[str]:
+        """The common state fields it writes: ``pc`` too where it leaves."""
+        return frozenset(self.writes + (("pc",) if self.leaves is not None else ()))
 
 
 def _binary(name: str, doc: str, commutative: bool = False) -> OpSpec:

@@ -37,6 +37,8 @@ def _check_types(op: Op, guest: GuestSpec | None) -> str | None:
         return "constant does not fit its type"
     if guest is None:
         return None
+    if not guest.has_cycles and (name == "cycles" or (name in ("insn", "guard", "settle") and op.args[1])):
+        return f"{guest.name} counts no cycles"
     if name in ("getreg", "setreg"):
         reg_type = guest.registers.get(op.args[0])
         if reg_type is None:

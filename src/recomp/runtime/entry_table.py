@@ -23,10 +23,6 @@ class EntryTable:
         self.slots = (ctypes.c_void_p * (guest.entry_table_size + guest.memory_size // 2))()
         self.guards: bool | None = None  # the guard mode the table is filled for
 
-    @property
-    def address(self) -> int:
-        return ctypes.addressof(self.slots)
-
     def index(self, key: Key) -> int | None:
         """The slot of a translation key; None if compiled code must not jump there."""
         if key.single or key.guards != self.guards or key.pc in self.stops:

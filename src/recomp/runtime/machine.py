@@ -164,11 +164,6 @@ class Machine:
         self.nmi_pending = True
         self.state.events = 1
 
-    @property
-    def has_events(self) -> bool:
-        """Timers or interrupt lines need looking at between translations."""
-        return bool(self.timers) or self.irq_line or self.nmi_pending
-
     def events(self) -> str | None:
         """Bring devices up to date; set the budget and flag compiled code checks (the next
         device deadline, an interrupt pending); return the interrupt to take now, if any."""

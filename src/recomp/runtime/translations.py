@@ -60,14 +60,12 @@ class Translations:
         return TranslationKey(pc, single, guards, self._specialized(self.machine.state))
 
     def __iter__(self) -> Iterator[tuple[Key, Translation]]:
+        """The (key, translation) pairs there are now."""
         return iter(list(self._cache.items()))
 
     def relink(self, guards: bool) -> None:
         """Fill the entry table for the guard mode of a run."""
         self.entry_table.relink(guards, ((key, t.address) for key, t in self._cache.items()))
-
-    def __len__(self) -> int:
-        return len(self._cache)
 
     def add(self, key: Key, translation: Translation) -> None:
         """Cache a translation, let compiled code jump to it, watch the bytes it covers."""
