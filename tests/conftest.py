@@ -19,6 +19,14 @@ os.environ["XDG_CACHE_HOME"] = _CACHE_HOME.name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+# third-party test data (Klaus Dormann's tests, SingleStepTests): $RECOMP_TESTDATA, by default
+# ../shared/testdata beside the checkout; tests that need it skip without it
+TESTDATA = Path(os.environ.get("RECOMP_TESTDATA") or ROOT.parent / "shared" / "testdata")
+
+
+def missing_testdata(path: Path) -> str:
+    """The one-line reason a test skips when its third-party data is not there."""
+    return f"{path} not found: set RECOMP_TESTDATA to the folder holding the third-party test data"
 
 # the modes every program runs in: engine, optimizer on, instructions per region
 MODES = [
@@ -60,4 +68,4 @@ def tst27_source():
     return read
 
 
-__all__ = ["EXAMPLES", "MODES", "MODES_6502", "ROOT", "assemble", "run_tst27"]
+__all__ = ["EXAMPLES", "MODES", "MODES_6502", "ROOT", "TESTDATA", "assemble", "missing_testdata", "run_tst27"]

@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import recomp
+from conftest import TESTDATA, missing_testdata
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "6502"
+DATA = TESTDATA / "6502"
 FUNCTIONAL = DATA / "6502_functional_test.bin"
 DECIMAL = DATA / "6502_decimal_test.bin"
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/testdata/6502 is not beside the checkout")
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=missing_testdata(DATA))
 
 # (engine, optimize): the JIT with and without the optimizer; the interpreter is slow: see below
 JIT_MODES = [("jit", True), ("jit", False)]

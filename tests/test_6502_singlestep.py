@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 import recomp
+from conftest import TESTDATA, missing_testdata
 from recomp.runtime.tiers import JIT_THRESHOLD
 
-SINGLESTEP = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "6502" / "singlestep"
+SINGLESTEP = TESTDATA / "6502" / "singlestep"
 FILES = sorted(path.stem for path in SINGLESTEP.glob("*.json")) if SINGLESTEP.is_dir() else []
 REGISTERS = ("pc", "s", "a", "x", "y", "p")
 JIT_SAMPLE = 3  # cases per file on the JIT (each is one LLVM compile)
@@ -70,7 +70,7 @@ def _check(name: str, cases: list[dict], **options) -> None:
 @pytest.fixture(autouse=True)
 def _need_data():
     if not SINGLESTEP.is_dir():
-        pytest.skip(f"test data not found: {SINGLESTEP}")
+        pytest.skip(missing_testdata(SINGLESTEP))
 
 
 def test_data_present():

@@ -12,12 +12,13 @@ import capstone
 import pytest
 
 import recomp
+from conftest import TESTDATA, missing_testdata
 from recomp.frontends.base import DecodeError
 from recomp.frontends.mos6502 import Mos6502
 from recomp.frontends.mos6502.table import OPCODES
 from recomp.runtime import GuestFault
 
-SINGLESTEP = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "6502" / "singlestep"
+SINGLESTEP = TESTDATA / "6502" / "singlestep"
 
 # The 105 NMOS opcodes that are not documented, by family (names as in "NMOS 6510 Unintended
 # Opcodes"); written out independently of recomp's table.
@@ -58,7 +59,7 @@ def _decode(code: bytes, addr: int = 0x1000):
 
 def _singlestep_dir() -> Path:
     if not SINGLESTEP.is_dir():
-        pytest.skip(f"test data not found: {SINGLESTEP}")
+        pytest.skip(missing_testdata(SINGLESTEP))
     return SINGLESTEP
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, TESTDATA, missing_testdata
 from recomp.frontends.tst27 import assemble
 from recomp.inspection import inspect_region
 from recomp.ir import format_region, parse
 from recomp.runtime import Emulator
 
 GOLDEN = ROOT / "ir"
-FUNCTIONAL = ROOT.parent / "shared" / "testdata" / "6502" / "6502_functional_test.bin"
+FUNCTIONAL = TESTDATA / "6502" / "6502_functional_test.bin"
 
 
 def _tst27(name: str) -> Emulator:
@@ -59,7 +59,7 @@ def check(path: Path, text: str) -> None:
 def test_lifts_match_golden(stem):
     make, at = SAMPLES[stem]
     if stem.startswith("6502/functional") and not FUNCTIONAL.exists():
-        pytest.skip("shared/testdata/6502 is not beside the checkout")
+        pytest.skip(missing_testdata(FUNCTIONAL))
     view = inspect_region(make(), at)
     check(GOLDEN / f"{stem}.icode", view.icode())
     check(GOLDEN / f"{stem}.opt.icode", view.opt())

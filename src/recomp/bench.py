@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -36,7 +37,8 @@ PROCESS_TIMEOUT = 300.0
 KERNEL_TARGET = 500.0  # engine speed over py65's, warm
 PY65_INSTRUCTIONS = 1_000_000  # py65 runs about 2 MIPS: each kernel is timed over this many
 INTERP_INSTRUCTIONS = 300_000  # ... and the reference engine over this many
-FUNCTIONAL_TEST = Path("../shared/testdata/6502/6502_functional_test.bin")  # beside a checkout
+# Klaus Dormann's functional test: in $RECOMP_TESTDATA, by default ../shared/testdata beside a checkout
+FUNCTIONAL_TEST = Path(os.environ.get("RECOMP_TESTDATA") or "../shared/testdata") / "6502" / "6502_functional_test.bin"
 FUNCTIONAL_ENTRY, FUNCTIONAL_SUCCESS = 0x0400, 0x3469
 
 

@@ -325,7 +325,8 @@ def demo() -> None:
 def bench(
     json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
     functional_test: Annotated[Path | None, typer.Option(
-        help="Klaus Dormann's 6502_functional_test.bin (default: ../shared/testdata/6502/)")] = None,
+        help="Klaus Dormann's 6502_functional_test.bin (default: $RECOMP_TESTDATA/6502/, "
+             "$RECOMP_TESTDATA defaulting to ../shared/testdata)")] = None,
 ) -> None:
     """Benchmark the engines against a C interpreter (gcc -O2) and the 6502 kernels against py65."""
     from recomp.bench import run_benchmarks
