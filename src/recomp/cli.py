@@ -9,6 +9,8 @@ commands that use them, to keep start-up fast.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from dataclasses import asdict
 from enum import StrEnum
@@ -24,12 +26,32 @@ from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import GuestFault, RecompError
 from recomp.runtime.result import RunResult, Stop
+from recomp.runtime.state import UNLIMITED
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings=HELP_OPTIONS,
                   help="recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code).")
 
+
+class Interrupted(Exception):
+    """Ctrl-C stopped a command; the message says where (``recomp: interrupted at ...``)."""
+
+
+def _show_version(show: bool) -> None:
+    if show:
+        from recomp import __version__
+
+        print(f"recomp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version, help="print the version and exit")] = False) -> None:
+    """recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code)."""
+
 EXIT_LIMIT = 3  # --max-instructions reached
-EXIT_FAULT = 4  # the guest reached an instruction it cannot execute
 
 
 class Engine(StrEnum):
@@ -65,7 +87,8 @@ def find_frontend(name: str) -> Frontend:
         fail(str(error), 2)
 
 
-def make_emulator(frontend: Frontend, engine: Engine, no_opt: bool, passes: str | None, **kwargs) -> Emulator:
+def make_emulator(frontend: Frontend, engine: Engine, no_opt: bool, passes: str | None, path: Path,
+                  **kwargs) -> Emulator:
     try:
         names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
         if names is not None:
@@ -75,17 +98,35 @@ def make_emulator(frontend: Frontend, engine: Engine, no_opt: bool, passes: str 
         return Emulator(frontend, engine=engine.value, optimize=not no_opt, passes=names, **kwargs)
     except UnknownPass as error:
         fail(str(error), 2)
+    except RecompError as error:  # devices that do not fit the machine
+        fail(f"{path}: {error}", error.exit_status)
+
+
+MAX_SOURCE_BYTES = 1 << 24  # assembly text larger than this is not a program for any guest here
 
 
 def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
-    """Read a program file into guest memory (``.s`` files are assembled first)."""
+    """Read a program file into guest memory (``.s`` files are assembled first), never reading
+    more than could fit: a file's size is checked before it is read, and a stream (a pipe, a
+    device such as /dev/zero) is read no further than one byte past what fits."""
+    assembler = emulator.frontend.assemble if path.suffix == ".s" else None
+    room = emulator.guest.memory_size - load
+    limit = MAX_SOURCE_BYTES if assembler is not None else room
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None
+            data = file.read(limit + 1) if size is None or size <= limit else b""
     except OSError as error:
         fail(f"{path}: cannot read: {error.strerror or error}")
-    if path.suffix == ".s" and emulator.frontend.assemble is not None:
+    if (size or len(data)) > limit:
+        length = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        fits = (f"only {room} fit in memory from {load:#06x}" if assembler is None
+                else f"assembly sources are at most {limit}")
+        fail(f"{path}: the program is {length}; {fits}")
+    if assembler is not None:
         try:
-            data = emulator.frontend.assemble(data.decode("utf-8", "replace"))
+            data = assembler(data.decode("utf-8", "replace"))
         except ValueError as error:
             fail(f"{path}: {error}")
     try:
@@ -129,7 +170,7 @@ def run(
     passes: PassesOpt = None,
     load: LoadOpt = "0",
     entry: Annotated[str | None, typer.Option(help="start address (default: reset vector, or 0)")] = None,
-    max_instructions: Annotated[int | None, typer.Option(min=0, help="stop after this many")] = None,
+    max_instructions: Annotated[int | None, typer.Option(min=0, max=UNLIMITED, help="stop after this many")] = None,
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
@@ -153,7 +194,7 @@ def run(
         console = (addresses["putc"] if putc is not None else console[0],
                    addresses["getc"] if getc is not None else console[1])
     code_cache = None if no_cache or engine != Engine.jit else CodeCache()
-    emulator = make_emulator(guest_cpu, engine, no_opt, passes, console=console, timer=addresses["timer"],
+    emulator = make_emulator(guest_cpu, engine, no_opt, passes, program, console=console, timer=addresses["timer"],
                              code_cache=code_cache)
     read_program(emulator, program, addresses["load"])
     emulator.state.pc = addresses["entry"] if entry is not None else entry_point(emulator)
@@ -163,10 +204,10 @@ def run(
                               stop_on_trap=stop_on_trap)
     except GuestFault as fault:
         result = RunResult(Stop.FAULT, fault.addr, emulator.instructions)
-        status, error = EXIT_FAULT, f"{program}: {fault}"
+        status, error = fault.exit_status, f"{program}: {fault}"
     except RecompError as problem:
         result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
-        status, error = 1, f"{program}: {problem}"
+        status, error = problem.exit_status, f"{program}: {problem}"
     where = emulator.frontend.format_address(result.pc)
     if result.exit == Stop.MAX_INSTRUCTIONS:
         status = EXIT_LIMIT
@@ -178,7 +219,8 @@ def run(
         status = 1
         error = (f"{program}: stopped at {where}, expected "
                  f"{emulator.frontend.format_address(addresses['expect_pc'])}")
-    sys.stdout.flush()
+    if not flush_stdout() and not error:
+        status, error = 1, f"{program}: cannot write output"
     report = run_report(emulator, result)
     if note:
         print(note, file=sys.stderr)
@@ -191,6 +233,22 @@ def run(
             fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
     if error:
         fail(error, status)
+
+
+def flush_stdout() -> bool:
+    """Flush the program's output; if that fails (closed, a full disk), drop what is left so that
+    Python's own flush at exit adds no second error.  Whether it worked."""
+    if sys.stdout is None:
+        return True
+    try:
+        sys.stdout.flush()
+        return True
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            sys.stdout = None
+        return False
 
 
 def run_report(emulator: Emulator, result: RunResult) -> dict:
@@ -243,7 +301,7 @@ def inspect(
     from recomp.inspection import STAGES, inspect_region
 
     guest_cpu = find_frontend(frontend)
-    emulator = make_emulator(guest_cpu, Engine.jit, no_opt, passes, console=None)
+    emulator = make_emulator(guest_cpu, Engine.jit, no_opt, passes, program, console=None)
     read_program(emulator, program, guest_address(guest_cpu.guest, load, "--load", program))
     if explore:
         explore_program(emulator, guest_address(guest_cpu.guest, entry, "--entry", program), stats_json)
@@ -290,7 +348,8 @@ def show(stage: str, text: str) -> None:
     console.print(Syntax(text, LEXERS[stage], theme="monokai", background_color="default"))
 
 
-cache_app = typer.Typer(no_args_is_help=True, help="The persistent code cache ($XDG_CACHE_HOME/recomp).")
+cache_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS,
+                        help="The persistent code cache ($XDG_CACHE_HOME/recomp).")
 app.add_typer(cache_app, name="cache")
 
 
@@ -335,11 +394,23 @@ def bench(
 
 
 def main() -> None:
+    """The ``recomp`` command.  Usage errors are one line too (``recomp: error: ...``, status 2);
+    Ctrl-C ends a command with status 130 and says so."""
     try:
-        app()
-    except KeyboardInterrupt:
-        print("recomp: interrupted", file=sys.stderr)
+        status = app(standalone_mode=False)
+    except typer.TyperException as error:
+        message = error.format_message()
+        if message:  # (none when the command line is empty: the help was shown)
+            print(f"recomp: error: {message}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except Interrupted as interruption:
+        print(f"recomp: {interruption}", file=sys.stderr)
         sys.exit(130)
+    except KeyboardInterrupt:
+        status = 130
+    if status == 130:
+        print("recomp: interrupted", file=sys.stderr)
+    sys.exit(status or 0)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import ctypes
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol
 
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLifts
@@ -72,8 +72,10 @@ class HelperHost(Protocol):
     """What a frontend's helper functions may use of the machine that runs them
     (``recomp.runtime.machine.Machine`` is one)."""
 
-    output: TextIO
     state: ctypes.Structure
+
+    def write(self, text: str) -> None:
+        """Write the guest's text output."""
 
 
 # a frontend's helper: called with the machine running it and the helper's arguments

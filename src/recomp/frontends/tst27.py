@@ -90,7 +90,7 @@ def format_print(reg: int, value: int) -> str:
 
 
 def _print_helper(machine: HelperHost, reg: int, value: int) -> None:
-    machine.output.write(format_print(reg, value) + "\n")
+    machine.write(format_print(reg, value) + "\n")
 
 
 class Tst27(Frontend):

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import BinaryIO, Protocol, TextIO
 
+from recomp.runtime.errors import StreamError
+
 
 class Device(Protocol):
+    name: str  # what error messages call it
+
     def addresses(self) -> range | tuple[int, ...]:
         ...
 
@@ -20,14 +24,18 @@ class Device(Protocol):
 
 class Console:
     """py65's console: a store to ``putc`` prints the byte, a load of ``getc`` returns the next
-    input byte (0 when there is none)."""
+    input byte (0 when there is none).  Input may be a binary or a text stream (text is read as
+    UTF-8 bytes); a stream that fails is a ``StreamError``."""
 
-    def __init__(self, output: TextIO, input: BinaryIO | None, putc: int = 0xF001,
+    name = "console"
+
+    def __init__(self, output: TextIO | None, input: BinaryIO | TextIO | None, putc: int = 0xF001,
                  getc: int = 0xF004) -> None:
         self.output = output
         self.input = input
         self.putc = putc
         self.getc = getc
+        self._pending = b""  # the rest of a character read from a text stream
 
     def addresses(self) -> tuple[int, ...]:
         return (self.putc, self.getc)
@@ -35,18 +43,51 @@ class Console:
     def read(self, addr: int, cycles: int) -> int:
         if addr != self.getc or self.input is None:
             return 0
-        data = self.input.read(1)
-        return data[0] if data else 0
+        if not self._pending:
+            try:
+                data = self.input.read(1)
+            except (OSError, ValueError) as error:
+                raise StreamError(f"cannot read input: {describe(error)}") from None
+            self._pending = data.encode() if isinstance(data, str) else bytes(data)
+        if not self._pending:
+            return 0
+        value, self._pending = self._pending[0], self._pending[1:]
+        return value
 
     def write(self, addr: int, value: int, cycles: int) -> None:
-        if addr != self.putc:
-            return
-        stream = getattr(self.output, "buffer", None)
+        if addr == self.putc:
+            write_output(self.output, bytes((value,)))
+
+
+def write_output(output: TextIO | None, data: bytes | str) -> None:
+    """Write to the program's output stream (bytes go to a text stream's binary buffer, in
+    order with its text); a stream that is closed or fails is a ``StreamError``."""
+    if output is None:
+        raise StreamError("cannot write output: standard output is closed")
+    try:
+        stream = getattr(output, "buffer", None) if isinstance(data, bytes) else None
         if stream is not None:
-            self.output.flush()
-            stream.write(bytes((value,)))
+            output.flush()
+            stream.write(data)
         else:
-            self.output.write(chr(value))
+            output.write(data.decode("latin-1") if isinstance(data, bytes) else data)
+    except (OSError, ValueError) as error:
+        raise StreamError(f"cannot write output: {describe(error)}") from None
+
+
+def flush_output(output: TextIO | None) -> None:
+    """Flush the program's output stream (a ``StreamError`` if it fails)."""
+    if output is None:
+        return
+    try:
+        output.flush()
+    except (OSError, ValueError) as error:
+        raise StreamError(f"cannot write output: {describe(error)}") from None
+
+
+def describe(error: BaseException) -> str:
+    """An OS error as people read it: "No space left on device"."""
+    return getattr(error, "strerror", None) or str(error)
 
 
 class IntervalTimer:
@@ -56,6 +97,8 @@ class IntervalTimer:
     writing it starts a new period), +3 status (bit 0: IRQ pending; any access acknowledges the
     interrupt).  The line stays asserted until acknowledged, as a level-triggered IRQ source.
     """
+
+    name = "timer"
 
     def __init__(self, base: int = 0xF010, period: int = 0) -> None:
         self.base = base

@@ -23,8 +23,9 @@ from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
 from recomp.runtime.code_cache import CachedCode, CodeCache
-from recomp.runtime.devices import Console, Device, IntervalTimer
+from recomp.runtime.devices import Console, Device, IntervalTimer, flush_output
 from recomp.runtime.entry_table import EntryTable
+from recomp.runtime.errors import StreamError
 from recomp.runtime.machine import GuestMemory, Machine
 from recomp.runtime.options import Options
 from recomp.runtime.pipeline import Pipeline
@@ -114,6 +115,8 @@ class Emulator:
         executing it) or has run ``max_instructions`` more instructions."""
         machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
         st = machine.state
+        if max_instructions is not None and not 0 <= max_instructions <= UNLIMITED - st.instructions:
+            raise ValueError(f"max_instructions must be from 0 to {UNLIMITED - st.instructions:,}")
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
         if until_pc is not None and until_pc not in self.stops:
             self._stop_at(until_pc)
@@ -172,7 +175,12 @@ class Emulator:
             stats.chain_hits += st.chained - chained
             elapsed = time.perf_counter() - start
             stats.run_seconds += elapsed - (stats.compile_seconds - compile_before)
-            self.output.flush()
+            failing = sys.exc_info()[1] is not None  # the run already ends in an error
+            try:
+                flush_output(self.output)
+            except StreamError:
+                if not failing:
+                    raise
 
     def step(self) -> RunResult:
         """Run exactly one guest instruction; a pending interrupt is taken first, so the

@@ -1,4 +1,5 @@
-"""Errors the runtime reports to users: each one becomes one line and a non-zero exit status."""
+"""Errors the runtime reports to users: each one becomes one line and the exit status it names
+(the statuses ``recomp run`` documents)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,23 @@ class RecompError(Exception):
 
 
 class LoadError(RecompError):
-    """A program that cannot be loaded (empty, too large, bad address)."""
+    """A program that cannot be loaded (unreadable, empty, too large, bad address)."""
+
+
+class StreamError(RecompError):
+    """The program's input or output failed (closed, unreadable, a full disk)."""
+
+
+class ConfigError(RecompError):
+    """A machine that cannot be built as asked: a device outside memory, or over another one."""
+
+    exit_status = 2
 
 
 class GuestFault(RecompError):
     """The guest reached an instruction it cannot execute."""
 
-    exit_status = 2
+    exit_status = 4
 
     def __init__(self, addr: int, message: str) -> None:
         super().__init__(message)

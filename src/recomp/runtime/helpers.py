@@ -38,7 +38,8 @@ def _callback(function: Callable[..., int | None], signature: Helper, park: Call
               ) -> ctypes._CFuncPtr:
     def callback(*args: int) -> int:
         try:
-            return function(*args) or 0
+            result = function(*args)
+            return 0 if result is None else int(result)  # converted here: ctypes would swallow an error
         except BaseException as error:
             park(error)
             return 0

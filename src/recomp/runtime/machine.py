@@ -9,14 +9,15 @@ from outside, a device mapped) it tells its ``listener``.
 from __future__ import annotations
 
 import ctypes
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from typing import Protocol, TextIO
 
 from recomp.frontends.base import DecodeError, Frontend
 from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS
-from recomp.runtime.devices import Device, IntervalTimer
-from recomp.runtime.errors import GuestFault, LoadError
+from recomp.runtime.devices import Device, IntervalTimer, write_output
+from recomp.runtime.errors import ConfigError, GuestFault, LoadError
 from recomp.runtime.helpers import HelperTable
 from recomp.runtime.state import UNLIMITED, state_struct
 
@@ -71,7 +72,7 @@ class Machine:
     """A guest CPU with its memory, devices and interrupt lines.  ``output`` is where the guest's
     helpers write (TST27's PRINT); devices get their own streams."""
 
-    def __init__(self, frontend: Frontend, output: TextIO) -> None:
+    def __init__(self, frontend: Frontend, output: TextIO | None) -> None:
         self.frontend = frontend
         self.guest = frontend.guest
         self.output = output
@@ -136,7 +137,22 @@ class Machine:
 
     # --- devices -------------------------------------------------------------------------------
     def map_device(self, device: Device) -> None:
-        for addr in device.addresses():
+        """Map a device at its addresses, which must lie in memory and belong to no other device
+        (``ConfigError``)."""
+        addresses = sorted(device.addresses())
+        where = self.frontend.format_address
+        span = f"{where(addresses[0])}..{where(addresses[-1])}" if len(addresses) > 1 else where(addresses[0])
+        if addresses[0] < 0 or addresses[-1] >= self.guest.memory_size:
+            raise ConfigError(f"the {device.name} at {span} runs past the end of memory "
+                              f"({where(0)}..{where(self.guest.memory_size - 1)})")
+        twice = [addr for addr, count in Counter(addresses).items() if count > 1]
+        if twice:
+            raise ConfigError(f"the {device.name} has two registers at {where(twice[0])}")
+        for addr in addresses:
+            if addr in self.devices:
+                raise ConfigError(f"the {device.name} at {span} overlaps the {self.devices[addr].name} "
+                                  f"at {where(addr)}")
+        for addr in addresses:
             self.devices[addr] = device
             self.attrs_view[addr] |= ATTR_IO
         if isinstance(device, IntervalTimer):
@@ -152,6 +168,10 @@ class Machine:
 
     def code_write(self, addr: int) -> None:
         self.listener.code_write(addr)
+
+    def write(self, text: str) -> None:
+        """Write the guest's text output (TST27's PRINT); a failing stream is a ``StreamError``."""
+        write_output(self.output, text)
 
     # --- interrupts ----------------------------------------------------------------------------
     def irq(self, level: bool = True) -> None:

@@ -1,0 +1,143 @@
+"""Bad input, failing streams and hostile options: one clear line on stderr and the documented
+exit status, never a traceback, a hang or unbounded memory (issue: trust and robustness)."""
+
+from __future__ import annotations
+
+import io
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+import recomp
+from conftest import EXAMPLES
+from recomp.runtime.errors import ConfigError, StreamError
+
+CLI = [sys.executable, "-m", "recomp.cli"]
+HELLO = [str(EXAMPLES / "6502" / "hello.bin"), "--load", "0x200", "--entry", "0x200", "--stop-on-trap"]
+UPCASE = [str(EXAMPLES / "6502" / "upcase.bin"), "--load", "0x200", "--entry", "0x200", "--stop-on-trap"]
+
+
+def shell(command: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """A recomp command line run by the shell (for redirections such as ``>&-``)."""
+    line = " ".join(shlex.quote(part) for part in CLI) + " " + command
+    return subprocess.run(["sh", "-c", line], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def one_line(done: subprocess.CompletedProcess, status: int, message: str) -> None:
+    assert done.returncode == status, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def quoted(*parts: str) -> str:
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def test_a_program_is_never_read_past_what_fits():
+    """/dev/zero is endless: reading stops one byte past the 64 KiB that fit."""
+    one_line(shell("run -f 6502 /dev/zero"), 1, "the program is more than 65536 bytes; only 65536 fit")
+    one_line(shell("run -f 6502 /dev/zero --load 0xFF00"), 1, "more than 256 bytes; only 256 fit")
+
+
+def test_a_directory_is_not_a_program(tmp_path):
+    one_line(shell(f"run -f 6502 {tmp_path}"), 1, "cannot read: Is a directory")
+
+
+@pytest.mark.parametrize("frontend, program, base", [
+    ("6502", HELLO, "0xFFFE"), ("6502", HELLO, "0xFFFD"), ("6502", HELLO, "0xFFFF"),
+    ("tst27", [str(EXAMPLES / "tst27" / "test1.bin")], "0xFFE"),
+])
+def test_a_timer_past_the_end_of_memory_is_refused(frontend, program, base):
+    one_line(shell(f"run -f {frontend} {quoted(*program)} --timer {base}"), 2, "runs past the end of memory")
+
+
+@pytest.mark.parametrize("options, message", [
+    ("--timer 0xF000", "the timer at $F000..$F003 overlaps the console at $F001"),
+    ("--putc 0xF004 --getc 0xF004", "the console has two registers at $F004"),
+])
+def test_devices_may_not_overlap(options, message):
+    one_line(shell(f"run -f 6502 {quoted(*HELLO)} {options}"), 2, message)
+
+
+def test_an_instruction_budget_beyond_the_counter_is_a_usage_error():
+    one_line(shell(f"run -f 6502 {quoted(*HELLO)} --max-instructions 18446744073709551621"), 2,
+             "Invalid value for '--max-instructions'")
+    emu = recomp.Emulator("6502", console=None)
+    with pytest.raises(ValueError, match="max_instructions"):
+        emu.run(max_instructions=1 << 64)
+
+
+@pytest.mark.parametrize("redirect, message", [
+    (">&-", "cannot write output: standard output is closed"),
+    (">/dev/full", "cannot write output: No space left on device"),
+])
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_output_that_cannot_be_written_is_one_error(redirect, message, engine):
+    one_line(shell(f"run -f 6502 {quoted(*HELLO)} --engine {engine} {redirect}"), 1, message)
+    test1 = str(EXAMPLES / "tst27" / "test1.bin")
+    one_line(shell(f"run -f tst27 {test1} --engine {engine} {redirect}"), 1, message)
+
+
+def test_input_that_cannot_be_read_is_one_error(tmp_path):
+    one_line(shell(f"run -f 6502 {quoted(*UPCASE)} 0>{tmp_path / 'out'}"), 1, "cannot read input: Bad file descriptor")
+
+
+def test_usage_errors_are_one_line_and_help_and_version_answer():
+    one_line(shell("run"), 2, "recomp: error: Missing argument 'program'.")
+    one_line(shell("run --bogus x"), 2, "recomp: error: No such option: --bogus")
+    version = shell("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"recomp {recomp.__version__}"
+    helped = shell("run -h")
+    assert helped.returncode == 0 and "--max-instructions" in helped.stdout
+
+
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_the_console_reads_a_text_stream_too(engine):
+    output = io.StringIO()
+    emu = recomp.Emulator("6502", engine=engine, input=io.StringIO("abc\né\n"), output=output)
+    emu.load((EXAMPLES / "6502" / "upcase.bin").read_bytes(), at=0x0200)
+    emu.state.pc = 0x0200
+    assert emu.run(stop_on_trap=True, max_instructions=100_000).exit == "trap"
+    assert output.getvalue().encode("latin-1") == "ABC\né\n".encode()
+
+
+class Garbled:
+    """A device that answers with something that is not a byte."""
+
+    name = "garbled device"
+
+    def addresses(self) -> tuple[int, ...]:
+        return (0xF100,)
+
+    def read(self, addr: int, cycles: int) -> int:
+        return "x"  # type: ignore[return-value]
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        raise OSError(5, "Input/output error")
+
+
+@pytest.mark.parametrize("threshold", [0, 8])
+@pytest.mark.parametrize("code, error", [
+    (bytes([0xAD, 0x00, 0xF1, 0x4C, 0x03, 0x02]), ValueError),  # LDA $F100: a str, not a byte
+    (bytes([0x8D, 0x00, 0xF1, 0x4C, 0x03, 0x02]), OSError),  # STA $F100: the device fails
+])
+def test_an_error_in_a_device_stops_the_run_and_reaches_the_caller(capfd, threshold, code, error):
+    emu = recomp.Emulator("6502", console=None, jit_threshold=threshold)
+    emu.map_device(Garbled())
+    emu.load(code, at=0x0200)
+    emu.state.pc = 0x0200
+    with pytest.raises(error):
+        emu.run(stop_on_trap=True, max_instructions=1000)
+    assert "Exception ignored" not in capfd.readouterr().err
+    assert emu.instructions <= 2  # it stops at the next block at the latest
+
+
+def test_a_device_is_refused_where_it_does_not_fit():
+    emu = recomp.Emulator("6502", console=None)
+    with pytest.raises(ConfigError, match="runs past the end of memory"):
+        emu.map_device(recomp.runtime.devices.IntervalTimer(0xFFFE))
+    assert not emu.machine.devices
+    with pytest.raises(StreamError, match="standard output is closed"):
+        recomp.runtime.devices.write_output(None, b"x")
