@@ -76,6 +76,7 @@ L0200 @0x0200:
   %21:i8 = select %2, %0, %1
   %22:i16 = const 0x10
   %23:i8 = load %22
+  %26:i8 = fetch %22
   store %22, %0
   cycles %0
   settle 1, 1

@@ -141,3 +141,34 @@ def test_a_device_is_refused_where_it_does_not_fit():
     assert not emu.machine.devices
     with pytest.raises(StreamError, match="standard output is closed"):
         recomp.runtime.devices.write_output(None, b"x")
+
+
+# $0200 JMP $F000; at $F000, over the console: LDA #$41; STA $F001; LDA $F004; STA $F001; JMP *
+IO_PAGE_CODE = {0x0200: bytes([0x4C, 0x00, 0xF0]),
+                0xF000: bytes([0xA9, 0x41, 0x8D, 0x01, 0xF0, 0xAD, 0x04, 0xF0, 0x8D, 0x01, 0xF0, 0x4C, 0x0B, 0xF0])}
+
+
+@pytest.mark.parametrize("mode", ["interp", "jit", "jit-noopt", "jit-single", "jit-tiered"])
+def test_instruction_fetch_never_reaches_a_device(mode):
+    """Code in the I/O page: its operand bytes are read from memory, as the CPU fetches them,
+    whatever tier runs it (the native interpreter fetches operands at run time)."""
+    from conftest import MODES_6502
+
+    output = io.StringIO()
+    emu = recomp.Emulator("6502", output=output, input=io.BytesIO(b"xyz"), **MODES_6502[mode])
+    for at, code in IO_PAGE_CODE.items():
+        emu.load(code, at=at)
+    emu.state.pc = 0x0200
+    assert emu.run(stop_on_trap=True, max_instructions=100).pc == 0xF00B
+    assert output.getvalue() == "Ax"
+
+
+def test_instruction_fetch_never_reaches_a_device_from_the_cli(tmp_path):
+    image = bytearray(0x10000)
+    for at, code in IO_PAGE_CODE.items():
+        image[at:at + len(code)] = code
+    program = tmp_path / "io.bin"
+    program.write_bytes(bytes(image[0x0200:]))
+    for engine in ("jit", "interp"):
+        done = shell(f"run -f 6502 {program} --load 0x200 --entry 0x200 --stop-on-trap --engine {engine}", "xyz")
+        assert (done.returncode, done.stdout) == (0, "Ax"), done.stderr

@@ -415,6 +415,13 @@ def _load(lo: Lowering, op: Op) -> None:
                                  lo.builder.shl(lo.builder.zext(high, wide), wide(8))))
 
 
+def _fetch(lo: Lowering, op: Op) -> None:
+    """A code byte, from guest memory itself: an instruction fetch never reaches a device."""
+    (addr,) = op.values()
+    b = lo.builder
+    lo.define(op, b.load(b.gep(lo.memory, [lo.address(addr)], inbounds=True, source_etype=I8_T), typ=I8_T))
+
+
 def _store(lo: Lowering, op: Op) -> None:
     addr, v = op.values()
     value = lo.value(v)
@@ -560,6 +567,7 @@ LOWER: dict[str, Callable[[Lowering, Op], None]] = {
     "trunc": _cast("trunc"),
     "select": _select,
     "load": _load,
+    "fetch": _fetch,
     "store": _store,
     "call": _call,
     "insn": _insn,

@@ -123,6 +123,9 @@ _TABLE = [
            doc="read guest memory: i8, or i16 little-endian; each byte's address wraps; a device "
                "address calls the device (given the cycle count), so a load is removable only "
                "where no device can answer"),
+    OpSpec("fetch", ("v",), "decl", pure=False,
+           doc="read an i8 of code at run time (an operand byte the guest rewrites): guest memory "
+               "itself, never a device, as a CPU's instruction fetch; the address wraps"),
     OpSpec("store", ("v", "v"), None, pure=False, reads=("cycles",), writes=("code_written",),
            doc="write an i8 or i16 (little-endian) to guest memory; addresses wrap; a device "
                "address calls the device; a byte of translated code sets `code_written`"),

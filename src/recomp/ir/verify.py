@@ -31,6 +31,8 @@ def _check_types(op: Op, guest: GuestSpec | None) -> str | None:
         return "trunc must narrow"
     if name == "load" and op.result.type not in (I8, I16):
         return "load gives i8 or i16"
+    if name == "fetch" and op.result.type != I8:
+        return "fetch gives i8"
     if name == "store" and vals[1].type not in (I8, I16):
         return "store takes i8 or i16"
     if name == "const" and not 0 <= op.args[0] <= op.result.type.mask:

@@ -16,6 +16,8 @@ from recomp.opt.ranges import overlaps, touched
 def _removable(op: Op, defs: dict[int, Op], context: Context) -> bool:
     if op.spec.pure:
         return True
+    if op.name == "fetch":  # memory, never a device: unused, it changes nothing
+        return True
     return op.name == "load" and not overlaps(touched(defs, op, context.memory_size), context.devices)
 
 

@@ -199,7 +199,7 @@ def _carry_chain(block: Block, new: NewValues, context: Context, counts: Counter
         if not stores or overlaps((low_addr, high[0]), context.devices):
             continue
         between = ops[stores[-1] + 1:index]
-        if any(op.spec.observes or op.name == "call" or (op.name in ("load", "store")
+        if any(op.spec.observes or op.name == "call" or (op.name in ("load", "fetch", "store")
                and intersects(touched(defs, op, size), (low_addr, low_addr))) for op in between):
             continue
         high_terms.remove(carries[0])

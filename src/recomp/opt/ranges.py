@@ -13,7 +13,7 @@ from recomp.ir.types import I8, Type
 
 def access_type(op: Op) -> Type:
     """What a load reads or a store writes: i8 or i16."""
-    return op.result.type if op.name == "load" else op.args[1].type
+    return op.result.type if op.result is not None else op.args[1].type
 
 
 def interval(defs: dict[int, Op], value: Value) -> tuple[int, int]:

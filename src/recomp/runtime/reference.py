@@ -197,6 +197,14 @@ def _load(r: ReferenceRegion, block: Block, op: Op) -> Step:
     return step
 
 
+def _fetch(r: ReferenceRegion, block: Block, op: Op) -> Step:
+    d, (a,), memory, mask = _d(op), _ids(op), r.memory, r.mask
+
+    def step(env: Env) -> None:
+        env[d] = memory[env[a] & mask]
+    return step
+
+
 def _store(r: ReferenceRegion, block: Block, op: Op) -> Step:
     (a, v), write = _ids(op), r.write_byte
     wide = list(op.values())[1].type != I8
@@ -321,6 +329,7 @@ _STEPS: dict[str, Callable[[ReferenceRegion, Block, Op], Step]] = {
     **{name: _cast for name in CAST},
     "select": _select,
     "load": _load,
+    "fetch": _fetch,
     "store": _store,
     "call": _call,
     "insn": _insn,

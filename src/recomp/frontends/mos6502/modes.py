@@ -1,9 +1,10 @@
 """6502 addressing modes, written once each: how an instruction finds its operand.
 
 Operand bytes come from the instruction as constants, except bytes the guest has rewritten
-(``volatile``), which are read from memory at run time so that rewriting them again does not
-invalidate the code.  Zero-page modes wrap within page zero; ``JMP ($xxFF)`` reads its high byte
-from the start of the same page, as the NMOS chip does.
+(``volatile``), which are fetched from memory at run time (``fetch``: memory itself, never a
+device) so that rewriting them again does not invalidate the code.  Zero-page modes wrap
+within page zero; ``JMP ($xxFF)`` reads its high byte from the start of the same page, as the
+NMOS chip does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ INDEXED_READS = ("absx", "absy", "indy")  # modes whose reads may cross a page
 def operand_byte(b: RegionBuilder, insn: Insn, index: int) -> Value:
     addr = (insn.addr + 1 + index) & 0xFFFF
     if addr in b.volatile:
-        return b.load(b.const(I16, addr), type=I8)
+        return b.fetch(b.const(I16, addr), type=I8)
     return b.const(I8, insn.operands[index])
 
 

@@ -261,7 +261,7 @@ def jsr(b: RegionBuilder, op: Operand) -> None:
     if low_static and high_static:
         b.goto(insn.operands[0] | insn.operands[1] << 8)
     else:
-        b.jump_to(word(b, low, b.load(c16(b, high_addr), type=I8)))
+        b.jump_to(word(b, low, b.fetch(c16(b, high_addr), type=I8)))
 
 
 def rts(b: RegionBuilder, op: Operand) -> None:
