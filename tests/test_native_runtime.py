@@ -122,23 +122,31 @@ def test_a_corrupt_record_is_discarded_not_run(tmp_path, damage):
     assert finish(again) == expected
     assert again.stats.cache_hits == 0 and cache.discarded == len(records)
     assert again.stats.compiled >= 1  # compiled anew, and filed again
-    assert all(Record.decode(p.read_bytes()) is not None for p in tmp_path.rglob("*.o"))
+    key = (tmp_path / "key").read_bytes()
+    assert all(Record.decode(p.read_bytes(), key, p.parent.parent.name, p.parent.name) is not None
+               for p in tmp_path.rglob("*.o"))
 
 
-def test_record_round_trip_and_checksum():
+def test_record_round_trip_and_authentication():
+    """A record reads back only with its key, for its context and entry, whole."""
+    key, other = bytes(range(32)), bytes(32)
     record = Record("mos6502_0200_x", {0x200: 0xA9, 0x201: 0x11}, b"\x7fELF object")
-    data = record.encode()
+    data = record.encode(key, "context", "00200-s0-guards")
     assert data.startswith(MAGIC)
-    assert Record.decode(data) == record
-    assert Record.decode(data[:-1]) is None
-    assert Record.decode(data[:20]) is None
+    assert Record.decode(data, key, "context", "00200-s0-guards") == record
+    assert Record.decode(data, other, "context", "00200-s0-guards") is None  # another key
+    assert Record.decode(data, key, "other", "00200-s0-guards") is None  # another context
+    assert Record.decode(data, key, "context", "00300-s0-guards") is None  # moved to another entry
+    assert Record.decode(data[:-1], key, "context", "00200-s0-guards") is None
+    assert Record.decode(data[:20], key, "context", "00200-s0-guards") is None
 
 
 def test_an_unwritable_cache_is_skipped(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     cache = CodeCache(blocker / "recomp")
-    emu = kernel("memcpy", code_cache=cache)
+    with pytest.warns(RuntimeWarning, match="not using the code cache .*Not a directory"):
+        emu = kernel("memcpy", code_cache=cache)
     assert finish(emu) == finish(kernel("memcpy", jit_threshold=0))
     assert cache.stores == 0 and emu.stats.cache_stores == 0
 
@@ -161,7 +169,7 @@ def test_cli_cache_commands_and_no_cache(tmp_path):
     assert stored >= 1  # bcd's loop
     info = recomp_cli("cache", "info", cache_home=tmp_path)
     records = stored + 1  # and the native interpreter
-    assert f"{tmp_path / 'recomp'}: {records} compiled regions" in info.stdout
+    assert f"{tmp_path / 'recomp'}: trusted" in info.stdout and f"; {records} compiled regions" in info.stdout
     second = tmp_path / "second.json"
     assert recomp_cli(*run, "--stats-json", str(second), cache_home=tmp_path).returncode == 0
     report = json.loads(second.read_text())

@@ -193,7 +193,7 @@ def run(
     if console is not None:
         console = (addresses["putc"] if putc is not None else console[0],
                    addresses["getc"] if getc is not None else console[1])
-    code_cache = None if no_cache or engine != Engine.jit else CodeCache()
+    code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
     emulator = make_emulator(guest_cpu, engine, no_opt, passes, program, console=console, timer=addresses["timer"],
                              code_cache=code_cache)
     read_program(emulator, program, addresses["load"])
@@ -233,6 +233,17 @@ def run(
             fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
     if error:
         fail(error, status)
+
+
+def trusted_cache() -> CodeCache | None:
+    """The user's code cache, or None (with one warning line) if it is not to be trusted."""
+    cache = CodeCache()
+    problem = cache.problem()
+    if problem is None:
+        return cache
+    print(f"recomp: warning: not using the code cache {cache.root}: {problem} "
+          f"(`recomp cache clear` removes it)", file=sys.stderr)
+    return None
 
 
 def flush_stdout() -> bool:
@@ -355,10 +366,13 @@ app.add_typer(cache_app, name="cache")
 
 @cache_app.command("info")
 def cache_info() -> None:
-    """Where the code cache is and what it holds."""
+    """Where the code cache is, whether it is trusted, and what it holds."""
     info = CodeCache().info()
-    print(f"{info.root}: {info.records} compiled regions, {info.bytes / 1024:.1f} KiB, "
-          f"{info.contexts} contexts (recomp builds, CPUs and option sets)")
+    if info.problem is not None:
+        print(f"{info.root}: not trusted, so not used: {info.problem} (`recomp cache clear` removes it)")
+        return
+    print(f"{info.root}: trusted (owner-only, records authenticated); {info.records} compiled regions, "
+          f"{info.bytes / 1024:.1f} KiB, {info.contexts} contexts (recomp builds, CPUs and option sets)")
 
 
 @cache_app.command("clear")

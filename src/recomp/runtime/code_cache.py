@@ -1,39 +1,53 @@
 """The persistent code cache: compiled regions kept on disk as object files, so that running a
 program again skips lifting, optimizing and LLVM for the code that was hot the last time.
 
+The cache holds native code that recomp will execute, so it trusts only what it wrote itself,
+where only its user can write (the model of ssh's ``~/.ssh`` and pip's cache):
+
+- The cache root and every directory in it are created owner-only (0700), every file 0600.  A
+  root (or a directory in it) that is not owned by the user, is writable by group or others, or
+  is a symbolic link is not used at all (``problem`` says why); a symbolic link or a file that is
+  not a regular file inside it is never followed or read.
+- Records are authenticated: an HMAC-SHA256, under a key made on first use and kept owner-only
+  in the cache, covers the record's context, its entry and its contents, so a record moved to
+  another entry or context, changed, truncated, or written by anyone without the key is not
+  authentic.  An authentic record must still hold a well-formed object defining the expected
+  function (``recomp.backend.objects``) before it is handed to the linker.
+- A record that fails a check is deleted if it can be, skipped otherwise, and never loaded.
+
 A record is filed under a *context* (everything besides the guest's bytes that shaped the code:
 recomp's sources, LLVM, the host CPU, the guest and the run's options) and an *entry* (the
 translation key's cache name: guest address, specialized flags, guard mode).  It holds the guest
-bytes the translation relied on, and is used only while memory holds those bytes.  Each record
-carries a SHA-256 of its contents: a corrupt or truncated record is deleted, never executed.
+bytes the translation relied on, and is used only while memory holds those bytes.
 
-Layout: ``<root>/<context>/<entry>/<bytes digest>.o``; writes go to a temporary file first and
-are renamed into place, so a reader never sees half a record.  ``CodeCache`` is the store on
-disk; ``CachedCode`` is one machine's use of it.
+Layout: ``<root>/key`` and ``<root>/<context>/<entry>/<bytes digest>.o``; writes go to a
+temporary file first and are renamed into place, so a reader never sees half a record.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from recomp.runtime.keys import TranslationKey
-from recomp.runtime.machine import Machine
-from recomp.runtime.options import Options
+from recomp.backend.objects import MalformedObject, check_object
 
-if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
-
-MAGIC = b"RECOMP-OBJ\x01"
+MAGIC = b"RECOMP-OBJ\x02"
 SUFFIX = ".o"
+KEY_FILE = "key"
+KEY_BYTES = 32
+MAX_RECORD = 1 << 26  # bytes: a larger file is not a record (a region's object is a few KiB)
+PRIVATE = 0o077  # mode bits a key file must not have (anyone but the owner)
+SHARED_WRITE = 0o022  # mode bits no directory of the cache may have (group or others write)
 
 
 def default_root() -> Path:
@@ -64,60 +78,159 @@ class Record:
     covers: dict[int, int]  # guest address -> byte value
     object: bytes
 
-    def encode(self) -> bytes:
+    def encode(self, key: bytes, context: str, entry: str) -> bytes:
         header = json.dumps({"name": self.name, "covers": sorted(self.covers.items())}).encode()
         body = len(header).to_bytes(4, "little") + header + self.object
-        return MAGIC + hashlib.sha256(body).digest() + body
+        return MAGIC + _mac(key, context, entry, body) + body
 
     @staticmethod
-    def decode(data: bytes) -> Record | None:
-        """The record in ``data``, or None if it is not one intact record."""
+    def decode(data: bytes, key: bytes, context: str, entry: str) -> Record | None:
+        """The record in ``data`` if it is one intact record made with ``key`` for this context
+        and entry, else None."""
         start = len(MAGIC) + 32
         if len(data) < start + 4 or not data.startswith(MAGIC):
             return None
         body = data[start:]
-        if hashlib.sha256(body).digest() != data[len(MAGIC):start]:
+        if not hmac.compare_digest(_mac(key, context, entry, body), data[len(MAGIC):start]):
             return None
         size = int.from_bytes(body[:4], "little")
         try:
             header = json.loads(body[4:4 + size])
-            return Record(header["name"], {int(a): int(v) for a, v in header["covers"]}, body[4 + size:])
+            return Record(str(header["name"]), {int(a): int(v) for a, v in header["covers"]}, body[4 + size:])
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def _mac(key: bytes, context: str, entry: str, body: bytes) -> bytes:
+    return hmac.new(key, context.encode() + b"\0" + entry.encode() + b"\0" + body, hashlib.sha256).digest()
 
 
 @dataclass
 class CacheInfo:
     root: Path
+    problem: str | None  # why recomp does not use the cache (None: it does)
     contexts: int
     records: int
     bytes: int
 
 
 class CodeCache:
-    """Compiled regions on disk under ``root``; counts what it found, missed, wrote and threw away."""
+    """Compiled regions on disk under ``root``, trusted only as the module says; counts what it
+    found, missed, wrote and threw away.  ``owner``: the user the cache must belong to (the
+    current one; tests pass another to see a foreign cache refused)."""
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, owner: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self.owner = os.getuid() if owner is None else owner
         self.hits = 0
         self.misses = 0
         self.stores = 0
-        self.discarded = 0  # corrupt records deleted
+        self.discarded = 0  # records that failed a check, deleted
 
-    def _folder(self, context: str, entry: str) -> Path:
-        return self.root / context / entry
+    # --- trust -----------------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        """Why the cache must not be used, or None.  A cache that does not exist yet is fine:
+        it is created owner-only."""
+        try:
+            info = os.lstat(self.root)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            return f"it cannot be read ({error.strerror})"
+        reason = self._unsafe(info, directory=True)
+        if reason is not None:
+            return f"it {reason}"
+        try:
+            key = os.lstat(self.root / KEY_FILE)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            return f"its key cannot be read ({error.strerror})"
+        reason = self._unsafe(key, directory=False)
+        return None if reason is None else f"its key {reason}"
 
+    def _unsafe(self, info: os.stat_result, directory: bool) -> str | None:
+        """Why a file or directory of the cache is not to be trusted, or None."""
+        if stat.S_ISLNK(info.st_mode):
+            return "is a symbolic link"
+        if directory != stat.S_ISDIR(info.st_mode) or not (directory or stat.S_ISREG(info.st_mode)):
+            return "is not a directory" if directory else "is not a regular file"
+        if info.st_uid != self.owner:
+            return f"is owned by user {info.st_uid}, not by you ({self.owner})"
+        mode = stat.S_IMODE(info.st_mode)
+        if directory and mode & SHARED_WRITE:
+            return f"is writable by group or others (mode {mode:04o})"
+        if not directory and (mode & PRIVATE or info.st_size != KEY_BYTES):
+            return f"is readable by others or damaged (mode {mode:04o}, {info.st_size} bytes)"
+        return None
+
+    def _trusted_dir(self, path: Path) -> bool:
+        try:
+            return self._unsafe(os.lstat(path), directory=True) is None
+        except OSError:
+            return False
+
+    def _key(self, create: bool) -> bytes | None:
+        """The cache's key (made on first use if ``create``), or None."""
+        path = self.root / KEY_FILE
+        try:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return self._new_key() if create else None
+        except OSError:
+            return None
+        with os.fdopen(handle, "rb") as file:
+            if self._unsafe(os.fstat(file.fileno()), directory=False) is not None:
+                return None
+            key = file.read(KEY_BYTES + 1)
+        return key if len(key) == KEY_BYTES else None
+
+    def _new_key(self) -> bytes | None:
+        """Make the key: written to a private temporary file, then linked into place (so a
+        reader never sees half a key, and of two processes making one at once, one wins)."""
+        if not self._make_dir(self.root):
+            return None
+        key = secrets.token_bytes(KEY_BYTES)
+        handle, temporary = tempfile.mkstemp(dir=self.root, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(key)
+            os.link(temporary, self.root / KEY_FILE)
+        except FileExistsError:
+            return self._key(create=False)
+        except OSError:
+            return None
+        finally:
+            os.unlink(temporary)
+        return key
+
+    def _make_dir(self, path: Path) -> bool:
+        """An owner-only directory of the cache (made if missing); False if that cannot be."""
+        try:
+            if path == self.root:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        return self._trusted_dir(path)
+
+    # --- records ---------------------------------------------------------------------------------
     def find(self, context: str, entry: str, memory: Sequence[int]) -> Record | None:
-        """The record for this entry whose guest bytes are in memory now."""
-        folder = self._folder(context, entry)
-        for path in sorted(folder.glob(f"*{SUFFIX}")):  # not the .tmp files being written
-            try:
-                record = Record.decode(path.read_bytes())
-            except OSError:
-                continue
+        """The authentic, well-formed record for this entry whose guest bytes are in memory now."""
+        folder = self.root / context / entry
+        key = self._key(create=False) if self.problem() is None else None
+        if key is None or not (self._trusted_dir(folder.parent) and self._trusted_dir(folder)):
+            self.misses += 1
+            return None
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(SUFFIX))  # not the .tmp files
+        except OSError:
+            names = []
+        for name in names:
+            record = self._read(folder / name, key, context, entry)
             if record is None:
-                self.discarded += 1
-                path.unlink(missing_ok=True)
                 continue
             if all(0 <= addr < len(memory) and memory[addr] == value for addr, value in record.covers.items()):
                 self.hits += 1
@@ -125,23 +238,60 @@ class CodeCache:
         self.misses += 1
         return None
 
-    def entries(self, context: str) -> list[str]:
-        """The entries that have records under a context."""
+    def _read(self, path: Path, key: bytes, context: str, entry: str) -> Record | None:
+        """A record file, if it is a regular file (never a link) holding an authentic record of
+        a well-formed object; a file that fails is deleted where it can be."""
         try:
-            return sorted(path.name for path in (self.root / context).iterdir() if path.is_dir())
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return self._discard(path)
+        with os.fdopen(handle, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORD:
+                return self._discard(path)
+            data = file.read(MAX_RECORD + 1)
+        record = Record.decode(data, key, context, entry)
+        if record is None:
+            return self._discard(path)
+        try:
+            check_object(record.object, record.name)
+        except MalformedObject:
+            return self._discard(path)
+        return record
+
+    def _discard(self, path: Path) -> None:
+        self.discarded += 1
+        try:
+            os.unlink(path)  # a link is removed, never what it points at
+        except OSError:
+            pass  # (a read-only cache: skipped, and never loaded)
+
+    def entries(self, context: str) -> list[str]:
+        """The entries that have records under a context (directories only, never links)."""
+        folder = self.root / context
+        if self.problem() is not None or not self._trusted_dir(folder):
+            return []
+        try:
+            with os.scandir(folder) as found:
+                return sorted(e.name for e in found if e.is_dir(follow_symlinks=False))
         except OSError:
             return []
 
     def store(self, context: str, entry: str, record: Record) -> bool:
-        """File a record; a cache that cannot be written (read-only, full) is skipped: False."""
-        folder = self._folder(context, entry)
+        """File a record; a cache that cannot be written (read-only, full) or is not trusted is
+        skipped: False."""
+        if self.problem() is not None:
+            return False
+        key = self._key(create=True)
+        folder = self.root / context / entry
+        if key is None or not (self._make_dir(folder.parent) and self._make_dir(folder)):
+            return False
         name = digest(sorted(record.covers.items())) + SUFFIX
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")  # 0600
             try:
                 with os.fdopen(handle, "wb") as out:
-                    out.write(record.encode())
+                    out.write(record.encode(key, context, entry))
                 os.replace(temporary, folder / name)
             except OSError:
                 os.unlink(temporary)
@@ -151,87 +301,32 @@ class CodeCache:
         self.stores += 1
         return True
 
+    # --- the cache as a whole --------------------------------------------------------------------
     def info(self) -> CacheInfo:
-        records = [p for p in self.root.rglob(f"*{SUFFIX}") if p.is_file()] if self.root.is_dir() else []
-        contexts = [p for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else []
-        return CacheInfo(self.root, len(contexts), len(records), sum(p.stat().st_size for p in records))
+        """Where the cache is, whether it is used, and what it holds (files under it, links not
+        followed)."""
+        problem = self.problem()
+        contexts = records = size = 0
+        if problem is None and self.root.is_dir():
+            for folder, directories, files in os.walk(self.root, onerror=lambda error: None):
+                if Path(folder) == self.root:
+                    contexts = len(directories)
+                for name in files:
+                    if name.endswith(SUFFIX):
+                        try:
+                            info = os.lstat(Path(folder) / name)
+                        except OSError:
+                            continue
+                        records += 1
+                        size += info.st_size
+        return CacheInfo(self.root, problem, contexts, records, size)
 
     def clear(self) -> int:
-        """Delete every record; returns how many there were."""
+        """Delete the cache (a link at its place is removed, never followed); returns how many
+        records it held.  Raises OSError if it cannot be deleted."""
         count = self.info().records
-        if self.root.is_dir():
+        if self.root.is_symlink():
+            self.root.unlink()
+        elif self.root.exists():
             shutil.rmtree(self.root)
         return count
-
-
-def jit_context() -> tuple:
-    """What, besides the icode, decides the code the process's JIT makes."""
-    from recomp.backend.jit import jit
-
-    return jit().context
-
-
-class CachedCode:
-    """One machine's use of a code cache: the context its compiled code is filed under, which
-    entries the cache holds there, loading and filing records."""
-
-    def __init__(self, cache: CodeCache, machine: Machine, options: Options, stops: set[int]) -> None:
-        self.cache = cache
-        self.machine = machine
-        self.options = options
-        self.stops = stops
-        self._context: tuple[tuple, str] | None = None  # (what it depends on, the digest)
-        self._entries: set[str] = set()  # the entries the cache holds for the context
-        self._preloaded: tuple[str, bool] | None = None  # (context, guard mode) preloaded
-
-    def context(self) -> str:
-        """The digest of everything besides guest bytes that shaped this machine's compiled code:
-        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
-        the optimizer and region builder relied on besides the bytes: where devices and stops
-        are, and where the loaded program ends (decoding stops there)."""
-        m = self.machine
-        inputs = (sorted(m.devices), sorted(self.stops), m.loaded_end)
-        if self._context is None or self._context[0] != inputs:
-            o = self.options
-            self._context = inputs, digest(source_digest(), jit_context(), m.guest.name, o.optimize, o.passes,
-                                           o.region_instructions, *inputs)
-        return self._context[1]
-
-    def preload(self, guards: bool) -> list[TranslationKey]:
-        """At the start of a run: the keys of every region the cache holds for this context and
-        guard mode, the first time the run has them (a warm start links them all up front)."""
-        context = self.context()
-        if self._preloaded == (context, guards):
-            return []
-        self._preloaded = (context, guards)
-        self._entries = set(self.cache.entries(context))
-        keys = (TranslationKey.parse(entry) for entry in self._entries)
-        return [key for key in keys if key is not None and key.guards == guards]
-
-    def load(self, key: TranslationKey) -> tuple[Compiled, set[int]] | None:
-        """The code the cache holds for ``key`` and the bytes in memory now, and the bytes it
-        covers; None if there is none (or it cannot be loaded)."""
-        entry = key.cache_name()
-        if entry not in self._entries:  # not on disk: no lookup
-            return None
-        from recomp.backend.jit import jit
-
-        try:
-            record = self.cache.find(self.context(), entry, self.machine.memory_view)
-            if record is None:
-                return None
-            return jit().load(record.name, record.object), set(record.covers)
-        except (OSError, ValueError, RuntimeError):
-            return None
-
-    def file(self, key: TranslationKey, compiled: Compiled, covers: set[int]) -> bool:
-        """Keep compiled code in the cache, with the guest bytes it was made from."""
-        if not compiled.object:
-            return False
-        memory = self.machine.memory_view
-        entry = key.cache_name()
-        if not self.cache.store(self.context(), entry, Record(compiled.name, {a: memory[a] for a in covers},
-                                                               compiled.object)):
-            return False
-        self._entries.add(entry)
-        return True

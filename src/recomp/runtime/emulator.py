@@ -22,7 +22,8 @@ from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
-from recomp.runtime.code_cache import CachedCode, CodeCache
+from recomp.runtime.cached_code import CachedCode
+from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.devices import Console, Device, IntervalTimer, flush_output
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.errors import StreamError

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from recomp.frontends.base import Frontend
 from recomp.ir.core import Region
-from recomp.runtime.code_cache import CachedCode, CodeCache, Record, digest, jit_context, source_digest
+from recomp.runtime.cached_code import CachedCode, jit_context
+from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
 from recomp.runtime.machine import Machine
@@ -53,7 +54,8 @@ class Tiers:
         self.pipeline = pipeline
         self.translations = translations
         self.entry_table = entry_table
-        self.cached_code = cached_code if options.engine == "jit" else None
+        usable = cached_code is not None and cached_code.usable and options.engine == "jit"
+        self.cached_code = cached_code if usable else None
         self.stats = stats
         frontend = machine.frontend
         threshold = options.jit_threshold if options.jit_threshold is not None else frontend.jit_threshold

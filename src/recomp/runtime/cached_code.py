@@ -1,0 +1,92 @@
+"""One machine's use of the code cache: the context its compiled code is filed under, which
+entries the cache holds there, loading records (checked by the store) and filing new ones."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
+from recomp.runtime.keys import TranslationKey
+from recomp.runtime.machine import Machine
+from recomp.runtime.options import Options
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
+
+
+def jit_context() -> tuple:
+    """What, besides the icode, decides the code the process's JIT makes."""
+    from recomp.backend.jit import jit
+
+    return jit().context
+
+
+class CachedCode:
+    """One machine's use of a code cache: the context its compiled code is filed under, which
+    entries the cache holds there, loading and filing records."""
+
+    def __init__(self, cache: CodeCache, machine: Machine, options: Options, stops: set[int]) -> None:
+        problem = cache.problem()
+        if problem is not None:
+            warnings.warn(f"not using the code cache {cache.root}: {problem}", RuntimeWarning, stacklevel=3)
+        self.usable = problem is None
+        self.cache = cache
+        self.machine = machine
+        self.options = options
+        self.stops = stops
+        self._context: tuple[tuple, str] | None = None  # (what it depends on, the digest)
+        self._entries: set[str] = set()  # the entries the cache holds for the context
+        self._preloaded: tuple[str, bool] | None = None  # (context, guard mode) preloaded
+
+    def context(self) -> str:
+        """The digest of everything besides guest bytes that shaped this machine's compiled code:
+        recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
+        the optimizer and region builder relied on besides the bytes: where devices and stops
+        are, and where the loaded program ends (decoding stops there)."""
+        m = self.machine
+        inputs = (sorted(m.devices), sorted(self.stops), m.loaded_end)
+        if self._context is None or self._context[0] != inputs:
+            o = self.options
+            self._context = inputs, digest(source_digest(), jit_context(), m.guest.name, o.optimize, o.passes,
+                                           o.region_instructions, *inputs)
+        return self._context[1]
+
+    def preload(self, guards: bool) -> list[TranslationKey]:
+        """At the start of a run: the keys of every region the cache holds for this context and
+        guard mode, the first time the run has them (a warm start links them all up front)."""
+        context = self.context()
+        if self._preloaded == (context, guards):
+            return []
+        self._preloaded = (context, guards)
+        self._entries = set(self.cache.entries(context))
+        keys = (TranslationKey.parse(entry) for entry in self._entries)
+        return [key for key in keys if key is not None and key.guards == guards]
+
+    def load(self, key: TranslationKey) -> tuple[Compiled, set[int]] | None:
+        """The code the cache holds for ``key`` and the bytes in memory now, and the bytes it
+        covers; None if there is none (or it cannot be loaded)."""
+        entry = key.cache_name()
+        if entry not in self._entries:  # not on disk: no lookup
+            return None
+        from recomp.backend.jit import jit
+
+        try:
+            record = self.cache.find(self.context(), entry, self.machine.memory_view)
+            if record is None:
+                return None
+            return jit().load(record.name, record.object), set(record.covers)
+        except (OSError, ValueError, RuntimeError):
+            return None
+
+    def file(self, key: TranslationKey, compiled: Compiled, covers: set[int]) -> bool:
+        """Keep compiled code in the cache, with the guest bytes it was made from."""
+        if not compiled.object:
+            return False
+        memory = self.machine.memory_view
+        entry = key.cache_name()
+        if not self.cache.store(self.context(), entry, Record(compiled.name, {a: memory[a] for a in covers},
+                                                               compiled.object)):
+            return False
+        self._entries.add(entry)
+        return True
