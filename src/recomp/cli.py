@@ -208,6 +208,10 @@ def run(
     except RecompError as problem:
         result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
         status, error = problem.exit_status, f"{program}: {problem}"
+    except KeyboardInterrupt:
+        flush_stdout()
+        where = emulator.frontend.format_address(emulator.state.pc)
+        raise Interrupted(f"interrupted at {where} after {emulator.instructions} instructions") from None
     where = emulator.frontend.format_address(result.pc)
     if result.exit == Stop.MAX_INSTRUCTIONS:
         status = EXIT_LIMIT

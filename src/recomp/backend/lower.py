@@ -60,6 +60,8 @@ class Lowering:
     builder: ll.IRBuilder
     guards: bool  # compile the budget checks (a run without budgets can never fail one)
     chain: bool  # jumps out go on in compiled code where there is some
+    loop_heads: frozenset[str]  # blocks a loop closes on: their guards read the budget afresh, so
+    # that Ctrl-C, which cuts it, stops the loop (see ``recomp.runtime.ctrl_c``)
     field_index: dict[str, int]
     struct_type: ll.LiteralStructType
     slots: dict[str, ll.AllocaInstr] = field(default_factory=dict)  # cached state fields
@@ -79,12 +81,12 @@ class Lowering:
 
     @classmethod
     def start(cls, guest: GuestSpec, function: ll.Function, guards: bool, chain: bool, used: set[str],
-              written: set[str], **more: object) -> Lowering:
+              written: set[str], loop_heads: frozenset[str] = frozenset(), **more: object) -> Lowering:
         """A lowering into ``function`` (made by ``region_function``), its entry block holding the
         state fields ``used`` in allocas; ``more`` sets a subclass's own fields."""
         builder = ll.IRBuilder(function.append_basic_block("entry"))
         fields = guest.fields()
-        lo = cls(guest, function, builder, guards, chain, {n: i for i, (n, _) in enumerate(fields)},
+        lo = cls(guest, function, builder, guards, chain, loop_heads, {n: i for i, (n, _) in enumerate(fields)},
                  state_type(guest), written=written, **more)
         for index, (name, _) in enumerate(fields):
             lo.field_ptrs[name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
@@ -115,6 +117,7 @@ class Lowering:
         return self.field_ptrs[name]
 
     def load_field(self, name: str) -> ll.Value:
+        """A state field read in place (shared fields: the runtime may have changed them)."""
         return self.builder.load(self.field_ptr(name), typ=_field_type(self.guest, name), name=name)
 
     def constant(self, t: Type, value: int) -> ll.Value:
@@ -194,7 +197,7 @@ class Lowering:
         outside = b.icmp_unsigned(">=", self.chain_pc, I32_T(self.guest.memory_size))  # a fault
         target = self.entry_point(b, b.select(outside, I32_T(0), self.chain_pc))
         missing = b.icmp_unsigned("==", target, ll.Constant(PTR, None))
-        pending = b.icmp_unsigned("!=", b.load(self.field_ptr("events"), typ=I8_T), I8_T(0))
+        pending = b.icmp_unsigned("!=", load_volatile(b, self.field_ptr("events"), typ=I8_T), I8_T(0))
         with b.if_then(b.or_(b.or_(missing, pending), outside), likely=False):  # RTI may unmask an IRQ
             b.ret(I32_T(int(Exit.JUMP)))
         self.tail_call(b, target)
@@ -206,10 +209,8 @@ class Lowering:
         for bit, name in enumerate(self.guest.specialize, self.guest.address_bits):
             value = b.load(self.slots[name]) if name in self.slots else b.load(self.field_ptr(name), typ=I8_T)
             index = b.or_(index, b.shl(b.zext(b.and_(value, I8_T(1)), I64_T), I64_T(bit)))
-        target = _FunctionPointer(b.block, b.gep(self.entries, [index], inbounds=True, source_etype=PTR),
-                                  self.function.function_type)
-        b._insert(target)
-        return target
+        return function_pointer(b, b.gep(self.entries, [index], inbounds=True, source_etype=PTR),
+                                self.function.function_type)
 
     def tail_call(self, b: ll.IRBuilder, target: ll.Value) -> None:
         """Go on in other compiled code (state written back already), counting the chain."""
@@ -257,6 +258,34 @@ class Lowering:
         return result
 
 
+class _VolatileLoad(ll.LoadInstr):
+    """``load volatile``: llvmlite's builder has no flag for it."""
+
+    def descr(self, buf: list[str]) -> None:
+        super().descr(buf)
+        buf[-1] = buf[-1].replace("load ", "load volatile ", 1)
+
+
+def load_volatile(b: ll.IRBuilder, ptr: ll.Value, typ: ll.Type, name: str = "") -> ll.Value:
+    """A load LLVM may neither hoist, merge nor drop: the value may change behind the code."""
+    load = _VolatileLoad(b.block, ptr, name, typ=typ)
+    b._insert(load)
+    return load
+
+
+class _VolatileStore(ll.StoreInstr):
+    def descr(self, buf: list[str]) -> None:
+        super().descr(buf)
+        buf[-1] = buf[-1].replace("store ", "store volatile ", 1)
+
+
+def store_volatile(b: ll.IRBuilder, value: ll.Value, ptr: ll.Value) -> None:
+    """A store LLVM may neither drop nor move: others (a signal handler's interrupted code) read it."""
+    store = _VolatileStore(b.block, value, ptr)
+    store.align = None
+    b._insert(store)
+
+
 class _FunctionPointer(ll.LoadInstr):
     """A loaded function pointer that can be called: llvmlite finds an indirect callee's
     prototype through ``function_type``, which opaque pointers do not carry."""
@@ -275,10 +304,15 @@ def helper_function(b: ll.IRBuilder, table: ll.Value, index: int, helper: Helper
     not change while a machine runs: the load is invariant (a call cannot have changed it)."""
     ret = llvm_type(helper.result) if helper.result else ll.VoidType()
     function_type = ll.FunctionType(ret, [llvm_type(t) for t in helper.args])
-    callee = _FunctionPointer(b.block, b.gep(table, [I64_T(index)], inbounds=True, source_etype=PTR),
-                              function_type)
-    b._insert(callee)
+    callee = function_pointer(b, b.gep(table, [I64_T(index)], inbounds=True, source_etype=PTR), function_type)
     callee.set_metadata("invariant.load", b.module.add_metadata([]))
+    return callee
+
+
+def function_pointer(b: ll.IRBuilder, slot: ll.Value, function_type: ll.FunctionType) -> ll.LoadInstr:
+    """The function pointer stored at ``slot``, callable as a function of ``function_type``."""
+    callee = _FunctionPointer(b.block, slot, function_type)
+    b._insert(callee)
     return callee
 
 
@@ -457,11 +491,12 @@ def _cycles(lo: Lowering, op: Op) -> None:
     lo.builder.store(lo.builder.add(lo.builder.load(slot), extra), slot)
 
 
-def _short(lo: Lowering, count: int, cycles: int) -> ll.Value:
-    """The budgets do not cover this many more instructions and cycles (an i1)."""
+def _short(lo: Lowering, count: int, cycles: int, afresh: bool = False) -> ll.Value:
+    """The budgets do not cover this many more instructions and cycles (an i1); ``afresh``: the
+    instruction budget is read anew (a volatile load LLVM keeps in the loop)."""
     b = lo.builder
-    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), I64_T(count)),
-                           lo.load_field("limit"))
+    limit = load_volatile(b, lo.field_ptr("limit"), I64_T, "limit") if afresh else lo.load_field("limit")
+    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), I64_T(count)), limit)
     if cycles:
         late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), I64_T(cycles)),
                                lo.load_field("cycle_limit"))
@@ -472,7 +507,7 @@ def _short(lo: Lowering, count: int, cycles: int) -> ll.Value:
 def _guard(lo: Lowering, op: Op) -> None:
     if not lo.guards:
         return
-    with lo.builder.if_then(_short(lo, *op.args), likely=False):
+    with lo.builder.if_then(_short(lo, *op.args, afresh=lo.block.label in lo.loop_heads), likely=False):
         lo.materialize()
         lo.leave(Exit.GUARD, lo.guest_address(lo.block.addr))
 
@@ -623,13 +658,36 @@ def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     return lo.blocks[region.blocks[0].label]
 
 
+def loop_heads(region: Region) -> frozenset[str]:
+    """The blocks a loop closes on: targets of a branch to a block on the path from the entry."""
+    found: set[str] = set()
+    blocks = {block.label: block for block in region.blocks}
+    state: dict[str, int] = {}  # 1: on the path being searched, 2: done
+    stack = [(region.blocks[0].label, iter(region.blocks[0].successors()))]
+    state[region.blocks[0].label] = 1
+    while stack:
+        label, following = stack[-1]
+        target = next(following, None)
+        if target is None:
+            state[label] = 2
+            stack.pop()
+        elif state.get(target) == 1:
+            found.add(target)
+        elif target not in state:
+            state[target] = 1
+            stack.append((target, iter(blocks[target].successors())))
+    return frozenset(found)
+
+
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
           name: str | None = None) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
-    at every exit (single steps and interrupt entries, which the runtime must see end)."""
+    at every exit (single steps and interrupt entries, which the runtime must see end).  The
+    guards of loop heads read the budget afresh: Ctrl-C cuts it to stop a loop."""
     function = region_function(module, name or function_name(region))
-    lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest))
+    lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest),
+                        loop_heads=loop_heads(region))
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     lo.builder.position_at_end(entry)

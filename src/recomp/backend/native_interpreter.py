@@ -33,6 +33,7 @@ from recomp.backend.lower import (
     PTR,
     Lowering,
     llvm_type,
+    load_volatile,
     lower_blocks,
     region_function,
     state_fields,
@@ -163,7 +164,7 @@ def _lower_transfer(lo: InterpreterLowering, function: ll.Function) -> None:
     """Count the target; leave if it is hot; enter its compiled code if it has some."""
     b = lo.builder
     b.position_at_end(lo.transfer)
-    pending = b.icmp_unsigned("!=", b.load(lo.field_ptr("events"), typ=I8_T), I8_T(0))
+    pending = b.icmp_unsigned("!=", load_volatile(b, lo.field_ptr("events"), typ=I8_T), I8_T(0))
     with b.if_then(pending, likely=False):  # RTI may have unmasked an IRQ: the runtime decides
         lo.leave(Exit.JUMP, b.load(lo.slots["pc"]))
     pc = _count(lo)

@@ -25,9 +25,10 @@ class Helper:
 
 @dataclass(frozen=True)
 class StateField:
-    """A field of every guest's state.  ``shared``: the runtime or a helper may change it while
-    compiled code runs (cutting a budget, raising an interrupt), so compiled code reads it in
-    place and never keeps a copy in a host register."""
+    """A field of every guest's state.  ``shared``: the runtime, a helper or a signal handler may
+    change it while compiled code runs (cutting a budget, raising an interrupt, Ctrl-C), so
+    compiled code reads it in place, afresh each time (a volatile load), and never keeps a copy
+    in a host register."""
 
     name: str
     type: Type
@@ -45,8 +46,10 @@ COMMON_FIELDS: tuple[StateField, ...] = (
     StateField("chained", I64, False, "jumps compiled code made straight into other compiled code"),
     StateField("code_written", I8, False, "1 after a store hit translated code; `smc` leaves on it"),
     StateField("events", I8, True, "1 while an interrupt is pending; `poll` leaves on it"),
-    StateField("helpers", I64, True, "the address of the machine's table of helper functions, "
-                                     "which compiled code calls through"),
+    StateField("interrupt", I8, True, "1 once Ctrl-C asked the run to stop (the runtime's signal handler "
+                                      "also cuts the budgets and sets `events`)"),
+    StateField("helpers", I64, False, "the address of the machine's table of helper functions, "
+                                      "which compiled code calls through (constant)"),
 )
 SHARED_FIELDS = frozenset(f.name for f in COMMON_FIELDS if f.shared)
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 import ctypes
 import sys
 import time
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, NoReturn, TextIO
 
 from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
+from recomp.opt.liveness import HORIZON
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.code_cache import CodeCache
+from recomp.runtime.ctrl_c import watched
 from recomp.runtime.devices import Console, Device, IntervalTimer, flush_output
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.errors import StreamError
@@ -113,75 +115,107 @@ class Emulator:
     def run(self, max_instructions: int | None = None, until_pc: int | None = None,
             stop_on_trap: bool = False) -> RunResult:
         """Run until the guest halts, traps (with ``stop_on_trap``), reaches ``until_pc`` (before
-        executing it) or has run ``max_instructions`` more instructions."""
-        machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
+        executing it) or has run ``max_instructions`` more instructions.  Ctrl-C raises
+        ``KeyboardInterrupt`` with the machine as of its last complete instruction."""
+        machine, stats = self.machine, self.stats
         st = machine.state
         if max_instructions is not None and not 0 <= max_instructions <= UNLIMITED - st.instructions:
             raise ValueError(f"max_instructions must be from 0 to {UNLIMITED - st.instructions:,}")
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
+        st.interrupt = 0
         if until_pc is not None and until_pc not in self.stops:
             self._stop_at(until_pc)
         # without a budget or interrupts a guard can never fire: compile without them
         guards = max_instructions is not None or self.guest.interrupts
-        tiers.prepare(guards)
+        self.tiers.prepare(guards)
         chained = st.chained
         compile_before = stats.compile_seconds
         start = time.perf_counter()
+        with watched(st, native=self.options.engine == "jit"):
+            try:
+                return self._loop(until_pc, stop_on_trap, guards)
+            finally:
+                stats.chain_hits += st.chained - chained
+                elapsed = time.perf_counter() - start
+                stats.run_seconds += elapsed - (stats.compile_seconds - compile_before)
+                failing = sys.exc_info()[1] is not None  # the run already ends in an error
+                try:
+                    flush_output(self.output)
+                except StreamError:
+                    if not failing:
+                        raise
+                if st.interrupt and not failing:  # Ctrl-C as the run ended: it still stops here
+                    self._interrupted(until_pc, stop_on_trap, guards)
+
+    def _loop(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> RunResult:
+        """The run loop (see the module's docstring)."""
+        machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
+        st = machine.state
         single = False
         lookup, key = translations.get, translations.key
-        try:
-            while True:
-                if machine.timers or machine.irq_line or machine.nmi_pending:
-                    kind = machine.events()
-                    if kind is not None and st.pc != until_pc and st.instructions < st.limit:
-                        self._deliver(kind)
-                        continue
-                if st.pc == until_pc:
-                    return RunResult(Stop.UNTIL, st.pc, st.instructions)
-                remaining = st.limit - st.instructions
-                if remaining <= 0:
-                    return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
-                single = single or remaining == 1  # step(): translate no more than one instruction
-                if single:
-                    st.cycle_limit = UNLIMITED
-                stepped = single and tiers.native
-                if stepped:
-                    reason = self._step_native()
-                else:
-                    at = key(st.pc, single, guards)
-                    reason = (lookup(at) or tiers.translation(at)).run()
-                single = False
-                if reason == Exit.JUMP and machine.pending_error is None and not translations.written:
-                    stats.chain_misses += not stepped
+        while True:
+            if st.interrupt:
+                self._interrupted(until_pc, stop_on_trap, guards)
+            if machine.timers or machine.irq_line or machine.nmi_pending:
+                kind = machine.events()
+                if kind is not None and st.pc != until_pc and st.instructions < st.limit:
+                    self._deliver(kind)
                     continue
-                if machine.pending_error is not None:
-                    error, machine.pending_error = machine.pending_error, None
-                    raise error
-                if translations.written:  # stores hit translated code: drop it before it runs
-                    translations.handle_smc()
-                if reason == Exit.HALT:
-                    return RunResult(Stop.HALT, st.pc, st.instructions)
-                elif reason == Exit.TRAP and stop_on_trap:
-                    return RunResult(Stop.TRAP, st.pc, st.instructions)
-                elif reason == Exit.FAULT:
-                    if st.instructions >= st.limit:  # the budget ended before it
-                        return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
-                    raise machine.fault(st.pc)
-                elif reason == Exit.HOT:
-                    tiers.promote(st.pc, guards)
-                elif reason == Exit.GUARD:
-                    # a budget ends inside the block: go on one instruction at a time
-                    single = st.instructions < st.limit
-        finally:
-            stats.chain_hits += st.chained - chained
-            elapsed = time.perf_counter() - start
-            stats.run_seconds += elapsed - (stats.compile_seconds - compile_before)
-            failing = sys.exc_info()[1] is not None  # the run already ends in an error
-            try:
-                flush_output(self.output)
-            except StreamError:
-                if not failing:
-                    raise
+            if st.pc == until_pc:
+                return RunResult(Stop.UNTIL, st.pc, st.instructions)
+            remaining = st.limit - st.instructions
+            if remaining <= 0:
+                return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
+            single = single or remaining == 1  # step(): translate no more than one instruction
+            if single:
+                st.cycle_limit = UNLIMITED
+            stepped = single and tiers.native
+            if stepped:
+                reason = self._step_native()
+            else:
+                at = key(st.pc, single, guards)
+                reason = (lookup(at) or tiers.translation(at)).run()
+            single = False
+            if reason == Exit.JUMP and machine.pending_error is None and not translations.written:
+                stats.chain_misses += not stepped
+                continue
+            if machine.pending_error is not None:
+                error, machine.pending_error = machine.pending_error, None
+                raise error
+            if translations.written:  # stores hit translated code: drop it before it runs
+                translations.handle_smc()
+            if reason == Exit.HALT:
+                return RunResult(Stop.HALT, st.pc, st.instructions)
+            elif reason == Exit.TRAP and stop_on_trap:
+                return RunResult(Stop.TRAP, st.pc, st.instructions)
+            elif reason == Exit.FAULT:
+                if st.instructions >= st.limit:  # the budget ended before it
+                    return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
+                raise machine.fault(st.pc)
+            elif reason == Exit.HOT:
+                tiers.promote(st.pc, guards)
+            elif reason == Exit.GUARD:
+                # a budget ends inside the block: go on one instruction at a time
+                single = st.instructions < st.limit
+
+    def _interrupted(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> NoReturn:
+        """Ctrl-C: put back what the signal changed and raise ``KeyboardInterrupt`` with every
+        register and flag exact.  The signal may have stopped a region where values the next
+        instructions overwrite were left stale (deferred: see ``recomp.opt.liveness``), so the
+        machine first runs as far as such a value may wait, ``HORIZON`` instructions, with the
+        budget one instruction ahead each time (a budget makes every exit exact)."""
+        machine = self.machine
+        st = machine.state
+        st.cycle_limit = UNLIMITED
+        st.events = machine.irq_line or machine.nmi_pending
+        for _ in range(HORIZON):
+            st.interrupt = 0  # (a second Ctrl-C meanwhile changes nothing)
+            st.limit = st.instructions + 1
+            if self._loop(until_pc, stop_on_trap, guards).exit != Stop.MAX_INSTRUCTIONS:
+                break
+        st.interrupt = 0
+        where = self.frontend.format_address(st.pc)
+        raise KeyboardInterrupt(f"interrupted at {where} after {st.instructions} instructions")
 
     def step(self) -> RunResult:
         """Run exactly one guest instruction; a pending interrupt is taken first, so the
