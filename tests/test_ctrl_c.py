@@ -77,6 +77,48 @@ except KeyboardInterrupt:
 """
 
 
+# $0200 CLC; LDA $10; ADC #3; STA $10; LDA $11; ADC #0; STA $11; LDX $10; DEY; JMP $0200:
+# flags written again and again, most of them dead (the optimizer defers or deletes them)
+FLAGS_LOOP = bytes([0x18, 0xA5, 0x10, 0x69, 0x03, 0x85, 0x10, 0xA5, 0x11, 0x69, 0x00, 0x85, 0x11, 0xA6, 0x10,
+                    0x88, 0x4C, 0x00, 0x02])
+
+EXACT_SCRIPT = """
+import os, signal, threading
+import recomp
+
+def machine(**options):
+    emu = recomp.Emulator("6502", console=None, **options)
+    emu.load(bytes({code}), at=0x0200)
+    emu.state.pc = 0x0200
+    return emu
+
+emu = machine({options})
+threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    emu.run()
+    raise SystemExit("not interrupted")
+except KeyboardInterrupt:
+    pass
+reference = machine(optimize=False, jit_threshold=0)  # nothing deferred: exact at every exit
+reference.run(max_instructions=emu.instructions)
+look = lambda e: (e.state.pc, e.state.a, e.state.x, e.state.y, e.state.s, e.state.p, e.instructions, e.cycles,
+                  e.memory[0:0x10000])
+assert look(emu) == look(reference), (look(emu)[:8], look(reference)[:8])
+print("exact after", emu.instructions)
+"""
+
+
+@pytest.mark.parametrize("options", ["", "jit_threshold=0", "native_interpreter=False"])
+def test_an_interrupted_machine_is_exact(options):
+    """Every register and flag as after the last complete instruction, as a run without the
+    optimizer (which defers nothing) has them after as many instructions."""
+    script = EXACT_SCRIPT.format(options=options, code=list(FLAGS_LOOP))
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "exact after" in done.stdout
+
+
 @pytest.mark.parametrize("options", ["", "jit_threshold=0", "engine='interp'", "native_interpreter=False"])
 def test_the_api_raises_keyboard_interrupt_with_the_machine_consistent(options):
     script = API_SCRIPT.format(options=options, code=list(SPIN_6502))
