@@ -56,7 +56,7 @@ class Inspection:
     def compiled(self) -> Compiled:
         """The region compiled as ``run`` compiles it (compiled once, on first use)."""
         if self._compiled is None:
-            self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards)
+            self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards, keep_ir=True)
         return self._compiled
 
     def llvm(self) -> str:

@@ -1,9 +1,16 @@
-"""MCJIT: one target machine and one execution engine for the process, kept alive as long as the
-process (compiled code may run until exit), and the LLVM pass pipelines.  It compiles what it is
-handed and loads object files it made earlier; what to keep on disk is the runtime's business.
+"""MCJIT and the LLVM pass pipelines: the process's JIT compiles what it is handed and loads
+object files it made earlier; what to keep on disk is the runtime's business.
 
-llvmlite's ``create_mcjit_compiler`` takes ownership of the target machine, so it is never shared
-with a second engine (a shared one segfaults once that engine is collected).
+Compiled code lives in *arenas*: MCJIT execution engines of ``ARENA_FUNCTIONS`` functions each.
+An engine frees its code (and the modules it keeps) only when it is disposed of, so each
+``Compiled`` keeps its arena alive, and an arena whose functions are all gone (dropped by
+self-modifying code, say) is disposed of with them: however long a program rewrites its code,
+the JIT's memory stays bounded.  Code the process keeps for good (the native interpreter, the
+SIGINT handler) goes to an arena of its own.  An engine costs about 0.3 ms and 0.8 MB, so
+functions share one.
+
+llvmlite's ``create_mcjit_compiler`` takes ownership of the target machine, so each engine gets
+its own (a shared one segfaults once that engine is collected).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import secrets
 import time
+import weakref
 from dataclasses import dataclass
 from functools import cache
 
@@ -33,9 +41,43 @@ SPEED_LEVEL = 2
 O2_MAX_OPS = 150
 CHEAP_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "dead_code_elimination")
 CODEGEN_LEVEL = 1
+ARENA_FUNCTIONS = 64  # compiled functions per execution engine
 
 # (state, memory, attrs, entries) -> Exit; see recomp.backend.lower
 REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * 4)
+
+
+class Arena:
+    """An execution engine with its own target machine and LLVM context (the modules of its
+    code are parsed into it, so the constants and types LLVM interns for them go with it too);
+    its code lives as long as it does."""
+
+    def __init__(self, target: llvm.Target, cpu: str, features: str, emitted: object) -> None:
+        machine = target.create_target_machine(cpu=cpu, features=features, opt=CODEGEN_LEVEL, jit=True)
+        self.context = llvm.create_context()
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly("", self.context), machine)
+        self.engine.set_object_cache(emitted)
+        self.functions = 0
+
+    def __del__(self) -> None:
+        self.engine.close()  # (before the context its modules live in)
+        self.context.close()
+
+    def parse(self, module: ll.Module) -> llvm.ModuleRef:
+        """A module of IR, parsed into this arena's context and verified."""
+        parsed = llvm.parse_assembly(str(module), self.context)
+        parsed.verify()
+        return parsed
+
+    def add(self, code: llvm.ModuleRef | llvm.ObjectFileRef, name: str) -> int:
+        """Link a module or object file in; the address of its function ``name`` (0 if none)."""
+        if isinstance(code, llvm.ModuleRef):
+            self.engine.add_module(code)
+        else:
+            self.engine.add_object_file(code)
+        self.engine.finalize_object()
+        self.functions += 1
+        return self.engine.get_function_address(name)
 
 
 @dataclass
@@ -45,9 +87,9 @@ class Compiled:
     function: ctypes._CFuncPtr
     address: int
     name: str
-    optimized_ir: str  # empty for code loaded from the code cache
+    optimized_ir: str  # the LLVM IR after the pass pipeline, where it was asked for
     seconds: float
-    module: llvm.ModuleRef | None  # kept: the engine owns the code, this keeps its module alive
+    arena: Arena  # kept: the code lives as long as its engine
     object: bytes  # the object file MCJIT made (for the code cache, and to find the code's size)
 
 
@@ -59,23 +101,29 @@ class Jit:
         target = llvm.Target.from_triple(self.triple)
         self.cpu = llvm.get_host_cpu_name()
         self.features = llvm.get_host_cpu_features().flatten()
-        self.target_machine = target.create_target_machine(
-            cpu=self.cpu, features=self.features, opt=CODEGEN_LEVEL, jit=True)
-        # the engine owns this one; passes use a second, never given to an engine
+        self._target = target
+        # passes and the data layout use a machine no engine owns
         self._pass_machine = target.create_target_machine(
             cpu=self.cpu, features=self.features, opt=CODEGEN_LEVEL, jit=True)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
+        self._arena: Arena | None = None  # the one new code goes to
+        self._permanent = self._new_arena()  # for code the process keeps
         self._pto = llvm.create_pipeline_tuning_options(speed_level=SPEED_LEVEL)
-        self._pass_builder = llvm.create_pass_builder(self._pass_machine, self._pto)
         self._count = 0
         # symbols are unique across processes too: objects from the code cache join this engine
         self._prefix = secrets.token_hex(4)
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
-        self.engine.set_object_cache(self._object_emitted)
-        self._loaded: dict[str, Compiled] = {}  # symbol -> code loaded from an object file
+        self._loaded: weakref.WeakValueDictionary[str, Compiled] = weakref.WeakValueDictionary()  # by symbol
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
+
+    def _new_arena(self) -> Arena:
+        return Arena(self._target, self.cpu, self.features, self._object_emitted)
+
+    def _current_arena(self) -> Arena:
+        if self._arena is None or self._arena.functions >= ARENA_FUNCTIONS:
+            self._arena = self._new_arena()
+        return self._arena
 
     @property
     def context(self) -> tuple:
@@ -83,14 +131,16 @@ class Jit:
         return (llvm.llvm_version_info, self.triple, self.cpu, self.features, SPEED_LEVEL, O2_MAX_OPS,
                 CHEAP_PASSES, CODEGEN_LEVEL)
 
-    def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True
-                     ) -> tuple[llvm.ModuleRef, str]:
-        """Lower and optimize a region into a module of its own; returns it and its function name."""
+    def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True,
+                     arena: Arena | None = None) -> tuple[llvm.ModuleRef, str]:
+        """Lower and optimize a region into a module of its own (for ``arena``, by default the
+        current one); returns it and its function name."""
         module, name = self._new_module(f"{guest.name}_{region.entry:04x}")
         lower(region, guest, module, guards=guards, chain=chain, name=name)
-        parsed = _parse(module)
+        parsed = (arena or self._current_arena()).parse(module)
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
-            self._pass_builder.getModulePassManager().run(parsed, self._pass_builder)
+            builder = self._pass_builder()
+            builder.getModulePassManager().run(parsed, builder)
         else:
             self._cheap_pipeline(parsed)
         return parsed, name
@@ -102,68 +152,79 @@ class Jit:
         name = f"{label}_{self._prefix}_{self._count}"
         module = ll.Module(name=name)
         module.triple = self.triple
-        module.data_layout = str(self.target_machine.target_data)
+        module.data_layout = str(self._pass_machine.target_data)
         return module, name
 
+    def _pass_builder(self) -> llvm.PassBuilder:
+        """A pass builder for one module: llvmlite registers instrumentation callbacks on the
+        builder at every run and never removes them, so a builder used for many modules slows
+        down from run to run (and keeps callbacks to instrumentation that no longer exists)."""
+        return llvm.create_pass_builder(self._pass_machine, self._pto)
+
     def _cheap_pipeline(self, module: llvm.ModuleRef) -> None:
+        builder = self._pass_builder()
         inline = llvm.create_new_module_pass_manager()
         inline.add_always_inliner_pass()
-        inline.run(module, self._pass_builder)
+        inline.run(module, builder)
         passes = llvm.create_new_function_pass_manager()
         for name in CHEAP_PASSES:
             getattr(passes, f"add_{name}_pass")()
         for function in module.functions:
             if not function.is_declaration:
-                passes.run(function, self._pass_builder)
+                passes.run(function, builder)
 
-    def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True) -> Compiled:
+    def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True,
+                keep_ir: bool = False) -> Compiled:
         """Compile a region; ``guards=False`` (no budget, no interrupts: a guard can never fire)
         drops the budget checks.  The guards of loop heads read the budget afresh, so that
         Ctrl-C, which cuts it, stops a loop.  Without budget checks, a loop that LLVM's
         optimizations leave would never stop (TST27's counting loops are computed in closed
         form, which a check would prevent): such a region is compiled again with them."""
         start = time.perf_counter()
-        module, name = self.build_module(region, guest, guards, chain)
+        arena = self._current_arena()
+        module, name = self.build_module(region, guest, guards, chain, arena)
         if not guards and loops(module.get_function(name)):
-            module, name = self.build_module(region, guest, True, chain)
-        return self._add(module, name, start)
+            module, name = self.build_module(region, guest, True, chain, arena)
+        return self._add(module, name, start, arena, keep_ir)
 
-    def _add(self, module: llvm.ModuleRef, name: str, start: float) -> Compiled:
-        """Generate the module's code; its function ``name`` is the entry point."""
-        optimized = str(module)
-        self.engine.add_module(module)
-        self.engine.finalize_object()
-        address = self.engine.get_function_address(name)
-        return Compiled(REGION_FUNCTION(address), address, name, optimized,
-                        time.perf_counter() - start, module, self._objects.pop(module.name, b""))
+    def _add(self, module: llvm.ModuleRef, name: str, start: float, arena: Arena, keep_ir: bool = False
+             ) -> Compiled:
+        """Generate the module's code in ``arena`` (whose context it was parsed into); its
+        function ``name`` is the entry point; ``keep_ir``: keep the optimized IR's text."""
+        optimized = str(module) if keep_ir else ""
+        address = arena.add(module, name)
+        return Compiled(REGION_FUNCTION(address), address, name, optimized, time.perf_counter() - start, arena,
+                        self._objects.pop(module.name, b""))
 
     def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False) -> Compiled:
         """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``)."""
         start = time.perf_counter()
         module, name = self._new_module(f"{guest.name}_interpreter")
         lower_interpreter(lifts, guest, module, name, hot, stops)
-        parsed = _parse(module)
+        parsed = self._permanent.parse(module)
         self._cheap_pipeline(parsed)
-        return self._add(parsed, name, start)
+        return self._add(parsed, name, start, self._permanent)
 
     def interrupt_handler(self, slots: int, count: int, busy: int, previous: int, offsets: dict[str, int]) -> int:
-        """The address of a native SIGINT handler (``recomp.backend.signals``) for these tables."""
+        """The address of a native SIGINT handler (``recomp.backend.signals``) for these tables,
+        kept for the life of the process."""
         module, name = self._new_module("sigint")
         lower_interrupt_handler(module, name, slots, count, busy, previous, offsets)
-        return self._add(_parse(module), name, time.perf_counter()).address
+        return self._add(self._permanent.parse(module), name, time.perf_counter(), self._permanent).address
 
-    def load(self, name: str, data: bytes) -> Compiled:
+    def load(self, name: str, data: bytes, keep: bool = False) -> Compiled:
         """Code compiled earlier (by this JIT, in this process or another), from its object
-        file; its entry point is ``name``.  Raises ValueError if it is not there."""
-        if name in self._loaded:
-            return self._loaded[name]
+        file; its entry point is ``name`` (``keep``: the process keeps it for good).  Raises
+        ValueError if it is not there."""
+        compiled = self._loaded.get(name)
+        if compiled is not None:
+            return compiled
         start = time.perf_counter()
-        self.engine.add_object_file(llvm.ObjectFileRef.from_data(data))
-        self.engine.finalize_object()
-        address = self.engine.get_function_address(name)
+        arena = self._permanent if keep else self._current_arena()
+        address = arena.add(llvm.ObjectFileRef.from_data(data), name)
         if not address:
             raise ValueError(f"the cached object does not define {name}")
-        compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, None, data)
+        compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, arena, data)
         self._loaded[name] = compiled
         return compiled
 
@@ -190,12 +251,6 @@ def loops(function: llvm.ValueRef) -> bool:
                 state[target] = 1
                 stack.append((target, iter(successors[target])))
     return False
-
-
-def _parse(module: ll.Module) -> llvm.ModuleRef:
-    parsed = llvm.parse_assembly(str(module))
-    parsed.verify()
-    return parsed
 
 
 @cache

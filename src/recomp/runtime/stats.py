@@ -15,6 +15,7 @@ class Stats:
     llvm_seconds: float = 0.0  # of which in LLVM (lowering, passes, code generation)
     run_seconds: float = 0.0  # executing, compile time excluded
     invalidations: int = 0  # regions dropped because a store hit their code
+    reused: int = 0  # ... and used again, when memory held their bytes again
     interrupts: int = 0  # IRQs and NMIs delivered
     chain_hits: int = 0  # jumps compiled code made straight into other compiled code
     chain_misses: int = 0  # jumps that came back to the run loop

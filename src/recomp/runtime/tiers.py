@@ -107,6 +107,10 @@ class Tiers:
     def _translate(self, key: Key, lift: Callable[[], Lifted], entry: dict[str, int] | None = None,
                    compile: bool = False) -> Translation:
         start = time.perf_counter()
+        translation = self.translations.revive(key)
+        if translation is not None:
+            self.stats.compile_seconds += time.perf_counter() - start
+            return translation
         translation = None if key.single else self._from_code_cache(key)
         if translation is None and not (key.single or compile) and self.native:
             translation = self.native_interpreter()
@@ -197,7 +201,7 @@ def native_interpreter(frontend: Frontend, stops: bool, cache: CodeCache | None)
         entry = "interpreter-stops" if stops else "interpreter"
         record = cache.find(context, entry, b"") if cache is not None else None
         if record is not None:
-            compiled = jit().load(record.name, record.object)
+            compiled = jit().load(record.name, record.object, keep=True)
         else:
             compiled = jit().native_interpreter(frontend.opcode_lifts(), guest, HOT_INSTRUCTIONS, stops)
             if cache is not None:

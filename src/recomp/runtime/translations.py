@@ -7,11 +7,14 @@ attributes; a store there is heard here (``code_write``): compiled code must no 
 what covers the byte (its entry slots are emptied at once), and the translations are dropped
 when control next reaches the run loop (``handle_smc``).  A rewritten operand byte becomes
 *volatile*: guests with ``dynamic_operands`` lift it as a memory read, so rewriting it again
-costs nothing.
+costs nothing.  A dropped translation is kept aside (the last ``RETIRED``), with the bytes it
+was made from: code that toggles an instruction back and forth gets its translations back when
+memory holds their bytes again, instead of translating (and compiling) them anew each time.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +29,8 @@ from recomp.runtime.stats import Stats
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
 
+RETIRED = 64  # dropped translations kept for when memory holds their bytes again
+
 
 @dataclass
 class Translation:
@@ -33,6 +38,8 @@ class Translation:
     run: Callable[[], int]  # runs it on its machine; returns an ``Exit``
     covers: set[int]  # guest bytes whose rewriting invalidates it
     compiled: Compiled | None = None  # native code
+    source: dict[int, int] | None = None  # the covered bytes' values it was made from
+    volatile: frozenset[int] = frozenset()  # ... those of them that were volatile then
 
     @property
     def address(self) -> int | None:
@@ -51,6 +58,7 @@ class Translations:
         self.owners: dict[int, set[Key]] = {}  # guest byte -> keys of translations covering it
         self.volatile: set[int] = set()  # rewritten code bytes, lifted as memory reads where possible
         self.written: list[int] = []  # code bytes stored to since control last reached the run loop
+        self._retired: OrderedDict[tuple[Key, int], Translation] = OrderedDict()  # oldest first
         self.get = self._cache.get  # the hot path: one dict lookup
         self._specialized = specialized_fields(machine.guest)
         machine.listener = self
@@ -71,10 +79,33 @@ class Translations:
         """Cache a translation, let compiled code jump to it, watch the bytes it covers."""
         self._cache[key] = translation
         self.entry_table.link(key, translation.address)
-        attrs = self.machine.attrs_view
+        memory, attrs = self.machine.memory_view, self.machine.attrs_view
+        if translation.source is None:
+            translation.source = {addr: memory[addr] for addr in translation.covers}
+            translation.volatile = frozenset(self.volatile.intersection(translation.covers))
         for addr in translation.covers:
             self.owners.setdefault(addr, set()).add(key)
             attrs[addr] |= ATTR_CODE
+
+    def revive(self, key: Key) -> Translation | None:
+        """A dropped translation for ``key`` made from the bytes memory holds now, cached again;
+        not one made before some byte it covers became volatile (lifted now, it would read that
+        byte from memory, and no longer be dropped each time it is rewritten)."""
+        memory, volatile = self.machine.memory_view, self.volatile
+        for slot, translation in self._retired.items():
+            if slot[0] == key and all(memory[addr] == value and (addr not in volatile or addr in translation.volatile)
+                                      for addr, value in translation.source.items()):
+                del self._retired[slot]
+                self.add(key, translation)
+                self.stats.reused += 1
+                return translation
+        return None
+
+    def _retire(self, key: Key, translation: Translation) -> None:
+        if translation.covers:  # (not the native interpreter, which no write drops)
+            self._retired[key, id(translation)] = translation
+            if len(self._retired) > RETIRED:
+                self._retired.popitem(last=False)
 
     def discard(self, key: Key, translation: Translation) -> None:
         """Forget the translation at ``key`` if it is still this one (the native interpreter, where
@@ -109,6 +140,7 @@ class Translations:
                 continue
             self.entry_table.unlink(key)
             self.stats.invalidations += 1
+            self._retire(key, translation)
             for other in translation.covers:
                 keys = self.owners.get(other)
                 if keys is not None:
@@ -135,4 +167,5 @@ class Translations:
             attrs[addr] &= ~ATTR_CODE
         self.owners.clear()
         self._cache.clear()
+        self._retired.clear()
         self.entry_table.clear()
