@@ -25,6 +25,7 @@ from functools import cache
 import llvmlite.binding as llvm
 from llvmlite import ir as ll
 
+from recomp.backend.cfg import loop_targets
 from recomp.backend.lower import lower
 from recomp.backend.native_interpreter import lower_interpreter
 from recomp.backend.signals import lower_interrupt_handler
@@ -230,27 +231,10 @@ class Jit:
 
 
 def loops(function: llvm.ValueRef) -> bool:
-    """Whether the function's control flow has a cycle (depth-first search for a back edge)."""
+    """Whether the function's control flow has a cycle."""
     successors = {block: [v for v in list(block.instructions)[-1].operands
                           if v.value_kind == llvm.ValueKind.basic_block] for block in function.blocks}
-    state: dict[llvm.ValueRef, int] = {}  # 1: on the path being searched, 2: done
-    for root in successors:
-        stack = [(root, iter(successors[root]))]
-        if root in state:
-            continue
-        state[root] = 1
-        while stack:
-            block, following = stack[-1]
-            target = next(following, None)
-            if target is None:
-                state[block] = 2
-                stack.pop()
-            elif state.get(target) == 1:
-                return True
-            elif target not in state:
-                state[target] = 1
-                stack.append((target, iter(successors[target])))
-    return False
+    return bool(loop_targets(successors, successors))
 
 
 @cache

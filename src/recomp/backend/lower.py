@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from llvmlite import ir as ll
 
+from recomp.backend.cfg import loop_targets
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import ATTR_CODE, ATTR_IO, MEMORY_HELPERS, SHARED_FIELDS, GuestSpec, Helper, memory_helper_index
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
@@ -659,24 +660,9 @@ def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
 
 
 def loop_heads(region: Region) -> frozenset[str]:
-    """The blocks a loop closes on: targets of a branch to a block on the path from the entry."""
-    found: set[str] = set()
-    blocks = {block.label: block for block in region.blocks}
-    state: dict[str, int] = {}  # 1: on the path being searched, 2: done
-    stack = [(region.blocks[0].label, iter(region.blocks[0].successors()))]
-    state[region.blocks[0].label] = 1
-    while stack:
-        label, following = stack[-1]
-        target = next(following, None)
-        if target is None:
-            state[label] = 2
-            stack.pop()
-        elif state.get(target) == 1:
-            found.add(target)
-        elif target not in state:
-            state[target] = 1
-            stack.append((target, iter(blocks[target].successors())))
-    return frozenset(found)
+    """The blocks a loop closes on, of those reached from the entry."""
+    successors = {block.label: block.successors() for block in region.blocks}
+    return frozenset(loop_targets([region.blocks[0].label], successors))
 
 
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
