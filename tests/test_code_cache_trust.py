@@ -5,6 +5,7 @@ done to the cache, a run gives the right result and never crashes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -30,8 +31,9 @@ def run(cache: CodeCache | None, name: str = KERNEL, **options) -> tuple[recomp.
     emu.load(data_path("benchmarks", "6502", f"{name}.bin").read_bytes(), at=0x0200)
     emu.state.pc = 0x0200
     result = emu.run(stop_on_trap=True, max_instructions=50_000_000)
-    st_ = emu.state
-    return emu, (result.exit, result.pc, st_.a, st_.x, st_.y, st_.p, emu.instructions, emu.memory[0:0x10000])
+    cpu = emu.state
+    memory = hashlib.sha256(emu.memory[0:0x10000]).hexdigest()  # (short in a failing example's report)
+    return emu, (result.exit, result.pc, cpu.a, cpu.x, cpu.y, cpu.p, emu.instructions, memory)
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +245,9 @@ def test_a_hostile_cache_never_changes_a_run(filled, tmp_path_factory, reference
             continue
         action = data.draw(st.sampled_from(["flip", "truncate", "extend", "rename", "move", "link", "swap",
                                             "junk folder", "mode"]))
-        raw = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        if path.is_symlink() and action in ("flip", "truncate", "extend", "swap"):
+            continue  # (the link is the mutation; writing through it is not one)
+        raw = path.read_bytes() if path.is_file() else b""
         if action == "flip" and raw:
             at = data.draw(st.integers(0, len(raw) - 1))
             path.write_bytes(raw[:at] + bytes([raw[at] ^ data.draw(st.integers(1, 255))]) + raw[at + 1:])

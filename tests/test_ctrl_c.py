@@ -16,9 +16,14 @@ SPIN_6502 = bytes([0x4C, 0x03, 0x02, 0x4C, 0x00, 0x02])  # $0200 JMP $0203; $020
 SPIN_TST27 = "SET r0, 0\nSET r1, 5\nSET r2, 1\nloop: ADD r2, r1\nJLT r0, r1, loop\nEND\n"  # r0 < r1 forever
 
 
-def interrupt(command: list[str], after: float = 3.0) -> subprocess.CompletedProcess:
-    """Run a command, send it SIGINT once it is under way, and collect what it did."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def interrupt(command: list[str], after: float = 3.0, typed: str | None = None) -> subprocess.CompletedProcess:
+    """Run a command, send it SIGINT once it is under way, and collect what it did; ``typed``:
+    its input, a pipe left open after this text (as a terminal nobody types at)."""
+    process = subprocess.Popen(command, stdin=None if typed is None else subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    if typed is not None:
+        process.stdin.write(typed)
+        process.stdin.flush()
     time.sleep(after)
     process.send_signal(signal.SIGINT)
     try:
@@ -49,6 +54,18 @@ def test_ctrl_c_stops_a_run_from_the_cli_and_says_where(tmp_path, frontend, opti
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("recomp: interrupted at "), done.stderr
     assert lines[0].split()[3] in where and int(lines[0].split()[5]) > 1000
+
+
+@pytest.mark.parametrize("options", [[], ["--engine", "interp"]])
+def test_ctrl_c_stops_a_program_waiting_for_input(options):
+    """upcase waits for a line that never comes (the kernel restarts a blocking read after the
+    signal, so the console waits in slices): what was typed is out, and the run says where."""
+    upcase = Path(__file__).parent.parent / "examples" / "6502" / "upcase.bin"
+    done = interrupt([sys.executable, "-m", "recomp.cli", "run", "-f", "6502", str(upcase), "--load", "0x200",
+                      "--entry", "0x200", "--stop-on-trap", *options], typed="abc\n")
+    assert done.returncode == 130, done.stderr
+    assert done.stdout == "ABC\n"
+    assert done.stderr.startswith("recomp: interrupted at $02") and done.stderr.count("\n") == 1, done.stderr
 
 
 API_SCRIPT = """

@@ -28,6 +28,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 SLOTS = 64  # machines running at once (nested in helpers, or in threads) that Ctrl-C can reach
 SA_ONSTACK, SA_RESTART, SA_SIGINFO = 0x08000000, 0x10000000, 0x00000004
@@ -46,10 +47,13 @@ class _Running:
 
     def __init__(self) -> None:
         self.slots = (ctypes.c_void_p * SLOTS)()  # state addresses
+        self.free = list(range(SLOTS - 1, -1, -1))  # the empty slots (a run takes the last)
         self.busy = ctypes.c_int64(0)  # machines the main thread is running
         self.previous = ctypes.c_void_p(0)  # the handler ours passes the signal on to
         self.handler: int | None = None  # our native handler's address
         self.lock = threading.Lock()
+        self._sigaction: Callable[..., int] | None = None
+        self._current = _Sigaction()
 
     def native_handler(self, offsets: dict[str, int]) -> int | None:
         if self.handler is None and sys.platform.startswith("linux"):
@@ -63,15 +67,16 @@ class _Running:
     def install(self, handler: int) -> None:
         """Put the native handler in front of the current one, unless it is there already or
         Ctrl-C is ignored (SIG_IGN) or left to kill the process (SIG_DFL)."""
-        libc = ctypes.CDLL(None, use_errno=True)
-        current = _Sigaction()
-        if libc.sigaction(signal.SIGINT, None, ctypes.byref(current)) != 0:
+        if self._sigaction is None:
+            self._sigaction = ctypes.CDLL(None, use_errno=True).sigaction
+        current = self._current
+        if self._sigaction(signal.SIGINT, None, ctypes.byref(current)) != 0:
             return
         if current.handler in (handler, None, SIG_IGN):
             return
         self.previous.value = current.handler
         ours = _Sigaction(handler, current.mask, SA_SIGINFO | SA_ONSTACK | SA_RESTART)
-        libc.sigaction(signal.SIGINT, ctypes.byref(ours), None)
+        self._sigaction(signal.SIGINT, ctypes.byref(ours), None)
 
 
 _RUNNING = _Running()
@@ -90,10 +95,11 @@ def watched(state: ctypes.Structure, native: bool) -> Iterator[None]:
     """Ctrl-C reaches the machine with this state while the block runs; ``native``: it may run
     native code (a Python handler is not enough)."""
     main = threading.current_thread() is threading.main_thread()
-    offsets = {name: getattr(type(state), name).offset for name in ("interrupt", "events", "limit", "cycle_limit")}
-    handler = _RUNNING.native_handler(offsets) if native or _RUNNING.handler is not None else None
+    handler = _RUNNING.handler
+    if handler is None and native:
+        handler = _RUNNING.native_handler(_offsets(type(state)))
     with _RUNNING.lock:
-        slot = next((i for i, address in enumerate(_RUNNING.slots) if not address), None)
+        slot = _RUNNING.free.pop() if _RUNNING.free else None
         if slot is not None:
             _RUNNING.slots[slot] = ctypes.addressof(state)
         if main:
@@ -111,8 +117,15 @@ def watched(state: ctypes.Structure, native: bool) -> Iterator[None]:
         with _RUNNING.lock:
             if slot is not None:
                 _RUNNING.slots[slot] = None
+                _RUNNING.free.append(slot)
             if main:
                 _RUNNING.busy.value -= 1
+
+
+@cache
+def _offsets(state_type: type) -> dict[str, int]:
+    """Where the fields the handler writes are in a state structure."""
+    return {name: getattr(state_type, name).offset for name in ("interrupt", "events", "limit", "cycle_limit")}
 
 
 def _python_handler(state: ctypes.Structure) -> Callable[[], None] | None:

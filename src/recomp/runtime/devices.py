@@ -4,9 +4,16 @@ stores there call it instead of touching RAM, from the reference engine and from
 
 from __future__ import annotations
 
+import fcntl
+import os
+import select
+import stat
+from collections.abc import Callable
 from typing import BinaryIO, Protocol, TextIO
 
 from recomp.runtime.errors import StreamError
+
+WAIT_SLICE = 0.05  # seconds a wait for console input lasts before it checks for Ctrl-C
 
 
 class Device(Protocol):
@@ -25,17 +32,17 @@ class Device(Protocol):
 class Console:
     """py65's console: a store to ``putc`` prints the byte, a load of ``getc`` returns the next
     input byte (0 when there is none).  Input may be a binary or a text stream (text is read as
-    UTF-8 bytes); a stream that fails is a ``StreamError``."""
+    UTF-8 bytes); a stream that fails is a ``StreamError``.  ``interrupted`` says whether Ctrl-C
+    has stopped the run: a wait for input that never comes then ends, finding none."""
 
     name = "console"
 
     def __init__(self, output: TextIO | None, input: BinaryIO | TextIO | None, putc: int = 0xF001,
-                 getc: int = 0xF004) -> None:
+                 getc: int = 0xF004, interrupted: Callable[[], bool] = lambda: False) -> None:
         self.output = output
-        self.input = input
+        self.input = None if input is None else Input(input, interrupted)
         self.putc = putc
         self.getc = getc
-        self._pending = b""  # the rest of a character read from a text stream
 
     def addresses(self) -> tuple[int, ...]:
         return (self.putc, self.getc)
@@ -43,20 +50,57 @@ class Console:
     def read(self, addr: int, cycles: int) -> int:
         if addr != self.getc or self.input is None:
             return 0
+        return self.input.byte()
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        if addr == self.putc:
+            write_output(self.output, bytes((value,)))
+
+
+class Input:
+    """A stream read a byte at a time.  A pipe or a terminal is read straight from its file
+    descriptor, waiting for data in slices of ``WAIT_SLICE``, because a blocking read would
+    outlast Ctrl-C: the kernel restarts it after the signal, and Python retries it.  Other
+    streams (files, in-memory ones) never keep a read waiting."""
+
+    def __init__(self, stream: BinaryIO | TextIO, interrupted: Callable[[], bool]) -> None:
+        self.stream = stream
+        self.fd = _waitable(stream)
+        self.interrupted = interrupted
+        self._pending = b""  # bytes read and not yet taken (the rest of a character, of a line)
+
+    def byte(self) -> int:
+        """The next byte, 0 when there is none (the end of input, or a wait cut by Ctrl-C)."""
         if not self._pending:
             try:
-                data = self.input.read(1)
+                self._pending = self._read()
             except (OSError, ValueError) as error:
                 raise StreamError(f"cannot read input: {describe(error)}") from None
-            self._pending = data.encode() if isinstance(data, str) else bytes(data)
         if not self._pending:
             return 0
         value, self._pending = self._pending[0], self._pending[1:]
         return value
 
-    def write(self, addr: int, value: int, cycles: int) -> None:
-        if addr == self.putc:
-            write_output(self.output, bytes((value,)))
+    def _read(self) -> bytes:
+        if self.fd is None:
+            data = self.stream.read(1)
+            return data.encode() if isinstance(data, str) else bytes(data)
+        while not select.select([self.fd], [], [], WAIT_SLICE)[0]:
+            if self.interrupted():
+                return b""
+        return os.read(self.fd, 4096)
+
+
+def _waitable(stream: BinaryIO | TextIO) -> int | None:
+    """The file descriptor of a stream whose reads can wait (a pipe, a terminal, a socket, open
+    for reading), else None."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+        readable = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_WRONLY
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if readable and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode) else None
 
 
 def write_output(output: TextIO | None, data: bytes | str) -> None:

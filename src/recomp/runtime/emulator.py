@@ -74,7 +74,8 @@ class Emulator:
         if console == "default":
             console = self.guest.console
         if console is not None:
-            self.map_device(Console(self.output, input if input is not None else _stdin(), *console))
+            self.map_device(Console(self.output, input if input is not None else _stdin(), *console,
+                                    interrupted=lambda: bool(self.machine.state.interrupt)))
         if timer is not None:
             self.map_device(IntervalTimer(timer))
 
