@@ -29,7 +29,16 @@ from llvmlite import ir as ll
 
 from recomp.backend.cfg import loop_targets
 from recomp.ir.core import Block, Op, Region, Value
-from recomp.ir.guest import ATTR_CODE, ATTR_IO, MEMORY_HELPERS, SHARED_FIELDS, GuestSpec, Helper, memory_helper_index
+from recomp.ir.guest import (
+    ATTR_CODE,
+    ATTR_IO,
+    ATTR_WRITE_HELPER,
+    MEMORY_HELPERS,
+    SHARED_FIELDS,
+    GuestSpec,
+    Helper,
+    memory_helper_index,
+)
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8, I16, Type
 
@@ -406,7 +415,7 @@ def _build_load8(b: ll.IRBuilder, f: ll.Function) -> None:
 def _build_store8(b: ll.IRBuilder, f: ll.Function) -> None:
     table, memory, attrs, addr, value, cycles = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
+    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_WRITE_HELPER)), I8_T(0))
     with b.if_then(is_io, likely=False):
         _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles])
         b.ret(I8_T(0))

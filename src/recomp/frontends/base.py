@@ -102,6 +102,8 @@ class Frontend(ABC):
     assemble: Callable[[str], bytes] | None = None
     # cold code runs on a native interpreter built from ``opcode_lifts()`` (else on the Python tier)
     native_interpreter: bool = False
+    # registers and flags as the CPU's reset leaves them (the rest keep their values)
+    reset_registers: dict[str, int] = {}
 
     @abstractmethod
     def decode(self, memory: Sequence[int], addr: int, end: int,

@@ -56,8 +56,10 @@ SHARED_FIELDS = frozenset(f.name for f in COMMON_FIELDS if f.shared)
 # Guest memory attributes, one byte per guest address, which loads and stores consult.
 ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
 ATTR_IO = 2  # the byte is a device register: loads and stores call the runtime's I/O helpers
-ATTR_STOP = 4  # execution stops before this address (``run(until_pc=...)``): the native
+ATTR_STOP = 4  # execution stops before this address (``run(until_pc=...)``, hooks): the native
 # interpreter returns there, as compiled regions end there
+ATTR_ROM = 8  # read-only memory: loads read memory, stores call the I/O helper (which drops them)
+ATTR_WRITE_HELPER = ATTR_IO | ATTR_ROM  # the bits that send a store to the I/O helper
 
 # Runtime helpers behind load and store, the same for every guest: (address, [value,] cycles).
 # They are given the cycle count (devices such as timers need it) rather than the state, so

@@ -37,10 +37,10 @@ class Console:
 
     name = "console"
 
-    def __init__(self, output: TextIO | None, input: BinaryIO | TextIO | None, putc: int = 0xF001,
+    def __init__(self, output: TextIO | None, input: Input | BinaryIO | TextIO | None, putc: int = 0xF001,
                  getc: int = 0xF004, interrupted: Callable[[], bool] = lambda: False) -> None:
         self.output = output
-        self.input = None if input is None else Input(input, interrupted)
+        self.input = input if input is None or isinstance(input, Input) else Input(input, interrupted)
         self.putc = putc
         self.getc = getc
 
@@ -68,27 +68,51 @@ class Input:
         self.fd = _waitable(stream)
         self.interrupted = interrupted
         self._pending = b""  # bytes read and not yet taken (the rest of a character, of a line)
+        self.at_end = False  # the stream has ended (a read found nothing more)
 
     def byte(self) -> int:
         """The next byte, 0 when there is none (the end of input, or a wait cut by Ctrl-C)."""
-        if not self._pending:
-            try:
-                self._pending = self._read()
-            except (OSError, ValueError) as error:
-                raise StreamError(f"cannot read input: {describe(error)}") from None
-        if not self._pending:
-            return 0
-        value, self._pending = self._pending[0], self._pending[1:]
-        return value
+        value = self.next()
+        return 0 if value is None else value
 
-    def _read(self) -> bytes:
+    def next(self) -> int | None:
+        """The next byte, waiting for it; None at the end of input (or a wait cut by Ctrl-C)."""
+        data = self.read(1)
+        return data[0] if data else None
+
+    def read(self, count: int) -> bytes:
+        """Up to ``count`` bytes, waiting for the first; b"" at the end of input."""
+        if not self._pending:
+            self._pending = self._fill(wait=True)
+        data, self._pending = self._pending[:count], self._pending[count:]
+        return data
+
+    def ready(self) -> bool:
+        """Whether a byte can be taken now without waiting (``at_end`` tells the end of input)."""
+        if not self._pending and not self.at_end:
+            self._pending = self._fill(wait=False)
+        return bool(self._pending)
+
+    def _fill(self, wait: bool) -> bytes:
+        try:
+            data = self._read(wait)
+        except (OSError, ValueError) as error:
+            raise StreamError(f"cannot read input: {describe(error)}") from None
+        return data
+
+    def _read(self, wait: bool) -> bytes:
+        """Bytes from the stream: b"" at its end (``at_end`` set), when nothing came and
+        ``wait`` is false, or when Ctrl-C cut the wait."""
         if self.fd is None:
             data = self.stream.read(1)
-            return data.encode() if isinstance(data, str) else bytes(data)
-        while not select.select([self.fd], [], [], WAIT_SLICE)[0]:
-            if self.interrupted():
-                return b""
-        return os.read(self.fd, 4096)
+            data = data.encode() if isinstance(data, str) else bytes(data)
+        else:
+            while not select.select([self.fd], [], [], WAIT_SLICE if wait else 0)[0]:
+                if not wait or self.interrupted():
+                    return b""
+            data = os.read(self.fd, 4096)
+        self.at_end = not data
+        return data
 
 
 def _waitable(stream: BinaryIO | TextIO) -> int | None:
@@ -132,6 +156,24 @@ def flush_output(output: TextIO | None) -> None:
 def describe(error: BaseException) -> str:
     """An OS error as people read it: "No space left on device"."""
     return getattr(error, "strerror", None) or str(error)
+
+
+class ReadOnlyMemory:
+    """ROM: its bytes are in guest memory, marked ``ATTR_ROM``; loads read them there, and
+    stores come here, where they are dropped (as the chip ignores writes to ROM)."""
+
+    def __init__(self, name: str, span: range) -> None:
+        self.name = name
+        self.span = span
+
+    def addresses(self) -> range:
+        return self.span
+
+    def read(self, addr: int, cycles: int) -> int:
+        raise AssertionError("ROM is read from memory, not through the I/O helper")
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        pass
 
 
 class IntervalTimer:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import time
+from collections.abc import Callable
 from typing import BinaryIO, NoReturn, TextIO
 
 from recomp.frontends import Frontend, get_frontend
@@ -23,12 +24,13 @@ from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
 from recomp.opt.liveness import HORIZON
+from recomp.runtime.addresses import Address, address
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.ctrl_c import watched
 from recomp.runtime.devices import Console, Device, IntervalTimer, flush_output
 from recomp.runtime.entry_table import EntryTable
-from recomp.runtime.errors import StreamError
+from recomp.runtime.errors import EndRun, StreamError
 from recomp.runtime.machine import GuestMemory, Machine
 from recomp.runtime.options import Options
 from recomp.runtime.pipeline import Pipeline
@@ -64,7 +66,8 @@ class Emulator:
         self.output = output if output is not None else sys.stdout
         self.machine = Machine(self.frontend, self.output)
         self.stats = Stats()
-        self.stops: set[int] = set()  # addresses runs stop before (``until_pc``); regions end there
+        self.stops: set[int] = set()  # addresses runs stop before (``until_pc``, hooks); regions end there
+        self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -98,8 +101,9 @@ class Emulator:
     def cycles(self) -> int:
         return self.machine.state.cycles
 
-    def load(self, data: bytes, at: int = 0) -> None:
-        self.machine.load(data, at)
+    def load(self, data: bytes, at: Address = 0) -> None:
+        """Put a program's bytes in memory at ``at`` (``0x200``, ``"$0200"``)."""
+        self.machine.load(data, address(at))
 
     def map_device(self, device: Device) -> None:
         self.machine.map_device(device)
@@ -113,21 +117,28 @@ class Emulator:
         self.machine.nmi()
 
     # --- running -------------------------------------------------------------------------------
-    def run(self, max_instructions: int | None = None, until_pc: int | None = None,
-            stop_on_trap: bool = False) -> RunResult:
+    def run(self, max_instructions: int | None = None, until_pc: Address | None = None,
+            stop_on_trap: bool = False, max_cycles: int | None = None) -> RunResult:
         """Run until the guest halts, traps (with ``stop_on_trap``), reaches ``until_pc`` (before
-        executing it) or has run ``max_instructions`` more instructions.  Ctrl-C raises
-        ``KeyboardInterrupt`` with the machine as of its last complete instruction."""
+        executing it), ends itself (a hook or device raising ``EndRun``), has run
+        ``max_instructions`` more instructions, or has run ``max_cycles`` more cycles (it stops at
+        the first instruction boundary at or past them).  Ctrl-C raises ``KeyboardInterrupt`` with
+        the machine as of its last complete instruction."""
         machine, stats = self.machine, self.stats
         st = machine.state
-        if max_instructions is not None and not 0 <= max_instructions <= UNLIMITED - st.instructions:
-            raise ValueError(f"max_instructions must be from 0 to {UNLIMITED - st.instructions:,}")
+        until_pc = None if until_pc is None else address(until_pc)
+        for name, budget, used in (("max_instructions", max_instructions, st.instructions),
+                                   ("max_cycles", max_cycles, st.cycles)):
+            if budget is not None and not 0 <= budget <= UNLIMITED - used:
+                raise ValueError(f"{name} must be from 0 to {UNLIMITED - used:,}")
         st.limit = UNLIMITED if max_instructions is None else st.instructions + max_instructions
+        machine.cycle_target = UNLIMITED if max_cycles is None else st.cycles + max_cycles
+        machine.events()  # the budgets guards check (interrupts are taken in the loop)
         st.interrupt = 0
         if until_pc is not None and until_pc not in self.stops:
             self._stop_at(until_pc)
         # without a budget or interrupts a guard can never fire: compile without them
-        guards = max_instructions is not None or self.guest.interrupts
+        guards = max_instructions is not None or max_cycles is not None or self.guest.interrupts
         self.tiers.prepare(guards)
         chained = st.chained
         compile_before = stats.compile_seconds
@@ -153,11 +164,12 @@ class Emulator:
         machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
         st = machine.state
         single = False
-        lookup, key = translations.get, translations.key
+        lookup, key, hooks = translations.get, translations.key, self.hooks
+        hooked = None  # the address whose hook just ran and left the pc there: its code runs next
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
-            if machine.timers or machine.irq_line or machine.nmi_pending:
+            if machine.timers or machine.irq_line or machine.nmi_pending or machine.cycle_target != UNLIMITED:
                 kind = machine.events()
                 if kind is not None and st.pc != until_pc and st.instructions < st.limit:
                     self._deliver(kind)
@@ -167,6 +179,16 @@ class Emulator:
             remaining = st.limit - st.instructions
             if remaining <= 0:
                 return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
+            if st.cycles >= machine.cycle_target:
+                return RunResult(Stop.MAX_CYCLES, st.pc, st.instructions)
+            if hooks and st.pc in hooks and st.pc != hooked:
+                hooked = st.pc
+                try:
+                    hooks[st.pc](self)
+                except EndRun as end:
+                    return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
+                continue
+            hooked = None
             single = single or remaining == 1  # step(): translate no more than one instruction
             if single:
                 st.cycle_limit = UNLIMITED
@@ -182,6 +204,8 @@ class Emulator:
                 continue
             if machine.pending_error is not None:
                 error, machine.pending_error = machine.pending_error, None
+                if isinstance(error, EndRun):
+                    return RunResult(Stop(error.stop), st.pc, st.instructions, error.status)
                 raise error
             if translations.written:  # stores hit translated code: drop it before it runs
                 translations.handle_smc()
@@ -237,6 +261,26 @@ class Emulator:
         self.machine.acknowledge(kind)
         self.stats.interrupts += 1
         self.tiers.interrupt(kind).run()
+
+    def hook(self, addr: Address, function: Callable[[Emulator], None] | None) -> None:
+        """Call ``function(emulator)`` whenever execution reaches ``addr``, before the instruction
+        there (in every tier: regions end at hooked addresses, compiled code never jumps past one).
+        The function may change the state and memory: if it leaves the pc at ``addr``, the
+        instruction there runs next, else execution goes on where it put the pc (a ROM routine
+        done in Python returns as RTS would).  Raising ``EndRun`` ends the run.  ``None`` removes
+        the hook."""
+        addr = address(addr)
+        if function is None:
+            self.hooks.pop(addr, None)
+            return
+        self.hooks[addr] = function
+        if addr not in self.stops:
+            self._stop_at(addr)
+
+    def reset(self) -> None:
+        """The CPU's reset: registers as the chip leaves them (the 6502: S=$FD, I set) and the pc
+        from the reset vector; interrupt lines released."""
+        self.machine.reset()
 
     def _stop_at(self, addr: int) -> None:
         """Runs stop before ``addr``: regions end there, the native interpreter checks for it."""

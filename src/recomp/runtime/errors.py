@@ -33,3 +33,14 @@ class GuestFault(RecompError):
         super().__init__(message)
         self.addr = addr
         self.message = message
+
+
+class EndRun(Exception):
+    """Raised by a hook or a device to end the run normally (not an error): the run returns a
+    ``RunResult`` with this ``stop`` and ``status``.  From a device (inside compiled code) it ends
+    the run at the next instruction boundary a guard checks."""
+
+    def __init__(self, stop: str, status: int | None = None) -> None:
+        super().__init__(stop)
+        self.stop = stop
+        self.status = status

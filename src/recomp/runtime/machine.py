@@ -15,9 +15,9 @@ from functools import partial
 from typing import Protocol, TextIO
 
 from recomp.frontends.base import DecodeError, Frontend
-from recomp.ir.guest import ATTR_IO, MEMORY_HELPERS
-from recomp.runtime.devices import Device, IntervalTimer, write_output
-from recomp.runtime.errors import ConfigError, GuestFault, LoadError
+from recomp.ir.guest import ATTR_IO, ATTR_ROM, MEMORY_HELPERS
+from recomp.runtime.devices import Device, IntervalTimer, ReadOnlyMemory, write_output
+from recomp.runtime.errors import ConfigError, EndRun, GuestFault, LoadError
 from recomp.runtime.helpers import HelperTable
 from recomp.runtime.state import UNLIMITED, state_struct
 
@@ -89,6 +89,7 @@ class Machine:
         self.timers: list[IntervalTimer] = []
         self.irq_line = False
         self.nmi_pending = False
+        self.cycle_target = UNLIMITED  # the run's cycle budget ends here (``run(max_cycles=...)``)
         self.pending_error: BaseException | None = None  # raised in a helper, re-raised by the run loop
         self.listener: MachineListener = _Unheard()
         self._helpers = HelperTable(self.guest.helper_slots(), self._helper_functions(), self._park)
@@ -120,12 +121,18 @@ class Machine:
         self.loaded_end = max(self.loaded_end, at + len(data))
 
     def reset(self) -> None:
-        """The CPU's reset: the pc from the reset vector (0 for guests without one); interrupt
-        lines released."""
-        vector = self.guest.reset_vector
-        self.state.pc = 0 if vector is None else self.memory_view[vector] | self.memory_view[vector + 1] << 8
+        """The CPU's reset: registers as the chip leaves them, the pc from the reset vector (0 for
+        guests without one); interrupt lines released."""
+        for name, value in self.frontend.reset_registers.items():
+            setattr(self.state, name, value)
+        self.state.pc = self.reset_address()
         self.irq_line = self.nmi_pending = False
         self.state.events = 0
+
+    def reset_address(self) -> int:
+        """Where a reset starts: the address in the reset vector (0 for guests without one)."""
+        vector = self.guest.reset_vector
+        return 0 if vector is None else self.memory_view[vector] | self.memory_view[vector + 1] << 8
 
     def fault(self, pc: int) -> GuestFault:
         """The error for an instruction at ``pc`` that cannot be executed, as its decoder says."""
@@ -136,9 +143,16 @@ class Machine:
         return GuestFault(pc, f"instruction at {pc:#06x} could not be executed")
 
     # --- devices -------------------------------------------------------------------------------
-    def map_device(self, device: Device) -> None:
+    def map_rom(self, data: bytes, at: int, name: str = "ROM") -> None:
+        """Load ``data`` at ``at`` as read-only memory: guest stores there are dropped, as on the
+        chip (writes from outside, ``machine.memory[...] = ...``, still land)."""
+        self.load(data, at)
+        self.map_device(ReadOnlyMemory(name, range(at, at + len(data))), ATTR_ROM)
+
+    def map_device(self, device: Device, attribute: int = ATTR_IO) -> None:
         """Map a device at its addresses, which must lie in memory and belong to no other device
-        (``ConfigError``)."""
+        (``ConfigError``).  ``attribute``: ``ATTR_IO`` (loads and stores call it) or
+        ``ATTR_ROM`` (stores call it, loads read memory)."""
         addresses = sorted(device.addresses())
         where = self.frontend.format_address
         span = f"{where(addresses[0])}..{where(addresses[-1])}" if len(addresses) > 1 else where(addresses[0])
@@ -154,16 +168,23 @@ class Machine:
                                   f"at {where(addr)}")
         for addr in addresses:
             self.devices[addr] = device
-            self.attrs_view[addr] |= ATTR_IO
+            self.attrs_view[addr] |= attribute
         if isinstance(device, IntervalTimer):
             self.timers.append(device)
         self.listener.map_changed()  # the optimizer relied on where devices are
 
     def io_read(self, addr: int, cycles: int) -> int:
-        return self.devices[addr].read(addr, cycles)
+        try:
+            return self.devices[addr].read(addr, cycles)
+        except EndRun as end:  # the instruction completes; the run ends at the next boundary
+            self._park(end)
+            return 0
 
     def io_write(self, addr: int, value: int, cycles: int) -> None:
-        self.devices[addr].write(addr, value, cycles)
+        try:
+            self.devices[addr].write(addr, value, cycles)
+        except EndRun as end:
+            self._park(end)
         self.state.cycle_limit = 0  # a device may have a new event: let the next guard leave
 
     def code_write(self, addr: int) -> None:
@@ -193,7 +214,7 @@ class Machine:
         irq = self.irq_line or any(t.pending for t in self.timers)
         st.events = irq or self.nmi_pending
         deadlines = [t.deadline for t in self.timers if t.deadline is not None]
-        st.cycle_limit = min(deadlines, default=UNLIMITED)
+        st.cycle_limit = min([*deadlines, self.cycle_target])
         if self.nmi_pending:
             return "nmi"
         if irq and not self.frontend.irq_masked(st):

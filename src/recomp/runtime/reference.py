@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
-from recomp.ir.guest import ATTR_CODE, ATTR_IO
+from recomp.ir.guest import ATTR_CODE, ATTR_IO, ATTR_WRITE_HELPER
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
 from recomp.runtime.machine import Machine
@@ -56,7 +56,7 @@ class ReferenceRegion:
         attr = self.attrs[addr]
         if not attr:
             self.memory[addr] = value
-        elif attr & ATTR_IO:
+        elif attr & ATTR_WRITE_HELPER:
             self.machine.io_write(addr, value, self.state.cycles)
         else:
             self.memory[addr] = value

@@ -13,6 +13,9 @@ class Stop(StrEnum):
     TRAP = "trap"  # an instruction jumped to itself, with ``stop_on_trap``
     UNTIL = "until"  # execution reached ``until_pc`` (not executed)
     MAX_INSTRUCTIONS = "max-instructions"  # the instruction budget ran out
+    MAX_CYCLES = "max-cycles"  # the cycle budget ran out (at the first instruction boundary past it)
+    EXIT = "exit"  # the program asked to end (sim65's exit call, an ``exit`` hook): ``status`` is its code
+    INPUT_EXHAUSTED = "input-exhausted"  # the program waits for a key and its input is at its end
     FAULT = "fault"  # the guest reached an instruction it cannot execute (the CLI's report)
     ERROR = "error"  # the run ended with another error (the CLI's report)
 
@@ -22,3 +25,4 @@ class RunResult:
     exit: Stop
     pc: int  # where the guest is: the next instruction to run
     instructions: int  # executed in all, exact
+    status: int | None = None  # the program's exit status (``Stop.EXIT``)

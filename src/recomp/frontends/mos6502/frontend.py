@@ -91,6 +91,8 @@ class Mos6502(Frontend):
     guest = GUEST
     state_properties = {"p": property(_get_p, _set_p)}
     native_interpreter = True  # cold code runs on its opcodes' icode, compiled once
+    # the reset sequence's three dummy pushes leave S at $FD (from $00); it sets I
+    reset_registers = {"s": 0xFD, "I": 1}
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:
