@@ -65,16 +65,17 @@ def test_identical_across_modes(name):
 
 
 KERNELS = EXAMPLES.parents[1] / "benchmarks" / "6502"
-SOURCES = sorted([*EXAMPLES.glob("*.s"), *KERNELS.glob("*.s")])
+MACHINE_EXAMPLES = [EXAMPLES.parent / "apple1", EXAMPLES.parent / "easy6502"]
+SOURCES = sorted([*EXAMPLES.glob("*.s"), *KERNELS.glob("*.s"), *(s for d in MACHINE_EXAMPLES for s in d.glob("*.s"))])
 
 
 @pytest.mark.skipif(shutil.which("xa") is None, reason="xa (xa65) is not installed")
 @pytest.mark.parametrize("source", SOURCES, ids=[f"{p.parent.parent.name}/{p.stem}" for p in SOURCES])
 def test_images_match_sources(source, tmp_path):
     """The committed .bin is what the Makefile's rule ($(XA) $(XAFLAGS) -o $@ $<) makes of the .s
-    (the kernels' Makefile includes the examples')."""
+    (the kernels' and the machine examples' Makefiles include the 6502 examples')."""
     own = (source.parent / "Makefile").read_text()
-    assert source.parent == EXAMPLES or "include ../../examples/6502/Makefile" in own
+    assert source.parent == EXAMPLES or re.search(r"^include (\.\./)+(examples/)?6502/Makefile$", own, re.MULTILINE)
     makefile = (EXAMPLES / "Makefile").read_text()
     flags = re.search(r"^XAFLAGS\s*\??=(.*)$", makefile, re.MULTILINE).group(1).split()
     assert "$(XA) $(XAFLAGS) -o $@ $<" in makefile

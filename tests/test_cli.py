@@ -45,7 +45,7 @@ def test_run_assembles_source_files_and_both_engines_agree(tmp_path):
 
 def test_no_opt_and_passes_options(tmp_path):
     for extra in (["--no-opt"], ["--passes", "fold,dce"], ["--passes", ""]):
-        done = recomp("run", TEST1, *extra)
+        done = recomp("run", "-f", "tst27", TEST1, *extra)
         assert done.returncode == 0 and done.stdout == TEST1_OUTPUT, done.stderr
 
 
@@ -90,13 +90,13 @@ def test_unknown_frontend_and_pass(tmp_path):
     done = recomp("run", "--frontend", "z80", TEST1)
     assert done.returncode == 2 and done.stderr.strip() == (
         "recomp: error: unknown frontend 'z80' (choose from tst27, 6502)")
-    done = recomp("run", TEST1, "--passes", "fold,nope")
+    done = recomp("run", "-f", "tst27", TEST1, "--passes", "fold,nope")
     assert done.returncode == 2 and "unknown pass 'nope'" in done.stderr
 
 
 def test_max_instructions_writes_stats(tmp_path):
     stats = tmp_path / "s.json"
-    done = recomp("run", TEST1, "--max-instructions", "1000", "--stats-json", stats)
+    done = recomp("run", "-f", "tst27", TEST1, "--max-instructions", "1000", "--stats-json", stats)
     assert done.returncode == 3
     report = json.loads(stats.read_text())
     assert report["exit"] == "max-instructions" and report["instructions"] == 1000
@@ -119,13 +119,13 @@ def test_inspect_each_stage_plain(stage):
 
 
 def test_inspect_all_and_errors():
-    done = recomp("inspect", TEST1)
+    done = recomp("inspect", "-f", "tst27", TEST1)
     assert done.returncode == 0
     for stage in ("guest", "icode", "opt", "llvm", "host"):
         assert f";; ---- {stage} ----" in done.stdout
-    done = recomp("inspect", TEST1, "--at", "0x5000")
+    done = recomp("inspect", "-f", "tst27", TEST1, "--at", "0x5000")
     assert done.returncode == 1 and "--at 0x5000 is outside memory" in done.stderr
-    done = recomp("inspect", TEST1, "--at", "zz")
+    done = recomp("inspect", "-f", "tst27", TEST1, "--at", "zz")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 

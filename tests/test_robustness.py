@@ -85,7 +85,8 @@ def test_input_that_cannot_be_read_is_one_error(tmp_path):
 
 
 def test_usage_errors_are_one_line_and_help_and_version_answer():
-    one_line(shell("run"), 2, "recomp: error: Missing argument 'program'.")
+    one_line(shell("run"), 2, "recomp: error: no program: give a PROGRAM, or files with --load FILE@ADDR or "
+                              "--rom FILE@ADDR")
     one_line(shell("run --bogus x"), 2, "recomp: error: No such option: --bogus")
     version = shell("--version")
     assert version.returncode == 0 and version.stdout.strip() == f"recomp {recomp.__version__}"

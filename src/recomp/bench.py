@@ -229,9 +229,9 @@ def run_benchmarks(json_path: str | None = None, console: Any = None,
     """Measure every program, show the tables on ``console`` (stderr by default), write the
     numbers to ``json_path`` if given, and return them; ``functional_test``: Klaus Dormann's
     binary (default: ``FUNCTIONAL_TEST``)."""
-    from rich.console import Console
+    from recomp.terminal import console as terminal_console
 
-    console = console if console is not None else Console(stderr=True)
+    console = console if console is not None else terminal_console(stderr=True)
     results = measure(console, functional_test if functional_test is not None else FUNCTIONAL_TEST)
     show(results, console)
     if json_path is not None:

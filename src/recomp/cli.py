@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 from dataclasses import asdict
 from enum import StrEnum
@@ -21,7 +20,9 @@ import typer
 
 from recomp.frontends import Frontend, UnknownFrontend, get_frontend
 from recomp.ir.guest import GuestSpec
+from recomp.machines.loaders import Format
 from recomp.opt import UnknownPass
+from recomp.runtime.addresses import AddressError, address
 from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import GuestFault, RecompError
@@ -75,9 +76,9 @@ def fail(message: str, status: int = 1) -> NoReturn:
 
 def parse_address(text: str) -> int:
     try:
-        return int(text, 0)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an address (decimal, or hex with 0x)") from None
+        return address(text)
+    except AddressError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def find_frontend(name: str) -> Frontend:
@@ -87,127 +88,177 @@ def find_frontend(name: str) -> Frontend:
         fail(str(error), 2)
 
 
-def make_emulator(frontend: Frontend, engine: Engine, no_opt: bool, passes: str | None, path: Path,
-                  **kwargs) -> Emulator:
-    try:
-        names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
-        if names is not None:
-            from recomp.opt import check_passes
+def optimizer_passes(passes: str | None) -> list[str] | None:
+    names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
+    if names is not None:
+        from recomp.opt import check_passes
 
-            check_passes(names)
-        return Emulator(frontend, engine=engine.value, optimize=not no_opt, passes=names, **kwargs)
-    except UnknownPass as error:
-        fail(str(error), 2)
-    except RecompError as error:  # devices that do not fit the machine
-        fail(f"{path}: {error}", error.exit_status)
-
-
-MAX_SOURCE_BYTES = 1 << 24  # assembly text larger than this is not a program for any guest here
-
-
-def read_program(emulator: Emulator, path: Path, load: int = 0) -> None:
-    """Read a program file into guest memory (``.s`` files are assembled first), never reading
-    more than could fit: a file's size is checked before it is read, and a stream (a pipe, a
-    device such as /dev/zero) is read no further than one byte past what fits."""
-    assembler = emulator.frontend.assemble if path.suffix == ".s" else None
-    room = emulator.guest.memory_size - load
-    limit = MAX_SOURCE_BYTES if assembler is not None else room
-    try:
-        with open(path, "rb") as file:
-            info = os.fstat(file.fileno())
-            size = info.st_size if stat.S_ISREG(info.st_mode) else None
-            data = file.read(limit + 1) if size is None or size <= limit else b""
-    except OSError as error:
-        fail(f"{path}: cannot read: {error.strerror or error}")
-    if (size or len(data)) > limit:
-        length = f"{size} bytes" if size is not None else f"more than {limit} bytes"
-        fits = (f"only {room} fit in memory from {load:#06x}" if assembler is None
-                else f"assembly sources are at most {limit}")
-        fail(f"{path}: the program is {length}; {fits}")
-    if assembler is not None:
         try:
-            data = assembler(data.decode("utf-8", "replace"))
-        except ValueError as error:
-            fail(f"{path}: {error}")
-    try:
-        emulator.load(data, at=load)
-    except RecompError as error:
-        fail(f"{path}: {error}")
+            check_passes(names)
+        except UnknownPass as error:
+            fail(str(error), 2)
+    return names
 
 
-FrontendOpt = Annotated[str, typer.Option("--frontend", "-f", help="guest CPU: tst27 or 6502")]
+FrontendOpt = Annotated[str | None, typer.Option(
+    "--frontend", "-f", help="guest CPU: 6502 (default) or tst27 (default for TST27 .s assembly)")]
 EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (the reference engine)")]
 NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
 PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
-ProgramArg = Annotated[Path, typer.Argument(help="program image (.bin), or assembly (.s)")]
-LoadOpt = Annotated[str, typer.Option("--load", help="guest address the file is loaded at")]
-AddressOpt = Annotated[str | None, typer.Option()]
+ProgramArg = Annotated[Path, typer.Argument(help="program: a raw image, .prg, Intel HEX, sim65 image, "
+                                            "or TST27 assembly (.s)")]
+LoadOpt = Annotated[list[str] | None, typer.Option(
+    "--load", help="ADDR: where the program is loaded; FILE@ADDR: load another file there (repeatable)")]
+FormatOpt = Annotated[Format | None, typer.Option("--format", help="the program's format (default: by content)")]
 
 
-def guest_address(guest: GuestSpec, text: str | None, option: str, path: Path) -> int | None:
-    """An address option, checked against the guest's memory."""
+def guest_address(guest: GuestSpec, text: str | None, option: str) -> int | None:
+    """An address option ($C000, 0xC000 or decimal), checked against the guest's memory."""
     if text is None:
         return None
     addr = parse_address(text)
     size = guest.memory_size
     if not 0 <= addr < size:
-        fail(f"{path}: {option} {text} is outside memory (0..{size - 1:#x})")
+        fail(f"{option} {text} is outside memory (0..{size - 1:#x})")
     return addr
 
 
-def entry_point(emulator: Emulator) -> int:
-    """Where execution starts by default: after a reset (the reset vector, for guests that have one)."""
-    emulator.machine.reset()
-    return emulator.state.pc
+def split_at(text: str, option: str, guest: GuestSpec) -> tuple[str, int]:
+    """``FILE@ADDR`` (``--load``, ``--rom``) or ``ADDR=VALUE`` (``--poke``, ``--hook``): the file
+    or value, and the address."""
+    if option in ("--load", "--rom"):
+        value, found, where = text.rpartition("@")
+    else:
+        where, found, value = text.partition("=")
+    if not found or not value:
+        fail(f"{option} {text}: expected {'FILE@ADDR' if option in ('--load', '--rom') else 'ADDR=VALUE'}", 2)
+    return value, guest_address(guest, where, option)
 
 
-@app.command()
+def parse_bytes(text: str, option: str) -> bytes:
+    try:
+        values = [address(part) for part in text.split(",")]
+    except AddressError:
+        fail(f"{option}: {text!r} is not a list of bytes ($FF, 0xFF or decimal, comma-separated)", 2)
+    if not all(0 <= v <= 0xFF for v in values):
+        fail(f"{option}: {text!r}: bytes are 0..255", 2)
+    return bytes(values)
+
+
+EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until,
+or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
+file that cannot be loaded or output that cannot be written, or a wrong --expect-pc; 2 for a usage
+error; 3 when --max-instructions is reached; 4 when the guest reaches an instruction it cannot
+execute; 130 when interrupted (Ctrl-C)."""
+
+
+@app.command(help=f"Run a guest program; its output goes to stdout.\n\n{EXIT_STATUSES}")
 def run(
-    program: ProgramArg,
-    frontend: FrontendOpt = "tst27",
+    program: Annotated[Path | None, typer.Argument(help="program: a raw image, .prg, Intel HEX, sim65 image, "
+                                                   "or TST27 assembly (.s)")] = None,
+    args: Annotated[list[str] | None, typer.Argument(help="the program's arguments (sim65)")] = None,
+    machine: Annotated[str | None, typer.Option(
+        "--machine", "-m", help="the machine: bare (default), sim65 (default for sim65 images), apple1, "
+                                "easy6502 (`recomp machines` lists them)")] = None,
+    frontend: FrontendOpt = None,
     engine: EngineOpt = Engine.jit,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
-    load: LoadOpt = "0",
-    entry: Annotated[str | None, typer.Option(help="start address (default: reset vector, or 0)")] = None,
+    file_format: FormatOpt = None,
+    load: LoadOpt = None,
+    rom: Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")] = None,
+    poke: Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")] = None,
+    entry: Annotated[str | None, typer.Option(
+        help="start address (default: the image's, the machine's, else the reset vector)")] = None,
     max_instructions: Annotated[int | None, typer.Option(min=0, max=UNLIMITED, help="stop after this many")] = None,
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
     expect_pc: Annotated[str | None, typer.Option(
         help="exit status 0 only if execution stopped at this address")] = None,
-    putc: Annotated[str | None, typer.Option(help="console output address (6502: 0xF001)")] = None,
-    getc: Annotated[str | None, typer.Option(help="console input address (6502: 0xF004)")] = None,
+    putc: Annotated[str | None, typer.Option(help="console output address (6502: $F001)")] = None,
+    getc: Annotated[str | None, typer.Option(help="console input address (6502: $F004)")] = None,
     timer: Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")] = None,
+    acia: Annotated[str | None, typer.Option(help="map a 6551 ACIA (serial port on stdin/stdout) here")] = None,
+    hook: Annotated[list[str] | None, typer.Option(
+        help="ADDR=putc|getc|getc-nowait|exit|rts: do a ROM routine in Python there (repeatable)")] = None,
+    sandbox: Annotated[Path | None, typer.Option(
+        help="sim65: the directory guest files are confined to (default: the working directory)")] = None,
+    keep_running: Annotated[bool, typer.Option(
+        "--keep-running", help="at the end of input, reads find no key instead of ending the run")] = False,
+    mhz: Annotated[float | None, typer.Option(min=0.001, help="run at this clock speed (default: flat out)")] = None,
+    fps: Annotated[float, typer.Option(min=1, max=1000, help="easy6502: frames per second")] = 30.0,
+    keys: Annotated[Path | None, typer.Option(help="easy6502: key script, one key per frame (headless)")] = None,
+    screen_dump: Annotated[Path | None, typer.Option(help="easy6502: write the final screen here as text")] = None,
+    seed: Annotated[int | None, typer.Option(help="easy6502: seed of the random byte at $FE")] = None,
+    dump: Annotated[list[str] | None, typer.Option(
+        help="ADDR[:LEN]: print memory at the end of the run on stderr (repeatable)")] = None,
+    regs: Annotated[bool, typer.Option("--regs", help="print the registers at the end of the run on stderr")] = False,
+    cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
-    """Run a guest program; its output goes to stdout."""
-    guest_cpu = find_frontend(frontend)
-    addresses = {name: guest_address(guest_cpu.guest, text, f"--{name.replace('_', '-')}", program)
-                 for name, text in (("load", load), ("entry", entry), ("until", until), ("expect_pc", expect_pc),
-                                    ("putc", putc), ("getc", getc), ("timer", timer))}
-    console = guest_cpu.guest.console
-    if console is not None:
-        console = (addresses["putc"] if putc is not None else console[0],
-                   addresses["getc"] if getc is not None else console[1])
+    from recomp.machines import UnknownMachine, get_machine
+    from recomp.machines.base import Settings
+    from recomp.machines.boot import Boot, Placed, choose_frontend, program_image
+    from recomp.machines.boot import boot as start
+
+    cpu = find_frontend(choose_frontend(program, frontend))
+    guest = cpu.guest
+    loads = load or []
+    load_at = [guest_address(guest, text, "--load") for text in loads if "@" not in text]
+    if len(load_at) > 1:
+        fail("--load ADDR is given twice (the program goes to one address; other files: --load FILE@ADDR)", 2)
+    boot = Boot(program, file_format, load_at[0] if load_at else None,
+                [Placed(Path(f), a, rom=True) for f, a in (split_at(t, "--rom", guest) for t in rom or [])]
+                + [Placed(Path(f), a) for f, a in (split_at(t, "--load", guest) for t in loads if "@" in t)],
+                [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in poke or [])],
+                guest_address(guest, entry, "--entry"))
+    hooks = {a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])}
+    if program is None and not boot.files:
+        fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
+    try:
+        image = None
+        if program is not None:
+            image = program_image(program, file_format, cpu.name, guest.memory_size, boot.load_at or 0)
+        kind = machine or ("sim65" if image is not None and image.sim65 is not None else "bare")
+        chosen = get_machine(kind)
+    except UnknownMachine as error:
+        fail(str(error), 2)
+    except RecompError as error:
+        fail(str(error), error.exit_status)
+    console = guest.console
+    if console is not None and (putc is not None or getc is not None):
+        console = (guest_address(guest, putc, "--putc") if putc is not None else console[0],
+                   guest_address(guest, getc, "--getc") if getc is not None else console[1])
+    settings = Settings(errors=sys.stderr, args=[str(program), *(args or [])], sandbox=sandbox,
+                        keep_running=keep_running, console=console, timer=guest_address(guest, timer, "--timer"),
+                        acia=guest_address(guest, acia, "--acia"), hooks=hooks, fps=fps, keys=keys,
+                        screen_dump=screen_dump, seed=seed, mhz=mhz)
     code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
-    emulator = make_emulator(guest_cpu, engine, no_opt, passes, program, console=console, timer=addresses["timer"],
-                             code_cache=code_cache)
-    read_program(emulator, program, addresses["load"])
-    emulator.state.pc = addresses["entry"] if entry is not None else entry_point(emulator)
+    name = program if program is not None else boot.files[0].path
+    try:
+        emulator = chosen.emulator(cpu.name, settings, engine=engine.value, optimize=not no_opt,
+                                   passes=optimizer_passes(passes), code_cache=code_cache)
+    except RecompError as error:  # devices that do not fit the machine
+        fail(f"{name}: {error}", error.exit_status)
+    try:
+        start(chosen, emulator, image, boot)
+    except RecompError as error:  # (its message names the file)
+        fail(str(error), error.exit_status)
+    until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     status, error, note = 0, None, None
     try:
-        result = emulator.run(max_instructions=max_instructions, until_pc=addresses["until"],
-                              stop_on_trap=stop_on_trap)
+        result = chosen.run(emulator, settings, max_instructions=max_instructions, until_pc=until_at,
+                            stop_on_trap=stop_on_trap)
     except GuestFault as fault:
         result = RunResult(Stop.FAULT, fault.addr, emulator.instructions)
-        status, error = fault.exit_status, f"{program}: {fault}"
+        status, error = fault.exit_status, f"{name}: {fault}"
     except RecompError as problem:
         result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
-        status, error = problem.exit_status, f"{program}: {problem}"
+        status, error = problem.exit_status, f"{name}: {problem}"
     except KeyboardInterrupt:
         flush_stdout()
         where = emulator.frontend.format_address(emulator.state.pc)
@@ -215,19 +266,23 @@ def run(
     where = emulator.frontend.format_address(result.pc)
     if result.exit == Stop.MAX_INSTRUCTIONS:
         status = EXIT_LIMIT
-        error = (f"{program}: stopped at {where} after {result.instructions} instructions "
+        error = (f"{name}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
     elif result.exit in (Stop.TRAP, Stop.UNTIL):
         note = f"recomp: {result.exit} at {where} after {result.instructions} instructions"
-    if expect_pc is not None and not error and result.pc != addresses["expect_pc"]:
+    elif result.exit == Stop.INPUT_EXHAUSTED:
+        note = f"recomp: input exhausted at {where} after {result.instructions} instructions"
+    elif result.exit == Stop.EXIT and result.status is not None:
+        status = result.status & 0xFF
+    if expect_pc is not None and not error and result.pc != expect_at:
         status = 1
-        error = (f"{program}: stopped at {where}, expected "
-                 f"{emulator.frontend.format_address(addresses['expect_pc'])}")
+        error = f"{name}: stopped at {where}, expected {emulator.frontend.format_address(expect_at)}"
     if not flush_stdout() and not error:
-        status, error = 1, f"{program}: cannot write output"
+        status, error = 1, f"{name}: cannot write output"
     report = run_report(emulator, result)
     if note:
         print(note, file=sys.stderr)
+    show_end_state(emulator, dump or [], regs, chosen.reported_cycles(emulator) if cycles else None)
     if stats:
         print_stats(report)
     if stats_json is not None:
@@ -237,6 +292,23 @@ def run(
             fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
     if error:
         fail(error, status)
+    raise typer.Exit(status)
+
+
+def show_end_state(emulator: Emulator, dumps: list[str], regs: bool, cycles: int | None) -> None:
+    """``--dump``, ``--regs`` and ``--cycles``: memory, registers and cycles as the run left them."""
+    from recomp.inspection import hex_dump, register_line
+
+    guest = emulator.guest
+    for text in dumps:
+        start_text, _, length_text = text.partition(":")
+        start = guest_address(guest, start_text, "--dump")
+        length = parse_address(length_text) if length_text else 16
+        print(hex_dump(emulator, start, max(1, min(length, guest.memory_size - start))), file=sys.stderr, end="")
+    if regs:
+        print(register_line(emulator), file=sys.stderr)
+    if cycles is not None:
+        print(f"{cycles} cycles", file=sys.stderr)
 
 
 def trusted_cache() -> CodeCache | None:
@@ -279,8 +351,9 @@ def run_report(emulator: Emulator, result: RunResult) -> dict:
 
 
 def print_stats(report: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from recomp.terminal import console as terminal_console
 
     table = Table(title="recomp run", show_header=False)
     table.add_column(style="bold")
@@ -292,37 +365,52 @@ def print_stats(report: dict) -> None:
                            ("guest MIPS (compile + run)", report["run_seconds"] + report["compile_seconds"])):
         if seconds > 0:
             table.add_row(label, f"{report['instructions'] / seconds / 1e6:,.1f}")
-    Console(stderr=True).print(table)
+    terminal_console(stderr=True).print(table)
 
 
 @app.command()
 def inspect(
     program: ProgramArg,
-    frontend: FrontendOpt = "tst27",
+    frontend: FrontendOpt = None,
     stage: Annotated[Stage, typer.Option(help="which stage of the pipeline to show")] = Stage.all,
-    load: LoadOpt = "0",
+    load: Annotated[str | None, typer.Option("--load", help="where the program is loaded")] = None,
+    file_format: FormatOpt = None,
     at: Annotated[str | None, typer.Option(help="guest address of the region (default: entry)")] = None,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
     plain: Annotated[bool, typer.Option("--plain", help="no colours or decoration")] = False,
     guards: Annotated[bool, typer.Option("--guards", help="compile with instruction-budget checks, "
                                          "as run --max-instructions does")] = False,
-    entry: Annotated[str | None, typer.Option(help="with --explore: where to start (default: entry)")] = None,
+    entry: Annotated[str | None, typer.Option(help="where execution starts (default: the image's, "
+                                              "else the reset vector)")] = None,
     explore: Annotated[bool, typer.Option("--explore", help="lift all code reachable from the entry "
                                           "and count what the optimizer removes")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="with --explore: write the counts here")] = None,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
+    from recomp.machines import get_machine
+    from recomp.machines.base import Settings
+    from recomp.machines.boot import Boot, boot, choose_frontend, program_image
 
-    guest_cpu = find_frontend(frontend)
-    emulator = make_emulator(guest_cpu, Engine.jit, no_opt, passes, program, console=None)
-    read_program(emulator, program, guest_address(guest_cpu.guest, load, "--load", program))
+    cpu = find_frontend(choose_frontend(program, frontend))
+    guest = cpu.guest
+    spec = Boot(program, file_format, guest_address(guest, load, "--load"),
+                entry=guest_address(guest, entry, "--entry"))
+    region_at = guest_address(guest, at, "--at")
+    if region_at is not None and spec.entry is None:
+        spec.entry = region_at  # (only the region matters: no reset vector needed)
+    machine = get_machine("bare")
+    try:
+        emulator = machine.emulator(cpu.name, Settings(), optimize=not no_opt, passes=optimizer_passes(passes))
+        image = program_image(program, file_format, cpu.name, guest.memory_size, spec.load_at or 0)
+        boot(machine, emulator, image, spec)
+    except RecompError as error:
+        fail(str(error), error.exit_status)
     if explore:
-        explore_program(emulator, guest_address(guest_cpu.guest, entry, "--entry", program), stats_json)
+        explore_program(emulator, stats_json)
         return
-    address = guest_address(guest_cpu.guest, at, "--at", program)
-    view = inspect_region(emulator, entry_point(emulator) if address is None else address, guards)
+    view = inspect_region(emulator, emulator.state.pc, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)
     plain = plain or not sys.stdout.isatty()
     for name in stages:
@@ -335,10 +423,10 @@ def inspect(
             show(name, text)
 
 
-def explore_program(emulator: Emulator, entry: int | None, stats_json: Path | None) -> None:
+def explore_program(emulator: Emulator, stats_json: Path | None) -> None:
     from recomp.inspection import explore
 
-    counts = explore(emulator, entry_point(emulator) if entry is None else entry)
+    counts = explore(emulator, emulator.state.pc)
     for key, value in counts.items():
         if key != "passes":
             print(f"{key:20} {value}")
@@ -388,6 +476,15 @@ def cache_clear() -> None:
     except OSError as problem:
         fail(f"{cache.root}: cannot clear: {problem.strerror or problem}")
     print(f"{cache.root}: removed {count} compiled regions")
+
+
+@app.command()
+def machines() -> None:
+    """List the machines `recomp run --machine NAME` can be."""
+    from recomp.machines import MACHINES
+
+    for name, kind in MACHINES.items():
+        print(f"{name:10} {kind.summary}")
 
 
 @app.command()

@@ -23,10 +23,11 @@ def measure(source: str, engine: str) -> tuple[str, Emulator]:
 
 
 def run_demo() -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(stderr=True)
+    from recomp.terminal import console as terminal_console
+
+    console = terminal_console(stderr=True)
     table = Table(title="TST27 demo: JIT (LLVM) vs the reference engine")
     columns = ("program", "engine", "instructions", "compile ms", "run ms", "engine ms", "guest MIPS")
     for column in columns:

@@ -139,3 +139,26 @@ def explore(emulator: Emulator, entry: int) -> dict:
                     continue
                 work.extend((target, {}) for target in more)
     return {**totals, "passes": passes}
+
+
+def hex_dump(emulator: Emulator, start: int, length: int) -> str:
+    """Memory as ``$0200: 48 65 6C 6C 6F ...  Hello...`` lines of 16 bytes (devices not read)."""
+    where = emulator.frontend.format_address
+    lines = []
+    for row in range(start, start + length, 16):
+        data = emulator.memory[row:min(row + 16, start + length)]
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in data)
+        lines.append(f"{where(row)}: {' '.join(f'{b:02X}' for b in data):<47}  {text}\n")
+    return "".join(lines)
+
+
+def register_line(emulator: Emulator) -> str:
+    """The registers in one table: for the 6502 as py65's monitor shows them
+    (``PC  AC XR YR SP NV-BDIZC``), else each register and flag by name."""
+    st = emulator.state
+    if emulator.frontend.name == "6502":
+        return (f"PC  AC XR YR SP NV-BDIZC\n{st.pc:04X} {st.a:02X} {st.x:02X} {st.y:02X} {st.s:02X} "
+                f"{st.p:08b}")
+    guest = emulator.guest
+    names = ["pc", *guest.registers, *guest.flags]
+    return " ".join(f"{name}={getattr(st, name):#x}" for name in names)

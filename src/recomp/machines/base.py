@@ -1,0 +1,112 @@
+"""What a machine is: a kind of computer built around a guest CPU — which devices it has and
+where, where programs load and start, how a run is driven — and the settings a user gives it.
+
+A ``MachineType`` builds an ``Emulator`` (``recomp.runtime``) for a program and runs it; one
+module per machine (``bare``, ``sim65``, ``apple1``, ``easy6502``), devices as small classes
+(``recomp.machines.devices``)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from recomp.machines.devices import Acia6551, Keyboard, keyboard
+from recomp.machines.loaders import Image
+from recomp.runtime.devices import IntervalTimer
+from recomp.runtime.emulator import Emulator
+from recomp.runtime.errors import ConfigError, LoadError
+from recomp.runtime.result import RunResult
+
+
+@dataclass
+class Settings:
+    """How the user set up a run (the ``recomp run`` options a machine reads)."""
+
+    output: TextIO | None = None  # the program's output (default: stdout)
+    errors: TextIO | None = None  # the program's error output, where it has one (sim65's fd 2)
+    input: BinaryIO | None = None  # the program's input (default: stdin)
+    args: list[str] = field(default_factory=list)  # program arguments, argv[0] first (sim65)
+    sandbox: Path | None = None  # the only directory guest file access may reach (default: cwd)
+    keep_running: bool = False  # at the end of input, reads find "no key" instead of ending the run
+    console: tuple[int, int] | None = None  # (putc, getc) of the bare machine's console
+    timer: int | None = None  # an interval timer's base address
+    acia: int | None = None  # a 6551 ACIA's base address
+    hooks: dict[int, str] = field(default_factory=dict)  # address -> ROM routine (``recomp.machines.hooks``)
+    fps: float = 30.0  # frames per second of a machine with a screen
+    keys: Path | None = None  # a headless key script (one key per frame)
+    screen_dump: Path | None = None  # where the final screen is written as text
+    seed: int | None = None  # the random generator's seed (easy6502's $FE)
+    mhz: float | None = None  # the clock speed to run at (None: as fast as possible)
+    headless: bool = False  # no live screen (tests, pipes)
+
+    def stdout(self) -> TextIO | None:
+        return self.output if self.output is not None else sys.stdout
+
+    def stdin(self) -> BinaryIO | None:
+        return self.input if self.input is not None else getattr(sys.stdin, "buffer", None)
+
+
+class MachineType:
+    """A kind of machine.  Subclasses set the class attributes and add their devices in
+    ``build``; ``start`` says where execution begins, ``run`` drives the run."""
+
+    name: str
+    summary: str  # one line for ``recomp machines``
+    frontends: tuple[str, ...] = ("6502",)  # the guest CPUs it is built around
+    load_address: int = 0  # where a raw image goes when no address is given
+    default_entry: int | None = None  # where execution starts when the image does not say (None: reset)
+
+    def emulator(self, frontend: str, settings: Settings, **options: object) -> Emulator:
+        """A new emulator of this machine, its devices mapped (``options``: the Emulator's)."""
+        if frontend not in self.frontends:
+            raise ConfigError(f"the {self.name} machine has a {' or '.join(self.frontends)} CPU, not {frontend}")
+        emulator = Emulator(frontend, output=settings.stdout(), console=None, **options)
+        keys = keyboard(settings.stdin(), settings.keep_running, lambda: bool(emulator.state.interrupt))
+        self.build(emulator, settings, keys)
+        if settings.timer is not None:
+            emulator.map_device(IntervalTimer(settings.timer))
+        if settings.acia is not None:
+            emulator.map_device(Acia6551(keys, emulator.output, settings.acia))
+        if settings.hooks:
+            from recomp.machines.hooks import routines
+
+            actions = routines(keys)
+            for addr, action in settings.hooks.items():
+                if action not in actions:
+                    raise ConfigError(f"unknown hook action {action!r} (choose from {', '.join(actions)})")
+                emulator.hook(addr, actions[action])
+        return emulator
+
+    def build(self, emulator: Emulator, settings: Settings, keys: Keyboard) -> None:
+        """Map the machine's own devices (``keys``: the keyboard its input devices share)."""
+
+    def start(self, emulator: Emulator, image: Image | None, entry: int | None) -> None:
+        """Reset the CPU and set where it starts: ``entry`` if given, else where the image says,
+        else the machine's default, else the reset vector (which must hold code: a vector reading
+        $0000 or $FFFF is an error, not a run through empty memory)."""
+        emulator.reset()
+        start = entry if entry is not None else image.entry if image is not None else None
+        if start is None:
+            start = self.default_entry
+        if start is None:
+            start = emulator.machine.reset_address()
+            vector = emulator.guest.reset_vector
+            if vector is not None and start in (0, emulator.guest.memory_size - 1):
+                where = emulator.frontend.format_address
+                raise LoadError(f"no reset vector: {where(vector)} holds {where(start)}; give --entry "
+                                f"(where the program starts)")
+        emulator.state.pc = start
+
+    def run(self, emulator: Emulator, settings: Settings, **limits: object) -> RunResult:
+        """Run the program (``limits``: ``Emulator.run``'s), paced to ``settings.mhz`` if set."""
+        if settings.mhz is None:
+            return emulator.run(**limits)
+        from recomp.machines.pacing import paced_run
+
+        return paced_run(emulator, settings.mhz, **limits)
+
+    def reported_cycles(self, emulator: Emulator) -> int:
+        """The cycle count as this machine's own tools report it (sim65 leaves out its exit call)."""
+        return emulator.cycles

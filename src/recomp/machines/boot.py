@@ -1,0 +1,145 @@
+"""Putting programs into a machine as ``recomp run`` (and later the monitor) does: read files
+without reading more than memory holds, recognise their format, place their bytes (programs,
+extra files, ROMs, pokes), reject overlaps and overflows with one line, then start the CPU."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recomp.frontends import get_frontend
+from recomp.machines.base import MachineType
+from recomp.machines.loaders import Format, FormatError, Image, detect, parse
+from recomp.runtime.emulator import Emulator
+from recomp.runtime.errors import ConfigError, LoadError
+
+MAX_TEXT_BYTES = 1 << 24  # assembly or Intel HEX text larger than this is no program for any guest here
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A file to put in memory: at ``at`` (None: where its format says, else the machine's
+    load address); ``rom``: read-only."""
+
+    path: Path
+    at: int | None = None
+    rom: bool = False
+
+
+@dataclass
+class Boot:
+    """Everything placed in memory before a run, and where it starts."""
+
+    program: Path | None = None
+    format: Format | None = None  # None: recognised by content
+    load_at: int | None = None  # where the program goes (None: its format's address, or the machine's)
+    files: list[Placed] = field(default_factory=list)  # --load FILE@ADDR and --rom FILE@ADDR
+    pokes: list[tuple[int, bytes]] = field(default_factory=list)
+    entry: int | None = None
+
+
+def read_file(path: Path, limit: int) -> bytes:
+    """A file's bytes, never more than ``limit + 1`` of them (a regular file's size is checked
+    before reading; a stream such as /dev/zero is read to one byte past the limit), so a caller
+    sees a file too large by its length.  ``LoadError`` if it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+                return bytes(limit + 1)  # (only its length matters)
+            return file.read(limit + 1)
+    except OSError as error:
+        raise LoadError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def too_large(path: Path, limit: int, room: str) -> LoadError:
+    """The error for a file of more than ``limit`` bytes: its size if it has one."""
+    try:
+        info = os.stat(path)
+        length = f"{info.st_size} bytes" if stat.S_ISREG(info.st_mode) else f"more than {limit} bytes"
+    except OSError:
+        length = f"more than {limit} bytes"
+    return LoadError(f"{path}: the program is {length}; {room}")
+
+
+def choose_frontend(program: Path | None, frontend: str | None) -> str:
+    """The guest CPU: as asked, else TST27 for a ``.s`` file (TST27 assembly is the only source
+    recomp assembles), else the 6502."""
+    if frontend is not None:
+        return frontend
+    return "tst27" if program is not None and program.suffix == ".s" else "6502"
+
+
+def program_image(path: Path, fmt: Format | None, frontend: str, memory_size: int, load_at: int) -> Image:
+    """A program file as an ``Image``.  ``.s`` files are TST27 assembly; a raw binary must fit in
+    memory from ``load_at``; other formats place themselves."""
+    assemble = get_frontend(frontend).assemble
+    if path.suffix == ".s" and fmt is None:
+        if assemble is None:
+            raise LoadError(f"{path}: recomp assembles TST27 only; assemble 6502 sources with xa "
+                            f"(xa65) or ca65 (cc65) and run the image")
+        source = read_file(path, MAX_TEXT_BYTES)
+        if len(source) > MAX_TEXT_BYTES:
+            raise too_large(path, MAX_TEXT_BYTES, f"assembly sources are at most {MAX_TEXT_BYTES}")
+        try:
+            return Image(Format.raw, [(None, assemble(source.decode("utf-8", "replace")))])
+        except ValueError as error:
+            raise LoadError(f"{path}: {error} (6502 sources: assemble them with xa (xa65) or ca65 "
+                            f"(cc65) and run the image)") from None
+    limit = 4 * memory_size  # no format here takes more (Intel HEX text is 2.8 bytes a byte)
+    data = read_file(path, limit)
+    kind = fmt if fmt is not None else detect(data[:64], path.name)
+    room = memory_size - load_at
+    if kind == Format.raw and len(data) > room:
+        raise too_large(path, room, f"only {room} fit in memory from {load_at:#06x}")
+    if len(data) > limit:
+        raise too_large(path, limit, f"a {kind} file is at most {limit}")
+    try:
+        return parse(data, kind)
+    except FormatError as error:
+        raise LoadError(f"{path}: {error}") from None
+
+
+def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Boot) -> None:
+    """Place the program, the extra files and ROMs, and the pokes; then start the CPU."""
+    memory_size = emulator.guest.memory_size
+    spans: list[tuple[int, int, str]] = []  # (start, end, what) of everything placed
+
+    def place(data: bytes, at: int, what: str, rom: bool = False) -> None:
+        end = at + len(data)
+        if not data:
+            raise LoadError(f"{what}: the program is empty")
+        if not 0 <= at < memory_size:
+            raise LoadError(f"{what}: load address {at:#06x} is outside memory (0x0000..{memory_size - 1:#06x})")
+        if end > memory_size:
+            raise LoadError(f"{what}: the program is {len(data)} bytes; only {memory_size - at} fit in memory "
+                            f"from {at:#06x}")
+        for start, stop, other in spans:
+            if at < stop and start < end and (rom or other.startswith("ROM ")):
+                where = emulator.frontend.format_address
+                raise LoadError(f"{what} at {where(at)}..{where(end - 1)} overlaps {other} at "
+                                f"{where(start)}..{where(stop - 1)}")
+        spans.append((at, end, f"ROM {what}" if rom else what))
+        if rom:
+            emulator.machine.map_rom(data, at, f"ROM {what}")
+        else:
+            emulator.load(data, at)
+
+    for placed in spec.files:
+        extra = program_image(placed.path, None, "6502", memory_size, placed.at or 0)
+        for at, chunk in extra.segments:
+            where = at if at is not None else placed.at if placed.at is not None else machine.load_address
+            place(chunk, where, str(placed.path), placed.rom)
+    if image is not None:
+        for at, chunk in image.segments:
+            where = at if at is not None else spec.load_at if spec.load_at is not None else machine.load_address
+            place(chunk, where, str(spec.program))
+    for at, data in spec.pokes:
+        place(data, at, f"--poke {at:#06x}")
+    try:
+        machine.start(emulator, image, spec.entry)
+    except (LoadError, ConfigError) as error:
+        name = spec.program if spec.program is not None else spec.files[0].path if spec.files else "recomp"
+        raise type(error)(f"{name}: {error}") from None

@@ -1,0 +1,244 @@
+"""``easy6502``: the virtual game console of the easy6502 tutorial and 6502asm.com.
+
+A 32x32 screen of 16 colours at $0200-$05FF (one byte a pixel, low nibble the colour), drawn
+live in the terminal with half-block characters (two pixels a character cell); $FE a fresh
+random byte on every read; $FF the last key pressed (a latch the program may clear); BRK ends
+the program.  Programs load and start at $0600.  The run goes frame by frame at ``--fps``,
+each frame ``mhz / fps`` guest cycles (1 MHz by default); at each frame the screen is drawn and
+the key of the frame latched.  Headless (``--keys FILE``, or no terminal) it runs unpaced, with
+one key event per frame from the script: a line holding a character is that key, an empty
+line none."""
+
+from __future__ import annotations
+
+import os
+import random
+import select
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from recomp.machines.base import MachineType, Settings
+from recomp.machines.devices import Keyboard, WaitDetector
+from recomp.machines.hooks import pop
+from recomp.runtime.emulator import Emulator
+from recomp.runtime.errors import EndRun, LoadError
+from recomp.runtime.result import RunResult, Stop
+
+SCREEN = 0x0200
+SIDE = 32
+RANDOM, KEY = 0xFE, 0xFF
+BRK_HOOK = 0xFFF0  # BRK's vector points here: a hook that ends the program
+DEFAULT_MHZ = 1.0
+# easy6502's palette (the Commodore 64's colours)
+PALETTE = ("#000000", "#ffffff", "#880000", "#aaffee", "#cc44cc", "#00cc55", "#0000aa", "#eeee77",
+           "#dd8855", "#664400", "#ff7777", "#333333", "#777777", "#aaff66", "#0088ff", "#bbbbbb")
+
+
+class RandomByte:
+    """$FE: a fresh random byte on every read (seeded with ``--seed`` for repeatable runs)."""
+
+    name = "random generator"
+
+    def __init__(self, seed: int | None) -> None:
+        self.random = random.Random(seed)
+
+    def addresses(self) -> tuple[int, ...]:
+        return (RANDOM,)
+
+    def read(self, addr: int, cycles: int) -> int:
+        return self.random.randrange(256)
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        pass
+
+
+class KeyLatch:
+    """$FF: the ASCII code of the last key pressed, until another key (or the program) writes it.
+    Once the keys have run out, a program seen waiting for one (polling $FF again and again while
+    it reads 0) ends the run, unless ``keep_running``."""
+
+    name = "key latch"
+
+    def __init__(self, keep_running: bool) -> None:
+        self.value = 0
+        self.keys_left = True
+        self.keep_running = keep_running
+        self.wait = WaitDetector()
+
+    def addresses(self) -> tuple[int, ...]:
+        return (KEY,)
+
+    def read(self, addr: int, cycles: int) -> int:
+        if self.value:
+            self.wait.reset()
+        elif self.wait.poll(cycles) and not self.keys_left and not self.keep_running:
+            raise EndRun(Stop.INPUT_EXHAUSTED)
+        return self.value
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        self.value = value
+
+
+class Easy6502(MachineType):
+    name = "easy6502"
+    summary = "the easy6502 game console: 32x32 screen at $0200, $FE random, $FF key, BRK ends"
+    load_address = 0x0600
+    default_entry = 0x0600
+
+    def __init__(self) -> None:
+        self.latch = KeyLatch(False)
+
+    def build(self, emulator: Emulator, settings: Settings, keys: Keyboard) -> None:
+        self.latch = KeyLatch(settings.keep_running)
+        emulator.map_device(RandomByte(settings.seed))
+        emulator.map_device(self.latch)
+        emulator.memory[0xFFFE:0x10000] = bytes((BRK_HOOK & 0xFF, BRK_HOOK >> 8))
+        emulator.hook(BRK_HOOK, brk)
+
+    def run(self, emulator: Emulator, settings: Settings, max_instructions: int | None = None,
+            **limits: object) -> RunResult:
+        frame_cycles = max(1, round((settings.mhz or DEFAULT_MHZ) * 1e6 / settings.fps))
+        live = not settings.headless and settings.keys is None and sys.stdout.isatty() and sys.stdin.isatty()
+        keys = terminal_keys() if live else script_keys(settings)
+        end = None if max_instructions is None else emulator.instructions + max_instructions
+        with keys as next_key, (LiveScreen() if live else NoScreen()) as screen:
+            started = time.perf_counter()
+            for frame in range(1 << 62):
+                key = next_key()
+                if key is None:
+                    self.latch.keys_left = False
+                elif key:
+                    self.latch.value = key
+                budget = None if end is None else end - emulator.instructions
+                result = emulator.run(max_instructions=budget, max_cycles=frame_cycles, **limits)
+                screen.show(screen_bytes(emulator))
+                if result.exit != Stop.MAX_CYCLES:
+                    break
+                if live:
+                    time.sleep(max(0.0, (frame + 1) / settings.fps - (time.perf_counter() - started)))
+        if settings.screen_dump is not None:
+            dump_screen(emulator, settings.screen_dump)
+        return result
+
+
+def brk(emulator: Emulator) -> None:
+    """BRK ends the program: the pc is put back on the BRK (it pushed its address + 2)."""
+    pop(emulator)  # the status byte
+    low = pop(emulator)
+    emulator.state.pc = ((pop(emulator) << 8 | low) - 2) & 0xFFFF
+    raise EndRun(Stop.EXIT, 0)
+
+
+def screen_bytes(emulator: Emulator) -> bytes:
+    return emulator.memory[SCREEN:SCREEN + SIDE * SIDE]
+
+
+def screen_text(pixels: bytes) -> str:
+    """The screen as text: 32 lines of 32 hex digits, one a pixel."""
+    return "".join("".join(f"{p & 15:X}" for p in pixels[row:row + SIDE]) + "\n"
+                   for row in range(0, SIDE * SIDE, SIDE))
+
+
+def dump_screen(emulator: Emulator, path: Path) -> None:
+    try:
+        path.write_text(screen_text(screen_bytes(emulator)))
+    except OSError as error:
+        raise LoadError(f"{path}: cannot write the screen: {error.strerror or error}") from None
+
+
+@contextmanager
+def script_keys(settings: Settings) -> Iterator:
+    """Key events from ``--keys FILE`` (or standard input), one line a frame; then None."""
+    if settings.keys is not None:
+        try:
+            lines = settings.keys.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise LoadError(f"{settings.keys}: cannot read the key script: {getattr(error, 'strerror', None) or error}"
+                            ) from None
+    else:
+        stream = settings.stdin()
+        lines = [] if stream is None else stream.read().decode("utf-8", "replace").splitlines()
+    events = iter(lines)
+
+    def next_key() -> int | None:
+        line = next(events, None)
+        return None if line is None else ord(line[0]) & 0xFF if line else 0
+
+    yield next_key
+
+
+@contextmanager
+def terminal_keys() -> Iterator:
+    """Key presses from the terminal, without waiting (its line discipline off meanwhile)."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+
+    def next_key() -> int:
+        pressed = b""
+        while select.select([fd], [], [], 0)[0]:
+            data = os.read(fd, 64)
+            if not data:
+                break
+            pressed += data
+        printable = [b for b in pressed if 0x20 <= b < 0x7F or b in (0x0D, 0x0A)]
+        return printable[-1] if printable else 0
+
+    try:
+        yield next_key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+class NoScreen:
+    def __enter__(self) -> NoScreen:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def show(self, pixels: bytes) -> None:
+        pass
+
+
+class LiveScreen:
+    """The screen in the terminal, redrawn each frame (rich ``Live``): a character cell shows two
+    pixels, the upper as the foreground of '▀', the lower as its background."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=True)
+        self.live = Live(console=self.console, auto_refresh=False, transient=False)
+        self.last = b""
+
+    def __enter__(self) -> LiveScreen:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.__exit__(None, None, None)
+
+    def show(self, pixels: bytes) -> None:
+        if pixels != self.last:
+            self.last = pixels
+            self.live.update(render(pixels), refresh=True)
+
+
+def render(pixels: bytes) -> object:
+    from rich.text import Text
+
+    text = Text()
+    for row in range(0, SIDE * SIDE, 2 * SIDE):
+        for column in range(SIDE):
+            top, bottom = pixels[row + column] & 15, pixels[row + SIDE + column] & 15
+            text.append("▀", style=f"{PALETTE[top]} on {PALETTE[bottom]}")
+        text.append("\n")
+    return text

@@ -1,0 +1,128 @@
+"""Program file formats: what a file holds (bytes and where they go, and maybe where to start),
+recognised by content or named: raw images, Commodore ``.prg`` (a 2-byte load address first),
+Intel HEX, and cc65's ``sim65`` images (a 12-byte header)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SIM65_SIGNATURE = b"sim65"
+SIM65_CPUS = {0: "6502", 1: "65C02"}
+
+
+class Format(StrEnum):
+    raw = "raw"
+    prg = "prg"
+    ihex = "ihex"
+    sim65 = "sim65"
+
+
+class FormatError(ValueError):
+    """A file that does not hold what its format says (one line, for the user)."""
+
+
+@dataclass(frozen=True)
+class Sim65Header:
+    version: int
+    cpu: int
+    sp_address: int  # the zero-page address of cc65's C stack pointer
+    load: int
+    reset: int
+
+
+@dataclass
+class Image:
+    """What a program file puts in memory: ``(address, bytes)`` segments, and where it starts
+    if the file says (``entry``)."""
+
+    format: Format
+    segments: list[tuple[int | None, bytes]] = field(default_factory=list)  # None: "load it where asked"
+    entry: int | None = None
+    sim65: Sim65Header | None = None
+
+
+def detect(data: bytes, name: str) -> Format:
+    """The format of a file by its content (sim65's signature, Intel HEX's record syntax), then
+    its name (``.prg``); raw otherwise."""
+    if data.startswith(SIM65_SIGNATURE) and len(data) >= 12:
+        return Format.sim65
+    if data[:1] == b":" and _looks_like_ihex(data):
+        return Format.ihex
+    if name.lower().endswith(".prg"):
+        return Format.prg
+    return Format.raw
+
+
+def _looks_like_ihex(data: bytes) -> bool:
+    try:
+        lines = data.decode("ascii").split()
+    except UnicodeDecodeError:
+        return False
+    hexdigits = set("0123456789abcdefABCDEF")
+    return bool(lines) and all(line[0] == ":" and set(line[1:]) <= hexdigits for line in lines)
+
+
+def parse(data: bytes, fmt: Format) -> Image:
+    return _PARSERS[fmt](data)
+
+
+def _raw(data: bytes) -> Image:
+    return Image(Format.raw, [(None, data)])
+
+
+def _prg(data: bytes) -> Image:
+    if len(data) < 3:
+        raise FormatError("a .prg file holds a 2-byte load address and at least one byte")
+    return Image(Format.prg, [(data[0] | data[1] << 8, data[2:])])
+
+
+def _ihex(data: bytes) -> Image:
+    """Intel HEX: data (00), end of file (01), extended segment (02) and linear (04) addresses,
+    start addresses (03, 05) as the entry; every record's checksum checked."""
+    image = Image(Format.ihex)
+    base = 0
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise FormatError("Intel HEX files are ASCII text") from None
+    for number, line in enumerate(text.split(), 1):
+        try:
+            record = bytes.fromhex(line[1:])
+        except ValueError:
+            raise FormatError(f"line {number}: not an Intel HEX record") from None
+        if line[0] != ":" or len(record) < 5 or len(record) != record[0] + 5:
+            raise FormatError(f"line {number}: not an Intel HEX record")
+        if sum(record) & 0xFF:
+            raise FormatError(f"line {number}: checksum mismatch")
+        length, offset, kind, payload = record[0], record[1] << 8 | record[2], record[3], record[4:4 + record[0]]
+        if kind == 0:
+            image.segments.append((base + offset, payload))
+        elif kind == 1:
+            break
+        elif kind in (2, 4) and length == 2:
+            base = (payload[0] << 8 | payload[1]) << (4 if kind == 2 else 16)
+        elif kind in (3, 5) and length == 4:
+            value = int.from_bytes(payload, "big")
+            image.entry = ((value >> 16) << 4) + (value & 0xFFFF) if kind == 3 else value
+        else:
+            raise FormatError(f"line {number}: unknown Intel HEX record type {kind:02X}")
+    if not image.segments:
+        raise FormatError("the Intel HEX file holds no data")
+    return image
+
+
+def _sim65(data: bytes) -> Image:
+    if not data.startswith(SIM65_SIGNATURE) or len(data) < 12:
+        raise FormatError("not a sim65 image (no 'sim65' header)")
+    header = Sim65Header(data[5], data[6], data[7], data[8] | data[9] << 8, data[10] | data[11] << 8)
+    if header.version != 2:
+        raise FormatError(f"sim65 header version {header.version}; recomp reads version 2")
+    if header.cpu not in SIM65_CPUS:
+        raise FormatError(f"sim65 header names CPU type {header.cpu}, which sim65 does not know")
+    if len(data) == 12:
+        raise FormatError("the sim65 image holds no program")
+    return Image(Format.sim65, [(header.load, data[12:])], header.reset, header)
+
+
+_PARSERS = {Format.raw: _raw, Format.prg: _prg, Format.ihex: _ihex, Format.sim65: _sim65}

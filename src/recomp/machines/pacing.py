@@ -1,0 +1,29 @@
+"""Running at a real clock speed (``--mhz``): the run goes in slices of 10 ms of guest cycles,
+and sleeps whenever the guest is ahead of the wall clock."""
+
+from __future__ import annotations
+
+import time
+
+from recomp.runtime.emulator import Emulator
+from recomp.runtime.result import RunResult, Stop
+
+SLICE_SECONDS = 0.01
+
+
+def paced_run(emulator: Emulator, mhz: float, max_instructions: int | None = None, **limits: object) -> RunResult:
+    """``emulator.run(max_instructions, **limits)`` at ``mhz`` million guest cycles a second."""
+    if not mhz > 0:
+        raise ValueError("the clock speed must be more than 0 MHz")
+    hertz = mhz * 1e6
+    per_slice = max(1, round(hertz * SLICE_SECONDS))
+    first_cycle, started = emulator.cycles, time.perf_counter()
+    end = None if max_instructions is None else emulator.instructions + max_instructions
+    while True:
+        budget = None if end is None else end - emulator.instructions
+        result = emulator.run(max_instructions=budget, max_cycles=per_slice, **limits)
+        if result.exit != Stop.MAX_CYCLES:
+            return result
+        ahead = (emulator.cycles - first_cycle) / hertz - (time.perf_counter() - started)
+        if ahead > 0:
+            time.sleep(ahead)

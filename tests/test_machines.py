@@ -1,0 +1,375 @@
+"""Machines (recomp.machines): loaders, addresses, reset, ROM, hooks, the Apple-1's PIA, the
+ACIA, the end of input, easy6502, pacing, and the ``recomp run`` options that go with them."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, MODES_6502
+from recomp.machines import MACHINES, get_machine
+from recomp.machines.base import Settings
+from recomp.machines.loaders import Format, FormatError, detect, parse
+from recomp.runtime import Emulator
+from recomp.runtime.addresses import AddressError, parse_address
+from recomp.runtime.result import Stop
+
+HELLO = EXAMPLES / "6502" / "hello.bin"
+ECHO_ROM = EXAMPLES / "apple1" / "echo.bin"
+SNAKE = EXAMPLES / "easy6502" / "snake.bin"
+
+
+def recomp(*args: object, input: str = "", cwd: object = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recomp.cli", *map(str, args)], input=input,
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+# --- addresses and formats ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, value", [("$C000", 0xC000), ("0xC000", 0xC000), ("49152", 49152), ("$ff", 255),
+                                         ("0XFF", 255), (" $0200 ", 0x200)])
+def test_addresses_as_6502_users_write_them(text, value):
+    assert parse_address(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "$", "0x", "C000", "$G1", "-1", "$-1", "1.5"])
+def test_what_is_not_an_address(text):
+    with pytest.raises(AddressError):
+        parse_address(text)
+
+
+def ihex(records: list[tuple[int, int, bytes]]) -> bytes:
+    lines = []
+    for kind, offset, payload in records:
+        record = bytes([len(payload), offset >> 8, offset & 0xFF, kind]) + payload
+        lines.append(":" + (record + bytes([-sum(record) & 0xFF])).hex().upper())
+    return ("\n".join(lines) + "\n").encode()
+
+
+@given(st.lists(st.tuples(st.integers(0, 0xFFF0), st.binary(min_size=1, max_size=16)), min_size=1, max_size=8))
+def test_intel_hex_round_trip(segments):
+    data = ihex([(0, at, payload) for at, payload in segments] + [(1, 0, b"")])
+    assert detect(data, "x.bin") == Format.ihex
+    assert parse(data, Format.ihex).segments == segments
+
+
+def test_intel_hex_errors_are_one_line():
+    first, rest = ihex([(0, 0x200, b"\xa9\x01"), (1, 0, b"")]).split(b"\n", 1)
+    wrong_sum = first[:-2] + b"%02X" % (int(first[-2:], 16) ^ 1)
+    with pytest.raises(FormatError, match="line 1: checksum mismatch"):
+        parse(wrong_sum + b"\n" + rest, Format.ihex)
+    with pytest.raises(FormatError, match="line 1: not an Intel HEX record"):
+        parse(first[:-4] + b"\n" + rest, Format.ihex)
+    with pytest.raises(FormatError, match="unknown Intel HEX record type 07"):
+        parse(ihex([(7, 0, b"")]), Format.ihex)
+    with pytest.raises(FormatError, match="holds no data"):
+        parse(ihex([(1, 0, b"")]), Format.ihex)
+    start = parse(ihex([(5, 0, bytes([0, 0, 0x12, 0x34])), (0, 0x1234, b"\xea")]), Format.ihex)
+    assert start.entry == 0x1234
+
+
+def test_prg_and_sim65_headers():
+    assert detect(b"\x01\x08\xa9", "GAME.PRG") == Format.prg
+    assert parse(b"\x01\x08\xa9\x00", Format.prg).segments == [(0x0801, b"\xa9\x00")]
+    image = parse((EXAMPLES / "cc65" / "hello.sim").read_bytes(), Format.sim65)
+    assert image.sim65.cpu == 0 and image.segments[0][0] == image.sim65.load and image.entry == image.sim65.reset
+    with pytest.raises(FormatError):
+        parse(b"\x01", Format.prg)
+
+
+# --- reset -------------------------------------------------------------------------------------
+def test_reset_leaves_the_registers_as_the_chip_does():
+    emu = Emulator("6502", console=None)
+    emu.memory[0xFFFC:0xFFFE] = b"\x00\xc0"
+    emu.state.p = 0
+    emu.reset()
+    assert (emu.state.pc, emu.state.s, emu.state.I) == (0xC000, 0xFD, 1)
+
+
+def test_a_missing_reset_vector_is_one_line_not_a_run_through_zeros():
+    done = recomp("run", HELLO)
+    assert done.returncode == 1
+    assert done.stderr == (f"recomp: error: {HELLO}: no reset vector: $FFFC holds $0000; give --entry "
+                           f"(where the program starts)\n")
+
+
+def test_programs_that_never_set_s_push_below_01fd(tmp_path):
+    program = tmp_path / "push.bin"
+    program.write_bytes(bytes([0xA9, 0x42, 0x48, 0x4C, 0x03, 0x02]))  # LDA #$42; PHA; JMP *
+    done = recomp("run", program, "--load", "$200", "--entry", "$200", "--stop-on-trap", "--dump", "$1FD:1", "--regs")
+    assert done.returncode == 0
+    assert "$01FD: 42" in done.stderr
+    assert "0203 42 00 00 FC 00100100" in done.stderr
+
+
+# --- loading -----------------------------------------------------------------------------------
+def test_load_rom_and_poke(tmp_path):
+    main = tmp_path / "main.bin"
+    # LDA $C000; STA $F001; INC $C000 (ROM: dropped); LDA $C000; STA $F001; LDA $0300; STA $F001; JMP *
+    main.write_bytes(bytes([0xAD, 0x00, 0xC0, 0x8D, 0x01, 0xF0, 0xEE, 0x00, 0xC0, 0xAD, 0x00, 0xC0, 0x8D, 0x01,
+                            0xF0, 0xAD, 0x00, 0x03, 0x8D, 0x01, 0xF0, 0x4C, 0x15, 0x02]))
+    rom = tmp_path / "rom.bin"
+    rom.write_bytes(b"R")
+    extra = tmp_path / "extra.prg"
+    extra.write_bytes(b"\x00\x03X")
+    for engine in ("jit", "interp"):
+        done = recomp("run", main, "--load", "0x200", "--rom", f"{rom}@$C000", "--load", f"{extra}@0",
+                      "--poke", "$FFFC=0x00,2", "--stop-on-trap", "--engine", engine)
+        assert (done.returncode, done.stdout) == (0, "RRX"), done.stderr
+
+
+def test_rom_ignores_stores_in_every_mode():
+    code = bytes([0xA2, 0x00, 0xA9, 0x55, 0x9D, 0x00, 0xE0, 0xFE, 0x00, 0xE0, 0xE8, 0xD0, 0xF7, 0x4C, 0x0D, 0x02])
+    for name, options in MODES_6502.items():
+        emu = Emulator("6502", console=None, **options)
+        emu.machine.map_rom(bytes(range(256)), 0xE000)
+        emu.load(code, 0x200)
+        emu.state.pc = 0x200
+        emu.run(stop_on_trap=True)
+        assert emu.memory[0xE000:0xE100] == bytes(range(256)), name
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rom", "{rom}@$FFF0"], "{rom}: the program is 32 bytes; only 16 fit in memory from 0xfff0"),
+    (["--rom", "{rom}@$300", "--load", "{rom}@$310"],
+     "{rom} at $0310..$032F overlaps ROM {rom} at $0300..$031F"),
+    (["--load", "$10000"], "--load $10000 is outside memory (0..0xffff)"),
+    (["--poke", "$300=256"], "--poke: '256': bytes are 0..255"),
+    (["--load", "$200", "--load", "$300"], "--load ADDR is given twice (the program goes to one address; "
+                                           "other files: --load FILE@ADDR)"),
+])
+def test_loading_errors_are_one_line(tmp_path, args, message):
+    rom = tmp_path / "rom.bin"
+    rom.write_bytes(bytes(32))
+    args = [a.format(rom=rom) for a in args]
+    done = recomp("run", HELLO, "--entry", "$200", *args)
+    assert done.returncode in (1, 2)
+    assert done.stderr == f"recomp: error: {message.format(rom=rom)}\n"
+
+
+def test_a_6502_source_file_is_refused_naming_assemblers():
+    source = EXAMPLES / "6502" / "hello.s"
+    done = recomp("run", source)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"recomp: error: {source}: ") and "xa (xa65) or ca65 (cc65)" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_tst27_sources_still_select_tst27():
+    done = recomp("run", EXAMPLES / "tst27" / "test1.s")
+    assert done.returncode == 0 and done.stdout.startswith(" r00 = 00000000")
+
+
+def test_help_lists_exit_statuses_and_machines():
+    assert "Exit status" in recomp("run", "-h").stdout
+    listing = recomp("machines").stdout
+    assert [line.split()[0] for line in listing.splitlines()] == list(MACHINES)
+
+
+# --- hooks -------------------------------------------------------------------------------------
+PUTC = 0x1EA0  # a KIM-1 style monitor's OUTCH and GETCH addresses, with no ROM behind them
+GETC = 0x1E5A
+
+
+def hooked_program() -> bytes:
+    """Reads characters with JSR GETC until "." and prints each one twice with JSR PUTC, then
+    exits with status 7 through JSR EXIT ($1C00)."""
+    return bytes([0x20, GETC & 0xFF, GETC >> 8, 0xC9, 0x2E, 0xF0, 0x09, 0x20, PUTC & 0xFF, PUTC >> 8,
+                  0x20, PUTC & 0xFF, PUTC >> 8, 0x4C, 0x00, 0x02, 0xA9, 0x07, 0x20, 0x00, 0x1C])
+
+
+@pytest.mark.parametrize("mode", MODES_6502)
+def test_rom_routine_hooks_in_every_mode(mode):
+    output = io.StringIO()
+    machine = get_machine("bare")
+    settings = Settings(output=output, input=io.BytesIO(b"abc."), hooks={PUTC: "putc", GETC: "getc", 0x1C00: "exit"})
+    emu = machine.emulator("6502", settings, **MODES_6502[mode])
+    emu.load(hooked_program(), 0x200)
+    emu.state.pc = 0x200
+    result = emu.run()
+    assert (result.exit, result.status, output.getvalue()) == (Stop.EXIT, 7, "aabbcc")
+    assert emu.state.s == 0xFE  # every JSR returned but the exit's
+
+
+def test_hooks_match_real_routines():
+    """A hooked PUTC and a real one (STA $F001; RTS) print the same and leave the same registers."""
+    def run(hook: bool) -> tuple[str, tuple[int, ...]]:
+        output = io.StringIO()
+        machine = get_machine("bare")
+        hooks = {PUTC: "putc", GETC: "getc"} if hook else {GETC: "getc"}
+        emu = machine.emulator("6502", Settings(output=output, input=io.BytesIO(b"xyz."), hooks=hooks))
+        emu.load(hooked_program()[:16] + bytes([0x4C, 0x10, 0x02]), 0x200)
+        if not hook:
+            emu.load(bytes([0x8D, 0x01, 0xF0, 0x60]), PUTC)
+        emu.state.pc = 0x200
+        emu.run(until_pc=0x210)
+        st = emu.state
+        return output.getvalue(), (st.a, st.x, st.y, st.s, st.p)
+
+    assert run(True) == run(False)
+    assert run(True)[0] == "xxyyzz"
+
+
+def test_end_of_input_at_a_getc_hook(tmp_path):
+    program = tmp_path / "hooked.bin"
+    program.write_bytes(hooked_program())
+    done = recomp("run", program, "--load", "$200", "--entry", "$200", "--hook", f"${PUTC:X}=putc",
+                  "--hook", f"${GETC:X}=getc", input="hi")
+    assert (done.returncode, done.stdout) == (0, "hhii")
+    assert done.stderr.startswith(f"recomp: input exhausted at ${GETC:04X} after ")
+    exits = recomp("run", program, "--load", "$200", "--entry", "$200", "--hook", f"${PUTC:X}=putc",
+                   "--hook", f"${GETC:X}=getc", "--hook", "$1C00=exit", input="ok.")
+    assert (exits.returncode, exits.stdout) == (7, "ookk")
+    unknown = recomp("run", program, "--entry", "$200", "--hook", "$1000=print")
+    assert unknown.returncode == 2 and "unknown hook action 'print'" in unknown.stderr
+
+
+# --- Apple-1 -----------------------------------------------------------------------------------
+def test_apple1_echo_rom():
+    done = recomp("run", "--machine", "apple1", "--rom", f"{ECHO_ROM}@$FF00", input="hello\nworld\n\x1b")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "APPLE-1 ECHO\nREADY\nHELLO\nWORLD\n2\n"
+    assert done.stderr.startswith("recomp: input exhausted at $FF45 after ")
+
+
+def test_apple1_break_key_glances_do_not_end_the_run():
+    """The ROM glances at KBDCR 100 times while busy (as Integer BASIC checks for a break key),
+    with no input at all: it still gets to READY, and only its wait for a key ends the run."""
+    done = recomp("run", "--machine", "apple1", "--rom", f"{ECHO_ROM}@$FF00", input="")
+    assert done.stdout == "APPLE-1 ECHO\nREADY\n"
+    assert "input exhausted at $FF45" in done.stderr
+
+
+def test_apple1_keep_running_keeps_polling():
+    done = recomp("run", "--machine", "apple1", "--rom", f"{ECHO_ROM}@$FF00", "--keep-running",
+                  "--max-instructions", "200000", input="a")
+    assert done.returncode == 3 and done.stdout == "APPLE-1 ECHO\nREADY\nA"
+
+
+# --- ACIA --------------------------------------------------------------------------------------
+ACIA = 0x8800
+
+
+def acia_echo() -> bytes:
+    """Upper-cases what arrives on a 6551 at $8800 and sends it back, polling the status."""
+    return bytes([0xAD, 0x01, 0x88, 0x29, 0x08, 0xF0, 0xF9,  # wait: LDA status; AND #RDRF; BEQ wait
+                  0xAD, 0x00, 0x88, 0xC9, 0x61, 0x90, 0x02, 0x29, 0xDF,  # LDA data; CMP #'a'; BCC +2; AND #$DF
+                  0xAE, 0x01, 0x88, 0x48, 0x8A, 0x29, 0x10, 0xF0, 0xF8, 0x68,  # wait for TDRE
+                  0x8D, 0x00, 0x88, 0x4C, 0x00, 0x02])
+
+
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_acia_serial_echo(tmp_path, engine):
+    program = tmp_path / "acia.bin"
+    program.write_bytes(acia_echo())
+    done = recomp("run", program, "--load", "$200", "--entry", "$200", "--acia", "$8800", "--engine", engine,
+                  input="serial line\n")
+    assert (done.returncode, done.stdout) == (0, "SERIAL LINE\n")
+    assert done.stderr.startswith("recomp: input exhausted at $02")
+    overlap = recomp("run", program, "--entry", "$200", "--acia", "$F000")
+    assert overlap.returncode == 2 and "the console at $F001" in overlap.stderr
+
+
+# --- easy6502 ----------------------------------------------------------------------------------
+def test_easy6502_snake_headless(tmp_path):
+    screen = tmp_path / "screen.txt"
+    done = recomp("run", "--machine", "easy6502", SNAKE, "--keys", EXAMPLES / "easy6502" / "keys.txt",
+                  "--screen-dump", screen, "--seed", "1", "--regs")
+    assert done.returncode == 0, done.stderr
+    rows = screen.read_text().splitlines()
+    assert len(rows) == 32 and all(len(row) == 32 for row in rows)
+    assert rows[0] == "B" * 32  # the wall
+    dead = [i for i, row in enumerate(rows) if "A" in row]  # the snake turns light red on game over
+    assert dead and dead[0] < 15  # it turned up before it hit the wall
+    assert "0644" in done.stderr  # stopped on the game's BRK
+    recomp("run", "--machine", "easy6502", SNAKE, "--keys", EXAMPLES / "easy6502" / "keys.txt",
+                   "--screen-dump", tmp_path / "again.txt", "--seed", "1")
+    assert (tmp_path / "again.txt").read_text() == screen.read_text()  # seeded: the same game
+
+
+def test_easy6502_no_keys_ends_at_the_wall(tmp_path):
+    screen = tmp_path / "screen.txt"
+    done = recomp("run", "--machine", "easy6502", SNAKE, "--screen-dump", screen, "--seed", "2", input="")
+    assert done.returncode == 0
+    assert screen.read_text().splitlines()[15].endswith("AAAA1")  # the head in the right wall
+
+
+def test_easy6502_waiting_for_a_key_ends_with_the_keys(tmp_path):
+    program = tmp_path / "wait.bin"
+    program.write_bytes(bytes([0xA5, 0xFF, 0xF0, 0xFC, 0x8D, 0x00, 0x02, 0x00]))  # wait for a key; plot it
+    done = recomp("run", "--machine", "easy6502", program, "--keys", tmp_path / "none", "--screen-dump",
+                  tmp_path / "s")
+    assert done.returncode == 1 and "cannot read the key script" in done.stderr
+    (tmp_path / "keys").write_text("\n\n")
+    done = recomp("run", "--machine", "easy6502", program, "--keys", tmp_path / "keys")
+    assert done.returncode == 0 and "input exhausted at $0602" in done.stderr
+    (tmp_path / "keys").write_text("\n\x05\n")
+    done = recomp("run", "--machine", "easy6502", program, "--keys", tmp_path / "keys", "--screen-dump",
+                  tmp_path / "s")
+    assert done.returncode == 0 and (tmp_path / "s").read_text()[0] == "5"
+
+
+# --- runs bounded by cycles, and paced ---------------------------------------------------------
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5000), st.sampled_from(sorted(MODES_6502)))
+def test_max_cycles_stops_at_the_first_boundary_past_them(budget, mode):
+    loop = bytes([0xA2, 0x00, 0xE8, 0xBD, 0xF0, 0x12, 0x9D, 0x00, 0x03, 0xD0, 0xF7, 0xC8, 0x4C, 0x02, 0x02])
+    emu = Emulator("6502", console=None, **MODES_6502[mode])
+    emu.load(loop, 0x200)
+    emu.state.pc = 0x200
+    result = emu.run(max_cycles=budget)
+    assert result.exit == Stop.MAX_CYCLES
+    stepped = Emulator("6502", console=None, engine="interp")
+    stepped.load(loop, 0x200)
+    stepped.state.pc = 0x200
+    while stepped.cycles < budget:
+        stepped.step()
+    assert (emu.instructions, emu.cycles, emu.state.pc) == (stepped.instructions, stepped.cycles, stepped.state.pc)
+
+
+def test_mhz_paces_the_run():
+    program = bytes([0xA2, 0x00, 0xE8, 0xD0, 0xFD, 0x4C, 0x05, 0x02])  # ~1,280 cycles, then a trap
+    emu = get_machine("bare").emulator("6502", Settings(mhz=0.01))  # 10,000 cycles a second
+    emu.load(program, 0x200)
+    emu.state.pc = 0x200
+    started = time.perf_counter()
+    result = get_machine("bare").run(emu, Settings(mhz=0.01), stop_on_trap=True)
+    assert result.exit == Stop.TRAP
+    assert time.perf_counter() - started >= 0.1  # at least 1,280 cycles' worth at 10 kHz, less a slice
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_easy6502_in_a_real_terminal(tmp_path):
+    """What a person sees: the game drawn with half blocks in a terminal (tmux), steered by a key."""
+    session = f"recomp-test-{os.getpid()}"
+    screen = tmp_path / "screen.txt"
+    done = tmp_path / "done"
+    command = (f"{sys.executable} -m recomp.cli run --machine easy6502 {SNAKE} --seed 4 --screen-dump {screen}; "
+               f"echo $? > {done}; sleep 60")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "▀" not in pane(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(["tmux", "send-keys", "-t", session, "w"], check=True)  # up, at once
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shown = pane(session)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert done.read_text().strip() == "0"
+    rows = [line for line in shown.splitlines() if line.startswith("▀")]
+    assert len(rows) == 16 and all(line.rstrip() == "▀" * 32 for line in rows)  # 32x32 pixels, two a cell
+    final = screen.read_text().splitlines()
+    assert "AAAA" not in final[15]  # the key turned the snake: it did not die on its starting row
+
+
+def pane(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
