@@ -373,3 +373,30 @@ def test_easy6502_in_a_real_terminal(tmp_path):
 
 def pane(session: str) -> str:
     return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_apple1_in_a_real_terminal():
+    """Typed keys reach the Apple-1 one by one and only the guest echoes them; Ctrl-C stops the
+    run and says where; the terminal gets its line editing back."""
+    session = f"recomp-apple1-{os.getpid()}"
+    command = (f"{sys.executable} -m recomp.cli run --machine apple1 --rom '{ECHO_ROM}@$FF00'; echo EXIT=$?; "
+               f"stty -a | grep -o ' -\\?icanon'; sleep 60")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20", command], check=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "READY" not in pane(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(["tmux", "send-keys", "-t", session, "hello", "Enter"], check=True)
+        while "HELLO" not in pane(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-c"], check=True)
+        while "EXIT=" not in pane(session) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        shown = [line for line in pane(session).splitlines() if line.strip()]
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert shown[:3] == ["APPLE-1 ECHO", "READY", "HELLO"]  # no second, local echo of "hello"
+    assert shown[3].startswith("recomp: interrupted at $FF") and shown[4] == "EXIT=130"
+    assert shown[5].strip() == "icanon"  # line editing restored

@@ -8,6 +8,8 @@ module per machine (``bare``, ``sim65``, ``apple1``, ``easy6502``), devices as s
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -100,12 +102,37 @@ class MachineType:
         emulator.state.pc = start
 
     def run(self, emulator: Emulator, settings: Settings, **limits: object) -> RunResult:
-        """Run the program (``limits``: ``Emulator.run``'s), paced to ``settings.mhz`` if set."""
-        if settings.mhz is None:
-            return emulator.run(**limits)
-        from recomp.machines.pacing import paced_run
+        """Run the program (``limits``: ``Emulator.run``'s), paced to ``settings.mhz`` if set,
+        with the terminal (if stdin is one) handing over keys as they are typed."""
+        with keys_as_typed(settings.stdin()):
+            if settings.mhz is None:
+                return emulator.run(**limits)
+            from recomp.machines.pacing import paced_run
 
-        return paced_run(emulator, settings.mhz, **limits)
+            return paced_run(emulator, settings.mhz, **limits)
+
+
+@contextmanager
+def keys_as_typed(stream: object) -> Iterator[None]:
+    """While a guest reads the keyboard: if ``stream`` is a terminal, its line editing and echo
+    off (each key reaches the guest when typed, and only the guest echoes it, as on the real
+    machine); Ctrl-C still interrupts.  Other streams are left alone."""
+    try:
+        fd = stream.fileno() if stream is not None and stream.isatty() else None
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None:
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
     def reported_cycles(self, emulator: Emulator) -> int:
         """The cycle count as this machine's own tools report it (sim65 leaves out its exit call)."""

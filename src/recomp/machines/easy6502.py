@@ -11,6 +11,7 @@ line none."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import select
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from recomp.machines.base import MachineType, Settings
+from recomp.machines.base import MachineType, Settings, keys_as_typed
 from recomp.machines.devices import Keyboard, WaitDetector
 from recomp.machines.hooks import pop
 from recomp.runtime.emulator import Emulator
@@ -106,7 +107,7 @@ class Easy6502(MachineType):
         end = None if max_instructions is None else emulator.instructions + max_instructions
         with keys as next_key, (LiveScreen() if live else NoScreen()) as screen:
             started = time.perf_counter()
-            for frame in range(1 << 62):
+            for frame in itertools.count():
                 key = next_key()
                 if key is None:
                     self.latch.keys_left = False
@@ -172,13 +173,8 @@ def script_keys(settings: Settings) -> Iterator:
 
 @contextmanager
 def terminal_keys() -> Iterator:
-    """Key presses from the terminal, without waiting (its line discipline off meanwhile)."""
-    import termios
-    import tty
-
+    """Key presses from the terminal, without waiting (as typed: see ``keys_as_typed``)."""
     fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
 
     def next_key() -> int:
         pressed = b""
@@ -190,10 +186,8 @@ def terminal_keys() -> Iterator:
         printable = [b for b in pressed if 0x20 <= b < 0x7F or b in (0x0D, 0x0A)]
         return printable[-1] if printable else 0
 
-    try:
+    with keys_as_typed(sys.stdin):
         yield next_key
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class NoScreen:
