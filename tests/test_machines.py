@@ -154,6 +154,19 @@ def test_loading_errors_are_one_line(tmp_path, args, message):
     assert done.stderr == f"recomp: error: {message.format(rom=rom)}\n"
 
 
+def test_intel_hex_programs_carry_their_start(tmp_path):
+    program = tmp_path / "hello.hex"
+    data = HELLO.read_bytes()
+    records = [(0, 0x200 + i, data[i:i + 16]) for i in range(0, len(data), 16)]
+    program.write_bytes(ihex([*records, (5, 0, bytes([0, 0, 2, 0])), (1, 0, b"")]))
+    done = recomp("run", program, "--stop-on-trap")
+    assert (done.returncode, done.stdout) == (0, "Hello, 6502!\n")
+    as_raw = recomp("run", program, "--format", "raw", "--entry", "0", "--max-instructions", "10")
+    assert as_raw.returncode == 4 and "illegal opcode" in as_raw.stderr  # its text run as code
+    tst27 = recomp("run", "-f", "tst27", EXAMPLES / "tst27" / "test1.bin", "--hook", "$10=rts")
+    assert tst27.returncode == 2 and "they are for the 6502" in tst27.stderr
+
+
 def test_a_6502_source_file_is_refused_naming_assemblers():
     source = EXAMPLES / "6502" / "hello.s"
     done = recomp("run", source)

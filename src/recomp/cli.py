@@ -14,13 +14,16 @@ import sys
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from recomp.frontends import Frontend, UnknownFrontend, get_frontend
 from recomp.ir.guest import GuestSpec
 from recomp.machines.loaders import Format
+
+if TYPE_CHECKING:
+    from recomp.machines.boot import Boot
 from recomp.opt import UnknownPass
 from recomp.runtime.addresses import AddressError, address
 from recomp.runtime.code_cache import CodeCache
@@ -145,6 +148,9 @@ def parse_bytes(text: str, option: str) -> bytes:
     return bytes(values)
 
 
+# normal ends that are reported on stderr, and how
+NOTED_STOPS = {Stop.TRAP: "trap", Stop.UNTIL: "until", Stop.INPUT_EXHAUSTED: "input exhausted"}
+
 EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until,
 or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
 file that cannot be loaded or output that cannot be written, or a wrong --expect-pc; 2 for a usage
@@ -202,20 +208,12 @@ def run(
 ) -> None:
     from recomp.machines import UnknownMachine, get_machine
     from recomp.machines.base import Settings
-    from recomp.machines.boot import Boot, Placed, choose_frontend, program_image
     from recomp.machines.boot import boot as start
+    from recomp.machines.boot import choose_frontend, program_image
 
     cpu = find_frontend(choose_frontend(program, frontend))
     guest = cpu.guest
-    loads = load or []
-    load_at = [guest_address(guest, text, "--load") for text in loads if "@" not in text]
-    if len(load_at) > 1:
-        fail("--load ADDR is given twice (the program goes to one address; other files: --load FILE@ADDR)", 2)
-    boot = Boot(program, file_format, load_at[0] if load_at else None,
-                [Placed(Path(f), a, rom=True) for f, a in (split_at(t, "--rom", guest) for t in rom or [])]
-                + [Placed(Path(f), a) for f, a in (split_at(t, "--load", guest) for t in loads if "@" in t)],
-                [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in poke or [])],
-                guest_address(guest, entry, "--entry"))
+    boot = placement(guest, program, file_format, load or [], rom or [], poke or [], entry)
     hooks = {a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])}
     if program is None and not boot.files:
         fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
@@ -233,12 +231,12 @@ def run(
     if console is not None and (putc is not None or getc is not None):
         console = (guest_address(guest, putc, "--putc") if putc is not None else console[0],
                    guest_address(guest, getc, "--getc") if getc is not None else console[1])
-    settings = Settings(errors=sys.stderr, args=[str(program), *(args or [])], sandbox=sandbox,
+    name = program if program is not None else boot.files[0].path
+    settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox,
                         keep_running=keep_running, console=console, timer=guest_address(guest, timer, "--timer"),
                         acia=guest_address(guest, acia, "--acia"), hooks=hooks, fps=fps, keys=keys,
                         screen_dump=screen_dump, seed=seed, mhz=mhz)
     code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
-    name = program if program is not None else boot.files[0].path
     try:
         emulator = chosen.emulator(cpu.name, settings, engine=engine.value, optimize=not no_opt,
                                    passes=optimizer_passes(passes), code_cache=code_cache)
@@ -268,12 +266,10 @@ def run(
         status = EXIT_LIMIT
         error = (f"{name}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
-    elif result.exit in (Stop.TRAP, Stop.UNTIL):
-        note = f"recomp: {result.exit} at {where} after {result.instructions} instructions"
-    elif result.exit == Stop.INPUT_EXHAUSTED:
-        note = f"recomp: input exhausted at {where} after {result.instructions} instructions"
+    elif result.exit in NOTED_STOPS:
+        note = f"recomp: {NOTED_STOPS[result.exit]} at {where} after {result.instructions} instructions"
     elif result.exit == Stop.EXIT and result.status is not None:
-        status = result.status & 0xFF
+        status = result.status & 0xFF  # (as a process's exit status)
     if expect_pc is not None and not error and result.pc != expect_at:
         status = 1
         error = f"{name}: stopped at {where}, expected {emulator.frontend.format_address(expect_at)}"
@@ -293,6 +289,22 @@ def run(
     if error:
         fail(error, status)
     raise typer.Exit(status)
+
+
+def placement(guest: GuestSpec, program: Path | None, file_format: Format | None, loads: list[str],
+              roms: list[str], pokes: list[str], entry: str | None) -> Boot:
+    """What ``--load``, ``--rom``, ``--poke`` and ``--entry`` put where (ROMs first, so what is
+    loaded over one is named as overlapping it)."""
+    from recomp.machines.boot import Boot, Placed
+
+    load_at = [guest_address(guest, text, "--load") for text in loads if "@" not in text]
+    if len(load_at) > 1:
+        fail("--load ADDR is given twice (the program goes to one address; other files: --load FILE@ADDR)", 2)
+    files = ([Placed(Path(f), a, rom=True) for f, a in (split_at(t, "--rom", guest) for t in roms)]
+             + [Placed(Path(f), a) for f, a in (split_at(t, "--load", guest) for t in loads if "@" in t)])
+    poked = [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in pokes)]
+    return Boot(program, file_format, load_at[0] if load_at else None, files, poked,
+                guest_address(guest, entry, "--entry"))
 
 
 def show_end_state(emulator: Emulator, dumps: list[str], regs: bool, cycles: int | None) -> None:

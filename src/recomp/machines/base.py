@@ -59,6 +59,7 @@ class MachineType:
     frontends: tuple[str, ...] = ("6502",)  # the guest CPUs it is built around
     load_address: int = 0  # where a raw image goes when no address is given
     default_entry: int | None = None  # where execution starts when the image does not say (None: reset)
+    typed_keys: bool = True  # a terminal hands keys over as typed, unechoed (False: lines, as the host does)
 
     def emulator(self, frontend: str, settings: Settings, **options: object) -> Emulator:
         """A new emulator of this machine, its devices mapped (``options``: the Emulator's)."""
@@ -73,6 +74,9 @@ class MachineType:
             emulator.map_device(Acia6551(keys, emulator.output, settings.acia))
         if settings.hooks:
             from recomp.machines.hooks import routines
+
+            if frontend != "6502":
+                raise ConfigError("ROM-routine hooks return as the 6502's RTS does: they are for the 6502")
 
             actions = routines(keys)
             for addr, action in settings.hooks.items():
@@ -104,7 +108,7 @@ class MachineType:
     def run(self, emulator: Emulator, settings: Settings, **limits: object) -> RunResult:
         """Run the program (``limits``: ``Emulator.run``'s), paced to ``settings.mhz`` if set,
         with the terminal (if stdin is one) handing over keys as they are typed."""
-        with keys_as_typed(settings.stdin()):
+        with keys_as_typed(settings.stdin() if self.typed_keys else None):
             if settings.mhz is None:
                 return emulator.run(**limits)
             from recomp.machines.pacing import paced_run

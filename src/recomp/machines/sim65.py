@@ -37,6 +37,7 @@ class Sim65(MachineType):
     name = "sim65"
     summary = "cc65's simulator: C programs built with cl65 -t sim6502 (stdio, files, argv, exit code)"
     load_address = 0x0200
+    typed_keys = False  # C programs read lines, with the terminal's editing and echo, as under sim65
 
     def __init__(self) -> None:
         self.host: Sim65Host | None = None
