@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -358,25 +359,47 @@ def test_mhz_paces_the_run():
     assert time.perf_counter() - started >= 0.1  # at least 1,280 cycles' worth at 10 kHz, less a slice
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+class Terminal:
+    """A command in a real terminal (a detached tmux session): keys in, the screen out."""
+
+    def __init__(self, command: str, rows: int) -> None:
+        self.session = f"recomp-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.deadline = time.monotonic() + 60
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", "100", "-y", str(rows),
+                        f"{command}; sleep 60"], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True,
+                              text=True).stdout
+
+    def wait_for(self, shown: Callable[[], bool] | str) -> None:
+        check = (lambda: shown in self.screen()) if isinstance(shown, str) else shown
+        while not check() and time.monotonic() < self.deadline:
+            time.sleep(0.05)
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
+
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@needs_tmux
 def test_easy6502_in_a_real_terminal(tmp_path):
     """What a person sees: the game drawn with half blocks in a terminal (tmux), steered by a key."""
-    session = f"recomp-test-{os.getpid()}"
-    screen = tmp_path / "screen.txt"
-    done = tmp_path / "done"
-    command = (f"{sys.executable} -m recomp.cli run --machine easy6502 {SNAKE} --seed 4 --screen-dump {screen}; "
-               f"echo $? > {done}; sleep 60")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    screen, done = tmp_path / "screen.txt", tmp_path / "done"
+    terminal = Terminal(f"{sys.executable} -m recomp.cli run --machine easy6502 {SNAKE} --seed 4 "
+                        f"--screen-dump {screen}; echo $? > {done}", rows=30)
     try:
-        deadline = time.monotonic() + 60
-        while "▀" not in pane(session) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        subprocess.run(["tmux", "send-keys", "-t", session, "w"], check=True)  # up, at once
-        while not done.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        shown = pane(session)
+        terminal.wait_for("▀")
+        terminal.keys("w")  # up, at once
+        terminal.wait_for(done.exists)
+        shown = terminal.screen()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        terminal.close()
     assert done.read_text().strip() == "0"
     rows = [line for line in shown.splitlines() if line.startswith("▀")]
     assert len(rows) == 16 and all(line.rstrip() == "▀" * 32 for line in rows)  # 32x32 pixels, two a cell
@@ -384,32 +407,21 @@ def test_easy6502_in_a_real_terminal(tmp_path):
     assert "AAAA" not in final[15]  # the key turned the snake: it did not die on its starting row
 
 
-def pane(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-
-
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@needs_tmux
 def test_apple1_in_a_real_terminal():
     """Typed keys reach the Apple-1 one by one and only the guest echoes them; Ctrl-C stops the
     run and says where; the terminal gets its line editing back."""
-    session = f"recomp-apple1-{os.getpid()}"
-    command = (f"{sys.executable} -m recomp.cli run --machine apple1 --rom '{ECHO_ROM}@$FF00'; echo EXIT=$?; "
-               f"stty -a | grep -o ' -\\?icanon'; sleep 60")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20", command], check=True)
+    terminal = Terminal(f"{sys.executable} -m recomp.cli run --machine apple1 --rom '{ECHO_ROM}@$FF00'; "
+                        f"echo EXIT=$?; stty -a | grep -o ' -\\?icanon'", rows=20)
     try:
-        deadline = time.monotonic() + 60
-        while "READY" not in pane(session) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        subprocess.run(["tmux", "send-keys", "-t", session, "hello", "Enter"], check=True)
-        while "HELLO" not in pane(session) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        subprocess.run(["tmux", "send-keys", "-t", session, "C-c"], check=True)
-        while "EXIT=" not in pane(session) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
-        shown = [line for line in pane(session).splitlines() if line.strip()]
+        terminal.wait_for("READY")
+        terminal.keys("hello", "Enter")
+        terminal.wait_for("HELLO")
+        terminal.keys("C-c")
+        terminal.wait_for("icanon")
+        shown = [line for line in terminal.screen().splitlines() if line.strip()]
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        terminal.close()
     assert shown[:3] == ["APPLE-1 ECHO", "READY", "HELLO"]  # no second, local echo of "hello"
     assert shown[3].startswith("recomp: interrupted at $FF") and shown[4] == "EXIT=130"
     assert shown[5].strip() == "icanon"  # line editing restored
