@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
+from recomp.frontends import get_frontend
 from recomp.frontends.tst27 import GUEST, assemble
 from recomp.ir import parse, verify
 
@@ -185,3 +186,19 @@ def test_6502_inspect_shows_disassembly_in_icode():
     assert done.returncode == 0, done.stderr
     assert "; LDX #$ff" in done.stdout and "; STA $f001" in done.stdout
     parse(done.stdout)
+
+
+def test_opt_runs_passes_over_an_icode_file_as_the_text_tests_do(tmp_path):
+    """``recomp opt`` on every optimizer test file prints exactly the file's expected output."""
+    for case in sorted((ROOT / "tests" / "opt").glob("*.icode")):
+        done = recomp("opt", case)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == case.read_text().split(";; expect\n", 1)[1], case.name
+    out = tmp_path / "out.icode"
+    done = recomp("opt", ROOT / "tests" / "opt" / "fold.icode", "--passes", "fold,dce", "--stats", "-o", out)
+    assert done.returncode == 0 and done.stdout == ""
+    assert "pass fold" in done.stderr and "pass dce" in done.stderr
+    verify(parse(out.read_text()), get_frontend("6502").guest)
+    assert recomp("opt", ROOT / "README.md").stderr == (
+        f"recomp: error: {ROOT / 'README.md'}: line 1: expected 'region GUEST @ADDR'\n")
+    assert recomp("opt", out, "--passes", "nope").returncode == 2

@@ -490,6 +490,43 @@ def cache_clear() -> None:
     print(f"{cache.root}: removed {count} compiled regions")
 
 
+@app.command("opt")
+def opt_command(
+    file: Annotated[Path, typer.Argument(help="an icode file (the format of tests/opt: see recomp.icode_files)")],
+    passes: Annotated[str | None, typer.Option(
+        help="comma-separated passes, in order (default: the file's `; passes:` line, else the pipeline)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the result here (default: stdout)")] = None,
+    stats_flag: Annotated[bool, typer.Option("--stats", help="what each pass removed, on stderr")] = False,
+) -> None:
+    """Run optimizer passes over an icode file and print the result, as LLVM's opt does."""
+    from recomp.icode_files import read_icode
+    from recomp.ir import format_region
+    from recomp.opt import optimize
+
+    try:
+        case = read_icode(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        fail(f"{file}: cannot read: {error.strerror or error}")
+    except (ValueError, UnicodeDecodeError) as error:
+        fail(f"{file}: {error}")
+    names = optimizer_passes(passes) if passes is not None else case.passes
+    try:
+        counts = optimize(case.region, case.context, names)
+    except ValueError as error:  # (the verifier's, or an unknown pass in the file)
+        fail(f"{file}: {error}", 2 if isinstance(error, UnknownPass) else 1)
+    text = format_region(case.region)
+    if stats_flag:
+        for name, removed in counts.items():
+            print(f"pass {name:10} " + ", ".join(f"{k} {v}" for k, v in removed.items()), file=sys.stderr)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text)
+    except OSError as error:
+        fail(f"{output}: cannot write: {error.strerror or error}")
+
+
 @app.command()
 def machines() -> None:
     """List the machines `recomp run --machine NAME` can be."""
