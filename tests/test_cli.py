@@ -103,7 +103,7 @@ def test_max_instructions_writes_stats(tmp_path):
     assert report["exit"] == "max-instructions" and report["instructions"] == 1000
 
 
-@pytest.mark.parametrize("stage", ["guest", "icode", "opt", "llvm", "host"])
+@pytest.mark.parametrize("stage", ["guest", "icode", "opt", "llvm-raw", "llvm", "host"])
 def test_inspect_each_stage_plain(stage):
     done = recomp("inspect", "--frontend", "tst27", TEST1, "--stage", stage, "--at", "0x1a")
     assert done.returncode == 0, done.stderr
@@ -113,6 +113,11 @@ def test_inspect_each_stage_plain(stage):
     elif stage in ("icode", "opt"):
         verify(parse(text), GUEST)  # plain icode output is valid icode
         assert text.startswith("region tst27 @0x001a")
+    elif stage == "llvm-raw":  # before LLVM's passes: one alloca per state field used, all valid IR
+        import llvmlite.binding as llvm
+
+        llvm.parse_assembly(text).verify()
+        assert "alloca" in text and "tst27_001a" in text
     elif stage == "llvm":
         assert "define" in text and "tst27_001a" in text
     else:
@@ -122,7 +127,7 @@ def test_inspect_each_stage_plain(stage):
 def test_inspect_all_and_errors():
     done = recomp("inspect", "-f", "tst27", TEST1)
     assert done.returncode == 0
-    for stage in ("guest", "icode", "opt", "llvm", "host"):
+    for stage in ("guest", "icode", "opt", "llvm-raw", "llvm", "host"):
         assert f";; ---- {stage} ----" in done.stdout
     done = recomp("inspect", "-f", "tst27", TEST1, "--at", "0x5000")
     assert done.returncode == 1 and "--at 0x5000 is outside memory" in done.stderr

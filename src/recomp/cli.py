@@ -67,6 +67,7 @@ class Stage(StrEnum):
     guest = "guest"
     icode = "icode"
     opt = "opt"
+    llvm_raw = "llvm-raw"
     llvm = "llvm"
     host = "host"
     all = "all"

@@ -15,9 +15,9 @@ from recomp.runtime.stats import add_pass_counts
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
 
-STAGES = ("guest", "icode", "opt", "llvm", "host")
+STAGES = ("guest", "icode", "opt", "llvm-raw", "llvm", "host")
 # pygments lexer per stage, for syntax highlighting
-LEXERS = {"guest": "nasm", "icode": "llvm", "opt": "llvm", "llvm": "llvm", "host": "nasm"}
+LEXERS = {"guest": "nasm", "icode": "llvm", "opt": "llvm", "llvm-raw": "llvm", "llvm": "llvm", "host": "nasm"}
 
 
 @dataclass
@@ -59,6 +59,17 @@ class Inspection:
             self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards, keep_ir=True)
         return self._compiled
 
+    def llvm_raw(self) -> str:
+        """The LLVM IR the lowering makes of the optimized icode, before LLVM's pass pipeline."""
+        import llvmlite.ir as ll
+
+        from recomp.backend.lower import lower
+
+        module = ll.Module(name=f"{self.emulator.guest.name}_{self.at:04x}")
+        lower(self.optimized, self.emulator.guest, module, guards=self.guards, chain=True,
+              name=f"{self.emulator.guest.name}_{self.at:04x}")
+        return str(module)
+
     def llvm(self) -> str:
         return self.compiled().optimized_ir
 
@@ -72,7 +83,7 @@ class Inspection:
         return "\n".join(lines) + "\n"
 
     def stage(self, name: str) -> str:
-        return getattr(self, name)()
+        return getattr(self, name.replace("-", "_"))()
 
 
 def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
