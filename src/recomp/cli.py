@@ -496,7 +496,8 @@ def opt_command(
     file: Annotated[Path, typer.Argument(help="an icode file (the format of tests/opt: see recomp.icode_files)")],
     passes: Annotated[str | None, typer.Option(
         help="comma-separated passes, in order (default: the file's `; passes:` line, else the pipeline)")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the result here (default: stdout)")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="write the result here (default: stdout)")] = None,
     stats_flag: Annotated[bool, typer.Option("--stats", help="what each pass removed, on stderr")] = False,
 ) -> None:
     """Run optimizer passes over an icode file and print the result, as LLVM's opt does."""
