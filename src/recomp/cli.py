@@ -150,10 +150,11 @@ def parse_bytes(text: str, option: str) -> bytes:
 
 
 # normal ends that are reported on stderr, and how
-NOTED_STOPS = {Stop.TRAP: "trap", Stop.UNTIL: "until", Stop.INPUT_EXHAUSTED: "input exhausted"}
+NOTED_STOPS = {Stop.TRAP: "trap", Stop.UNTIL: "until", Stop.BREAKPOINT: "breakpoint",
+               Stop.INPUT_EXHAUSTED: "input exhausted"}
 
-EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until,
-or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
+EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until
+or a --break address, or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
 file that cannot be loaded or output that cannot be written, or a wrong --expect-pc; 2 for a usage
 error; 3 when --max-instructions is reached; 4 when the guest reaches an instruction it cannot
 execute; 130 when interrupted (Ctrl-C)."""
@@ -181,6 +182,8 @@ def run(
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
+    breakpoint: Annotated[list[str] | None, typer.Option(
+        "--break", help="stop before executing this address, wherever the run is (repeatable)")] = None,
     expect_pc: Annotated[str | None, typer.Option(
         help="exit status 0 only if execution stopped at this address")] = None,
     putc: Annotated[str | None, typer.Option(help="console output address (6502: $F001)")] = None,
@@ -248,6 +251,8 @@ def run(
     except RecompError as error:  # (its message names the file)
         fail(str(error), error.exit_status)
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
+    for text in breakpoint or []:
+        emulator.breakpoints.add(guest_address(guest, text, "--break"))
     status, error, note = 0, None, None
     try:
         result = chosen.run(emulator, settings, max_instructions=max_instructions, until_pc=until_at,

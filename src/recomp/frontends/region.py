@@ -126,13 +126,18 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
-    b = RegionBuilder(region, {a: f"L{a:04X}" for a in starts} if follow else {}, volatile, fe.guest.pc_type)
+    # a branch back to an entry that is a stop address leaves the region: execution stops there
+    # again (a breakpoint, a hook) rather than looping inside
+    targets = {a: f"L{a:04X}" for a in starts if a != entry or entry not in stops} if follow else {}
+    b = RegionBuilder(region, targets, volatile, fe.guest.pc_type)
     covers: set[int] = set()
     for start in starts:
         run: list[Insn] = []
         addr = start
         stop: DecodeError | None = None
         while True:
+            if addr == entry and entry in stops and (run or start != entry):
+                break  # back at the stop: leave
             item = decoded.get(addr)
             if not isinstance(item, Insn):
                 stop = item  # an undecodable instruction, or code not discovered

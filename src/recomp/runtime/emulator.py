@@ -25,6 +25,7 @@ from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
 from recomp.opt.liveness import HORIZON
 from recomp.runtime.addresses import Address, address
+from recomp.runtime.breakpoints import Breakpoints
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.ctrl_c import watched
@@ -68,6 +69,7 @@ class Emulator:
         self.stats = Stats()
         self.stops: set[int] = set()  # addresses runs stop before (``until_pc``, hooks); regions end there
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
+        self.breakpoints = Breakpoints(self._stop_at, self._release)
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -135,7 +137,7 @@ class Emulator:
         machine.cycle_target = UNLIMITED if max_cycles is None else st.cycles + max_cycles
         machine.events()  # the budgets guards check (interrupts are taken in the loop)
         st.interrupt = 0
-        if until_pc is not None and until_pc not in self.stops:
+        if until_pc is not None:
             self._stop_at(until_pc)
         # without a budget or interrupts a guard can never fire: compile without them
         guards = max_instructions is not None or max_cycles is not None or self.guest.interrupts
@@ -164,8 +166,12 @@ class Emulator:
         machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
         st = machine.state
         single = False
-        lookup, key, hooks = translations.get, translations.key, self.hooks
-        hooked = None  # the address whose hook just ran and left the pc there: its code runs next
+        lookup, key, hooks, breakpoints = translations.get, translations.key, self.hooks, self.breakpoints
+        # where the run began (a run that starts on a breakpoint executes it: see
+        # recomp.runtime.breakpoints) and where a hook just ran and left the pc, as (pc,
+        # instructions): until an instruction runs, the breakpoint stops nothing and the hook
+        # is not called again
+        resumed, hooked = (st.pc, st.instructions), None
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
@@ -181,14 +187,15 @@ class Emulator:
                 return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
             if st.cycles >= machine.cycle_target:
                 return RunResult(Stop.MAX_CYCLES, st.pc, st.instructions)
-            if hooks and st.pc in hooks and st.pc != hooked:
-                hooked = st.pc
+            if breakpoints and st.pc in breakpoints and (st.pc, st.instructions) != resumed:
+                return RunResult(Stop.BREAKPOINT, st.pc, st.instructions)
+            if hooks and st.pc in hooks and (st.pc, st.instructions) != hooked:
+                hooked = (st.pc, st.instructions)
                 try:
                     hooks[st.pc](self)
                 except EndRun as end:
                     return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
                 continue
-            hooked = None
             single = single or remaining == 1  # step(): translate no more than one instruction
             if single:
                 st.cycle_limit = UNLIMITED
@@ -271,11 +278,11 @@ class Emulator:
         the hook."""
         addr = address(addr)
         if function is None:
-            self.hooks.pop(addr, None)
+            if self.hooks.pop(addr, None) is not None:
+                self._release(addr)
             return
         self.hooks[addr] = function
-        if addr not in self.stops:
-            self._stop_at(addr)
+        self._stop_at(addr)
 
     def reset(self) -> None:
         """The CPU's reset: registers as the chip leaves them (the 6502: S=$FD, I set) and the pc
@@ -284,9 +291,17 @@ class Emulator:
 
     def _stop_at(self, addr: int) -> None:
         """Runs stop before ``addr``: regions end there, the native interpreter checks for it."""
-        self.stops.add(addr)
-        self.machine.attrs_view[addr] |= ATTR_STOP
-        self.translations.drop_all()  # regions may run through the new stop
+        if addr not in self.stops:
+            self.stops.add(addr)
+            self.machine.attrs_view[addr] |= ATTR_STOP
+            self.translations.drop_all()  # regions may run through the new stop
+
+    def _release(self, addr: int) -> None:
+        """``addr`` is no longer a hook or a breakpoint: let regions run through it again."""
+        if addr in self.stops and addr not in self.hooks and addr not in self.breakpoints:
+            self.stops.discard(addr)
+            self.machine.attrs_view[addr] &= ~ATTR_STOP
+            self.translations.drop_all()  # (regions split there, links never made to it)
 
 
 def _stdin() -> BinaryIO | None:

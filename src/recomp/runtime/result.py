@@ -12,6 +12,7 @@ class Stop(StrEnum):
     HALT = "halt"  # the guest stopped (TST27 END)
     TRAP = "trap"  # an instruction jumped to itself, with ``stop_on_trap``
     UNTIL = "until"  # execution reached ``until_pc`` (not executed)
+    BREAKPOINT = "breakpoint"  # execution reached a breakpoint (not executed)
     MAX_INSTRUCTIONS = "max-instructions"  # the instruction budget ran out
     MAX_CYCLES = "max-cycles"  # the cycle budget ran out (at the first instruction boundary past it)
     EXIT = "exit"  # the program asked to end (sim65's exit call, an ``exit`` hook): ``status`` is its code
