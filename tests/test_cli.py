@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -207,3 +208,21 @@ def test_opt_runs_passes_over_an_icode_file_as_the_text_tests_do(tmp_path):
     assert recomp("opt", ROOT / "README.md").stderr == (
         f"recomp: error: {ROOT / 'README.md'}: line 1: expected 'region GUEST @ADDR'\n")
     assert recomp("opt", out, "--passes", "nope").returncode == 2
+
+
+def test_inspect_diff_passes_goes_from_the_lifted_to_the_optimized_region():
+    from recomp.inspection import inspect_region, pass_steps
+    from recomp.opt import PIPELINE
+    from recomp.runtime import Emulator
+
+    emu = Emulator("6502", console=None)
+    emu.load((EXAMPLES / "6502" / "hello.bin").read_bytes(), 0x200)
+    emu.state.pc = 0x200
+    steps = pass_steps(emu, 0x200)
+    view = inspect_region(emu, 0x200)
+    assert [name for name, *_ in steps] == list(PIPELINE)
+    assert steps[0][2] == view.icode() and steps[-1][3] == view.opt()
+    assert all(after == following for (*_, after), (_, _, following, _) in itertools.pairwise(steps))
+    done = recomp("inspect", EXAMPLES / "6502" / "hello.bin", "--load", "$200", "--entry", "$200", "--diff-passes")
+    assert done.returncode == 0
+    assert done.stdout.count(";; pass ") == len(PIPELINE) and "+++ after forward" in done.stdout

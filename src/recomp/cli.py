@@ -403,6 +403,8 @@ def inspect(
                                               "else the reset vector)")] = None,
     explore: Annotated[bool, typer.Option("--explore", help="lift all code reachable from the entry "
                                           "and count what the optimizer removes")] = False,
+    diff_passes: Annotated[bool, typer.Option("--diff-passes", help="show what each optimizer pass changed, "
+                                              "as diffs of the icode")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="with --explore: write the counts here")] = None,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
@@ -427,6 +429,19 @@ def inspect(
         fail(str(error), error.exit_status)
     if explore:
         explore_program(emulator, stats_json)
+        return
+    if diff_passes:
+        from recomp.inspection import pass_diffs
+
+        text = pass_diffs(emulator, emulator.state.pc)
+        if plain or not sys.stdout.isatty():
+            sys.stdout.write(text)
+        else:
+            from rich.syntax import Syntax
+
+            from recomp.terminal import console
+
+            console().print(Syntax(text, "diff", theme="monokai", background_color="default"))
         return
     view = inspect_region(emulator, emulator.state.pc, guards)
     stages = STAGES if stage == Stage.all else (stage.value,)

@@ -173,3 +173,36 @@ def register_line(emulator: Emulator) -> str:
     guest = emulator.guest
     names = ["pc", *guest.registers, *guest.flags]
     return " ".join(f"{name}={getattr(st, name):#x}" for name in names)
+
+
+def pass_steps(emulator: Emulator, at: int) -> list[tuple[str, dict[str, int], str, str]]:
+    """The region at ``at`` through the optimizer one pass at a time, in the order ``run``
+    applies them: (pass, what it removed, icode text before, icode text after) each."""
+    from recomp.opt import PASSES, PIPELINE
+
+    pipeline = emulator.pipeline
+    lifted = pipeline.lift(at)
+    context = pipeline.context(lifted.covers, False, pipeline.entry_facts())
+    steps = []
+    before = format_region(lifted.region)
+    for name in emulator.options.passes if emulator.options.passes is not None else PIPELINE:
+        counts = PASSES[name](lifted.region, context)
+        after = format_region(lifted.region)
+        steps.append((name, counts, before, after))
+        before = after
+    return steps
+
+
+def pass_diffs(emulator: Emulator, at: int) -> str:
+    """What each optimizer pass changed in the region at ``at``, as unified diffs of its icode
+    text (a pass that changed nothing says so): ``recomp inspect --diff-passes``."""
+    import difflib
+
+    out = []
+    for number, (name, counts, before, after) in enumerate(pass_steps(emulator, at), 1):
+        removed = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "nothing"
+        out.append(f";; pass {number}: {name} ({removed})\n")
+        diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                            f"before {name}", f"after {name}"))
+        out.append(diff or ";; (no change)\n")
+    return "".join(out)
