@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
@@ -203,6 +203,12 @@ def run(
     seed: Annotated[int | None, typer.Option(help="easy6502: seed of the random byte at $FE")] = None,
     dump: Annotated[list[str] | None, typer.Option(
         help="ADDR[:LEN]: print memory at the end of the run on stderr (repeatable)")] = None,
+    trace: Annotated[Path | None, typer.Option(
+        help="write every executed instruction to this file: count, cycles, pc, bytes, disassembly, "
+             "registers (the run goes one instruction at a time)")] = None,
+    trace_last: Annotated[int, typer.Option(
+        min=0, help="keep the last N instructions and print them on stderr if the run ends with an error, "
+                    "a trap other than --expect-pc, or a wrong --expect-pc")] = 0,
     regs: Annotated[bool, typer.Option("--regs", help="print the registers at the end of the run on stderr")] = False,
     cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
@@ -253,6 +259,7 @@ def run(
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     for text in breakpoint or []:
         emulator.breakpoints.add(guest_address(guest, text, "--break"))
+    trace_file = start_trace(emulator, trace, trace_last)
     status, error, note = 0, None, None
     try:
         result = chosen.run(emulator, settings, max_instructions=max_instructions, until_pc=until_at,
@@ -281,6 +288,15 @@ def run(
         error = f"{name}: stopped at {where}, expected {emulator.frontend.format_address(expect_at)}"
     if not flush_stdout() and not error:
         status, error = 1, f"{name}: cannot write output"
+    if trace_file is not None:
+        trace_file.close()
+    unexpected = error or (result.exit == Stop.TRAP and expect_pc is None and not stop_on_trap)
+    if trace_last and unexpected and emulator.tracing is not None:
+        from recomp.inspection import trace_line
+
+        print(f"recomp: the last {len(emulator.tracing)} instructions:", file=sys.stderr)
+        for entry in emulator.tracing:
+            print(trace_line(emulator, entry, emulator.tracing.names), file=sys.stderr)
     report = run_report(emulator, result)
     if note:
         print(note, file=sys.stderr)
@@ -311,6 +327,24 @@ def placement(guest: GuestSpec, program: Path | None, file_format: Format | None
     poked = [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in pokes)]
     return Boot(program, file_format, load_at[0] if load_at else None, files, poked,
                 guest_address(guest, entry, "--entry"))
+
+
+def start_trace(emulator: Emulator, path: Path | None, last: int) -> TextIO | None:
+    """``--trace FILE`` and ``--trace-last N``: record the run; the trace file, opened."""
+    if path is None and not last:
+        return None
+    from recomp.inspection import trace_line
+
+    file = None
+    if path is not None:
+        try:
+            file = open(path, "w", buffering=1 << 20)
+        except OSError as error:
+            fail(f"{path}: cannot write: {error.strerror or error}")
+    names = emulator.frontend.trace_registers or (*emulator.guest.registers, *emulator.guest.flags)
+    sink = None if file is None else lambda entry: file.write(trace_line(emulator, entry, names) + "\n")
+    emulator.trace(last, sink)
+    return file
 
 
 def show_end_state(emulator: Emulator, dumps: list[str], regs: bool, cycles: int | None) -> None:

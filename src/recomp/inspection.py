@@ -11,6 +11,7 @@ from recomp.ir.core import Region
 from recomp.ir.text import format_region
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.stats import add_pass_counts
+from recomp.runtime.trace import Traced
 
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
@@ -206,3 +207,33 @@ def pass_diffs(emulator: Emulator, at: int) -> str:
                                             f"before {name}", f"after {name}"))
         out.append(diff or ";; (no change)\n")
     return "".join(out)
+
+
+class _CodeWindow:
+    """A traced instruction's bytes, addressed where they were in memory (for the decoder)."""
+
+    def __init__(self, entry: Traced, size: int) -> None:
+        self.entry, self.size = entry, size
+
+    def __getitem__(self, addr: int) -> int:
+        return self.entry.code[(addr - self.entry.pc) % self.size]
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def trace_line(emulator: Emulator, entry: Traced, names: tuple[str, ...]) -> str:
+    """One traced instruction as emulator logs show it, to diff against theirs (nestest's):
+    instruction count, cycles, pc, bytes, disassembly, then the registers ``names`` holds
+    (``      1234        5678  C000  4C F5 C5  jmp $c5f5          A:00 X:00 Y:00 S:FD P:24``)."""
+    frontend = emulator.frontend
+    window = _CodeWindow(entry, emulator.guest.memory_size)
+    try:
+        insn = frontend.decode(window, entry.pc, entry.pc + len(entry.code))
+        raw, text = entry.code[:insn.size], insn.text
+    except DecodeError as error:
+        raw, text = entry.code[:1], f"??? {error.message}"
+    registers = " ".join(f"{name.upper()}:{value:02X}" for name, value in zip(names, entry.registers))
+    where = frontend.format_address(entry.pc).lstrip("$")
+    return (f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw.hex(' ').upper():<8}  "
+            f"{text:<18} {registers}").rstrip()

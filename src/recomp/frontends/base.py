@@ -104,6 +104,9 @@ class Frontend(ABC):
     native_interpreter: bool = False
     # registers and flags as the CPU's reset leaves them (the rest keep their values)
     reset_registers: dict[str, int] = {}
+    # what an execution trace shows of the state before each instruction (empty: every
+    # register and flag)
+    trace_registers: tuple[str, ...] = ()
 
     @abstractmethod
     def decode(self, memory: Sequence[int], addr: int, end: int,

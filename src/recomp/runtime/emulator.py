@@ -39,6 +39,7 @@ from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED
 from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
+from recomp.runtime.trace import CODE_BYTES, Trace, Traced
 from recomp.runtime.translations import Translations
 
 
@@ -70,6 +71,7 @@ class Emulator:
         self.stops: set[int] = set()  # addresses runs stop before (``until_pc``, hooks); regions end there
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
         self.breakpoints = Breakpoints(self._stop_at, self._release)
+        self.tracing: Trace | None = None  # see trace()
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -172,6 +174,7 @@ class Emulator:
         # instructions): until an instruction runs, the breakpoint stops nothing and the hook
         # is not called again
         resumed, hooked = (st.pc, st.instructions), None
+        tracing = self.tracing
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
@@ -196,7 +199,9 @@ class Emulator:
                 except EndRun as end:
                     return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
                 continue
-            single = single or remaining == 1  # step(): translate no more than one instruction
+            single = single or remaining == 1 or tracing is not None  # step(): no more than one instruction
+            if tracing is not None:
+                self._record(tracing)
             if single:
                 st.cycle_limit = UNLIMITED
             stepped = single and tiers.native
@@ -268,6 +273,21 @@ class Emulator:
         self.machine.acknowledge(kind)
         self.stats.interrupts += 1
         self.tiers.interrupt(kind).run()
+
+    def trace(self, size: int = 64, sink: Callable[[Traced], None] | None = None) -> Trace | None:
+        """Record every instruction runs execute from now on, with the registers before it: the
+        last ``size`` in the returned ``Trace``, and each to ``sink`` as it runs.  ``size=0``
+        stops recording.  Runs go one instruction at a time while recording."""
+        names = self.frontend.trace_registers or (*self.guest.registers, *self.guest.flags)
+        self.tracing = Trace(names, size, sink) if size > 0 or sink is not None else None
+        return self.tracing
+
+    def _record(self, trace: Trace) -> None:
+        st = self.machine.state
+        pc = st.pc
+        memory = self.machine.memory_view
+        code = bytes(memory[(pc + i) % len(memory)] for i in range(CODE_BYTES))
+        trace.record(Traced(st.instructions, st.cycles, pc, code, tuple(getattr(st, n) for n in trace.names)))
 
     def hook(self, addr: Address, function: Callable[[Emulator], None] | None) -> None:
         """Call ``function(emulator)`` whenever execution reaches ``addr``, before the instruction

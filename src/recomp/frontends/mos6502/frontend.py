@@ -93,6 +93,7 @@ class Mos6502(Frontend):
     native_interpreter = True  # cold code runs on its opcodes' icode, compiled once
     # the reset sequence's three dummy pushes leave S at $FD (from $00); it sets I
     reset_registers = {"s": 0xFD, "I": 1}
+    trace_registers = ("a", "x", "y", "s", "p")  # as emulator logs show them (nestest's A X Y P SP)
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:

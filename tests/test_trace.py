@@ -1,0 +1,99 @@
+"""Execution traces (``emulator.trace``, ``recomp run --trace FILE`` and ``--trace-last N``): one
+entry per executed instruction with the counters and registers before it, the same in every
+engine mode as single steps of the reference engine; Klaus Dormann's decimal test traced from
+the CLI with its pc column equal to a single-step run's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, MODES_6502, TESTDATA, missing_testdata
+from recomp.runtime import Emulator
+from test_6502_py65 import machines, run_py65
+from test_breakpoints import start
+
+DECIMAL = TESTDATA / "6502" / "6502_decimal_test.bin"
+DECIMAL_INSTRUCTIONS = 46_089_505  # from its entry at $0200 to the trap (tests/test_6502_klaus.py)
+
+
+def stepped(emu: Emulator, n: int) -> list[tuple]:
+    """(instructions, cycles, pc, a, x, y, s, p) before each of ``n`` single steps."""
+    seen = []
+    for _ in range(n):
+        st = emu.state
+        seen.append((emu.instructions, emu.cycles, st.pc, st.a, st.x, st.y, st.s, st.p))
+        emu.step()
+    return seen
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(machines(), st.sampled_from(sorted(MODES_6502)))
+def test_a_trace_is_single_steps_in_every_mode(case, mode):
+    machine, n = case
+    memory = machine.memory
+    reference = run_py65(machine, n, memory)
+    assume(reference.fault is None)
+    n = len(reference.trace)
+    emu = start(machine, memory, **MODES_6502[mode])
+    trace = emu.trace(n)
+    emu.run(max_instructions=n)
+    got = [(e.instructions, e.cycles, e.pc, *e.registers) for e in trace]
+    assert got == stepped(start(machine, memory, engine="interp"), n)
+    assert [e.code[0] for e in trace] == [raw[0] for _, raw in reference.trace]
+
+
+def test_the_ring_buffer_keeps_the_last_n_and_stops():
+    emu = Emulator("6502", console=None)
+    emu.load((EXAMPLES / "6502" / "hello.bin").read_bytes(), 0x200)
+    emu.state.pc = 0x200
+    trace = emu.trace(4)
+    emu.run(max_instructions=10)
+    assert [e.instructions for e in trace] == [6, 7, 8, 9]
+    assert emu.trace(0) is None and emu.tracing is None
+
+
+@pytest.mark.skipif(not DECIMAL.exists(), reason=missing_testdata(DECIMAL))
+def test_trace_file_of_the_decimal_test(tmp_path):
+    n = 60_000
+    out = tmp_path / "trace.txt"
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(DECIMAL), "--load", "$200", "--entry",
+                           "$200", "--max-instructions", str(n), "--trace", str(out)], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == n
+    emu = Emulator("6502", console=None, engine="interp")
+    emu.load(DECIMAL.read_bytes(), 0x200)
+    emu.reset()
+    emu.state.pc = 0x200
+    steps = stepped(emu, n)
+    assert [int(line.split()[2], 16) for line in lines] == [pc for _, _, pc, *_ in steps]
+    assert [int(line.split()[1]) for line in lines] == [cycles for _, cycles, *_ in steps]
+    assert lines[0].split()[3:6] == ["A0", "01", "LDY"]  # its first instruction: LDY #1
+    assert lines[0].endswith("A:00 X:00 Y:00 S:FD P:24")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DECIMAL.exists(), reason=missing_testdata(DECIMAL))
+def test_trace_of_the_whole_decimal_test(tmp_path):
+    out = tmp_path / "trace.txt"
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(DECIMAL), "--load", "$200", "--entry",
+                           "$200", "--stop-on-trap", "--trace", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(out) as lines:
+        assert sum(1 for _ in lines) == DECIMAL_INSTRUCTIONS
+
+
+def test_trace_last_on_a_wrong_expect_pc():
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(EXAMPLES / "6502" / "hello.bin"), "--load",
+                           "$200", "--entry", "$200", "--stop-on-trap", "--expect-pc", "$300", "--trace-last", "3"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0] == "recomp: the last 3 instructions:"
+    assert [line.split()[2] for line in lines[1:4]] == ["0206", "0209", "0211"]
+    assert lines[-1] == f"recomp: error: {EXAMPLES / '6502' / 'hello.bin'}: stopped at $0211, expected $0300"
