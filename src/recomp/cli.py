@@ -182,6 +182,9 @@ def run(
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
+    watch: Annotated[list[str] | None, typer.Option(
+        help="ADDR[-ADDR][:r|w|rw]: stop right after an instruction that writes (default) or reads this "
+             "memory, with a report (repeatable; the run goes one instruction at a time)")] = None,
     breakpoint: Annotated[list[str] | None, typer.Option(
         "--break", help="stop before executing this address, wherever the run is (repeatable)")] = None,
     expect_pc: Annotated[str | None, typer.Option(
@@ -259,6 +262,8 @@ def run(
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     for text in breakpoint or []:
         emulator.breakpoints.add(guest_address(guest, text, "--break"))
+    for text in watch or []:
+        watch_range(emulator, text)
     trace_file = start_trace(emulator, trace, trace_last)
     status, error, note = 0, None, None
     try:
@@ -279,6 +284,10 @@ def run(
         status = EXIT_LIMIT
         error = (f"{name}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
+    elif result.exit == Stop.WATCHPOINT:
+        hit, at = result.watch, emulator.frontend.format_address
+        note = (f"recomp: watchpoint: {hit.access} of ${hit.value:02X} at {at(hit.addr)} by the instruction at "
+                f"{at(hit.pc)}; stopped at {where} after {result.instructions} instructions")
     elif result.exit in NOTED_STOPS:
         note = f"recomp: {NOTED_STOPS[result.exit]} at {where} after {result.instructions} instructions"
     elif result.exit == Stop.EXIT and result.status is not None:
@@ -327,6 +336,16 @@ def placement(guest: GuestSpec, program: Path | None, file_format: Format | None
     poked = [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in pokes)]
     return Boot(program, file_format, load_at[0] if load_at else None, files, poked,
                 guest_address(guest, entry, "--entry"))
+
+
+def watch_range(emulator: Emulator, text: str) -> None:
+    """``--watch ADDR[-ADDR][:r|w|rw]``."""
+    span, _, on = text.partition(":")
+    first, _, last = span.partition("-")
+    try:
+        emulator.watch(parse_address(first), parse_address(last) if last else None, on or "w")
+    except (ValueError, RecompError, typer.BadParameter) as error:
+        fail(f"--watch {text}: {getattr(error, 'message', None) or error}", 2)
 
 
 def start_trace(emulator: Emulator, path: Path | None, last: int) -> TextIO | None:

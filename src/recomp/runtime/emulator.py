@@ -41,6 +41,7 @@ from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
 from recomp.runtime.trace import CODE_BYTES, Trace, Traced
 from recomp.runtime.translations import Translations
+from recomp.runtime.watchpoints import Watch, WatchHit
 
 
 class Emulator:
@@ -72,6 +73,8 @@ class Emulator:
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
         self.breakpoints = Breakpoints(self._stop_at, self._release)
         self.tracing: Trace | None = None  # see trace()
+        self.watches: list[Watch] = []  # see watch()
+        self._hits: list[tuple[int, int, str]] = []  # watched accesses of the current step
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -174,7 +177,9 @@ class Emulator:
         # instructions): until an instruction runs, the breakpoint stops nothing and the hook
         # is not called again
         resumed, hooked = (st.pc, st.instructions), None
-        tracing = self.tracing
+        tracing, hits = self.tracing, self._hits
+        stepping = tracing is not None or bool(self.watches)  # one instruction at a time
+        hits.clear()
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
@@ -182,6 +187,8 @@ class Emulator:
                 kind = machine.events()
                 if kind is not None and st.pc != until_pc and st.instructions < st.limit:
                     self._deliver(kind)
+                    if hits:  # the interrupt's pushes hit a watchpoint
+                        return self._watched(st.pc)
                     continue
             if st.pc == until_pc:
                 return RunResult(Stop.UNTIL, st.pc, st.instructions)
@@ -199,9 +206,10 @@ class Emulator:
                 except EndRun as end:
                     return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
                 continue
-            single = single or remaining == 1 or tracing is not None  # step(): no more than one instruction
+            single = single or remaining == 1 or stepping  # step(): no more than one instruction
             if tracing is not None:
                 self._record(tracing)
+            at_pc = st.pc
             if single:
                 st.cycle_limit = UNLIMITED
             stepped = single and tiers.native
@@ -211,7 +219,7 @@ class Emulator:
                 at = key(st.pc, single, guards)
                 reason = (lookup(at) or tiers.translation(at)).run()
             single = False
-            if reason == Exit.JUMP and machine.pending_error is None and not translations.written:
+            if reason == Exit.JUMP and machine.pending_error is None and not translations.written and not hits:
                 stats.chain_misses += not stepped
                 continue
             if machine.pending_error is not None:
@@ -221,6 +229,8 @@ class Emulator:
                 raise error
             if translations.written:  # stores hit translated code: drop it before it runs
                 translations.handle_smc()
+            if hits:
+                return self._watched(at_pc)
             if reason == Exit.HALT:
                 return RunResult(Stop.HALT, st.pc, st.instructions)
             elif reason == Exit.TRAP and stop_on_trap:
@@ -273,6 +283,29 @@ class Emulator:
         self.machine.acknowledge(kind)
         self.stats.interrupts += 1
         self.tiers.interrupt(kind).run()
+
+    def watch(self, start: Address, end: Address | None = None, on: str = "w") -> Watch:
+        """Stop runs right after an instruction that reads (``on="r"``), writes (``"w"``) or
+        either (``"rw"``) memory from ``start`` to ``end`` (inclusive; default: one byte): the
+        result's ``exit`` is ``"watchpoint"`` and its ``watch`` says the address, value, access
+        and the instruction's pc.  Runs go one instruction at a time while any is set."""
+        first = address(start)
+        last = first if end is None else address(end)
+        watch = Watch(self.machine, range(first, last + 1), on, self._hits)
+        self.machine.map_device(watch)
+        self.watches.append(watch)
+        return watch
+
+    def unwatch(self, watch: Watch) -> None:
+        self.machine.unmap_device(watch)
+        self.watches.remove(watch)
+
+    def _watched(self, pc: int) -> RunResult:
+        """The run's end at a watchpoint: the first access the last instruction made."""
+        st = self.machine.state
+        addr, value, access = self._hits[0]
+        self._hits.clear()
+        return RunResult(Stop.WATCHPOINT, st.pc, st.instructions, watch=WatchHit(addr, value, access, pc))
 
     def trace(self, size: int = 64, sink: Callable[[Traced], None] | None = None) -> Trace | None:
         """Record every instruction runs execute from now on, with the registers before it: the

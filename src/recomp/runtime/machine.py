@@ -173,6 +173,14 @@ class Machine:
             self.timers.append(device)
         self.listener.map_changed()  # the optimizer relied on where devices are
 
+    def unmap_device(self, device: Device, attribute: int = ATTR_IO) -> None:
+        """Take a device off the addresses it answered at: they are plain memory again."""
+        for addr in device.addresses():
+            if self.devices.get(addr) is device:
+                del self.devices[addr]
+                self.attrs_view[addr] &= ~attribute
+        self.listener.map_changed()
+
     def io_read(self, addr: int, cycles: int) -> int:
         try:
             return self.devices[addr].read(addr, cycles)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from recomp.runtime.watchpoints import WatchHit
 
 
 class Stop(StrEnum):
@@ -13,6 +17,7 @@ class Stop(StrEnum):
     TRAP = "trap"  # an instruction jumped to itself, with ``stop_on_trap``
     UNTIL = "until"  # execution reached ``until_pc`` (not executed)
     BREAKPOINT = "breakpoint"  # execution reached a breakpoint (not executed)
+    WATCHPOINT = "watchpoint"  # the instruction before ``pc`` accessed a watched range (``watch``)
     MAX_INSTRUCTIONS = "max-instructions"  # the instruction budget ran out
     MAX_CYCLES = "max-cycles"  # the cycle budget ran out (at the first instruction boundary past it)
     EXIT = "exit"  # the program asked to end (sim65's exit call, an ``exit`` hook): ``status`` is its code
@@ -27,3 +32,4 @@ class RunResult:
     pc: int  # where the guest is: the next instruction to run
     instructions: int  # executed in all, exact
     status: int | None = None  # the program's exit status (``Stop.EXIT``)
+    watch: WatchHit | None = None  # the access that stopped the run (``Stop.WATCHPOINT``)
