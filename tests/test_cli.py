@@ -226,3 +226,23 @@ def test_inspect_diff_passes_goes_from_the_lifted_to_the_optimized_region():
     done = recomp("inspect", EXAMPLES / "6502" / "hello.bin", "--load", "$200", "--entry", "$200", "--diff-passes")
     assert done.returncode == 0
     assert done.stdout.count(";; pass ") == len(PIPELINE) and "+++ after forward" in done.stdout
+
+
+def test_log_regions_tells_compilations_promotions_and_invalidations():
+    done = recomp("run", ROOT / "benchmarks" / "6502" / "sieve.bin", "--load", "$200", "--entry", "$200",
+                  "--stop-on-trap", "--log", "regions", "--no-cache")
+    assert done.returncode == 0
+    events = [line.split("] ", 1)[1] for line in done.stderr.splitlines() if line.startswith("[")]
+    assert any(e.startswith("promote   $0252: hot on the native interpreter") for e in events)
+    assert any(e.startswith("compile   $0252: ") and " instructions, " in e and e.endswith(" ms") for e in events)
+    from recomp.runtime import Emulator
+
+    # a loop that rewrites its own LDA #imm: each new byte drops the region compiled from the old
+    emu = Emulator("6502", console=None, jit_threshold=0)
+    emu.load(bytes([0xA9, 0x00, 0xEE, 0x01, 0x02, 0xC8, 0xD0, 0xF8, 0x4C, 0x08, 0x02]), 0x200)
+    emu.state.pc = 0x200
+    seen: list[str] = []
+    emu.stats.log = seen.append
+    emu.run(stop_on_trap=True)
+    assert "invalidate $0200: $0201 was written" in seen
+    assert sum(e.startswith("compile   ") for e in seen) == emu.stats.compiled

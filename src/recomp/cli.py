@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +62,10 @@ EXIT_LIMIT = 3  # --max-instructions reached
 class Engine(StrEnum):
     jit = "jit"
     interp = "interp"
+
+
+class Log(StrEnum):
+    regions = "regions"
 
 
 class Stage(StrEnum):
@@ -216,6 +221,8 @@ def run(
     cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
+    log: Annotated[Log | None, typer.Option(
+        "--log", help="regions: each compilation, promotion, invalidation and cache load on stderr, timed")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
@@ -262,6 +269,8 @@ def run(
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     for text in breakpoint or []:
         emulator.breakpoints.add(guest_address(guest, text, "--break"))
+    if log == Log.regions:
+        emulator.stats.log = timed_log()
     for text in watch or []:
         watch_range(emulator, text)
     trace_file = start_trace(emulator, trace, trace_last)
@@ -336,6 +345,18 @@ def placement(guest: GuestSpec, program: Path | None, file_format: Format | None
     poked = [(a, parse_bytes(v, "--poke")) for v, a in (split_at(t, "--poke", guest) for t in pokes)]
     return Boot(program, file_format, load_at[0] if load_at else None, files, poked,
                 guest_address(guest, entry, "--entry"))
+
+
+def timed_log() -> Callable[[str], None]:
+    """Events on stderr with the milliseconds since the run was set up, as QEMU's -d logs."""
+    import time
+
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(f"[{(time.perf_counter() - started) * 1e3:10.3f} ms] {text}", file=sys.stderr)
+
+    return log
 
 
 def watch_range(emulator: Emulator, text: str) -> None:

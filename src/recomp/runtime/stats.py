@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -24,6 +25,14 @@ class Stats:
     cache_seconds: float = 0.0  # looking up and loading cached code
     interpreter_seconds: float = 0.0  # building or loading the native interpreter
     opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
+
+    def __post_init__(self) -> None:
+        self.log: Callable[[str], None] | None = None  # told of each event below, as it happens
+
+    def event(self, text: str) -> None:
+        """A compilation, promotion, invalidation...: told to ``log`` (``recomp run --log regions``)."""
+        if self.log is not None:
+            self.log(text)
 
 
 

@@ -100,6 +100,7 @@ class Tiers:
     def promote(self, pc: int, guards: bool) -> None:
         """The native interpreter found ``pc`` hot: compile the region there."""
         key = self.translations.key(pc, False, guards)
+        self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
         self.translations.discard(key, self.native_interpreter())
         if self.translations.get(key) is None:
             self._translate(key, lambda: self.pipeline.lift(pc), self.pipeline.entry_facts(), compile=True)
@@ -135,7 +136,12 @@ class Tiers:
             compiled = native_interpreter(self.machine.frontend, stops, cache)
             self._interpreters[stops] = self._native(None, set(), compiled)
             self.stats.interpreter_seconds += time.perf_counter() - start
+            self.stats.event(f"interpreter: the native interpreter{' (checking stops)' if stops else ''} ready in "
+                             f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         return self._interpreters[stops]
+
+    def _where(self, pc: int) -> str:
+        return self.machine.frontend.format_address(pc)
 
     def _python_tier(self, key: Key, lifted: Lifted) -> Translation:
         """The region on the reference engine; under the JIT, a first tier that compiles the
@@ -164,6 +170,9 @@ class Tiers:
         """Compile with LLVM (and file the code in the code cache); a single step or interrupt
         entry does not chain: the runtime must see it end."""
         compiled = self.pipeline.compile(lifted.region, key.guards, chain=not key.single)
+        instructions = sum(op.name == "insn" for op in lifted.region.ops())
+        self.stats.event(f"compile   {self._where(lifted.region.entry)}: {instructions} instructions, "
+                         f"{len(lifted.region.blocks)} blocks, LLVM {compiled.seconds * 1e3:.1f} ms")
         if not key.single and self.cached_code is not None and self.cached_code.file(key, compiled, lifted.covers):
             self.stats.cache_stores += 1
         return self._native(lifted.region, lifted.covers, compiled)
@@ -178,6 +187,7 @@ class Tiers:
         if found is None:
             return None
         self.stats.cache_hits += 1
+        self.stats.event(f"cached    {self._where(key.pc)}: loaded from the code cache")
         compiled, covers = found
         return self._native(None, covers, compiled)
 

@@ -98,6 +98,7 @@ class Translations:
                 del self._retired[slot]
                 self.add(key, translation)
                 self.stats.reused += 1
+                self.stats.event(f"revive    {self._where(key.pc)}: memory holds its bytes again")
                 return translation
         return None
 
@@ -106,6 +107,9 @@ class Translations:
             self._retired[key, id(translation)] = translation
             if len(self._retired) > RETIRED:
                 self._retired.popitem(last=False)
+
+    def _where(self, pc: int) -> str:
+        return self.machine.frontend.format_address(pc)
 
     def discard(self, key: Key, translation: Translation) -> None:
         """Forget the translation at ``key`` if it is still this one (the native interpreter, where
@@ -140,6 +144,7 @@ class Translations:
                 continue
             self.entry_table.unlink(key)
             self.stats.invalidations += 1
+            self.stats.event(f"invalidate {self._where(key.pc)}: {self._where(addr)} was written")
             self._retire(key, translation)
             for other in translation.covers:
                 keys = self.owners.get(other)
