@@ -24,6 +24,7 @@ from recomp.ir.guest import GuestSpec
 from recomp.machines.loaders import Format
 
 if TYPE_CHECKING:
+    from recomp.machines.base import MachineType, Settings
     from recomp.machines.boot import Boot
 from recomp.opt import UnknownPass
 from recomp.runtime.addresses import AddressError, address
@@ -226,27 +227,15 @@ def run(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
-    from recomp.machines import UnknownMachine, get_machine
     from recomp.machines.base import Settings
-    from recomp.machines.boot import boot as start
-    from recomp.machines.boot import choose_frontend, program_image
+    from recomp.machines.boot import choose_frontend
 
     cpu = find_frontend(choose_frontend(program, frontend))
     guest = cpu.guest
     boot = placement(guest, program, file_format, load or [], rom or [], poke or [], entry)
-    hooks = {a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])}
     if program is None and not boot.files:
         fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
-    try:
-        image = None
-        if program is not None:
-            image = program_image(program, file_format, cpu.name, guest.memory_size, boot.load_at or 0)
-        kind = machine or ("sim65" if image is not None and image.sim65 is not None else "bare")
-        chosen = get_machine(kind)
-    except UnknownMachine as error:
-        fail(str(error), 2)
-    except RecompError as error:
-        fail(str(error), error.exit_status)
+    hooks = {a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])}
     console = guest.console
     if console is not None and (putc is not None or getc is not None):
         console = (guest_address(guest, putc, "--putc") if putc is not None else console[0],
@@ -256,16 +245,7 @@ def run(
                         keep_running=keep_running, console=console, timer=guest_address(guest, timer, "--timer"),
                         acia=guest_address(guest, acia, "--acia"), hooks=hooks, fps=fps, keys=keys,
                         screen_dump=screen_dump, seed=seed, mhz=mhz)
-    code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
-    try:
-        emulator = chosen.emulator(cpu.name, settings, engine=engine.value, optimize=not no_opt,
-                                   passes=optimizer_passes(passes), code_cache=code_cache)
-    except RecompError as error:  # devices that do not fit the machine
-        fail(f"{name}: {error}", error.exit_status)
-    try:
-        start(chosen, emulator, image, boot)
-    except RecompError as error:  # (its message names the file)
-        fail(str(error), error.exit_status)
+    chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     for text in breakpoint or []:
         emulator.breakpoints.add(guest_address(guest, text, "--break"))
@@ -329,6 +309,38 @@ def run(
     if error:
         fail(error, status)
     raise typer.Exit(status)
+
+
+def prepare(cpu: Frontend, machine: str | None, boot: Boot, settings: Settings, engine: Engine, no_opt: bool,
+            passes: str | None, no_cache: bool) -> tuple[MachineType, Emulator]:
+    """The machine a command runs: its kind (``--machine``, else sim65 for a sim65 image, else
+    bare), built with its devices, the program and files placed, the CPU reset and started."""
+    from recomp.machines import UnknownMachine, get_machine
+    from recomp.machines.boot import boot as start
+    from recomp.machines.boot import program_image
+
+    name = boot.program if boot.program is not None else boot.files[0].path if boot.files else "recomp"
+    try:
+        image = None
+        if boot.program is not None:
+            image = program_image(boot.program, boot.format, cpu.name, cpu.guest.memory_size, boot.load_at or 0)
+        chosen = get_machine(machine or ("sim65" if image is not None and image.sim65 is not None else "bare"))
+    except UnknownMachine as error:
+        fail(str(error), 2)
+    except RecompError as error:
+        fail(str(error), error.exit_status)
+    code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
+    try:
+        emulator = chosen.emulator(cpu.name, settings, engine=engine.value, optimize=not no_opt,
+                                   passes=optimizer_passes(passes), code_cache=code_cache)
+    except RecompError as error:  # devices that do not fit the machine
+        fail(f"{name}: {error}", error.exit_status)
+    try:
+        if image is not None or boot.files:
+            start(chosen, emulator, image, boot)
+    except RecompError as error:  # (its message names the file)
+        fail(str(error), error.exit_status)
+    return chosen, emulator
 
 
 def placement(guest: GuestSpec, program: Path | None, file_format: Format | None, loads: list[str],
@@ -583,6 +595,47 @@ def cache_clear() -> None:
     except OSError as problem:
         fail(f"{cache.root}: cannot clear: {problem.strerror or problem}")
     print(f"{cache.root}: removed {count} compiled regions")
+
+
+@app.command()
+def mon(
+    program: Annotated[Path | None, typer.Argument(help="program to load (as recomp run takes it)")] = None,
+    machine: Annotated[str | None, typer.Option("--machine", "-m", help="the machine (as recomp run)")] = None,
+    frontend: FrontendOpt = None,
+    engine: EngineOpt = Engine.jit,
+    no_opt: NoOptOpt = False,
+    file_format: FormatOpt = None,
+    load: LoadOpt = None,
+    rom: Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")] = None,
+    poke: Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")] = None,
+    entry: Annotated[str | None, typer.Option(help="start address (as recomp run)")] = None,
+    script: Annotated[Path | None, typer.Option(
+        "-x", "--script", help="run the commands in this file, then quit")] = None,
+) -> None:
+    """An interactive monitor (py65mon's commands): registers, memory, disassembly, steps, runs,
+    breakpoints and watchpoints at native speed.  `help` lists the commands."""
+    from recomp.debug.monitor import Monitor
+    from recomp.machines.base import Settings
+    from recomp.machines.boot import choose_frontend
+
+    cpu = find_frontend(choose_frontend(program, frontend))
+    boot = placement(cpu.guest, program, file_format, load or [], rom or [], poke or [], entry)
+    settings = Settings(errors=sys.stderr, args=[str(program)])
+    _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
+    if script is not None:
+        try:
+            commands = script.open(encoding="utf-8")
+        except OSError as error:
+            fail(f"{script}: cannot read: {error.strerror or error}")
+        with commands:
+            Monitor(emulator, stdin=commands).cmdloop(intro="")
+        return
+    interactive = sys.stdin.isatty()
+    monitor = Monitor(emulator, stdin=None if interactive else sys.stdin)
+    if interactive:
+        import readline  # noqa: F401 (line editing and history for cmd)
+    monitor.cmdloop(intro=f"recomp monitor: {cpu.name}, pc {cpu.format_address(emulator.state.pc)}; "
+                          f"`help` lists the commands" if interactive else "")
 
 
 @app.command("opt")

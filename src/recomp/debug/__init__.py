@@ -1,0 +1,2 @@
+"""Debugging guest programs: the interactive monitor (``recomp mon``), on the runtime's
+breakpoints, watchpoints, hooks and traces."""

@@ -1,0 +1,351 @@
+"""``recomp mon``: an interactive monitor with py65mon's command vocabulary (``registers``,
+``mem``, ``fill``, ``disassemble``, ``step``, ``goto``, ``add_breakpoint``, ``load``, ``save``...),
+over a machine that runs at native speed between stops.  Line editing and history come from
+readline (``cmd``); commands may come from a file or a pipe, which is how tests drive it.
+
+Addresses are written ``$C000``, ``0xC000`` or decimal; ranges ``START:END`` (inclusive)."""
+
+from __future__ import annotations
+
+import cmd
+import shlex
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from recomp.runtime.addresses import AddressError, parse_address
+from recomp.runtime.emulator import Emulator
+from recomp.runtime.errors import RecompError
+from recomp.runtime.result import RunResult, Stop
+from recomp.runtime.watchpoints import Watch
+
+ALIASES = {"r": "registers", "m": "mem", "f": "fill", "d": "disassemble", "z": "step", "g": "goto",
+           "c": "continue", "u": "until", "ab": "add_breakpoint", "sb": "show_breakpoints",
+           "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints", "dw": "delete_watchpoint",
+           "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help"}
+FLAGS = "NV-BDIZC"
+
+
+class MonitorError(Exception):
+    """A command that cannot be done as typed: one line for the user."""
+
+
+class Monitor(cmd.Cmd):
+    prompt = "."  # as py65mon's
+
+    def __init__(self, emulator: Emulator, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        super().__init__(stdin=stdin, stdout=stdout)
+        self.emu = emulator
+        self.use_rawinput = stdin is None or (stdin is sys.stdin and sys.stdin.isatty())
+        if not self.use_rawinput:
+            self.prompt = ""  # commands from a file or a pipe: the output alone
+        self.conditions: dict[int, list[tuple[str, int]]] = {}  # breakpoint -> register=value conditions
+        self.watches: list[tuple[Watch, str]] = []
+        self.tracing = False
+
+    # --- plumbing -------------------------------------------------------------------------------
+    def cmdloop(self, intro: str | None = None) -> None:
+        """Commands until ``quit`` or the end of input; Ctrl-C at the prompt drops the line typed."""
+        while True:
+            try:
+                super().cmdloop(intro)
+                return
+            except KeyboardInterrupt:
+                self.say("^C")
+                intro = ""
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+
+    def precmd(self, line: str) -> str:
+        words = line.strip().split(maxsplit=1)
+        if words and words[0] in ALIASES:
+            return " ".join([ALIASES[words[0]], *words[1:]])
+        return line
+
+    def onecmd(self, line: str) -> bool:
+        try:
+            return bool(super().onecmd(line))
+        except (MonitorError, AddressError, RecompError, ValueError) as error:
+            self.say(f"error: {error}")
+        except KeyboardInterrupt:
+            self.say("interrupted")
+        return False
+
+    def emptyline(self) -> bool:
+        return False
+
+    def default(self, line: str) -> None:
+        raise MonitorError(f"unknown command: {line.split()[0]} (help lists them)")
+
+    def where(self, addr: int) -> str:
+        return self.emu.frontend.format_address(addr)
+
+    def address(self, text: str) -> int:
+        value = parse_address(text)
+        if not 0 <= value < self.emu.guest.memory_size:
+            raise MonitorError(f"{text} is outside memory")
+        return value
+
+    def span(self, text: str, default_length: int) -> range:
+        first, _, last = text.partition(":")
+        start = self.address(first)
+        end = self.address(last) if last else min(start + default_length - 1, self.emu.guest.memory_size - 1)
+        if end < start:
+            raise MonitorError(f"{text}: the range ends before it starts")
+        return range(start, end + 1)
+
+    # --- state ----------------------------------------------------------------------------------
+    def do_registers(self, arg: str) -> None:
+        """registers [NAME=VALUE ...]: show the registers, or set some (pc a x y s p, or a flag: n v d i z c)."""
+        st = self.emu.state
+        for word in arg.split():
+            name, _, value = word.partition("=")
+            name = {"sp": "s"}.get(name.lower(), name.lower())
+            field = name.upper() if name.upper() in self.emu.guest.flags else name
+            if not value or not hasattr(st, field):
+                raise MonitorError(f"{word}: expected NAME=VALUE, a register or flag of the {self.emu.frontend.name}")
+            setattr(st, field, parse_address(value))
+        if self.emu.frontend.name == "6502":
+            self.say(f"PC  AC XR YR SP {FLAGS}\n{st.pc:04X} {st.a:02X} {st.x:02X} {st.y:02X} {st.s:02X} {st.p:08b}")
+        else:
+            names = ["pc", *self.emu.guest.registers, *self.emu.guest.flags]
+            self.say(" ".join(f"{name}={getattr(st, name):#x}" for name in names))
+
+    def do_mem(self, arg: str) -> None:
+        """mem START[:END]: show memory (16 bytes by default), devices not read."""
+        span = self.span(self._one(arg, "mem START[:END]"), 16)
+        for row in range(span.start, span.stop, 16):
+            data = self.emu.memory[row:min(row + 16, span.stop)]
+            self.say(f"{self.where(row)}:  {' '.join(f'{b:02X}' for b in data)}")
+
+    def do_fill(self, arg: str) -> None:
+        """fill START[:END] BYTE [BYTE...]: fill memory with the bytes, repeated."""
+        words = arg.split()
+        if len(words) < 2:
+            raise MonitorError("fill START[:END] BYTE [BYTE...]")
+        values = bytes(parse_address(w) & 0xFF for w in words[1:])
+        span = self.span(words[0], len(values))
+        self.emu.memory[span.start:span.stop] = (values * (len(span) // len(values) + 1))[:len(span)]
+
+    def do_disassemble(self, arg: str) -> None:
+        """disassemble [START[:END]]: the instructions there (default: 8 from the pc)."""
+        machine = self.emu.machine
+        start = self.address(arg.split(":")[0]) if arg.strip() else self.emu.state.pc
+        end = self.address(arg.split(":")[1]) if ":" in arg else None
+        addr, shown = start, 0
+        while (addr <= end) if end is not None else shown < 8:
+            try:
+                insn = self.emu.frontend.decode(machine.memory_view, addr, self.emu.guest.memory_size)
+                raw, text, size = bytes(machine.memory_view[addr:addr + insn.size]), insn.text, insn.size
+            except Exception as error:
+                raw, text, size = bytes(machine.memory_view[addr:addr + 1]), f"??? ({error})", 1
+            self.say(f"{self.where(addr)}  {raw.hex(' ').upper():<9} {text}")
+            addr, shown = (addr + size) % self.emu.guest.memory_size, shown + 1
+            if addr < start:
+                break
+
+    def do_load(self, arg: str) -> None:
+        """load FILE [ADDR]: put a file's bytes in memory (at 0 by default)."""
+        words = shlex.split(arg)
+        if not words:
+            raise MonitorError("load FILE [ADDR]")
+        data = Path(words[0]).read_bytes()
+        at = self.address(words[1]) if len(words) > 1 else 0
+        self.emu.load(data, at)
+        self.say(f"wrote {len(data)} bytes at {self.where(at)}")
+
+    def do_save(self, arg: str) -> None:
+        """save FILE START:END: write memory to a file."""
+        words = shlex.split(arg)
+        if len(words) != 2:
+            raise MonitorError("save FILE START:END")
+        span = self.span(words[1], 1)
+        Path(words[0]).write_bytes(self.emu.memory[span.start:span.stop])
+        self.say(f"saved {len(span)} bytes to {words[0]}")
+
+    def do_cycles(self, arg: str) -> None:
+        """cycles: instructions and cycles run so far."""
+        self.say(f"{self.emu.instructions} instructions, {self.emu.cycles} cycles")
+
+    # --- running --------------------------------------------------------------------------------
+    def do_step(self, arg: str) -> None:
+        """step [N]: run N instructions (1), then show the registers."""
+        count = parse_address(arg) if arg.strip() else 1
+        self.report(self.run(max_instructions=count), quiet_budget=True)
+
+    def do_goto(self, arg: str) -> None:
+        """goto ADDR: run from ADDR until a breakpoint, a watchpoint, a trap or Ctrl-C."""
+        self.emu.state.pc = self.address(self._one(arg, "goto ADDR"))
+        self.do_continue("")
+
+    def do_continue(self, arg: str) -> None:
+        """continue: run from the pc until a breakpoint, a watchpoint, a trap or Ctrl-C."""
+        self.report(self.run(stop_on_trap=True))
+
+    def do_until(self, arg: str) -> None:
+        """until ADDR: run until the pc reaches ADDR (or something else stops the run)."""
+        self.report(self.run(until_pc=self.address(self._one(arg, "until ADDR")), stop_on_trap=True))
+
+    def run(self, **limits: object) -> RunResult | None:
+        """A run; conditional breakpoints whose condition does not hold are run through.
+        Ctrl-C stops it and says where (None)."""
+        try:
+            while True:
+                result = self.emu.run(**limits)
+                if result.exit != Stop.BREAKPOINT or self.holds(result.pc):
+                    return result
+                if "max_instructions" in limits:
+                    limits["max_instructions"] = max(0, limits["max_instructions"] - result.instructions)
+        except KeyboardInterrupt as interrupted:
+            self.say(f"recomp: {interrupted}" if str(interrupted) else "interrupted")
+            self.do_registers("")
+            return None
+
+    def holds(self, addr: int) -> bool:
+        st = self.emu.state
+        return all(getattr(st, name) == value for name, value in self.conditions.get(addr, []))
+
+    def report(self, result: RunResult | None, quiet_budget: bool = False) -> None:
+        if result is None:
+            return
+        if result.exit == Stop.WATCHPOINT:
+            hit = result.watch
+            self.say(f"watchpoint: {hit.access} of ${hit.value:02X} at {self.where(hit.addr)} by the "
+                     f"instruction at {self.where(hit.pc)}")
+        elif not (quiet_budget and result.exit == Stop.MAX_INSTRUCTIONS):
+            self.say(f"{result.exit} at {self.where(result.pc)} after {result.instructions} instructions")
+        self.do_registers("")
+
+    # --- breakpoints and watchpoints ------------------------------------------------------------
+    def do_add_breakpoint(self, arg: str) -> None:
+        """add_breakpoint ADDR [REG=VALUE ...]: stop before ADDR (only when the registers hold those values)."""
+        words = arg.split()
+        if not words:
+            raise MonitorError("add_breakpoint ADDR [REG=VALUE ...]")
+        addr = self.address(words[0])
+        conditions = []
+        for word in words[1:]:
+            name, _, value = word.partition("=")
+            field = name.upper() if name.upper() in self.emu.guest.flags else name.lower()
+            if not value or not hasattr(self.emu.state, field):
+                raise MonitorError(f"{word}: expected REG=VALUE")
+            conditions.append((field, parse_address(value)))
+        self.emu.breakpoints.add(addr)
+        self.conditions[addr] = conditions
+        self.say(f"breakpoint {list(self.emu.breakpoints).index(addr)} at {self.where(addr)}"
+                 + (f" if {' '.join(words[1:])}" if conditions else ""))
+
+    def do_show_breakpoints(self, arg: str) -> None:
+        """show_breakpoints: the breakpoints, numbered."""
+        for number, addr in enumerate(self.emu.breakpoints):
+            condition = " ".join(f"{n}={v:#x}" for n, v in self.conditions.get(addr, []))
+            self.say(f"breakpoint {number}: {self.where(addr)}" + (f" if {condition}" if condition else ""))
+
+    def do_delete_breakpoint(self, arg: str) -> None:
+        """delete_breakpoint N|all: remove breakpoint number N (as show_breakpoints lists them)."""
+        points = list(self.emu.breakpoints)
+        chosen = points if arg.strip() == "all" else [points[self._number(arg, len(points), "breakpoint")]]
+        for addr in chosen:
+            self.emu.breakpoints.discard(addr)
+            self.conditions.pop(addr, None)
+
+    def do_add_watchpoint(self, arg: str) -> None:
+        """add_watchpoint START[:END] [r|w|rw]: stop right after an instruction that writes (or reads) there."""
+        words = arg.split()
+        if not words:
+            raise MonitorError("add_watchpoint START[:END] [r|w|rw]")
+        span = self.span(words[0], 1)
+        on = words[1] if len(words) > 1 else "w"
+        watch = self.emu.watch(span.start, span.stop - 1, on)
+        self.watches.append((watch, on))
+        self.say(f"watchpoint {len(self.watches) - 1} on {self.where(span.start)}:{self.where(span.stop - 1)} ({on})")
+
+    def do_show_watchpoints(self, arg: str) -> None:
+        """show_watchpoints: the watchpoints, numbered."""
+        for number, (watch, on) in enumerate(self.watches):
+            self.say(f"watchpoint {number}: {self.where(watch.span.start)}:{self.where(watch.span.stop - 1)} ({on})")
+
+    def do_delete_watchpoint(self, arg: str) -> None:
+        """delete_watchpoint N|all: remove watchpoint number N."""
+        chosen = list(self.watches) if arg.strip() == "all" else [
+            self.watches[self._number(arg, len(self.watches), "watchpoint")]]
+        for entry in chosen:
+            self.emu.unwatch(entry[0])
+            self.watches.remove(entry)
+
+    # --- the machine ----------------------------------------------------------------------------
+    def do_reset(self, arg: str) -> None:
+        """reset: the CPU's reset (the 6502: S=$FD, I set, pc from $FFFC)."""
+        self.emu.reset()
+        self.do_registers("")
+
+    def do_irq(self, arg: str) -> None:
+        """irq [on|off]: set (default) or release the IRQ line."""
+        self.emu.irq(arg.strip() != "off")
+
+    def do_nmi(self, arg: str) -> None:
+        """nmi: pulse the NMI line."""
+        self.emu.nmi()
+
+    def do_trace(self, arg: str) -> None:
+        """trace on|off: show each instruction as runs execute it."""
+        from recomp.inspection import trace_line
+
+        self.tracing = arg.strip() != "off"
+        names = self.emu.frontend.trace_registers or (*self.emu.guest.registers, *self.emu.guest.flags)
+        self.emu.trace(0, (lambda entry: self.say(trace_line(self.emu, entry, names))) if self.tracing else None)
+
+    def do_regions(self, arg: str) -> None:
+        """regions: the translations the machine holds (address range, tier)."""
+        for key, translation in sorted(self.emu.translations, key=lambda item: item[0].pc):
+            region = translation.region
+            if translation.covers:
+                span = f"{self.where(min(translation.covers))}-{self.where(max(translation.covers))}"
+            else:
+                span = "-"
+            tier = ("native interpreter" if not translation.covers and translation.region is None
+                    else "compiled" if translation.compiled is not None else "python tier")
+            insns = "" if region is None else f", {sum(op.name == 'insn' for op in region.ops())} instructions"
+            self.say(f"{self.where(key.pc)}  {span:<13} {tier}{insns}")
+
+    def do_inspect(self, arg: str) -> None:
+        """inspect [ADDR] [STAGE]: the region at ADDR (the pc) at every stage, or one (guest icode opt llvm host)."""
+        from recomp.inspection import STAGES, inspect_region
+
+        words = arg.split()
+        addr = self.address(words[0]) if words else self.emu.state.pc
+        stages = [words[1]] if len(words) > 1 else list(STAGES)
+        view = inspect_region(self.emu, addr)
+        for stage in stages:
+            if stage not in STAGES:
+                raise MonitorError(f"unknown stage {stage} (choose from {', '.join(STAGES)})")
+            self.say(f";; ---- {stage} ----\n{view.stage(stage).rstrip()}")
+
+    def do_quit(self, arg: str) -> bool:
+        """quit: leave the monitor."""
+        return True
+
+    def do_EOF(self, arg: str) -> bool:
+        return True
+
+    def get_names(self) -> list[str]:
+        return [name for name in super().get_names() if name != "do_EOF"]  # (not a command to list)
+
+    # --- small parsers --------------------------------------------------------------------------
+    @staticmethod
+    def _one(arg: str, usage: str) -> str:
+        words = arg.split()
+        if len(words) != 1:
+            raise MonitorError(usage)
+        return words[0]
+
+    @staticmethod
+    def _number(arg: str, count: int, what: str) -> int:
+        try:
+            number = int(arg.strip())
+        except ValueError:
+            raise MonitorError(f"delete_{what} N|all") from None
+        if not 0 <= number < count:
+            raise MonitorError(f"there is no {what} {number}")
+        return number

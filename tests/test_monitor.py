@@ -1,0 +1,114 @@
+"""``recomp mon``: a scripted session through every command (``-x FILE``, and a pipe), and a
+session in a real terminal (tmux): a breakpoint, and Ctrl-C during ``goto`` back to the prompt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from conftest import EXAMPLES
+from test_machines import Terminal, needs_tmux
+
+HELLO = EXAMPLES / "6502" / "hello.bin"
+
+
+def monitor(script: str, tmp_path, *args: str) -> list[str]:
+    commands = tmp_path / "commands.txt"
+    commands.write_text(script)
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(HELLO), "--load", "$200", "--entry", "$200",
+                           "-x", str(commands), *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_every_command(tmp_path):
+    out = monitor("""registers
+registers a=$42 x=7 c=1
+mem $0200:$0207
+fill $0300:$0307 $AA $55
+m $0300:$0307
+d $0200:$0203
+ab $020B x=2
+sb
+c
+db 0
+sb
+aw $0010 w
+sw
+dw all
+sw
+until $0211
+cycles
+z 2
+trace on
+z
+trace off
+regions
+inspect $0206 guest
+save saved.bin $0200:$0203
+load saved.bin $0400
+m $0400:$0403
+reset
+irq
+nmi
+bogus 1
+m zz
+help
+q
+""", tmp_path)
+    text = "\n".join(out)
+    assert out[:4] == ["PC  AC XR YR SP NV-BDIZC", "0200 00 00 00 FD 00100100",
+                       "PC  AC XR YR SP NV-BDIZC", "0200 42 07 00 FD 00100101"]
+    assert "$0200:  A2 FF 9A D8 A2 00 BD 14" in out
+    assert "$0300:  AA 55 AA 55 AA 55 AA 55" in out
+    assert out[out.index("$0300:  AA 55 AA 55 AA 55 AA 55") + 1:][:3] == [
+        "$0200  A2 FF     LDX #$ff", "$0202  9A        TXS", "$0203  D8        CLD"]
+    assert "breakpoint 0 at $020B if x=2" in out and "breakpoint 0: $020B if x=0x2" in out
+    assert any(line.endswith("breakpoint at $020B after 16 instructions") for line in out)  # x=0, 1 run through
+    assert "020B 6C 02 00 FF 00100101" in out
+    assert "watchpoint 0 on $0010:$0010 (w)" in out and "watchpoint 0: $0010:$0010 (w)" in out
+    assert "until at $0211 after 71 instructions" in out
+    assert "71 instructions, 210 cycles" in out
+    assert any(line.split()[:3] == ["73", "216", "0211"] for line in out)  # the traced step
+    assert any(line.startswith("$02") and line.endswith("native interpreter") for line in out)  # regions
+    assert ";; ---- guest ----" in out and "0206:  bd 14 02             LDA $0214, x" in out
+    assert (tmp_path / "saved.bin").read_bytes() == bytes.fromhex("A2FF9AD8")
+    assert "wrote 4 bytes at $0400" in out and "$0400:  A2 FF 9A D8" in out
+    assert "error: unknown command: bogus (help lists them)" in out
+    assert "error: 'zz' is not an address ($C000, 0xC000 or decimal)" in out
+    for command in ("add_breakpoint", "add_watchpoint", "disassemble", "registers", "step", "goto", "inspect"):
+        assert command in text
+
+
+def test_commands_from_a_pipe():
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(HELLO), "--load", "$200", "--entry", "$200"],
+                          input="g $200\nr\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[:2] == ["Hello, 6502!", "trap at $0211 after 72 instructions"]
+
+
+@needs_tmux
+def test_a_session_in_a_real_terminal():
+    terminal = Terminal(f"{sys.executable} -m recomp.cli mon {HELLO} --load '$200' --entry '$200'; echo EXIT=$?",
+                        rows=30)
+    try:
+        terminal.wait_for("`help` lists the commands")
+        terminal.keys("ab $20e", "Enter", "g $200", "Enter")
+        terminal.wait_for("breakpoint at $020E")
+        terminal.keys("db 0", "Enter", "fill $0300 $E8 $4C $00 $03", "Enter")  # INX; JMP $0300
+        terminal.keys("g $300", "Enter")  # ... forever, until Ctrl-C
+        time.sleep(0.5)
+        terminal.keys("C-c")
+        terminal.wait_for("interrupted at $030")
+        terminal.keys("C-c")  # at the prompt: the line is dropped, the monitor stays
+        terminal.keys("r", "Enter")
+        terminal.wait_for("^C")
+        terminal.keys("q", "Enter")
+        terminal.wait_for("EXIT=")
+        shown = terminal.screen()
+    finally:
+        terminal.close()
+    assert "breakpoint at $020E after 7 instructions" in shown
+    assert "recomp: interrupted at $030" in shown
+    assert "EXIT=0" in shown
