@@ -246,3 +246,23 @@ def test_log_regions_tells_compilations_promotions_and_invalidations():
     emu.run(stop_on_trap=True)
     assert "invalidate $0200: $0201 was written" in seen
     assert sum(e.startswith("compile   ") for e in seen) == emu.stats.compiled
+
+
+def test_inspect_side_by_side_pairs_guest_icode_and_host_code():
+    from recomp.inspection import inspect_region
+    from recomp.runtime import Emulator
+
+    emu = Emulator("6502", console=None)
+    emu.load((EXAMPLES / "6502" / "hello.bin").read_bytes(), 0x200)
+    view = inspect_region(emu, 0x206)
+    rows = view.side_by_side()
+    guest = [label.split()[0] for label, _, _ in rows if not label.startswith("(")]
+    assert guest == ["0206", "0209", "020b", "020e", "020f", "0211"]  # every instruction, in order
+    assert rows[0][0] == "(entry)" and rows[-1][0] == "(leave)"
+    by_guest = {label.split()[0]: (icode, host) for label, icode, host in rows}
+    assert any("const 0xf001" in line for line in by_guest["020b"][0])  # STA $F001's icode ...
+    assert any("0xf001" in line for line in by_guest["020b"][1])  # ... and its host code
+    host = [line for _, _, lines in rows for line in lines]
+    assert host and not any("0x5a" in line and line.startswith("nop") for line in host)  # markers left out
+    done = recomp("inspect", EXAMPLES / "6502" / "hello.bin", "--load", "$200", "--at", "$206", "--side-by-side")
+    assert done.returncode == 0 and done.stdout.startswith("guest ") and "LDA $0214, x" in done.stdout

@@ -491,6 +491,8 @@ def inspect(
                                           "and count what the optimizer removes")] = False,
     diff_passes: Annotated[bool, typer.Option("--diff-passes", help="show what each optimizer pass changed, "
                                               "as diffs of the icode")] = False,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="each guest instruction beside its icode "
+                                               "and the host code made of it")] = False,
     stats_json: Annotated[Path | None, typer.Option(help="with --explore: write the counts here")] = None,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
@@ -530,6 +532,9 @@ def inspect(
             console().print(Syntax(text, "diff", theme="monokai", background_color="default"))
         return
     view = inspect_region(emulator, emulator.state.pc, guards)
+    if side_by_side:
+        show_side_by_side(view.side_by_side(), plain or not sys.stdout.isatty())
+        return
     stages = STAGES if stage == Stage.all else (stage.value,)
     plain = plain or not sys.stdout.isatty()
     for name in stages:
@@ -540,6 +545,23 @@ def inspect(
             sys.stdout.write(text)
         else:
             show(name, text)
+
+
+def show_side_by_side(rows: list[tuple[str, list[str], list[str]]], plain: bool) -> None:
+    """``inspect --side-by-side``: a table on a terminal, aligned columns of text when piped."""
+    from recomp.inspection import side_by_side_text
+
+    if plain:
+        sys.stdout.write(side_by_side_text(rows))
+        return
+    from rich.table import Table
+
+    from recomp.terminal import console
+
+    table = Table("guest", "icode (optimized)", "host", show_lines=True)
+    for guest, icode, host in rows:
+        table.add_row(guest, "\n".join(line.strip() for line in icode), "\n".join(host))
+    console().print(table)
 
 
 def explore_program(emulator: Emulator, stats_json: Path | None) -> None:

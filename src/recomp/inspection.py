@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from recomp.frontends.base import DecodeError
 from recomp.ir.core import Region
-from recomp.ir.text import format_region
+from recomp.ir.text import format_op, format_region
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.stats import add_pass_counts
 from recomp.runtime.trace import Traced
@@ -82,6 +82,37 @@ class Inspection:
         lines = [f"; {compiled.name} at {compiled.address:#x}"]
         lines += [f"{addr:#014x}:  {mnemonic:<8} {operands}".rstrip() for addr, mnemonic, operands in listing]
         return "\n".join(lines) + "\n"
+
+    def side_by_side(self) -> list[tuple[str, list[str], list[str]]]:
+        """Each guest instruction with its optimized icode and the host code made of it, as
+        Compiler Explorer pairs source lines with assembly: (guest, icode lines, host lines).
+        The host code is compiled again with markers at guest instruction boundaries (7-byte
+        NOPs, left out here); otherwise it is what ``run`` compiles.  Host code LLVM moved or
+        merged shows under the instruction it ended up after; the shared exits come last."""
+        from recomp.backend.host import by_guest_instruction
+
+        icode: dict[int, list[str]] = {}
+        current: list[str] = []
+        for op in self.optimized.ops():
+            if op.name == "insn":
+                current = icode.setdefault(op.args[0], [])
+            else:
+                current.append(format_op(op))
+        machine = self.emulator.machine
+
+        def text(addr: int) -> str:
+            try:
+                return machine.frontend.decode(machine.memory_view, addr, machine.loaded_end).text
+            except DecodeError as error:
+                return f"; {error.message}"
+
+        compiled = self.emulator.pipeline.compile(self.optimized, self.guards, markers=True)
+        rows = []
+        for where, host in by_guest_instruction(compiled):
+            label = f"{where:04x}  {text(where)}" if isinstance(where, int) else f"({where})"
+            lines = icode.get(where, []) if isinstance(where, int) else []
+            rows.append((label, lines, [f"{mnemonic:<7} {operands}".rstrip() for _, mnemonic, operands in host]))
+        return rows
 
     def stage(self, name: str) -> str:
         return getattr(self, name.replace("-", "_"))()
@@ -237,3 +268,16 @@ def trace_line(emulator: Emulator, entry: Traced, names: tuple[str, ...]) -> str
     where = frontend.format_address(entry.pc).lstrip("$")
     return (f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw.hex(' ').upper():<8}  "
             f"{text:<18} {registers}").rstrip()
+
+
+def side_by_side_text(rows: list[tuple[str, list[str], list[str]]], guest_width: int = 30,
+                      icode_width: int = 46) -> str:
+    """``Inspection.side_by_side`` as three aligned columns of plain text, a rule between rows."""
+    from itertools import zip_longest
+
+    out = [f"{'guest':<{guest_width}} {'icode (optimized)':<{icode_width}} host"]
+    for guest, icode, host in rows:
+        out.append("-" * (guest_width + icode_width + 40))
+        for g, i, h in zip_longest([guest], [line.strip() for line in icode], host, fillvalue=""):
+            out.append(f"{g[:guest_width]:<{guest_width}} {i[:icode_width]:<{icode_width}} {h}".rstrip())
+    return "\n".join(out) + "\n"

@@ -98,6 +98,7 @@ class Jit:
     def __init__(self) -> None:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        llvm.initialize_native_asmparser()  # (the inline assembly of inspection's markers)
         self.triple = llvm.get_process_triple()
         target = llvm.Target.from_triple(self.triple)
         self.cpu = llvm.get_host_cpu_name()
@@ -133,11 +134,11 @@ class Jit:
                 CHEAP_PASSES, CODEGEN_LEVEL)
 
     def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True,
-                     arena: Arena | None = None) -> tuple[llvm.ModuleRef, str]:
+                     arena: Arena | None = None, markers: bool = False) -> tuple[llvm.ModuleRef, str]:
         """Lower and optimize a region into a module of its own (for ``arena``, by default the
         current one); returns it and its function name."""
         module, name = self._new_module(f"{guest.name}_{region.entry:04x}")
-        lower(region, guest, module, guards=guards, chain=chain, name=name)
+        lower(region, guest, module, guards=guards, chain=chain, name=name, markers=markers)
         parsed = (arena or self._current_arena()).parse(module)
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
             builder = self._pass_builder()
@@ -175,7 +176,7 @@ class Jit:
                 passes.run(function, builder)
 
     def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True,
-                keep_ir: bool = False) -> Compiled:
+                keep_ir: bool = False, markers: bool = False) -> Compiled:
         """Compile a region; ``guards=False`` (no budget, no interrupts: a guard can never fire)
         drops the budget checks.  The guards of loop heads read the budget afresh, so that
         Ctrl-C, which cuts it, stops a loop.  Without budget checks, a loop that LLVM's
@@ -183,9 +184,9 @@ class Jit:
         form, which a check would prevent): such a region is compiled again with them."""
         start = time.perf_counter()
         arena = self._current_arena()
-        module, name = self.build_module(region, guest, guards, chain, arena)
+        module, name = self.build_module(region, guest, guards, chain, arena, markers)
         if not guards and loops(module.get_function(name)):
-            module, name = self.build_module(region, guest, True, chain, arena)
+            module, name = self.build_module(region, guest, True, chain, arena, markers)
         return self._add(module, name, start, arena, keep_ir)
 
     def _add(self, module: llvm.ModuleRef, name: str, start: float, arena: Arena, keep_ir: bool = False

@@ -87,6 +87,7 @@ class Lowering:
     block: Block | None = None
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
+    markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
     _helper_table: ll.Value | None = None
 
     @classmethod
@@ -187,6 +188,8 @@ class Lowering:
             at_exit = ll.IRBuilder(self.exit_block)
             self.exit_pc = at_exit.phi(I32_T, name="pc")
             self.exit_reason = at_exit.phi(I32_T, name="reason")
+            if self.markers:
+                marker(at_exit, MARK_LEAVE)
             saved, self.builder = self.builder, at_exit
             self.flush()
             self.builder.store(self.exit_pc, self.field_ptr("pc"))
@@ -200,6 +203,8 @@ class Lowering:
         self.chain_block = self.function.append_basic_block("chain")
         b = ll.IRBuilder(self.chain_block)
         self.chain_pc = b.phi(I32_T, name="pc")
+        if self.markers:
+            marker(b, MARK_CHAIN)
         saved, self.builder = self.builder, b
         self.flush()
         self.builder = saved
@@ -488,7 +493,20 @@ def _add_counter(lo: Lowering, name: str, amount: int) -> None:
     lo.builder.store(lo.builder.add(lo.builder.load(slot), slot.allocated_type(amount)), slot)
 
 
+# Markers: a 7-byte NOP (``nopl disp32(%rax)``) whose displacement says where the host code
+# after it comes from: a guest instruction (MARK_INSN | its address), or the shared exits.  LLVM
+# keeps them in place (side-effecting inline assembly); its own padding NOPs have displacement 0.
+MARK_INSN, MARK_LEAVE, MARK_CHAIN = 0x5A000000, 0x5B000001, 0x5B000002
+
+
+def marker(b: ll.IRBuilder, tag: int) -> None:
+    asm = ".byte 0x0f, 0x1f, 0x80, " + ", ".join(f"{tag >> shift & 0xFF:#04x}" for shift in (0, 8, 16, 24))
+    b.call(ll.InlineAsm(ll.FunctionType(ll.VoidType(), []), asm, "", side_effect=True), [])
+
+
 def _insn(lo: Lowering, op: Op) -> None:
+    if lo.markers:
+        marker(lo.builder, MARK_INSN | op.args[0])
     _add_counter(lo, "instructions", 1)
     if op.args[1]:
         _add_counter(lo, "cycles", op.args[1])
@@ -675,14 +693,15 @@ def loop_heads(region: Region) -> frozenset[str]:
 
 
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
-          name: str | None = None) -> ll.Function:
+          name: str | None = None, markers: bool = False) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end).  The
-    guards of loop heads read the budget afresh: Ctrl-C cuts it to stop a loop."""
+    guards of loop heads read the budget afresh: Ctrl-C cuts it to stop a loop.  ``markers``:
+    each guest instruction's host code begins with a marker (for ``recomp inspect``)."""
     function = region_function(module, name or function_name(region))
     lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest),
-                        loop_heads=loop_heads(region))
+                        loop_heads=loop_heads(region), markers=markers)
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     lo.builder.position_at_end(entry)

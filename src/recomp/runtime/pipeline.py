@@ -114,13 +114,15 @@ class Pipeline:
         counts = self.optimize(optimized, entry=self.entry_facts() if entry is None else entry)
         return lifted.region, optimized.region, counts
 
-    def compile(self, region: Region, guards: bool, chain: bool = True, keep_ir: bool = False) -> Compiled:
+    def compile(self, region: Region, guards: bool, chain: bool = True, keep_ir: bool = False,
+                markers: bool = False) -> Compiled:
         """Lower the (optimized) region to LLVM IR and compile it; ``guards``: with the budget
         checks; ``chain``: its jumps out go on in compiled code (not for single steps and
-        interrupt entries, which the runtime must see end); ``keep_ir``: keep the LLVM IR's text."""
+        interrupt entries, which the runtime must see end); ``keep_ir``: keep the LLVM IR's text;
+        ``markers``: mark each guest instruction's host code (``recomp inspect --side-by-side``)."""
         from recomp.backend.jit import jit
 
-        compiled = jit().compile(region, self.guest, guards, chain, keep_ir)
+        compiled = jit().compile(region, self.guest, guards, chain, keep_ir, markers)
         self.stats.compiled += 1
         self.stats.llvm_seconds += compiled.seconds
         return compiled
