@@ -119,6 +119,8 @@ ProgramArg = Annotated[Path, typer.Argument(help="program: a raw image, .prg, In
                                             "or TST27 assembly (.s)")]
 LoadOpt = Annotated[list[str] | None, typer.Option(
     "--load", help="ADDR: where the program is loaded; FILE@ADDR: load another file there (repeatable)")]
+RomOpt = Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")]
+PokeOpt = Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")]
 FormatOpt = Annotated[Format | None, typer.Option("--format", help="the program's format (default: by content)")]
 
 
@@ -180,8 +182,8 @@ def run(
     passes: PassesOpt = None,
     file_format: FormatOpt = None,
     load: LoadOpt = None,
-    rom: Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")] = None,
-    poke: Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")] = None,
+    rom: RomOpt = None,
+    poke: PokeOpt = None,
     entry: Annotated[str | None, typer.Option(
         help="start address (default: the image's, the machine's, else the reset vector)")] = None,
     max_instructions: Annotated[int | None, typer.Option(min=0, max=UNLIMITED, help="stop after this many")] = None,
@@ -628,8 +630,8 @@ def mon(
     no_opt: NoOptOpt = False,
     file_format: FormatOpt = None,
     load: LoadOpt = None,
-    rom: Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")] = None,
-    poke: Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")] = None,
+    rom: RomOpt = None,
+    poke: PokeOpt = None,
     entry: Annotated[str | None, typer.Option(help="start address (as recomp run)")] = None,
     script: Annotated[Path | None, typer.Option(
         "-x", "--script", help="run the commands in this file, then quit")] = None,
