@@ -89,9 +89,9 @@ def test_commands_from_a_pipe():
 
 
 @needs_tmux
-def test_a_session_in_a_real_terminal():
-    terminal = Terminal(f"{sys.executable} -m recomp.cli mon {HELLO} --load '$200' --entry '$200'; echo EXIT=$?",
-                        rows=30)
+def test_a_session_in_a_real_terminal(tmp_path):
+    terminal = Terminal(f"XDG_STATE_HOME={tmp_path} {sys.executable} -m recomp.cli mon {HELLO} --load '$200' "
+                        f"--entry '$200'; echo EXIT=$?", rows=30)
     try:
         terminal.wait_for("`help` lists the commands")
         terminal.keys("ab $20e", "Enter", "g $200", "Enter")
@@ -112,3 +112,18 @@ def test_a_session_in_a_real_terminal():
     assert "breakpoint at $020E after 7 instructions" in shown
     assert "recomp: interrupted at $030" in shown
     assert "EXIT=0" in shown
+    history = tmp_path / "recomp" / "mon_history"  # kept for the next session, for its owner only
+    assert "ab $20e" in history.read_text() and history.stat().st_mode & 0o077 == 0
+
+
+def test_the_machine_options_of_run():
+    """The monitor builds its machine as ``recomp run`` does: here with ROM-routine hooks."""
+    from test_machines import PUTC
+
+    # at $0300: LDA #'A'; JSR PUTC; LDA #7; JSR $1C00 (an exit hook)
+    code = f"$A9,$41,$20,${PUTC & 0xFF:02X},${PUTC >> 8:02X},$A9,$07,$20,$00,$1C"
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(HELLO), "--load", "$200", "--poke",
+                           f"$0300={code}", "--hook", f"${PUTC:X}=putc", "--hook", "$1C00=exit"],
+                          input="g $300\nq\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Aexit at $1C00 after 4 instructions"

@@ -119,6 +119,10 @@ ProgramArg = Annotated[Path, typer.Argument(help="program: a raw image, .prg, In
                                             "or TST27 assembly (.s)")]
 LoadOpt = Annotated[list[str] | None, typer.Option(
     "--load", help="ADDR: where the program is loaded; FILE@ADDR: load another file there (repeatable)")]
+TimerOpt = Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")]
+AciaOpt = Annotated[str | None, typer.Option(help="map a 6551 ACIA (serial port on stdin/stdout) here")]
+HookOpt = Annotated[list[str] | None, typer.Option(
+    help="ADDR=putc|getc|getc-nowait|exit|rts: do a ROM routine in Python there (repeatable)")]
 RomOpt = Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")]
 PokeOpt = Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")]
 FormatOpt = Annotated[Format | None, typer.Option("--format", help="the program's format (default: by content)")]
@@ -199,10 +203,9 @@ def run(
         help="exit status 0 only if execution stopped at this address")] = None,
     putc: Annotated[str | None, typer.Option(help="console output address (6502: $F001)")] = None,
     getc: Annotated[str | None, typer.Option(help="console input address (6502: $F004)")] = None,
-    timer: Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")] = None,
-    acia: Annotated[str | None, typer.Option(help="map a 6551 ACIA (serial port on stdin/stdout) here")] = None,
-    hook: Annotated[list[str] | None, typer.Option(
-        help="ADDR=putc|getc|getc-nowait|exit|rts: do a ROM routine in Python there (repeatable)")] = None,
+    timer: TimerOpt = None,
+    acia: AciaOpt = None,
+    hook: HookOpt = None,
     sandbox: Annotated[Path | None, typer.Option(
         help="sim65: the directory guest files are confined to (default: the working directory)")] = None,
     keep_running: Annotated[bool, typer.Option(
@@ -633,6 +636,9 @@ def mon(
     rom: RomOpt = None,
     poke: PokeOpt = None,
     entry: Annotated[str | None, typer.Option(help="start address (as recomp run)")] = None,
+    timer: TimerOpt = None,
+    acia: AciaOpt = None,
+    hook: HookOpt = None,
     script: Annotated[Path | None, typer.Option(
         "-x", "--script", help="run the commands in this file, then quit")] = None,
 ) -> None:
@@ -644,7 +650,11 @@ def mon(
 
     cpu = find_frontend(choose_frontend(program, frontend))
     boot = placement(cpu.guest, program, file_format, load or [], rom or [], poke or [], entry)
-    settings = Settings(errors=sys.stderr, args=[str(program)])
+    boot.lenient = True  # a monitor starts where the program is, when nothing says where to start
+    guest = cpu.guest
+    settings = Settings(errors=sys.stderr, args=[str(program)], timer=guest_address(guest, timer, "--timer"),
+                        acia=guest_address(guest, acia, "--acia"),
+                        hooks={a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])})
     _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
         try:
@@ -656,10 +666,14 @@ def mon(
         return
     interactive = sys.stdin.isatty()
     monitor = Monitor(emulator, stdin=None if interactive else sys.stdin)
-    if interactive:
-        import readline  # noqa: F401 (line editing and history for cmd)
-    monitor.cmdloop(intro=f"recomp monitor: {cpu.name}, pc {cpu.format_address(emulator.state.pc)}; "
-                          f"`help` lists the commands" if interactive else "")
+    if not interactive:
+        monitor.cmdloop(intro="")
+        return
+    from recomp.debug.monitor import kept_history
+
+    with kept_history():
+        monitor.cmdloop(intro=f"recomp monitor: {cpu.name}, pc {cpu.format_address(emulator.state.pc)}; "
+                              f"`help` lists the commands")
 
 
 @app.command("opt")

@@ -8,8 +8,11 @@ Addresses are written ``$C000``, ``0xC000`` or decimal; ranges ``START:END`` (in
 from __future__ import annotations
 
 import cmd
+import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -24,6 +27,33 @@ ALIASES = {"r": "registers", "m": "mem", "f": "fill", "d": "disassemble", "z": "
            "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints", "dw": "delete_watchpoint",
            "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help"}
 FLAGS = "NV-BDIZC"
+
+
+HISTORY_LINES = 1000
+
+
+@contextmanager
+def kept_history() -> Iterator[None]:
+    """Line editing, and the command history kept between sessions in
+    ``$XDG_STATE_HOME/recomp/mon_history`` (default ``~/.local/state``), readable by its owner only."""
+    import readline
+
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "recomp"
+    history = state / "mon_history"
+    try:
+        readline.read_history_file(history)
+    except OSError:
+        pass
+    readline.set_history_length(HISTORY_LINES)
+    try:
+        yield
+    finally:
+        try:
+            state.mkdir(mode=0o700, parents=True, exist_ok=True)
+            readline.write_history_file(history)
+            history.chmod(0o600)
+        except OSError:
+            pass  # (a history that cannot be kept is no reason to fail)
 
 
 class MonitorError(Exception):

@@ -38,6 +38,7 @@ class Boot:
     files: list[Placed] = field(default_factory=list)  # --load FILE@ADDR and --rom FILE@ADDR
     pokes: list[tuple[int, bytes]] = field(default_factory=list)
     entry: int | None = None
+    lenient: bool = False  # with no entry and no reset vector, start where the program was put (a monitor)
 
 
 def read_file(path: Path, limit: int) -> bytes:
@@ -138,8 +139,18 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
             place(chunk, where, str(spec.program))
     for at, data in spec.pokes:
         place(data, at, f"--poke {at:#06x}")
+    entry = spec.entry
+    unsaid = entry is None and (image is None or image.entry is None) and machine.default_entry is None
+    if spec.lenient and unsaid and _vector_missing(emulator):
+        entry = spans[0][0] if spans else 0
     try:
-        machine.start(emulator, image, spec.entry)
+        machine.start(emulator, image, entry)
     except (LoadError, ConfigError) as error:
         name = spec.program if spec.program is not None else spec.files[0].path if spec.files else "recomp"
         raise type(error)(f"{name}: {error}") from None
+
+
+def _vector_missing(emulator: Emulator) -> bool:
+    """The reset vector reads $0000 or $FFFF: it holds no start address."""
+    return emulator.guest.reset_vector is not None and emulator.machine.reset_address() in (
+        0, emulator.guest.memory_size - 1)
