@@ -106,3 +106,30 @@ def test_a_hook_on_the_loop_head_a_run_starts_at_runs_each_time_round(mode):
     emu.hook("$0202", lambda e: calls.append(e.state.x))
     assert emu.run(stop_on_trap=True).exit == Stop.TRAP
     assert calls == list(range(256))
+
+
+@settings(**SETTINGS)
+@given(machines(), st.integers(1, 39), st.lists(st.integers(1, 39), min_size=1, max_size=3),
+       st.sampled_from(sorted(MODES_6502)))
+def test_breakpoints_set_while_code_is_compiled_stop_where_single_steps_say(case, first, picks, mode):
+    """Breakpoints added between runs, when code is translated and linked and some stop already
+    exists, drop only what covers them; the next run still stops exactly at them."""
+    machine, n = case
+    memory = machine.memory
+    reference = run_py65(machine, n, memory)
+    assume(reference.fault is None and len(reference.trace) > 2)
+    trace = [pc for pc, _ in reference.trace]
+    n = len(trace)
+    first = min(first, n - 1)
+    emu = start(machine, memory, **MODES_6502[mode])
+    emu.hook(0x10000 - 1 if 0xFFFF not in trace else 0xFFFE, lambda e: None)  # a stop never reached, made first
+    emu.run(max_instructions=first)
+    points = {trace[i] for i in picks if first < i < n}
+    for addr in points:
+        emu.breakpoints.add(addr)
+    result = emu.run(max_instructions=n - first)
+    hit = next((k for k in range(first + 1, n) if trace[k] in points), None)
+    stepped = start(machine, memory, engine="interp")
+    stepped.run(max_instructions=n if hit is None else hit)
+    assert snapshot(emu) == snapshot(stepped)
+    assert result.exit == (Stop.MAX_INSTRUCTIONS if hit is None else Stop.BREAKPOINT)

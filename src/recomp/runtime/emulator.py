@@ -343,18 +343,27 @@ class Emulator:
         self.machine.reset()
 
     def _stop_at(self, addr: int) -> None:
-        """Runs stop before ``addr``: regions end there, the native interpreter checks for it."""
-        if addr not in self.stops:
-            self.stops.add(addr)
-            self.machine.attrs_view[addr] |= ATTR_STOP
-            self.translations.drop_all()  # regions may run through the new stop
+        """Runs stop before ``addr``: regions end there, the native interpreter checks for it.
+        Only what would run through it is dropped: the translations whose code (or the code
+        their optimizer looked at) covers it, and compiled code's links to it; but the first
+        stop drops everything, as cold code then needs the native interpreter that checks."""
+        if addr in self.stops:
+            return
+        if self.stops:
+            self.translations.unlink_at(addr)
+            self.translations.forget(addr)
+        else:
+            self.translations.drop_all()
+        self.stops.add(addr)
+        self.machine.attrs_view[addr] |= ATTR_STOP
 
     def _release(self, addr: int) -> None:
-        """``addr`` is no longer a hook or a breakpoint: let regions run through it again."""
+        """``addr`` is no longer a hook or a breakpoint: compiled code may jump to it again (the
+        regions that end there stay as they are)."""
         if addr in self.stops and addr not in self.hooks and addr not in self.breakpoints:
             self.stops.discard(addr)
             self.machine.attrs_view[addr] &= ~ATTR_STOP
-            self.translations.drop_all()  # (regions split there, links never made to it)
+            self.translations.link_at(addr)
 
 
 def _stdin() -> BinaryIO | None:

@@ -136,16 +136,41 @@ class Translations:
 
     # --- invalidation --------------------------------------------------------------------------
     def invalidate(self, addr: int) -> None:
-        """Drop every translation covering guest byte ``addr``."""
+        """Drop every translation covering guest byte ``addr`` (kept aside, for when memory holds
+        the bytes it was made from again)."""
+        self._drop(addr, retire=True)
+
+    def forget(self, addr: int) -> None:
+        """Drop every translation covering guest byte ``addr`` for good, and those kept aside:
+        execution is to stop there now (a breakpoint, a hook), and they would run through it."""
+        self._drop(addr, retire=False)
+        for slot, translation in list(self._retired.items()):
+            if addr in translation.covers:
+                del self._retired[slot]
+
+    def unlink_at(self, pc: int) -> None:
+        """Compiled code must no longer jump straight to ``pc`` (it is becoming a stop)."""
+        for key, _ in self:
+            if key.pc == pc:
+                self.entry_table.unlink(key)
+
+    def link_at(self, pc: int) -> None:
+        """Compiled code may jump straight to ``pc`` again (it is no longer a stop)."""
+        for key, translation in self:
+            if key.pc == pc:
+                self.entry_table.link(key, translation.address)
+
+    def _drop(self, addr: int, retire: bool) -> None:
         attrs = self.machine.attrs_view
         for key in self.owners.pop(addr, ()):
             translation = self._cache.pop(key, None)
             if translation is None:
                 continue
             self.entry_table.unlink(key)
-            self.stats.invalidations += 1
-            self.stats.event(f"invalidate {self._where(key.pc)}: {self._where(addr)} was written")
-            self._retire(key, translation)
+            if retire:
+                self.stats.invalidations += 1
+                self.stats.event(f"invalidate {self._where(key.pc)}: {self._where(addr)} was written")
+                self._retire(key, translation)
             for other in translation.covers:
                 keys = self.owners.get(other)
                 if keys is not None:
