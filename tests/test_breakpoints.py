@@ -35,14 +35,20 @@ def snapshot(emu: Emulator) -> tuple:
     return (st_.pc, st_.a, st_.x, st_.y, st_.s, st_.p, emu.instructions, emu.cycles, emu.memory[0:0x10000])
 
 
-@settings(**SETTINGS)
-@given(machines(), st.lists(st.integers(1, 39), min_size=1, max_size=3), st.sampled_from(sorted(MODES_6502)))
-def test_breakpoints_stop_where_single_steps_say(case, picks, mode):
+def py65_trace(case, shortest: int) -> tuple:
+    """A random machine, its memory, and the pcs py65 runs through (at least ``shortest``, and
+    no illegal opcode: else the example is skipped)."""
     machine, n = case
     memory = machine.memory
     reference = run_py65(machine, n, memory)
-    assume(reference.fault is None and len(reference.trace) > 1)
-    trace = [pc for pc, _ in reference.trace]
+    assume(reference.fault is None and len(reference.trace) >= shortest)
+    return machine, memory, [pc for pc, _ in reference.trace]
+
+
+@settings(**SETTINGS)
+@given(machines(), st.lists(st.integers(1, 39), min_size=1, max_size=3), st.sampled_from(sorted(MODES_6502)))
+def test_breakpoints_stop_where_single_steps_say(case, picks, mode):
+    machine, memory, trace = py65_trace(case, 2)
     n = len(trace)
     points = {trace[i] for i in picks if i < n}
     hit = next((k for k in range(1, n) if trace[k] in points), None)
@@ -114,11 +120,7 @@ def test_a_hook_on_the_loop_head_a_run_starts_at_runs_each_time_round(mode):
 def test_breakpoints_set_while_code_is_compiled_stop_where_single_steps_say(case, first, picks, mode):
     """Breakpoints added between runs, when code is translated and linked and some stop already
     exists, drop only what covers them; the next run still stops exactly at them."""
-    machine, n = case
-    memory = machine.memory
-    reference = run_py65(machine, n, memory)
-    assume(reference.fault is None and len(reference.trace) > 2)
-    trace = [pc for pc, _ in reference.trace]
+    machine, memory, trace = py65_trace(case, 3)
     n = len(trace)
     first = min(first, n - 1)
     emu = start(machine, memory, **MODES_6502[mode])
