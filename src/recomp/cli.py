@@ -26,6 +26,7 @@ from recomp.machines.loaders import Format
 if TYPE_CHECKING:
     from recomp.machines.base import MachineType, Settings
     from recomp.machines.boot import Boot
+    from recomp.runtime.trace import Traced
 from recomp.opt import UnknownPass
 from recomp.runtime.addresses import AddressError, address
 from recomp.runtime.code_cache import CodeCache
@@ -240,16 +241,14 @@ def run(
     boot = placement(guest, program, file_format, load or [], rom or [], poke or [], entry)
     if program is None and not boot.files:
         fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
-    hooks = {a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])}
     console = guest.console
     if console is not None and (putc is not None or getc is not None):
         console = (guest_address(guest, putc, "--putc") if putc is not None else console[0],
                    guest_address(guest, getc, "--getc") if getc is not None else console[1])
     name = program if program is not None else boot.files[0].path
     settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox,
-                        keep_running=keep_running, console=console, timer=guest_address(guest, timer, "--timer"),
-                        acia=guest_address(guest, acia, "--acia"), hooks=hooks, fps=fps, keys=keys,
-                        screen_dump=screen_dump, seed=seed, mhz=mhz)
+                        keep_running=keep_running, console=console, fps=fps, keys=keys, screen_dump=screen_dump,
+                        seed=seed, mhz=mhz, **added_devices(guest, timer, acia, hook))
     chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
     for text in breakpoint or []:
@@ -348,6 +347,12 @@ def prepare(cpu: Frontend, machine: str | None, boot: Boot, settings: Settings, 
     return chosen, emulator
 
 
+def added_devices(guest: GuestSpec, timer: str | None, acia: str | None, hooks: list[str] | None) -> dict:
+    """``--timer``, ``--acia`` and ``--hook`` as ``Settings`` fields."""
+    return {"timer": guest_address(guest, timer, "--timer"), "acia": guest_address(guest, acia, "--acia"),
+            "hooks": {addr: action for action, addr in (split_at(t, "--hook", guest) for t in hooks or [])}}
+
+
 def placement(guest: GuestSpec, program: Path | None, file_format: Format | None, loads: list[str],
               roms: list[str], pokes: list[str], entry: str | None) -> Boot:
     """What ``--load``, ``--rom``, ``--poke`` and ``--entry`` put where (ROMs first, so what is
@@ -398,9 +403,10 @@ def start_trace(emulator: Emulator, path: Path | None, last: int) -> TextIO | No
             file = open(path, "w", buffering=1 << 20)
         except OSError as error:
             fail(f"{path}: cannot write: {error.strerror or error}")
-    names = emulator.frontend.trace_registers or (*emulator.guest.registers, *emulator.guest.flags)
-    sink = None if file is None else lambda entry: file.write(trace_line(emulator, entry, names) + "\n")
-    emulator.trace(last, sink)
+    def sink(entry: Traced) -> None:  # (called only while the trace below is on)
+        file.write(trace_line(emulator, entry, emulator.tracing.names) + "\n")
+
+    emulator.trace(last, None if file is None else sink)
     return file
 
 
@@ -652,9 +658,7 @@ def mon(
     boot = placement(cpu.guest, program, file_format, load or [], rom or [], poke or [], entry)
     boot.lenient = True  # a monitor starts where the program is, when nothing says where to start
     guest = cpu.guest
-    settings = Settings(errors=sys.stderr, args=[str(program)], timer=guest_address(guest, timer, "--timer"),
-                        acia=guest_address(guest, acia, "--acia"),
-                        hooks={a: action for action, a in (split_at(t, "--hook", guest) for t in hook or [])})
+    settings = Settings(errors=sys.stderr, args=[str(program)], **added_devices(guest, timer, acia, hook))
     _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
         try:

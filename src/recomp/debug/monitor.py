@@ -26,7 +26,6 @@ ALIASES = {"r": "registers", "m": "mem", "f": "fill", "d": "disassemble", "z": "
            "c": "continue", "u": "until", "ab": "add_breakpoint", "sb": "show_breakpoints",
            "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints", "dw": "delete_watchpoint",
            "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help"}
-FLAGS = "NV-BDIZC"
 
 
 HISTORY_LINES = 1000
@@ -128,19 +127,14 @@ class Monitor(cmd.Cmd):
     # --- state ----------------------------------------------------------------------------------
     def do_registers(self, arg: str) -> None:
         """registers [NAME=VALUE ...]: show the registers, or set some (pc a x y s p, or a flag: n v d i z c)."""
-        st = self.emu.state
+        from recomp.inspection import register_line
+
         for word in arg.split():
             name, _, value = word.partition("=")
-            name = {"sp": "s"}.get(name.lower(), name.lower())
-            field = name.upper() if name.upper() in self.emu.guest.flags else name
-            if not value or not hasattr(st, field):
-                raise MonitorError(f"{word}: expected NAME=VALUE, a register or flag of the {self.emu.frontend.name}")
-            setattr(st, field, parse_address(value))
-        if self.emu.frontend.name == "6502":
-            self.say(f"PC  AC XR YR SP {FLAGS}\n{st.pc:04X} {st.a:02X} {st.x:02X} {st.y:02X} {st.s:02X} {st.p:08b}")
-        else:
-            names = ["pc", *self.emu.guest.registers, *self.emu.guest.flags]
-            self.say(" ".join(f"{name}={getattr(st, name):#x}" for name in names))
+            name = {"sp": "s"}.get(name.lower(), name)
+            usage = f"{word}: expected NAME=VALUE, a register or flag of the {self.emu.frontend.name}"
+            setattr(self.emu.state, *self.assignment(f"{name}={value}", usage))
+        self.say(register_line(self.emu))
 
     def do_mem(self, arg: str) -> None:
         """mem START[:END]: show memory (16 bytes by default), devices not read."""
@@ -254,13 +248,7 @@ class Monitor(cmd.Cmd):
         if not words:
             raise MonitorError("add_breakpoint ADDR [REG=VALUE ...]")
         addr = self.address(words[0])
-        conditions = []
-        for word in words[1:]:
-            name, _, value = word.partition("=")
-            field = name.upper() if name.upper() in self.emu.guest.flags else name.lower()
-            if not value or not hasattr(self.emu.state, field):
-                raise MonitorError(f"{word}: expected REG=VALUE")
-            conditions.append((field, parse_address(value)))
+        conditions = [self.assignment(word, f"{word}: expected REG=VALUE") for word in words[1:]]
         self.emu.breakpoints.add(addr)
         self.conditions[addr] = conditions
         self.say(f"breakpoint {list(self.emu.breakpoints).index(addr)} at {self.where(addr)}"
@@ -323,8 +311,8 @@ class Monitor(cmd.Cmd):
         from recomp.inspection import trace_line
 
         self.tracing = arg.strip() != "off"
-        names = self.emu.frontend.trace_registers or (*self.emu.guest.registers, *self.emu.guest.flags)
-        self.emu.trace(0, (lambda entry: self.say(trace_line(self.emu, entry, names))) if self.tracing else None)
+        sink = (lambda entry: self.say(trace_line(self.emu, entry, self.emu.tracing.names))) if self.tracing else None
+        self.emu.trace(0, sink)
 
     def do_regions(self, arg: str) -> None:
         """regions: the translations the machine holds (address range, tier)."""
@@ -363,6 +351,14 @@ class Monitor(cmd.Cmd):
         return [name for name in super().get_names() if name != "do_EOF"]  # (not a command to list)
 
     # --- small parsers --------------------------------------------------------------------------
+    def assignment(self, word: str, usage: str) -> tuple[str, int]:
+        """``NAME=VALUE`` for a register or flag (in any case): the state field and the value."""
+        name, _, value = word.partition("=")
+        field = name.upper() if name.upper() in self.emu.guest.flags else name.lower()
+        if not value or not hasattr(self.emu.state, field):
+            raise MonitorError(usage)
+        return field, parse_address(value)
+
     @staticmethod
     def _one(arg: str, usage: str) -> str:
         words = arg.split()

@@ -177,13 +177,13 @@ class Emulator:
         # instructions): until an instruction runs, the breakpoint stops nothing and the hook
         # is not called again
         resumed, hooked = (st.pc, st.instructions), None
-        tracing, hits = self.tracing, self._hits
+        tracing, hits, cycle_target = self.tracing, self._hits, machine.cycle_target  # (fixed for the run)
         stepping = tracing is not None or bool(self.watches)  # one instruction at a time
         hits.clear()
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
-            if machine.timers or machine.irq_line or machine.nmi_pending or machine.cycle_target != UNLIMITED:
+            if machine.timers or machine.irq_line or machine.nmi_pending or cycle_target != UNLIMITED:
                 kind = machine.events()
                 if kind is not None and st.pc != until_pc and st.instructions < st.limit:
                     self._deliver(kind)
@@ -195,7 +195,7 @@ class Emulator:
             remaining = st.limit - st.instructions
             if remaining <= 0:
                 return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
-            if st.cycles >= machine.cycle_target:
+            if cycle_target != UNLIMITED and st.cycles >= cycle_target:
                 return RunResult(Stop.MAX_CYCLES, st.pc, st.instructions)
             if breakpoints and st.pc in breakpoints and (st.pc, st.instructions) != resumed:
                 return RunResult(Stop.BREAKPOINT, st.pc, st.instructions)
