@@ -3,6 +3,7 @@ session in a real terminal (tmux): a breakpoint, and Ctrl-C during ``goto`` back
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
@@ -71,7 +72,9 @@ q
     assert "until at $0211 after 71 instructions" in out
     assert "71 instructions, 210 cycles" in out
     assert any(line.split()[:3] == ["73", "216", "0211"] for line in out)  # the traced step
-    assert any(line.startswith("$02") and line.endswith("native interpreter") for line in out)  # regions
+    regions = out.index(next(line for line in out if line.startswith("address")))  # cold code, on the interpreter
+    assert out[regions].split() == ["address", "bytes", "tier", "instructions", "entered"]
+    assert out[regions + 1].split()[1:] == ["-", "native", "interpreter", "-", "-"]
     assert ";; ---- guest ----" in out and "0206:  bd 14 02             LDA $0214, x" in out
     assert (tmp_path / "saved.bin").read_bytes() == bytes.fromhex("A2FF9AD8")
     assert "wrote 4 bytes at $0400" in out and "$0400:  A2 FF 9A D8" in out
@@ -127,3 +130,21 @@ def test_the_machine_options_of_run():
                           input="g $300\nq\n", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "Aexit at $1C00 after 4 instructions"
+
+
+def test_regions_count_the_times_compiled_code_was_entered():
+    """``regions``: each translation's bytes, tier, size and entries, as the run made them."""
+    from recomp.debug.monitor import Monitor
+    from recomp.runtime import Emulator
+    from test_watchpoints import COUNTING
+
+    for options, tier in ((dict(jit_threshold=0), "compiled"), (dict(engine="interp"), "python tier")):
+        emu = Emulator("6502", console=None, **options)
+        emu.load(COUNTING, 0x200)
+        emu.state.pc = 0x200
+        out = io.StringIO()
+        Monitor(emu, stdin=io.StringIO("ab $0207\nc\nc\nc\nregions\n"), stdout=out).cmdloop(intro="")
+        rows = {line.split()[0]: line.split() for line in out.getvalue().splitlines() if line.startswith("$")}
+        # $0200 once; the outer loop from the breakpoint at $0207 (regions end there), each time round but the first
+        assert rows["$0200"][1:] == ["$0200-$0206", *tier.split(), "4", "1"]
+        assert rows["$0207"][-1] == "2" and rows["$0207"][2:-2] == tier.split()

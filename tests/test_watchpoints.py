@@ -4,9 +4,11 @@ memory, saw the first such write; the report names the address, the value and th
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -19,16 +21,44 @@ from test_breakpoints import snapshot, start
 
 
 class Watched(WrapMemory):
-    """py65's memory, noting each write into ``span`` (address, value)."""
+    """py65's memory, noting each write into ``span`` (address, value), and each read of it
+    that is not the fetch of the instruction's own bytes (``fetching``)."""
 
     def __init__(self, data: bytearray, span: range) -> None:
         super().__init__(data)
-        self.span, self.writes = span, []
+        self.span, self.writes, self.reads, self.fetching = span, [], [], range(0)
+
+    def __getitem__(self, addr: int) -> int:
+        value = super().__getitem__(addr)
+        if addr & 0xFFFF in self.span and addr not in self.fetching:
+            self.reads.append((addr & 0xFFFF, value))
+        return value
 
     def __setitem__(self, addr: int, value: int) -> None:
         if addr & 0xFFFF in self.span:
             self.writes.append((addr & 0xFFFF, value))
         super().__setitem__(addr, value)
+
+
+def first_read(machine, n: int, memory: bytearray, span: range, all_reads: bool = False):
+    """Where py65 first reads ``span`` (not fetching the instruction) within ``n`` instructions,
+    as ``first_write`` says; it stops trusting py65 also at an instruction whose bytes are in
+    ``span`` (a fetch and a read it cannot tell apart)."""
+    watched = Watched(bytearray(memory), span)
+    mpu = py65.MPU(memory=watched, pc=machine.pc)
+    mpu.a, mpu.x, mpu.y, mpu.sp, mpu.p = machine.a, machine.x, machine.y, machine.s, machine.p
+    for count in range(1, n + 1):
+        pc, code = mpu.pc, watched.data[mpu.pc]
+        if code not in OPCODES or code in (JSR, DEC_ABS):
+            break
+        watched.fetching = range(pc, pc + OPCODES[code].length)
+        if any(addr & 0xFFFF in span for addr in watched.fetching) and not all_reads:
+            break
+        mpu.step()
+        if watched.reads and not all_reads:
+            addr, value = watched.reads[0]
+            return count, pc, addr, value
+    return [addr for addr, _ in watched.reads] if all_reads else None
 
 
 def first_write(machine, n: int, memory: bytearray, span: range, all_writes: bool = False):
@@ -73,6 +103,29 @@ def test_write_watchpoints_stop_where_py65_writes(case, pick, before, after, mod
     assert snapshot(emu) == snapshot(stepped)  # every register, counter and byte, as after `count` instructions
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                   HealthCheck.filter_too_much])
+@given(machines(), st.integers(0, 63), st.integers(0, 7), st.sampled_from(sorted(MODES_6502)))
+def test_read_watchpoints_stop_where_py65_reads(case, pick, width, mode):
+    machine, n = case
+    memory = machine.memory
+    read = first_read(machine, n, memory, range(0x10000), all_reads=True)
+    assume(read)
+    addr = read[pick % len(read)]  # watch from a byte the program reads
+    span = range(addr, min(0xFFFF, addr + width) + 1)
+    expected = first_read(machine, n, memory, span)
+    assume(expected is not None)
+    count, pc, addr, value = expected
+    emu = start(machine, memory, **MODES_6502[mode])
+    emu.watch(span.start, span.stop - 1, on="r")
+    result = emu.run(max_instructions=n)
+    assert result.exit == Stop.WATCHPOINT and result.instructions == count
+    assert (result.watch.pc, result.watch.addr, result.watch.value, result.watch.access) == (pc, addr, value, "read")
+    stepped = start(machine, memory, engine="interp")
+    stepped.run(max_instructions=count)
+    assert snapshot(emu) == snapshot(stepped)
+
+
 def test_read_watchpoints_and_removing_them():
     # LDX #0; loop: INX; STX $0300; LDA $0301; CPX #5; BNE loop; JMP *
     code = bytes([0xA2, 0x00, 0xE8, 0x8E, 0x00, 0x03, 0xAD, 0x01, 0x03, 0xE0, 0x05, 0xD0, 0xF5, 0x4C, 0x0D, 0x02])
@@ -99,3 +152,62 @@ def test_watch_from_the_cli():
     bad = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(hello), "--entry", "$200", "--watch",
                           "$0300:x"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("recomp: error: --watch $0300:x:")
+
+
+# LDX #0; LDY #0; loop: INY; BNE loop; INX; STX $0300; LDA $0301; CPX #$40; BNE loop; JMP *
+COUNTING = bytes([0xA2, 0x00, 0xA0, 0x00, 0xC8, 0xD0, 0xFD, 0xE8, 0x8E, 0x00, 0x03, 0xAD, 0x01, 0x03,
+                  0xE0, 0x40, 0xD0, 0xF2, 0x4C, 0x12, 0x02])
+
+
+def counting(**options) -> Emulator:
+    emu = Emulator("6502", console=None, **options)
+    emu.load(COUNTING, 0x200)
+    emu.state.pc = 0x200
+    return emu
+
+
+@pytest.mark.parametrize("on", ["r", "w"])
+def test_a_watchpoint_set_in_compiled_code_drops_only_what_accesses_it(on):
+    emu = counting(jit_threshold=0)
+    emu.run(max_instructions=5000)  # the loops are compiled and running
+
+    def translations() -> dict:
+        return {key.pc: translation for key, translation in emu.translations}
+
+    before = translations()
+    emu.watch("$0400", "$04FF", on=on)  # nothing accesses it: the compiled code stays
+    assert translations() == before
+    assert emu.run(max_instructions=20000).exit == Stop.MAX_INSTRUCTIONS
+    before = translations()
+    emu.watch("$0300", "$0301", on=on)  # the outer loop accesses it: only the code with that loop goes
+    assert translations() == {pc: t for pc, t in before.items() if not {0x208, 0x20B} & t.covers}
+    hit = emu.run(stop_on_trap=True)
+    assert hit.exit == Stop.WATCHPOINT
+    addr, pc, value = (0x300, 0x208, emu.state.x) if on == "w" else (0x301, 0x20B, 0)
+    assert (hit.watch.addr, hit.watch.pc, hit.watch.value, hit.pc) == (addr, pc, value, pc + 3)
+    stepped = counting(engine="interp")
+    stepped.run(max_instructions=hit.instructions)
+    assert snapshot(emu) == snapshot(stepped)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES_6502))
+def test_watchpoints_run_at_full_speed_until_they_hit(mode):
+    """Every hit in a run of 33,000 instructions, each stop exact: the code between them runs in
+    its tier's translations, not one instruction at a time."""
+    emu = counting(**MODES_6502[mode])
+    emu.watch("$0300", on="w")
+    stops = []
+    while (result := emu.run(stop_on_trap=True)).exit == Stop.WATCHPOINT:
+        stops.append((result.instructions, result.watch.value))
+    assert result.exit == Stop.TRAP and stops == [(516 + 517 * (k - 1), k) for k in range(1, 0x41)]
+    assert not any(key.single for key, _ in emu.translations)  # no instruction ran on its own
+
+
+def test_a_watchpoint_on_a_device_register():
+    output = io.StringIO()
+    emu = Emulator("6502", output=output)
+    emu.load((EXAMPLES / "6502" / "hello.bin").read_bytes(), 0x200)
+    emu.state.pc = 0x200
+    emu.watch("$F001", on="w")  # the console's output register: the character is written, then the run stops
+    hit = emu.run()
+    assert hit.exit == Stop.WATCHPOINT and hit.watch.value == ord("H") and output.getvalue() == "H"

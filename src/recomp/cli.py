@@ -126,6 +126,8 @@ HookOpt = Annotated[list[str] | None, typer.Option(
     help="ADDR=putc|getc|getc-nowait|exit|rts: do a ROM routine in Python there (repeatable)")]
 RomOpt = Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")]
 PokeOpt = Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")]
+PutcOpt = Annotated[str | None, typer.Option(help="console output address (6502: $F001)")]
+GetcOpt = Annotated[str | None, typer.Option(help="console input address (6502: $F004)")]
 FormatOpt = Annotated[Format | None, typer.Option("--format", help="the program's format (default: by content)")]
 
 
@@ -197,13 +199,13 @@ def run(
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
     watch: Annotated[list[str] | None, typer.Option(
         help="ADDR[-ADDR][:r|w|rw]: stop right after an instruction that writes (default) or reads this "
-             "memory, with a report (repeatable; the run goes one instruction at a time)")] = None,
+             "memory, with a report (repeatable; full speed until it hits)")] = None,
     breakpoint: Annotated[list[str] | None, typer.Option(
         "--break", help="stop before executing this address, wherever the run is (repeatable)")] = None,
     expect_pc: Annotated[str | None, typer.Option(
         help="exit status 0 only if execution stopped at this address")] = None,
-    putc: Annotated[str | None, typer.Option(help="console output address (6502: $F001)")] = None,
-    getc: Annotated[str | None, typer.Option(help="console input address (6502: $F004)")] = None,
+    putc: PutcOpt = None,
+    getc: GetcOpt = None,
     timer: TimerOpt = None,
     acia: AciaOpt = None,
     hook: HookOpt = None,
@@ -241,13 +243,9 @@ def run(
     boot = placement(guest, program, file_format, load or [], rom or [], poke or [], entry)
     if program is None and not boot.files:
         fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
-    console = guest.console
-    if console is not None and (putc is not None or getc is not None):
-        console = (guest_address(guest, putc, "--putc") if putc is not None else console[0],
-                   guest_address(guest, getc, "--getc") if getc is not None else console[1])
     name = program if program is not None else boot.files[0].path
-    settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox,
-                        keep_running=keep_running, console=console, fps=fps, keys=keys, screen_dump=screen_dump,
+    settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox, keep_running=keep_running,
+                        console=console_at(guest, putc, getc), fps=fps, keys=keys, screen_dump=screen_dump,
                         seed=seed, mhz=mhz, **added_devices(guest, timer, acia, hook))
     chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
@@ -345,6 +343,15 @@ def prepare(cpu: Frontend, machine: str | None, boot: Boot, settings: Settings, 
     except RecompError as error:  # (its message names the file)
         fail(str(error), error.exit_status)
     return chosen, emulator
+
+
+def console_at(guest: GuestSpec, putc: str | None, getc: str | None) -> tuple[int, int] | None:
+    """The console's (output, input) addresses: the guest's, or ``--putc`` and ``--getc``."""
+    console = guest.console
+    if console is None or (putc is None and getc is None):
+        return console
+    return (guest_address(guest, putc, "--putc") if putc is not None else console[0],
+            guest_address(guest, getc, "--getc") if getc is not None else console[1])
 
 
 def added_devices(guest: GuestSpec, timer: str | None, acia: str | None, hooks: list[str] | None) -> dict:
@@ -645,6 +652,8 @@ def mon(
     timer: TimerOpt = None,
     acia: AciaOpt = None,
     hook: HookOpt = None,
+    putc: PutcOpt = None,
+    getc: GetcOpt = None,
     script: Annotated[Path | None, typer.Option(
         "-x", "--script", help="run the commands in this file, then quit")] = None,
 ) -> None:
@@ -658,7 +667,8 @@ def mon(
     boot = placement(cpu.guest, program, file_format, load or [], rom or [], poke or [], entry)
     boot.lenient = True  # a monitor starts where the program is, when nothing says where to start
     guest = cpu.guest
-    settings = Settings(errors=sys.stderr, args=[str(program)], **added_devices(guest, timer, acia, hook))
+    settings = Settings(errors=sys.stderr, args=[str(program)], console=console_at(guest, putc, getc),
+                        **added_devices(guest, timer, acia, hook))
     _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
         try:

@@ -30,9 +30,11 @@ from llvmlite import ir as ll
 from recomp.backend.cfg import loop_targets
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import (
-    ATTR_CODE,
-    ATTR_IO,
+    ATTR_READ_HELPER,
+    ATTR_READ_WATCH,
+    ATTR_WRITE_CHECK,
     ATTR_WRITE_HELPER,
+    ATTR_WRITE_WATCH,
     MEMORY_HELPERS,
     SHARED_FIELDS,
     GuestSpec,
@@ -88,6 +90,9 @@ class Lowering:
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
     markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
+    # the address of the guest instruction being lowered (the memory helpers are given it);
+    # before the first, the region's (an interrupt entry's pushes)
+    insn_pc: ll.Value = field(default_factory=lambda: I32_T(0))
     _helper_table: ll.Value | None = None
 
     @classmethod
@@ -409,27 +414,32 @@ def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.
 
 
 def _build_load8(b: ll.IRBuilder, f: ll.Function) -> None:
-    table, memory, attrs, addr, cycles = f.args
+    table, memory, attrs, addr, cycles, pc, code_written = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_IO)), I8_T(0))
-    with b.if_then(is_io, likely=False):
-        b.ret(_memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles]))
+    with b.if_then(_has(b, attr, ATTR_READ_HELPER), likely=False):
+        value = _memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles, pc])
+        with b.if_then(_has(b, attr, ATTR_READ_WATCH)):
+            b.store(I8_T(1), code_written)
+        b.ret(value)
     b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
 
 
 def _build_store8(b: ll.IRBuilder, f: ll.Function) -> None:
-    table, memory, attrs, addr, value, cycles = f.args
+    table, memory, attrs, addr, value, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-    is_io = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_WRITE_HELPER)), I8_T(0))
-    with b.if_then(is_io, likely=False):
-        _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles])
-        b.ret(I8_T(0))
+    with b.if_then(_has(b, attr, ATTR_WRITE_HELPER), likely=False):
+        _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles, pc])
+        b.ret(b.zext(_has(b, attr, ATTR_WRITE_WATCH), I8_T))
     b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
-    is_code = b.icmp_unsigned("!=", b.and_(attr, I8_T(ATTR_CODE)), I8_T(0))
-    with b.if_then(is_code, likely=False):
-        _memory_helper(b, table, "code_write", [b.trunc(addr, I32_T)])
+    with b.if_then(_has(b, attr, ATTR_WRITE_CHECK), likely=False):
+        _memory_helper(b, table, "code_write", [b.trunc(addr, I32_T), pc])
         b.ret(I8_T(1))
     b.ret(I8_T(0))
+
+
+def _has(b: ll.IRBuilder, attr: ll.Value, bits: int) -> ll.Value:
+    """Whether an attribute byte has any of ``bits``."""
+    return b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0))
 
 
 def _memory_helper(b: ll.IRBuilder, table: ll.Value, name: str, args: list[ll.Value]) -> ll.Value:
@@ -438,16 +448,18 @@ def _memory_helper(b: ll.IRBuilder, table: ll.Value, name: str, args: list[ll.Va
 
 
 def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
-    """One guest byte: from memory, or from the I/O helper if the address is a device's."""
-    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T])
-    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles()])
+    """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there
+    (a watched byte sets ``code_written``, so that ``smc`` leaves after the instruction)."""
+    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T, PTR])
+    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc,
+                                   lo.slots["code_written"]])
 
 
 def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:
-    """One guest byte: to a device, or to memory, noting a hit on translated code."""
-    store8 = _memory_function(lo, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T])
+    """One guest byte: to a device, or to memory, noting a hit on translated code or a watchpoint."""
+    store8 = _memory_function(lo, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T])
     b = lo.builder
-    hit = b.call(store8, [lo.helper_table(), lo.memory, lo.attrs, addr, value, lo.cycles()])
+    hit = b.call(store8, [lo.helper_table(), lo.memory, lo.attrs, addr, value, lo.cycles(), lo.insn_pc])
     slot = lo.slots["code_written"]
     b.store(b.or_(b.load(slot), hit), slot)
 
@@ -505,6 +517,7 @@ def marker(b: ll.IRBuilder, tag: int) -> None:
 
 
 def _insn(lo: Lowering, op: Op) -> None:
+    lo.insn_pc = lo.guest_address(op.args[0])
     if lo.markers:
         marker(lo.builder, MARK_INSN | op.args[0])
     _add_counter(lo, "instructions", 1)
@@ -701,9 +714,12 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     each guest instruction's host code begins with a marker (for ``recomp inspect``)."""
     function = region_function(module, name or function_name(region))
     lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest),
-                        loop_heads=loop_heads(region), markers=markers)
+                        loop_heads=loop_heads(region), markers=markers, insn_pc=I32_T(region.entry))
     entry = lo.builder.block
     first = lower_blocks(lo, region)
-    lo.builder.position_at_end(entry)
-    lo.builder.branch(first)
+    b = lo.builder
+    b.position_at_end(entry)
+    entered = b.gep(lo.entries, [I64_T(guest.entered_offset + region.entry * 8)], inbounds=True, source_etype=I8_T)
+    b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)  # (for the monitor's ``regions``)
+    b.branch(first)
     return function

@@ -17,7 +17,7 @@ constants ``placeholder + k`` into ``pc + k``.  The function is a loop:
   ``Exit.HOT`` so the runtime compiles a region there.  A jump to itself where a compiled region
   would see a trap is ``Exit.TRAP``.
 
-The counters live after the entry table's pointer slots (``counter_offset``).
+The counters live after the entry table's pointer slots (``GuestSpec.hotness_offset``).
 """
 
 from __future__ import annotations
@@ -99,11 +99,6 @@ class InterpreterLowering(Lowering):
         b.branch(self.transfer if self.lift.control else self.dispatch)
 
 
-def counter_offset(guest: GuestSpec) -> int:
-    """Byte offset of the counters in the entry table: after its pointer slots."""
-    return guest.entry_table_size * 8
-
-
 def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, name: str, hot: int,
                       stops: bool = False) -> ll.Function:
     """The interpreter function; ``hot``: instructions from one transfer target before it returns
@@ -145,7 +140,7 @@ def _count(lo: InterpreterLowering) -> ll.Value:
     target, and leave if it is hot; returns ``pc``."""
     b, guest = lo.builder, lo.guest
     pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1))
-    counters = b.gep(lo.entries, [I64_T(counter_offset(guest))], inbounds=True, source_etype=I8_T)
+    counters = b.gep(lo.entries, [I64_T(guest.hotness_offset)], inbounds=True, source_etype=I8_T)
     instructions = b.load(lo.slots["instructions"])
     ran = b.trunc(b.sub(instructions, b.load(lo.block_instructions)), I32_T)
     previous = b.gep(counters, [b.zext(b.load(lo.block_start), I64_T)], inbounds=True, source_etype=I32_T)

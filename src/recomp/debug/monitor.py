@@ -1,7 +1,8 @@
 """``recomp mon``: an interactive monitor with py65mon's command vocabulary (``registers``,
 ``mem``, ``fill``, ``disassemble``, ``step``, ``goto``, ``add_breakpoint``, ``load``, ``save``...),
 over a machine that runs at native speed between stops.  Line editing and history come from
-readline (``cmd``); commands may come from a file or a pipe, which is how tests drive it.
+readline (``cmd``); commands may come from a file or a pipe, which is how tests drive it.  On a
+terminal the output is rich's (colours, tables); from a file or a pipe, plain text.
 
 Addresses are written ``$C000``, ``0xC000`` or decimal; ranges ``START:END`` (inclusive)."""
 
@@ -14,13 +15,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from recomp.runtime.addresses import AddressError, parse_address
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import RecompError
 from recomp.runtime.result import RunResult, Stop
-from recomp.runtime.watchpoints import Watch
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ALIASES = {"r": "registers", "m": "mem", "f": "fill", "d": "disassemble", "z": "step", "g": "goto",
            "c": "continue", "u": "until", "ab": "add_breakpoint", "sb": "show_breakpoints",
@@ -69,8 +72,12 @@ class Monitor(cmd.Cmd):
         if not self.use_rawinput:
             self.prompt = ""  # commands from a file or a pipe: the output alone
         self.conditions: dict[int, list[tuple[str, int]]] = {}  # breakpoint -> register=value conditions
-        self.watches: list[tuple[Watch, str]] = []
         self.tracing = False
+        self.console: Console | None = None  # rich, on a terminal
+        if self.use_rawinput and self.stdout.isatty():
+            from rich.console import Console
+
+            self.console = Console(file=self.stdout, highlight=False)
 
     # --- plumbing -------------------------------------------------------------------------------
     def cmdloop(self, intro: str | None = None) -> None:
@@ -83,8 +90,29 @@ class Monitor(cmd.Cmd):
                 self.say("^C")
                 intro = ""
 
-    def say(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+    def say(self, text: str, style: str = "") -> None:
+        """A line of output (``style``: rich's, on a terminal)."""
+        if self.console is not None:
+            from rich.text import Text
+
+            self.console.print(Text(text, style=style))
+        else:
+            self.stdout.write(text + "\n")
+
+    def table(self, columns: list[str], rows: list[list[str]]) -> None:
+        """Rows under column headings: a rich table on a terminal, aligned text otherwise."""
+        if self.console is not None:
+            from rich import box
+            from rich.table import Table
+
+            table = Table(*columns, box=box.SIMPLE_HEAD, header_style="bold")
+            for row in rows:
+                table.add_row(*row)
+            self.console.print(table)
+            return
+        widths = [max(len(cell) for cell in column) for column in zip(columns, *rows)]
+        for row in [columns, *rows]:
+            self.say("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
     def precmd(self, line: str) -> str:
         words = line.strip().split(maxsplit=1)
@@ -96,9 +124,9 @@ class Monitor(cmd.Cmd):
         try:
             return bool(super().onecmd(line))
         except (MonitorError, AddressError, RecompError, ValueError) as error:
-            self.say(f"error: {error}")
+            self.say(f"error: {error}", "red")
         except KeyboardInterrupt:
-            self.say("interrupted")
+            self.say("interrupted", "yellow")
         return False
 
     def emptyline(self) -> bool:
@@ -134,7 +162,7 @@ class Monitor(cmd.Cmd):
             name = {"sp": "s"}.get(name.lower(), name)
             usage = f"{word}: expected NAME=VALUE, a register or flag of the {self.emu.frontend.name}"
             setattr(self.emu.state, *self.assignment(f"{name}={value}", usage))
-        self.say(register_line(self.emu))
+        self.say(register_line(self.emu), "bold")
 
     def do_mem(self, arg: str) -> None:
         """mem START[:END]: show memory (16 bytes by default), devices not read."""
@@ -222,7 +250,7 @@ class Monitor(cmd.Cmd):
                 if "max_instructions" in limits:
                     limits["max_instructions"] = max(0, limits["max_instructions"] - result.instructions)
         except KeyboardInterrupt as interrupted:
-            self.say(f"recomp: {interrupted}" if str(interrupted) else "interrupted")
+            self.say(f"recomp: {interrupted}" if str(interrupted) else "interrupted", "yellow")
             self.do_registers("")
             return None
 
@@ -236,9 +264,9 @@ class Monitor(cmd.Cmd):
         if result.exit == Stop.WATCHPOINT:
             hit = result.watch
             self.say(f"watchpoint: {hit.access} of ${hit.value:02X} at {self.where(hit.addr)} by the "
-                     f"instruction at {self.where(hit.pc)}")
+                     f"instruction at {self.where(hit.pc)}", "yellow")
         elif not (quiet_budget and result.exit == Stop.MAX_INSTRUCTIONS):
-            self.say(f"{result.exit} at {self.where(result.pc)} after {result.instructions} instructions")
+            self.say(f"{result.exit} at {self.where(result.pc)} after {result.instructions} instructions", "yellow")
         self.do_registers("")
 
     # --- breakpoints and watchpoints ------------------------------------------------------------
@@ -275,22 +303,22 @@ class Monitor(cmd.Cmd):
             raise MonitorError("add_watchpoint START[:END] [r|w|rw]")
         span = self.span(words[0], 1)
         on = words[1] if len(words) > 1 else "w"
-        watch = self.emu.watch(span.start, span.stop - 1, on)
-        self.watches.append((watch, on))
-        self.say(f"watchpoint {len(self.watches) - 1} on {self.where(span.start)}:{self.where(span.stop - 1)} ({on})")
+        self.emu.watch(span.start, span.stop - 1, on)
+        self.say(f"watchpoint {len(self.emu.watches) - 1} on {self.where(span.start)}:{self.where(span.stop - 1)} "
+                 f"({on})")
 
     def do_show_watchpoints(self, arg: str) -> None:
         """show_watchpoints: the watchpoints, numbered."""
-        for number, (watch, on) in enumerate(self.watches):
-            self.say(f"watchpoint {number}: {self.where(watch.span.start)}:{self.where(watch.span.stop - 1)} ({on})")
+        for number, watch in enumerate(self.emu.watches):
+            self.say(f"watchpoint {number}: {self.where(watch.span.start)}:{self.where(watch.span.stop - 1)} "
+                     f"({watch.on})")
 
     def do_delete_watchpoint(self, arg: str) -> None:
         """delete_watchpoint N|all: remove watchpoint number N."""
-        chosen = list(self.watches) if arg.strip() == "all" else [
-            self.watches[self._number(arg, len(self.watches), "watchpoint")]]
-        for entry in chosen:
-            self.emu.unwatch(entry[0])
-            self.watches.remove(entry)
+        watches = self.emu.watches
+        chosen = list(watches) if arg.strip() == "all" else [watches[self._number(arg, len(watches), "watchpoint")]]
+        for watch in chosen:
+            self.emu.unwatch(watch)
 
     # --- the machine ----------------------------------------------------------------------------
     def do_reset(self, arg: str) -> None:
@@ -315,17 +343,23 @@ class Monitor(cmd.Cmd):
         self.emu.trace(0, sink)
 
     def do_regions(self, arg: str) -> None:
-        """regions: the translations the machine holds (address range, tier)."""
+        """regions: the translations the machine holds: where each starts and the bytes it covers,
+        its tier, its instructions, and the times it was entered (compiled code and the Python tier
+        count them; cold code on the native interpreter is not a region)."""
+        entered = self.emu.entry_table.entered
+        rows = []
         for key, translation in sorted(self.emu.translations, key=lambda item: item[0].pc):
-            region = translation.region
-            if translation.covers:
-                span = f"{self.where(min(translation.covers))}-{self.where(max(translation.covers))}"
-            else:
-                span = "-"
-            tier = ("native interpreter" if not translation.covers and translation.region is None
-                    else "compiled" if translation.compiled is not None else "python tier")
-            insns = "" if region is None else f", {sum(op.name == 'insn' for op in region.ops())} instructions"
-            self.say(f"{self.where(key.pc)}  {span:<13} {tier}{insns}")
+            region, covers = translation.region, translation.covers
+            interpreter = not covers and region is None
+            rows.append([
+                self.where(key.pc),
+                f"{self.where(min(covers))}-{self.where(max(covers))}" if covers else "-",
+                ("native interpreter" if interpreter else "compiled" if translation.compiled is not None
+                 else "python tier") + (" (one step)" if getattr(key, "single", False) else ""),
+                "-" if region is None else str(sum(op.name == "insn" for op in region.ops())),
+                "-" if interpreter else f"{entered[key.pc]:,}",
+            ])
+        self.table(["address", "bytes", "tier", "instructions", "entered"], rows)
 
     def do_inspect(self, arg: str) -> None:
         """inspect [ADDR] [STAGE]: the region at ADDR (the pc) at every stage, or one (guest icode opt llvm host)."""

@@ -20,17 +20,19 @@ class RegionBuilder(Builder):
     """A builder that also knows which guest addresses have blocks in the region, which operand
     bytes are volatile (rewritten by the guest: read them at run time), and the instruction
     being lifted: a jump to itself becomes ``trap``; after a store, ``smc`` checks whether it hit
-    translated code before control moves on."""
+    translated code (or a watchpoint) before control moves on; with ``check_loads``, after a load
+    too (it may hit a watchpoint on reads: see ``recomp.runtime.watchpoints``)."""
 
     def __init__(self, region: Region, labels: dict[int, str], volatile: Set[int] = frozenset(),
-                 pc_type: Type = I32) -> None:
+                 pc_type: Type = I32, check_loads: bool = False) -> None:
         super().__init__(region)
         self.labels = labels
         self.volatile = volatile
         self.pc_type = pc_type
         self.exit_stubs: dict[int, str] = {}
         self.insn: Insn | None = None
-        self.stored = False  # the current instruction has stored to memory
+        self.check_loads = check_loads
+        self.accessed = False  # the current instruction has made an access the smc check is for
         self.traps: set[int] = set()  # branches to themselves: T blocks to add
 
     def label_for(self, addr: int) -> str:
@@ -41,18 +43,22 @@ class RegionBuilder(Builder):
 
     def start(self, insn: Insn) -> None:
         self.insn = insn
-        self.stored = False
+        self.accessed = False
         self.emit("insn", insn.addr, insn.cycles, comment=insn.text)
 
     def store(self, addr: Value, value: Value) -> None:
         self.emit("store", addr, value)
-        self.stored = True
+        self.accessed = True
+
+    def load(self, addr: Value, type: Type | None = None, comment: str = "") -> Value:
+        self.accessed = self.accessed or self.check_loads
+        return self.emit("load", addr, type=type, comment=comment)
 
     def check_stores(self, next_pc: Value | int) -> None:
-        """Emit the smc check for this instruction's stores, continuing at ``next_pc``."""
-        if self.stored:
+        """Emit the smc check for this instruction's accesses, continuing at ``next_pc``."""
+        if self.accessed:
             self.smc(next_pc if isinstance(next_pc, Value) else self.const(self.pc_type, next_pc))
-            self.stored = False
+            self.accessed = False
 
     def goto(self, addr: int) -> None:
         self.check_stores(addr)
@@ -118,18 +124,20 @@ def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool, follo
 
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  limit: int = REGION_INSTRUCTIONS, volatile: Set[int] = frozenset(),
-                 stops: Set[int] = frozenset(), follow: bool = True) -> tuple[Region, set[int]]:
+                 stops: Set[int] = frozenset(), follow: bool = True, check_loads: bool = False
+                 ) -> tuple[Region, set[int]]:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
     ``follow=False``: only the straight-line code at ``entry``, every branch leaving the region
-    (the optimizer's look ahead at a region's exits).  Returns the region and the guest bytes
-    whose rewriting changes it."""
+    (the optimizer's look ahead at a region's exits); ``check_loads``: an ``smc`` check after
+    every instruction that loads, as after stores (while a watchpoint is on reads).  Returns the
+    region and the guest bytes whose rewriting changes it."""
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
     # a branch back to an entry that is a stop address leaves the region: execution stops there
     # again (a breakpoint, a hook) rather than looping inside
     targets = {a: f"L{a:04X}" for a in starts if a != entry or entry not in stops} if follow else {}
-    b = RegionBuilder(region, targets, volatile, fe.guest.pc_type)
+    b = RegionBuilder(region, targets, volatile, fe.guest.pc_type, check_loads)
     covers: set[int] = set()
     for start in starts:
         run: list[Insn] = []

@@ -44,7 +44,8 @@ COMMON_FIELDS: tuple[StateField, ...] = (
     StateField("limit", I64, True, "a guard leaves once `instructions` would pass this (the instruction budget)"),
     StateField("cycle_limit", I64, True, "... or once `cycles` would pass this (the next device event)"),
     StateField("chained", I64, False, "jumps compiled code made straight into other compiled code"),
-    StateField("code_written", I8, False, "1 after a store hit translated code; `smc` leaves on it"),
+    StateField("code_written", I8, False, "1 after a store hit translated code or a watched byte (or a load "
+                                          "a watched one); `smc` leaves on it"),
     StateField("events", I8, True, "1 while an interrupt is pending; `poll` leaves on it"),
     StateField("interrupt", I8, True, "1 once Ctrl-C asked the run to stop (the runtime's signal handler "
                                       "also cuts the budgets and sets `events`)"),
@@ -60,14 +61,19 @@ ATTR_STOP = 4  # execution stops before this address (``run(until_pc=...)``, hoo
 # interpreter returns there, as compiled regions end there
 ATTR_ROM = 8  # read-only memory: loads read memory, stores call the I/O helper (which drops them)
 ATTR_WRITE_HELPER = ATTR_IO | ATTR_ROM  # the bits that send a store to the I/O helper
+ATTR_READ_WATCH = 16  # a watchpoint on reads: loads call the I/O helper, which reports them
+ATTR_WRITE_WATCH = 32  # a watchpoint on writes: stores call the code-write helper, which reports them
+ATTR_READ_HELPER = ATTR_IO | ATTR_READ_WATCH  # the bits that send a load to the I/O helper
+ATTR_WRITE_CHECK = ATTR_CODE | ATTR_WRITE_WATCH  # the bits that make a store to memory call ``code_write``
 
-# Runtime helpers behind load and store, the same for every guest: (address, [value,] cycles).
-# They are given the cycle count (devices such as timers need it) rather than the state, so
-# compiled code keeps guest registers in host registers across them.
+# Runtime helpers behind load and store, the same for every guest: (address, [value,] cycles,
+# pc).  They are given the cycle count (devices such as timers need it) rather than the state, so
+# compiled code keeps guest registers in host registers across them, and the address of the
+# instruction making the access (a watchpoint reports it).
 MEMORY_HELPERS: dict[str, Helper] = {
-    "io_read": Helper((I32, I64), I8),
-    "io_write": Helper((I32, I8, I64), None),
-    "code_write": Helper((I32,), None),
+    "io_read": Helper((I32, I64, I32), I8),
+    "io_write": Helper((I32, I8, I64, I32), None),
+    "code_write": Helper((I32, I32), None),
 }
 
 
@@ -103,6 +109,23 @@ class GuestSpec:
     def entry_table_size(self) -> int:
         """Slots in the native entry table: one per guest address and specialization."""
         return self.memory_size << len(self.specialize)
+
+    # After the entry table's pointer slots come counters, one per guest address: the native
+    # interpreter's (32-bit: instructions run from a transfer target, for hotness), then compiled
+    # code's (64-bit: times a region starting there was entered, for ``regions`` in the monitor).
+    @property
+    def hotness_offset(self) -> int:
+        """Where the native interpreter's counters start, in bytes into the entry table."""
+        return self.entry_table_size * 8
+
+    @property
+    def entered_offset(self) -> int:
+        """Where the entry counts start, in bytes into the entry table."""
+        return self.hotness_offset + self.memory_size * 4
+
+    @property
+    def entry_table_bytes(self) -> int:
+        return self.entered_offset + self.memory_size * 8
 
     def fields(self) -> list[tuple[str, Type]]:
         """The state layout: common fields, registers, then one byte per flag."""

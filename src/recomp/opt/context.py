@@ -22,6 +22,7 @@ class Context:
     devices: frozenset[int] | None = None  # device addresses; None: any address may be a device
     lift: Lifter | None = None  # the code at a static exit; None: successors are unknown
     entry: dict[str, int] = field(default_factory=dict)  # registers and flags known at the entry
+    watched: frozenset[int] = frozenset()  # bytes under a watchpoint: their accesses stay checked
     consulted: set[int] = field(default_factory=set)  # bytes of successor code relied upon
     _successors: dict[int, Region | None] = field(default_factory=dict)
 
@@ -36,9 +37,9 @@ class Context:
         return self._successors[addr]
 
     def protected(self) -> frozenset[int] | None:
-        """Bytes a store must not change without leaving the region: its own code and the code
-        consulted at its exits (None: unknown, every store might hit code)."""
-        return None if self.code is None else self.code | self.consulted
+        """Bytes a store must not change without leaving the region: its own code, the code
+        consulted at its exits and watched bytes (None: unknown, every store might hit code)."""
+        return None if self.code is None else self.code | self.consulted | self.watched
 
     def touches_state(self, op: Op) -> bool:
         """A helper call that may read or change guest state behind icode's back (every call,

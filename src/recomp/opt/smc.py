@@ -1,7 +1,8 @@
 """Self-modifying-code checks that cannot fire: an instruction's ``smc`` leaves the region when
-one of its stores hit translated code, so that no stale code runs.  When every store of the
-instruction provably misses this region's own code and the code consulted at its exits
-(``Context.protected``), nothing stale can run here, and the check is deleted.  A store into
+one of its stores hit translated code, so that no stale code runs (or one of its accesses hit a
+watchpoint).  When every store of the instruction provably misses this region's own code, the
+code consulted at its exits and watched bytes (``Context.protected``), and every load misses
+watched bytes, nothing stale can run here and no watchpoint fires, and the check is deleted.  A store into
 other translated code is still recorded (the store itself tells the runtime), and the runtime
 drops that code at the next exit, before anything else runs.  Deleting the check also deletes a
 point where state had to be exact, which lets ``liveness`` drop more writes.
@@ -30,6 +31,8 @@ def smc(region: Region, context: Context) -> dict[str, int]:
         for op in block.ops:
             if op.name == "store":
                 may_hit = may_hit or overlaps(touched(defs, op, size), protected)
+            elif op.name == "load" and context.watched:
+                may_hit = may_hit or overlaps(touched(defs, op, size), context.watched)
             elif op.name == "smc":
                 if not may_hit:
                     removed += 1

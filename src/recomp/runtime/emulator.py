@@ -41,7 +41,7 @@ from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
 from recomp.runtime.trace import CODE_BYTES, Trace, Traced
 from recomp.runtime.translations import Translations
-from recomp.runtime.watchpoints import Watch, WatchHit
+from recomp.runtime.watchpoints import Watch
 
 
 class Emulator:
@@ -73,8 +73,6 @@ class Emulator:
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
         self.breakpoints = Breakpoints(self._stop_at, self._release)
         self.tracing: Trace | None = None  # see trace()
-        self.watches: list[Watch] = []  # see watch()
-        self._hits: list[tuple[int, int, str]] = []  # watched accesses of the current step
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -177,8 +175,7 @@ class Emulator:
         # instructions): until an instruction runs, the breakpoint stops nothing and the hook
         # is not called again
         resumed, hooked = (st.pc, st.instructions), None
-        tracing, hits, cycle_target = self.tracing, self._hits, machine.cycle_target  # (fixed for the run)
-        stepping = tracing is not None or bool(self.watches)  # one instruction at a time
+        tracing, hits, cycle_target = self.tracing, machine.watchpoints.hits, machine.cycle_target  # (fixed)
         hits.clear()
         while True:
             if st.interrupt:
@@ -188,7 +185,7 @@ class Emulator:
                 if kind is not None and st.pc != until_pc and st.instructions < st.limit:
                     self._deliver(kind)
                     if hits:  # the interrupt's pushes hit a watchpoint
-                        return self._watched(st.pc)
+                        return self._watched()
                     continue
             if st.pc == until_pc:
                 return RunResult(Stop.UNTIL, st.pc, st.instructions)
@@ -206,10 +203,9 @@ class Emulator:
                 except EndRun as end:
                     return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
                 continue
-            single = single or remaining == 1 or stepping  # step(): no more than one instruction
+            single = single or remaining == 1 or tracing is not None  # no more than one instruction
             if tracing is not None:
                 self._record(tracing)
-            at_pc = st.pc
             if single:
                 st.cycle_limit = UNLIMITED
             stepped = single and tiers.native
@@ -230,7 +226,7 @@ class Emulator:
             if translations.written:  # stores hit translated code: drop it before it runs
                 translations.handle_smc()
             if hits:
-                return self._watched(at_pc)
+                return self._watched()
             if reason == Exit.HALT:
                 return RunResult(Stop.HALT, st.pc, st.instructions)
             elif reason == Exit.TRAP and stop_on_trap:
@@ -284,28 +280,42 @@ class Emulator:
         self.stats.interrupts += 1
         self.tiers.interrupt(kind).run()
 
+    @property
+    def watches(self) -> list[Watch]:
+        """The watchpoints set (see ``watch``)."""
+        return self.machine.watchpoints.watches
+
     def watch(self, start: Address, end: Address | None = None, on: str = "w") -> Watch:
         """Stop runs right after an instruction that reads (``on="r"``), writes (``"w"``) or
         either (``"rw"``) memory from ``start`` to ``end`` (inclusive; default: one byte): the
         result's ``exit`` is ``"watchpoint"`` and its ``watch`` says the address, value, access
-        and the instruction's pc.  Runs go one instruction at a time while any is set."""
+        and the instruction's pc.  Code runs at full speed meanwhile (see
+        ``recomp.runtime.watchpoints``); setting one drops only the translations that could
+        access its bytes unchecked."""
         first = address(start)
         last = first if end is None else address(end)
-        watch = Watch(self.machine, range(first, last + 1), on, self._hits)
-        self.machine.map_device(watch)
-        self.watches.append(watch)
+        size = self.guest.memory_size
+        if not 0 <= first <= last < size:
+            where = self.frontend.format_address
+            raise ValueError(f"a watchpoint is from one address to a later one in memory "
+                             f"({where(0)}..{where(size - 1)})")
+        watch = self.machine.watchpoints.add(range(first, last + 1), on)
+        ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
+        self.translations.forget_accessing(watch.span, ops)
+        self.stats.event(f"watch     {self.frontend.format_address(first)}: translations accessing it dropped")
         return watch
 
     def unwatch(self, watch: Watch) -> None:
-        self.machine.unmap_device(watch)
-        self.watches.remove(watch)
+        self.machine.watchpoints.remove(watch)
 
-    def _watched(self, pc: int) -> RunResult:
+    def _watched(self) -> RunResult:
         """The run's end at a watchpoint: the first access the last instruction made."""
         st = self.machine.state
-        addr, value, access = self._hits[0]
-        self._hits.clear()
-        return RunResult(Stop.WATCHPOINT, st.pc, st.instructions, watch=WatchHit(addr, value, access, pc))
+        hits = self.machine.watchpoints.hits
+        hit = hits[0]
+        hits.clear()
+        st.code_written = 0  # (set by the access, for the check that left)
+        return RunResult(Stop.WATCHPOINT, st.pc, st.instructions, watch=hit)
 
     def trace(self, size: int = 64, sink: Callable[[Traced], None] | None = None) -> Trace | None:
         """Record every instruction runs execute from now on, with the registers before it: the
@@ -345,15 +355,14 @@ class Emulator:
     def _stop_at(self, addr: int) -> None:
         """Runs stop before ``addr``: regions end there, the native interpreter checks for it.
         Only what would run through it is dropped: the translations whose code (or the code
-        their optimizer looked at) covers it, and compiled code's links to it; but the first
-        stop drops everything, as cold code then needs the native interpreter that checks."""
+        their optimizer looked at) covers it, compiled code's links to it, and at the first stop
+        the native interpreter that checks for none."""
         if addr in self.stops:
             return
-        if self.stops:
-            self.translations.unlink_at(addr)
-            self.translations.forget(addr)
-        else:
-            self.translations.drop_all()
+        self.translations.unlink_at(addr)
+        self.translations.forget(addr)
+        if not self.stops:
+            self.tiers.stops_set()
         self.stops.add(addr)
         self.machine.attrs_view[addr] |= ATTR_STOP
 

@@ -1,7 +1,8 @@
 """The native entry table: one slot per guest address and combination of specialized flags,
 holding the compiled code to run there or null, which compiled code and the native interpreter
 look up to jump straight into other compiled code (see ``recomp.backend.lower``).  After the
-slots come the native interpreter's 32-bit hotness counters, one per guest address.
+slots come counters, one per guest address: the native interpreter's hotness, and entries into
+regions (``GuestSpec.hotness_offset``, ``entered_offset``).
 
 The table is filled for one guard mode at a time (the mode of the current run), and never for
 single steps, interrupt entries or stop addresses: those must come back to the run loop.
@@ -20,7 +21,9 @@ class EntryTable:
     def __init__(self, guest: GuestSpec, stops: set[int]) -> None:
         self.guest = guest
         self.stops = stops  # the run's stop addresses (shared with the run loop)
-        self.slots = (ctypes.c_void_p * (guest.entry_table_size + guest.memory_size // 2))()
+        self.slots = (ctypes.c_void_p * (guest.entry_table_bytes // 8))()
+        # times compiled code (or the Python tier) entered a region at each address
+        self.entered = (ctypes.c_uint64 * guest.memory_size).from_buffer(self.slots, guest.entered_offset)
         self.guards: bool | None = None  # the guard mode the table is filled for
 
     def index(self, key: Key) -> int | None:

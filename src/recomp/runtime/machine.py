@@ -15,11 +15,12 @@ from functools import partial
 from typing import Protocol, TextIO
 
 from recomp.frontends.base import DecodeError, Frontend
-from recomp.ir.guest import ATTR_IO, ATTR_ROM, MEMORY_HELPERS
+from recomp.ir.guest import ATTR_CODE, ATTR_IO, ATTR_READ_WATCH, ATTR_ROM, ATTR_WRITE_WATCH, MEMORY_HELPERS
 from recomp.runtime.devices import Device, IntervalTimer, ReadOnlyMemory, write_output
 from recomp.runtime.errors import ConfigError, EndRun, GuestFault, LoadError
 from recomp.runtime.helpers import HelperTable
 from recomp.runtime.state import UNLIMITED, state_struct
+from recomp.runtime.watchpoints import Watchpoints
 
 
 class MachineListener(Protocol):
@@ -92,6 +93,7 @@ class Machine:
         self.cycle_target = UNLIMITED  # the run's cycle budget ends here (``run(max_cycles=...)``)
         self.pending_error: BaseException | None = None  # raised in a helper, re-raised by the run loop
         self.listener: MachineListener = _Unheard()
+        self.watchpoints = Watchpoints(self.attrs_view)
         self._helpers = HelperTable(self.guest.helper_slots(), self._helper_functions(), self._park)
         self.state.helpers = self._helpers.address
 
@@ -181,22 +183,36 @@ class Machine:
                 self.attrs_view[addr] &= ~attribute
         self.listener.map_changed()
 
-    def io_read(self, addr: int, cycles: int) -> int:
-        try:
-            return self.devices[addr].read(addr, cycles)
+    def io_read(self, addr: int, cycles: int, pc: int) -> int:
+        """A load of a device's byte, or of one watched for reads, by the instruction at ``pc``."""
+        attr = self.attrs_view[addr]
+        try:  # (ROM, the other device, is read from memory)
+            value = self.devices[addr].read(addr, cycles) if attr & ATTR_IO else self.memory_view[addr]
         except EndRun as end:  # the instruction completes; the run ends at the next boundary
             self._park(end)
-            return 0
+            value = 0
+        if attr & ATTR_READ_WATCH:
+            self.watchpoints.hit(addr, value & 0xFF, "read", pc)
+            self.state.limit = 0  # the native interpreter stops at the next instruction's guard
+        return value
 
-    def io_write(self, addr: int, value: int, cycles: int) -> None:
+    def io_write(self, addr: int, value: int, cycles: int, pc: int) -> None:
+        """A store to a device's byte (or ROM) by the instruction at ``pc``."""
         try:
             self.devices[addr].write(addr, value, cycles)
         except EndRun as end:
             self._park(end)
+        if self.attrs_view[addr] & ATTR_WRITE_WATCH:
+            self.watchpoints.hit(addr, value, "write", pc)
         self.state.cycle_limit = 0  # a device may have a new event: let the next guard leave
 
-    def code_write(self, addr: int) -> None:
-        self.listener.code_write(addr)
+    def code_write(self, addr: int, pc: int) -> None:
+        """A store to a byte of translated code, or one watched for writes, by the instruction at ``pc``."""
+        attr = self.attrs_view[addr]
+        if attr & ATTR_WRITE_WATCH:
+            self.watchpoints.hit(addr, self.memory_view[addr], "write", pc)
+        if attr & ATTR_CODE:
+            self.listener.code_write(addr)
 
     def write(self, text: str) -> None:
         """Write the guest's text output (TST27's PRINT); a failing stream is a ``StreamError``."""

@@ -5,7 +5,7 @@ translate through it, so what they show is what runs.
 It reads the machine as it is now: its memory, where loaded code ends (decoding stops there),
 where devices are, the state the translation will be entered with (its specialized flags), plus
 two things only the runtime knows: rewritten code bytes (``volatile``: lifted as memory reads)
-and stop addresses (regions end before them).
+and stop addresses (regions end before them); and watchpoints (checked accesses).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Pipeline:
         limit = 1 if single else self.options.region_instructions
         m = self.machine
         return Lifted(*build_region(self.frontend, m.memory_view, pc, m.loaded_end, limit,
-                                    volatile=self.volatile, stops=self.stops))
+                                    volatile=self.volatile, stops=self.stops, check_loads=m.watchpoints.reads))
 
     def lift_interrupt(self, kind: str, pc: int) -> Lifted:
         """The code that takes interrupt ``kind`` at ``pc``: it covers no guest bytes."""
@@ -77,8 +77,9 @@ class Pipeline:
             return build_region(self.frontend, m.memory_view, addr, m.loaded_end, SUCCESSOR_INSTRUCTIONS,
                                 self.volatile, self.stops, follow=False)
 
-        return Context(self.guest, frozenset(covers), frozenset(m.devices), None if single else successor,
-                       entry or {})
+        watched = m.watchpoints.addresses()  # (their accesses must all happen, as a device's)
+        return Context(self.guest, frozenset(covers), frozenset(m.devices) | watched,
+                       None if single else successor, entry or {}, watched)
 
     def optimize(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None
                  ) -> dict[str, dict[str, int]]:

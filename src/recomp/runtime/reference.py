@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
-from recomp.ir.guest import ATTR_CODE, ATTR_IO, ATTR_WRITE_HELPER
+from recomp.ir.guest import ATTR_READ_HELPER, ATTR_READ_WATCH, ATTR_WRITE_CHECK, ATTR_WRITE_HELPER, ATTR_WRITE_WATCH
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
 from recomp.runtime.machine import Machine
@@ -42,26 +42,35 @@ class ReferenceRegion:
         self.deferred: set[str] = set()  # while building a block's steps: fields deferred so far
         self.blocks = {b.label: self._steps(b) for b in region.blocks}
         self.entry = region.blocks[0].label
+        self.insn_pc = region.entry  # the instruction running (the memory helpers are given it)
 
     def read_byte(self, addr: int) -> int:
-        """A guest byte: from memory, or from the device that owns the address."""
+        """A guest byte: from memory, or from the device that owns the address; a byte watched
+        for reads sets ``code_written`` (``smc`` leaves after the instruction)."""
         addr &= self.mask
-        if self.attrs[addr] & ATTR_IO:
-            return self.machine.io_read(addr, self.state.cycles) & 0xFF
+        attr = self.attrs[addr]
+        if attr & ATTR_READ_HELPER:
+            value = self.machine.io_read(addr, self.state.cycles, self.insn_pc) & 0xFF
+            if attr & ATTR_READ_WATCH:
+                self.state.code_written = 1
+            return value
         return self.memory[addr]
 
     def write_byte(self, addr: int, value: int) -> None:
-        """Store a guest byte: to a device, or to memory, noting a hit on translated code."""
+        """Store a guest byte: to a device, or to memory, noting a hit on translated code or a
+        watchpoint."""
         addr &= self.mask
         attr = self.attrs[addr]
         if not attr:
             self.memory[addr] = value
         elif attr & ATTR_WRITE_HELPER:
-            self.machine.io_write(addr, value, self.state.cycles)
+            self.machine.io_write(addr, value, self.state.cycles, self.insn_pc)
+            if attr & ATTR_WRITE_WATCH:
+                self.state.code_written = 1
         else:
             self.memory[addr] = value
-            if attr & ATTR_CODE:
-                self.machine.code_write(addr)
+            if attr & ATTR_WRITE_CHECK:
+                self.machine.code_write(addr, self.insn_pc)
                 self.state.code_written = 1
 
     def materialize(self) -> None:
@@ -231,9 +240,10 @@ def _call(r: ReferenceRegion, block: Block, op: Op) -> Step:
 
 
 def _insn(r: ReferenceRegion, block: Block, op: Op) -> Step:
-    state, cycles = r.state, op.args[1]
+    state, pc, cycles = r.state, op.args[0], op.args[1]
 
     def step(env: Env) -> None:
+        r.insn_pc = pc
         state.instructions += 1
         if cycles:
             state.cycles += cycles

@@ -140,6 +140,13 @@ class Tiers:
                              f"{(time.perf_counter() - start) * 1e3:.1f} ms")
         return self._interpreters[stops]
 
+    def stops_set(self) -> None:
+        """Runs have a stop address now: cold code moves to the native interpreter that checks
+        for them (the one that does not is taken out wherever it stood for cold code)."""
+        unchecked = self._interpreters.get(False)
+        if unchecked is not None:
+            self.translations.evict_all(unchecked)
+
     def _where(self, pc: int) -> str:
         return self.machine.frontend.format_address(pc)
 
@@ -147,8 +154,14 @@ class Tiers:
         """The region on the reference engine; under the JIT, a first tier that compiles the
         region once it has been entered ``threshold`` times or loops ``HOT_BLOCKS`` times in one
         entry (cold code never pays LLVM's cost)."""
+        entered, pc = self.entry_table.entered, lifted.region.entry  # (entries counted as compiled code counts them)
         if self.options.engine != "jit":
-            return Translation(lifted.region, ReferenceRegion(lifted.region, self.machine), lifted.covers)
+            interpreted = ReferenceRegion(lifted.region, self.machine)
+
+            def run() -> int:
+                entered[pc] += 1
+                return interpreted()
+            return Translation(lifted.region, run, lifted.covers)
         interpreted = ReferenceRegion(lifted.region, self.machine, hot_blocks=HOT_BLOCKS)
         entries = 0
 
@@ -161,6 +174,7 @@ class Tiers:
                 self.translations.add(key, compiled)
                 self.stats.compile_seconds += time.perf_counter() - start
                 return compiled.run()
+            entered[pc] += 1
             return interpreted()
 
         translation = Translation(lifted.region, run, lifted.covers)

@@ -160,25 +160,58 @@ class Translations:
             if key.pc == pc:
                 self.entry_table.link(key, translation.address)
 
+    def forget_accessing(self, span: range, ops: frozenset[str]) -> None:
+        """Drop for good the translations (and those kept aside) whose loads or stores (``ops``)
+        may access ``span`` without the check a new watchpoint there needs: those whose icode
+        has such an access, and code from the code cache, whose icode is not kept (the native
+        interpreter checks every access)."""
+        from recomp.opt.ranges import may_access
+
+        size = self.machine.guest.memory_size
+
+        def unchecked(translation: Translation) -> bool:
+            if translation.region is None:
+                return bool(translation.covers)
+            return may_access(translation.region, ops, span, size)
+
+        for key, translation in self:
+            if unchecked(translation):
+                self._evict(key, translation)
+        for slot, translation in list(self._retired.items()):
+            if unchecked(translation):
+                del self._retired[slot]
+
+    def evict_all(self, translation: Translation) -> None:
+        """Take a translation out wherever it stands (the native interpreter stands for many keys)."""
+        for key, other in self:
+            if other is translation:
+                self._evict(key, other)
+
     def _drop(self, addr: int, retire: bool) -> None:
-        attrs = self.machine.attrs_view
-        for key in self.owners.pop(addr, ()):
-            translation = self._cache.pop(key, None)
+        for key in list(self.owners.get(addr, ())):
+            translation = self._cache.get(key)
             if translation is None:
                 continue
-            self.entry_table.unlink(key)
+            self._evict(key, translation)
             if retire:
                 self.stats.invalidations += 1
                 self.stats.event(f"invalidate {self._where(key.pc)}: {self._where(addr)} was written")
                 self._retire(key, translation)
-            for other in translation.covers:
-                keys = self.owners.get(other)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del self.owners[other]
-                        attrs[other] &= ~ATTR_CODE
-        attrs[addr] &= ~ATTR_CODE
+        self.owners.pop(addr, None)
+        self.machine.attrs_view[addr] &= ~ATTR_CODE
+
+    def _evict(self, key: Key, translation: Translation) -> None:
+        """Take one translation out: no longer run, linked, or watching the bytes it covers."""
+        del self._cache[key]
+        self.entry_table.unlink(key)
+        attrs = self.machine.attrs_view
+        for addr in translation.covers:
+            keys = self.owners.get(addr)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.owners[addr]
+                    attrs[addr] &= ~ATTR_CODE
 
     def handle_smc(self) -> None:
         """Drop the translations stores hit since the last time; the bytes become volatile."""

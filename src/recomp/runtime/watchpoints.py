@@ -1,19 +1,29 @@
 """Watchpoints: a run stops right after the instruction that reads or writes a watched range of
 memory, reporting the address, the value and the instruction's pc.
 
-A watched range is mapped as a device over RAM (``ATTR_IO``: every tier's loads and stores of it
-come here, and it reads and writes the RAM bytes as they would have been), and while any
-watchpoint is set runs go one instruction at a time, so the stop is exact in every tier.  (They
-run at the speed of single steps meanwhile: the compiled code's blocks have no instruction
-boundary to leave at after a device access.)"""
+Watched bytes carry ``ATTR_READ_WATCH`` or ``ATTR_WRITE_WATCH``, which every tier's loads and
+stores consult as they consult ``ATTR_CODE``, so code runs at full speed until a watch hits:
+
+- a store to a byte watched for writes calls the ``code_write`` helper (or the I/O helper, for a
+  device's byte) and sets ``code_written``, and the ``smc`` check after the instruction leaves;
+- a load of a byte watched for reads goes to the I/O helper and sets ``code_written``; regions
+  lifted while a read watch is set have an ``smc`` check after every instruction that loads (the
+  optimizer deletes those that cannot see a watched byte), and the native interpreter, which
+  has none, stops at its next instruction's guard: the helper cuts the budget.
+
+The helpers are given the address of the instruction making the access, which the hit reports.
+Setting a watch drops only the translations that could access its bytes unchecked: see
+``Emulator.watch``."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from recomp.ir.guest import ATTR_CODE
+from recomp.ir.guest import ATTR_READ_WATCH, ATTR_WRITE_WATCH
 
 ACCESSES = {"r": ("read",), "w": ("write",), "rw": ("read", "write")}
+BITS = {"read": ATTR_READ_WATCH, "write": ATTR_WRITE_WATCH}
 
 
 @dataclass(frozen=True)
@@ -24,31 +34,65 @@ class WatchHit:
     pc: int  # the instruction that made the access (for an interrupt's pushes: where it was taken)
 
 
+@dataclass(eq=False)
 class Watch:
-    """One watched range (a device: ``name`` names it in errors, such as an overlap)."""
+    """One watched range of addresses, on reads, writes or both."""
 
-    name = "watchpoint"
+    span: range
+    on: str  # "r", "w" or "rw"
 
-    def __init__(self, machine: object, span: range, on: str, hits: list[tuple[int, int, str]]) -> None:
+    @property
+    def accesses(self) -> tuple[str, ...]:
+        return ACCESSES[self.on]
+
+
+class Watchpoints:
+    """A machine's watches, the attribute bits they set, and the hits since the run loop last
+    looked (``hits``, in the order they happened)."""
+
+    def __init__(self, attrs: memoryview) -> None:
+        self.attrs = attrs
+        self.watches: list[Watch] = []
+        self.hits: list[WatchHit] = []
+        self._counts = {access: Counter[int]() for access in BITS}  # address -> watches on it
+
+    def __bool__(self) -> bool:
+        return bool(self.watches)
+
+    def add(self, span: range, on: str) -> Watch:
         if on not in ACCESSES:
             raise ValueError(f"a watchpoint is on 'r', 'w' or 'rw', not {on!r}")
-        self.machine = machine
-        self.span = span
-        self.on = ACCESSES[on]
-        self.hits = hits  # shared by the machine's watches: (addr, value, access) as they happen
+        watch = Watch(span, on)
+        self.watches.append(watch)
+        for access in watch.accesses:
+            counts = self._counts[access]
+            for addr in span:
+                counts[addr] += 1
+                self.attrs[addr] |= BITS[access]
+        return watch
 
-    def addresses(self) -> range:
-        return self.span
+    def remove(self, watch: Watch) -> None:
+        self.watches.remove(watch)
+        for access in watch.accesses:
+            counts = self._counts[access]
+            for addr in watch.span:
+                counts[addr] -= 1
+                if not counts[addr]:
+                    del counts[addr]
+                    self.attrs[addr] &= ~BITS[access]
 
-    def read(self, addr: int, cycles: int) -> int:
-        value = self.machine.memory_view[addr]
-        if "read" in self.on:
-            self.hits.append((addr, value, "read"))
-        return value
+    @property
+    def reads(self) -> bool:
+        """Whether any byte is watched for reads (regions are then lifted with load checks)."""
+        return bool(self._counts["read"])
 
-    def write(self, addr: int, value: int, cycles: int) -> None:
-        self.machine.memory_view[addr] = value
-        if self.machine.attrs_view[addr] & ATTR_CODE:  # (a device's store skips the check for code)
-            self.machine.code_write(addr)
-        if "write" in self.on:
-            self.hits.append((addr, value, "write"))
+    def addresses(self) -> frozenset[int]:
+        """Every watched byte: to the optimizer, one whose accesses must all happen, and checked."""
+        return frozenset(self._counts["read"]) | frozenset(self._counts["write"])
+
+    def shape(self) -> tuple[tuple[int, int, str], ...]:
+        """The watches as (start, stop, on): what compiled code depends on (the code cache's context)."""
+        return tuple(sorted((w.span.start, w.span.stop, w.on) for w in self.watches))
+
+    def hit(self, addr: int, value: int, access: str, pc: int) -> None:
+        self.hits.append(WatchHit(addr, value, access, pc))
