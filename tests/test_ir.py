@@ -82,6 +82,7 @@ L0200 @0x0200:
   settle 1, 1
   poll %22
   smc %22
+  watched %22
   exit_if %12, 0x0300
   trap_if %13, 0x0300
   br L0201

@@ -31,7 +31,6 @@ from recomp.backend.cfg import loop_targets
 from recomp.ir.core import Block, Op, Region, Value
 from recomp.ir.guest import (
     ATTR_READ_HELPER,
-    ATTR_READ_WATCH,
     ATTR_WRITE_CHECK,
     ATTR_WRITE_HELPER,
     ATTR_WRITE_WATCH,
@@ -414,13 +413,10 @@ def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.
 
 
 def _build_load8(b: ll.IRBuilder, f: ll.Function) -> None:
-    table, memory, attrs, addr, cycles, pc, code_written = f.args
+    table, memory, attrs, addr, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
     with b.if_then(_has(b, attr, ATTR_READ_HELPER), likely=False):
-        value = _memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles, pc])
-        with b.if_then(_has(b, attr, ATTR_READ_WATCH)):
-            b.store(I8_T(1), code_written)
-        b.ret(value)
+        b.ret(_memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles, pc]))
     b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
 
 
@@ -429,7 +425,9 @@ def _build_store8(b: ll.IRBuilder, f: ll.Function) -> None:
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
     with b.if_then(_has(b, attr, ATTR_WRITE_HELPER), likely=False):
         _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles, pc])
-        b.ret(b.zext(_has(b, attr, ATTR_WRITE_WATCH), I8_T))
+        with b.if_then(_has(b, attr, ATTR_WRITE_WATCH), likely=False):
+            b.ret(I8_T(1))
+        b.ret(I8_T(0))
     b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
     with b.if_then(_has(b, attr, ATTR_WRITE_CHECK), likely=False):
         _memory_helper(b, table, "code_write", [b.trunc(addr, I32_T), pc])
@@ -448,11 +446,9 @@ def _memory_helper(b: ll.IRBuilder, table: ll.Value, name: str, args: list[ll.Va
 
 
 def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
-    """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there
-    (a watched byte sets ``code_written``, so that ``smc`` leaves after the instruction)."""
-    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T, PTR])
-    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc,
-                                   lo.slots["code_written"]])
+    """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
+    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
+    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc])
 
 
 def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:

@@ -21,7 +21,7 @@ class RegionBuilder(Builder):
     bytes are volatile (rewritten by the guest: read them at run time), and the instruction
     being lifted: a jump to itself becomes ``trap``; after a store, ``smc`` checks whether it hit
     translated code (or a watchpoint) before control moves on; with ``check_loads``, after a load
-    too (it may hit a watchpoint on reads: see ``recomp.runtime.watchpoints``)."""
+    ``watched`` checks whether it hit a watchpoint on reads (see ``recomp.runtime.watchpoints``)."""
 
     def __init__(self, region: Region, labels: dict[int, str], volatile: Set[int] = frozenset(),
                  pc_type: Type = I32, check_loads: bool = False) -> None:
@@ -32,7 +32,8 @@ class RegionBuilder(Builder):
         self.exit_stubs: dict[int, str] = {}
         self.insn: Insn | None = None
         self.check_loads = check_loads
-        self.accessed = False  # the current instruction has made an access the smc check is for
+        self.stored = False  # the current instruction has stored to memory
+        self.loaded = False  # ... has loaded, with ``check_loads``
         self.traps: set[int] = set()  # branches to themselves: T blocks to add
 
     def label_for(self, addr: int) -> str:
@@ -43,25 +44,29 @@ class RegionBuilder(Builder):
 
     def start(self, insn: Insn) -> None:
         self.insn = insn
-        self.accessed = False
+        self.stored = self.loaded = False
         self.emit("insn", insn.addr, insn.cycles, comment=insn.text)
 
     def store(self, addr: Value, value: Value) -> None:
         self.emit("store", addr, value)
-        self.accessed = True
+        self.stored = True
 
     def load(self, addr: Value, type: Type | None = None, comment: str = "") -> Value:
-        self.accessed = self.accessed or self.check_loads
+        self.loaded = self.loaded or self.check_loads
         return self.emit("load", addr, type=type, comment=comment)
 
-    def check_stores(self, next_pc: Value | int) -> None:
-        """Emit the smc check for this instruction's accesses, continuing at ``next_pc``."""
-        if self.accessed:
-            self.smc(next_pc if isinstance(next_pc, Value) else self.const(self.pc_type, next_pc))
-            self.accessed = False
+    def check_accesses(self, next_pc: Value | int) -> None:
+        """Emit the checks for this instruction's accesses (``smc``, ``watched``), continuing at ``next_pc``."""
+        if self.stored or self.loaded:
+            pc = next_pc if isinstance(next_pc, Value) else self.const(self.pc_type, next_pc)
+            if self.stored:
+                self.smc(pc)
+            if self.loaded:
+                self.watched(pc)
+            self.stored = self.loaded = False
 
     def goto(self, addr: int) -> None:
-        self.check_stores(addr)
+        self.check_accesses(addr)
         if self.insn is not None and addr == self.insn.addr:
             self.trap(addr)
         else:
@@ -77,7 +82,7 @@ class RegionBuilder(Builder):
 
     def jump_to(self, target: Value) -> None:
         """Leave the region for a computed guest address."""
-        self.check_stores(target)
+        self.check_accesses(target)
         self.exit_ind(target)
 
     @property
@@ -128,8 +133,8 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  ) -> tuple[Region, set[int]]:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
     ``follow=False``: only the straight-line code at ``entry``, every branch leaving the region
-    (the optimizer's look ahead at a region's exits); ``check_loads``: an ``smc`` check after
-    every instruction that loads, as after stores (while a watchpoint is on reads).  Returns the
+    (the optimizer's look ahead at a region's exits); ``check_loads``: a ``watched`` check after
+    every instruction that loads (while a watchpoint is on reads).  Returns the
     region and the guest bytes whose rewriting changes it."""
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
@@ -162,7 +167,7 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
             fe.lift(b, insn)
             covers |= _covered_bytes(insn, volatile, fe.guest.dynamic_operands, follow)
             if not b.terminated:
-                b.check_stores(insn.next)
+                b.check_accesses(insn.next)
         if not b.terminated:
             if isinstance(stop, DecodeError):
                 b.fault(stop.addr)

@@ -44,9 +44,9 @@ COMMON_FIELDS: tuple[StateField, ...] = (
     StateField("limit", I64, True, "a guard leaves once `instructions` would pass this (the instruction budget)"),
     StateField("cycle_limit", I64, True, "... or once `cycles` would pass this (the next device event)"),
     StateField("chained", I64, False, "jumps compiled code made straight into other compiled code"),
-    StateField("code_written", I8, False, "1 after a store hit translated code or a watched byte (or a load "
-                                          "a watched one); `smc` leaves on it"),
-    StateField("events", I8, True, "1 while an interrupt is pending; `poll` leaves on it"),
+    StateField("code_written", I8, False, "1 after a store hit translated code or a watched byte; `smc` leaves on it"),
+    StateField("events", I8, True, "1 while an interrupt is pending, or after a load hit a watched byte; "
+                                   "`poll` and `watched` leave on it"),
     StateField("interrupt", I8, True, "1 once Ctrl-C asked the run to stop (the runtime's signal handler "
                                       "also cuts the budgets and sets `events`)"),
     StateField("helpers", I64, False, "the address of the machine's table of helper functions, "

@@ -38,8 +38,8 @@ EXIT_MEANING: dict[Exit, str] = {
     Exit.HALT: "the guest stopped at `pc`",
     Exit.GUARD: "the budgets do not cover the block at `pc`",
     Exit.FAULT: "the instruction at `pc` cannot be decoded; the runtime decodes it again for the message",
-    Exit.SMC: "a store hit translated code (or an access a watchpoint); the runtime drops that code (or "
-              "stops the run), the guest continues at `pc`",
+    Exit.SMC: "a store hit translated code (or a watchpoint); the runtime drops that code (or stops the run), "
+              "the guest continues at `pc`",
     Exit.TRAP: "the instruction at `pc` jumped to itself: a test program's way to stop",
     Exit.HOT: "the native interpreter found `pc` hot: the runtime compiles a region there and continues at `pc`",
 }
@@ -120,10 +120,10 @@ _TABLE = [
     OpSpec("sext", ("v",), "decl", doc="widen, sign-filling"),
     OpSpec("trunc", ("v",), "decl", doc="keep the low bits"),
     OpSpec("select", ("v", "v", "v"), "arg1", doc="c ? a : b (c is i1)"),
-    OpSpec("load", ("v",), "decl", pure=False, reads=("cycles",), writes=("code_written",),
+    OpSpec("load", ("v",), "decl", pure=False, reads=("cycles",),
            doc="read guest memory: i8, or i16 little-endian; each byte's address wraps; a device "
                "address calls the device (given the cycle count), so a load is removable only "
-               "where no device can answer; a byte watched for reads sets `code_written`"),
+               "where no device can answer; a byte watched for reads sets `events`"),
     OpSpec("fetch", ("v",), "decl", pure=False,
            doc="read an i8 of code at run time (an operand byte the guest rewrites): guest memory "
                "itself, never a device, as a CPU's instruction fetch; the address wraps"),
@@ -148,8 +148,12 @@ _TABLE = [
            doc="if an interrupt is pending (`events`), leave; the guest continues at the given "
                "address"),
     _leave("smc", ("v",), Exit.SMC, reads=("code_written",), observes=True,
-           doc="if a store of this instruction hit translated code, or an access a watched byte "
+           doc="if a store of this instruction hit translated code or a watched byte "
                "(`code_written`), leave; the guest continues at the given address"),
+    _leave("watched", ("v",), Exit.JUMP, reads=("events",), observes=True,
+           doc="after an instruction that loads, while a watchpoint is on reads: if a load hit a "
+               "watched byte (the runtime then sets `events`), leave; the guest continues at the "
+               "given address"),
     _leave("exit_if", ("v", "a"), Exit.JUMP, observes=True,
            doc="if the i1 is 1, leave; the guest continues at this address"),
     _leave("trap_if", ("v", "a"), Exit.TRAP, observes=True,

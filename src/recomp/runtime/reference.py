@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from recomp.ir.core import Block, Op, Region
 from recomp.ir.evaluate import BINARY, CAST
-from recomp.ir.guest import ATTR_READ_HELPER, ATTR_READ_WATCH, ATTR_WRITE_CHECK, ATTR_WRITE_HELPER, ATTR_WRITE_WATCH
+from recomp.ir.guest import ATTR_READ_HELPER, ATTR_WRITE_CHECK, ATTR_WRITE_HELPER, ATTR_WRITE_WATCH
 from recomp.ir.ops import LEAVE_AT, LEAVE_IF, LEAVE_WHEN, Exit
 from recomp.ir.types import I8
 from recomp.runtime.machine import Machine
@@ -45,15 +45,10 @@ class ReferenceRegion:
         self.insn_pc = region.entry  # the instruction running (the memory helpers are given it)
 
     def read_byte(self, addr: int) -> int:
-        """A guest byte: from memory, or from the device that owns the address; a byte watched
-        for reads sets ``code_written`` (``smc`` leaves after the instruction)."""
+        """A guest byte: from memory, or from the device that owns the address (or the watchpoint)."""
         addr &= self.mask
-        attr = self.attrs[addr]
-        if attr & ATTR_READ_HELPER:
-            value = self.machine.io_read(addr, self.state.cycles, self.insn_pc) & 0xFF
-            if attr & ATTR_READ_WATCH:
-                self.state.code_written = 1
-            return value
+        if self.attrs[addr] & ATTR_READ_HELPER:
+            return self.machine.io_read(addr, self.state.cycles, self.insn_pc) & 0xFF
         return self.memory[addr]
 
     def write_byte(self, addr: int, value: int) -> None:

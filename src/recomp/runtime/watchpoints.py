@@ -6,10 +6,11 @@ stores consult as they consult ``ATTR_CODE``, so code runs at full speed until a
 
 - a store to a byte watched for writes calls the ``code_write`` helper (or the I/O helper, for a
   device's byte) and sets ``code_written``, and the ``smc`` check after the instruction leaves;
-- a load of a byte watched for reads goes to the I/O helper and sets ``code_written``; regions
-  lifted while a read watch is set have an ``smc`` check after every instruction that loads (the
-  optimizer deletes those that cannot see a watched byte), and the native interpreter, which
-  has none, stops at its next instruction's guard: the helper cuts the budget.
+- a load of a byte watched for reads goes to the I/O helper, which sets ``events``; regions
+  lifted while a read watch is set have a ``watched`` check (which leaves on ``events``) after
+  every instruction that loads, and the optimizer deletes those whose loads cannot reach a
+  watched byte; the native interpreter, which has none, stops at its next instruction's guard:
+  the helper cuts the budget too.
 
 The helpers are given the address of the instruction making the access, which the hit reports.
 Setting a watch drops only the translations that could access its bytes unchecked: see
