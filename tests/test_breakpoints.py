@@ -18,7 +18,7 @@ from recomp.runtime import Emulator
 from recomp.runtime.result import Stop
 from test_6502_py65 import machines, run_py65
 
-SETTINGS = dict(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+SETTINGS = dict(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                           HealthCheck.data_too_large])
 
 

@@ -99,6 +99,9 @@ def test_a_session_in_a_real_terminal(tmp_path):
         terminal.wait_for("`help` lists the commands")
         terminal.keys("ab $20e", "Enter", "g $200", "Enter")
         terminal.wait_for("breakpoint at $020E")
+        terminal.keys("regions", "Enter")  # a table, drawn by rich on a terminal
+        terminal.wait_for("native interpreter")
+        table = terminal.screen()
         terminal.keys("db 0", "Enter", "fill $0300 $E8 $4C $00 $03", "Enter")  # INX; JMP $0300
         terminal.keys("g $300", "Enter")  # ... forever, until Ctrl-C
         time.sleep(0.5)
@@ -113,6 +116,7 @@ def test_a_session_in_a_real_terminal(tmp_path):
     finally:
         terminal.close()
     assert "breakpoint at $020E after 7 instructions" in shown
+    assert "address   bytes   tier" in table and "────────" in table
     assert "recomp: interrupted at $030" in shown
     assert "EXIT=0" in shown
     history = tmp_path / "recomp" / "mon_history"  # kept for the next session, for its owner only
@@ -148,3 +152,42 @@ def test_regions_count_the_times_compiled_code_was_entered():
         # $0200 once; the outer loop from the breakpoint at $0207 (regions end there), each time round but the first
         assert rows["$0200"][1:] == ["$0200-$0206", *tier.split(), "4", "1"]
         assert rows["$0207"][-1] == "2" and rows["$0207"][2:-2] == tier.split()
+
+
+def test_return_labels_and_numbers():
+    """py65mon's ``return`` (run to just before the next RTS or RTI), labels, ``~`` and comments."""
+    from recomp.debug.monitor import Monitor
+    from recomp.runtime import Emulator
+
+    emu = Emulator("6502", console=None)
+    for addr, code in ((0x200, "20 10 02 4C 03 02"),  # JSR outer; JMP *
+                       (0x210, "A9 01 20 20 02 60"),  # outer: LDA #1; JSR inner; RTS
+                       (0x220, "A2 02 60")):  # inner: LDX #2; RTS
+        emu.load(bytes.fromhex(code), addr)
+    emu.state.pc = 0x200
+    out = io.StringIO()
+    script = """al $0210 outer   ; a comment
+al $0220 inner
+shl
+ab outer
+g $200
+ret
+ret
+ret
+d inner:inner+2
+~ inner+2
+dl inner
+~ inner
+"""
+    Monitor(emu, stdin=io.StringIO(script), stdout=out).cmdloop(intro="")
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["$0210: outer", "$0220: inner"]
+    stops = [line for line in lines if " at $0" in line and "after" in line]
+    assert stops == ["breakpoint at $0210 after 1 instructions",  # outer
+                     "breakpoint at $0222 after 4 instructions",  # the inner RTS, the first to run
+                     "breakpoint at $0215 after 5 instructions",  # the outer one
+                     "trap at $0203 after 7 instructions"]  # back in the caller, no return left
+    assert lines[lines.index("inner:") + 1:][:2] == ["$0220  A2 02     LDX #$02", "$0222  60        RTS"]
+    assert "+546  $222  0o1042  %1000100010" in lines
+    assert lines[-1] == "error: 'inner' is not an address ($C000, 0xC000 or decimal)"
+    assert list(emu.breakpoints) == [0x210]  # return's own breakpoints are gone

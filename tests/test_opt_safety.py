@@ -131,8 +131,14 @@ def test_interrupts_see_exact_flags_in_every_mode(body, period, instructions):
 
 # --- Klaus Dormann's tests, each pass alone ------------------------------------------------------
 
+# the passes that reason about self-modifying code, memory and deferred state run the functional
+# test alone in every run; the others (each 13 s) under -m slow, and all together in the tests above
+EVERY_RUN = {"liveness", "memory", "smc"}
+
+
 @needs_testdata
-@pytest.mark.parametrize("name", sorted(PASSES))
+@pytest.mark.parametrize("name", [name if name in EVERY_RUN else pytest.param(name, marks=pytest.mark.slow)
+                                  for name in sorted(PASSES)])
 def test_functional_test_with_one_pass(name):
     emu = functional("jit", True, passes=[name], native_interpreter=False)  # code that runs is optimized
     assert emu.stats.opt and set(emu.stats.opt) == {name}

@@ -4,12 +4,14 @@ over a machine that runs at native speed between stops.  Line editing and histor
 readline (``cmd``); commands may come from a file or a pipe, which is how tests drive it.  On a
 terminal the output is rich's (colours, tables); from a file or a pipe, plain text.
 
-Addresses are written ``$C000``, ``0xC000`` or decimal; ranges ``START:END`` (inclusive)."""
+Addresses are written ``$C000``, ``0xC000``, decimal or as a label (``loop``, ``loop+3``);
+ranges ``START:END`` (inclusive).  ``;`` starts a comment."""
 
 from __future__ import annotations
 
 import cmd
 import os
+import re
 import shlex
 import sys
 from collections.abc import Iterator
@@ -25,9 +27,10 @@ from recomp.runtime.result import RunResult, Stop
 if TYPE_CHECKING:
     from rich.console import Console
 
-ALIASES = {"r": "registers", "m": "mem", "f": "fill", "d": "disassemble", "z": "step", "g": "goto",
-           "c": "continue", "u": "until", "ab": "add_breakpoint", "sb": "show_breakpoints",
-           "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints", "dw": "delete_watchpoint",
+ALIASES = {"r": "registers", "m": "mem", "f": "fill", ">": "fill", "d": "disassemble", "z": "step", "g": "goto",
+           "c": "continue", "u": "until", "ret": "return", "ab": "add_breakpoint", "sb": "show_breakpoints",
+           "shb": "show_breakpoints", "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints",
+           "dw": "delete_watchpoint", "al": "add_label", "shl": "show_labels", "dl": "delete_label", "~": "tilde",
            "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help"}
 
 
@@ -73,6 +76,7 @@ class Monitor(cmd.Cmd):
             self.prompt = ""  # commands from a file or a pipe: the output alone
         self.conditions: dict[int, list[tuple[str, int]]] = {}  # breakpoint -> register=value conditions
         self.tracing = False
+        self.labels: dict[str, int] = {}  # name -> address (``add_label``)
         self.console: Console | None = None  # rich, on a terminal
         if self.use_rawinput and self.stdout.isatty():
             from rich.console import Console
@@ -115,7 +119,7 @@ class Monitor(cmd.Cmd):
             self.say("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
     def precmd(self, line: str) -> str:
-        words = line.strip().split(maxsplit=1)
+        words = line.partition(";")[0].strip().split(maxsplit=1)
         if words and words[0] in ALIASES:
             return " ".join([ALIASES[words[0]], *words[1:]])
         return line
@@ -138,8 +142,16 @@ class Monitor(cmd.Cmd):
     def where(self, addr: int) -> str:
         return self.emu.frontend.format_address(addr)
 
+    def number(self, text: str) -> int:
+        """A number as typed: ``$C000``, ``0xC000``, decimal, or a label with an optional ``+N``/``-N``."""
+        name, sign, offset = text.partition("+") if "+" in text else text.partition("-")
+        if name not in self.labels:
+            return parse_address(text)
+        return self.labels[name] + (parse_address(offset) if sign == "+" else -parse_address(offset) if sign else 0)
+
     def address(self, text: str) -> int:
-        value = parse_address(text)
+        """An address as typed (``number``), in memory."""
+        value = self.number(text)
         if not 0 <= value < self.emu.guest.memory_size:
             raise MonitorError(f"{text} is outside memory")
         return value
@@ -192,6 +204,10 @@ class Monitor(cmd.Cmd):
                 raw, text, size = bytes(machine.memory_view[addr:addr + insn.size]), insn.text, insn.size
             except Exception as error:
                 raw, text, size = bytes(machine.memory_view[addr:addr + 1]), f"??? ({error})", 1
+            for name, at in self.labels.items():
+                if at == addr:
+                    self.say(f"{name}:", "bold")
+                text = re.sub(re.escape(self.where(at)) + r"\b", name, text, flags=re.IGNORECASE)
             self.say(f"{self.where(addr)}  {raw.hex(' ').upper():<9} {text}")
             addr, shown = (addr + size) % self.emu.guest.memory_size, shown + 1
             if addr < start:
@@ -234,6 +250,24 @@ class Monitor(cmd.Cmd):
     def do_continue(self, arg: str) -> None:
         """continue: run from the pc until a breakpoint, a watchpoint, a trap or Ctrl-C."""
         self.report(self.run(stop_on_trap=True))
+
+    def do_return(self, arg: str) -> None:
+        """return: run until just before the next return instruction (the 6502: RTS or RTI) executes."""
+        returns = self.emu.frontend.return_opcodes
+        if not returns:
+            raise MonitorError(f"the {self.emu.frontend.name} has no return instructions")
+        memory, breakpoints = self.emu.memory[0:len(self.emu.memory)], self.emu.breakpoints
+        # every byte that could be one is a breakpoint for this run (bytes that are not executed
+        # as opcodes never stop it; one at the pc runs first, as a run starting on a breakpoint)
+        stops = [a for a, byte in enumerate(memory) if byte in returns and a not in breakpoints]
+        for addr in stops:
+            breakpoints.add(addr)
+        try:
+            result = self.run(stop_on_trap=True)
+        finally:
+            for addr in stops:
+                breakpoints.discard(addr)
+        self.report(result)
 
     def do_until(self, arg: str) -> None:
         """until ADDR: run until the pc reaches ADDR (or something else stops the run)."""
@@ -319,6 +353,29 @@ class Monitor(cmd.Cmd):
         chosen = list(watches) if arg.strip() == "all" else [watches[self._number(arg, len(watches), "watchpoint")]]
         for watch in chosen:
             self.emu.unwatch(watch)
+
+    # --- labels and numbers -----------------------------------------------------------------------
+    def do_add_label(self, arg: str) -> None:
+        """add_label ADDR NAME: call ADDR by NAME (in commands, and in disassembly)."""
+        words = arg.split()
+        if len(words) != 2 or not words[1].isidentifier():
+            raise MonitorError("add_label ADDR NAME (a name of letters, digits and _)")
+        self.labels[words[1]] = self.address(words[0])
+
+    def do_show_labels(self, arg: str) -> None:
+        """show_labels: the labels, by address."""
+        for name, addr in sorted(self.labels.items(), key=lambda item: item[1]):
+            self.say(f"{self.where(addr)}: {name}")
+
+    def do_delete_label(self, arg: str) -> None:
+        """delete_label NAME: forget a label."""
+        if self.labels.pop(arg.strip(), None) is None:
+            raise MonitorError(f"no label {arg.strip()}")
+
+    def do_tilde(self, arg: str) -> None:
+        """tilde NUMBER (~): the number in decimal, hex, octal and binary."""
+        value = self.number(self._one(arg, "tilde NUMBER"))
+        self.say(f"+{value}  ${value:02X}  0o{value:o}  %{value:08b}")
 
     # --- the machine ----------------------------------------------------------------------------
     def do_reset(self, arg: str) -> None:

@@ -107,6 +107,8 @@ class Frontend(ABC):
     # what an execution trace shows of the state before each instruction (empty: every
     # register and flag)
     trace_registers: tuple[str, ...] = ()
+    # opcodes that return from a subroutine or an interrupt (the monitor's ``return`` stops before them)
+    return_opcodes: frozenset[int] = frozenset()
 
     @abstractmethod
     def decode(self, memory: Sequence[int], addr: int, end: int,

@@ -94,6 +94,7 @@ class Mos6502(Frontend):
     # the reset sequence's three dummy pushes leave S at $FD (from $00); it sets I
     reset_registers = {"s": 0xFD, "I": 1}
     trace_registers = ("a", "x", "y", "s", "p")  # as emulator logs show them (nestest's A X Y P SP)
+    return_opcodes = frozenset({0x60, 0x40})  # RTS, RTI
 
     def decode(self, memory: Sequence[int], addr: int, end: int,
                volatile: Set[int] = frozenset()) -> Insn:
