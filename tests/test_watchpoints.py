@@ -1,6 +1,7 @@
 """Watchpoints (``emulator.watch``, ``recomp run --watch``): a run stops right after the
 instruction that wrote (or read) a watched range, in every engine mode, where py65, watching its
-memory, saw the first such write; the report names the address, the value and the instruction."""
+memory, saw the first such access; the report names the address, the value and the instruction.
+Code runs in its tier meanwhile, and setting a watch drops only the code that may reach it."""
 
 from __future__ import annotations
 
@@ -40,11 +41,14 @@ class Watched(WrapMemory):
         super().__setitem__(addr, value)
 
 
-def first_read(machine, n: int, memory: bytearray, span: range, all_reads: bool = False):
-    """Where py65 first reads ``span`` (not fetching the instruction) within ``n`` instructions,
-    as ``first_write`` says; it stops trusting py65 also at an instruction whose bytes are in
-    ``span`` (a fetch and a read it cannot tell apart)."""
+def first_access(machine, n: int, memory: bytearray, span: range, on: str, every: bool = False):
+    """Where py65 first reads (``on="r"``) or writes (``"w"``) ``span`` within ``n`` instructions:
+    (instructions run, pc of the instruction, address, value), or None; ``every``: the addresses
+    of every such access.  py65 is trusted up to an illegal opcode, its JSR and DEC abs quirks,
+    and, for reads, an instruction whose own bytes are in ``span`` (a fetch and a read it cannot
+    tell apart); the fetch of an instruction's bytes is not a read."""
     watched = Watched(bytearray(memory), span)
+    accesses = watched.reads if on == "r" else watched.writes
     mpu = py65.MPU(memory=watched, pc=machine.pc)
     mpu.a, mpu.x, mpu.y, mpu.sp, mpu.p = machine.a, machine.x, machine.y, machine.s, machine.p
     for count in range(1, n + 1):
@@ -52,78 +56,39 @@ def first_read(machine, n: int, memory: bytearray, span: range, all_reads: bool 
         if code not in OPCODES or code in (JSR, DEC_ABS):
             break
         watched.fetching = range(pc, pc + OPCODES[code].length)
-        if any(addr & 0xFFFF in span for addr in watched.fetching) and not all_reads:
+        if on == "r" and not every and any(addr & 0xFFFF in span for addr in watched.fetching):
             break
         mpu.step()
-        if watched.reads and not all_reads:
-            addr, value = watched.reads[0]
+        if accesses and not every:
+            addr, value = accesses[0]
             return count, pc, addr, value
-    return [addr for addr, _ in watched.reads] if all_reads else None
+    return [addr for addr, _ in accesses] if every else None
 
 
-def first_write(machine, n: int, memory: bytearray, span: range, all_writes: bool = False):
-    """Where py65 first writes into ``span`` within ``n`` instructions: (instructions run, pc of
-    the writing instruction, address, value), or None (also when py65 cannot be trusted: an
-    illegal opcode, its JSR and DEC abs quirks); ``all_writes``: the addresses of every write
-    in the instructions it can be trusted on."""
-    watched = Watched(bytearray(memory), span)
-    mpu = py65.MPU(memory=watched, pc=machine.pc)
-    mpu.a, mpu.x, mpu.y, mpu.sp, mpu.p = machine.a, machine.x, machine.y, machine.s, machine.p
-    for count in range(1, n + 1):
-        pc, code = mpu.pc, watched.data[mpu.pc]
-        if code not in OPCODES or code in (JSR, DEC_ABS):
-            break
-        mpu.step()
-        if watched.writes and not all_writes:
-            addr, value = watched.writes[0]
-            return count, pc, addr, value
-    return [addr for addr, _ in watched.writes] if all_writes else None
-
-
+@pytest.mark.parametrize("on", ["r", "w"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                    HealthCheck.filter_too_much])
-@given(machines(), st.integers(0, 63), st.integers(0, 7), st.integers(0, 7), st.sampled_from(sorted(MODES_6502)))
-def test_write_watchpoints_stop_where_py65_writes(case, pick, before, after, mode):
+@given(case=machines(), pick=st.integers(0, 63), before=st.integers(0, 7), after=st.integers(0, 7),
+       mode=st.sampled_from(sorted(MODES_6502)))
+def test_watchpoints_stop_where_py65_accesses(on, case, pick, before, after, mode):
     machine, n = case
     memory = machine.memory
-    written = first_write(machine, n, memory, range(0x10000), all_writes=True)
-    assume(written)
-    addr = written[pick % len(written)]  # watch around a byte the program writes
+    accessed = first_access(machine, n, memory, range(0x10000), on, every=True)
+    assume(accessed)
+    addr = accessed[pick % len(accessed)]  # watch around a byte the program reads or writes
     span = range(max(0, addr - before), min(0xFFFF, addr + after) + 1)
-    expected = first_write(machine, n, memory, span)
+    expected = first_access(machine, n, memory, span, on)
     assume(expected is not None)
     count, pc, addr, value = expected
     emu = start(machine, memory, **MODES_6502[mode])
-    emu.watch(span.start, span.stop - 1, on="w")
+    emu.watch(span.start, span.stop - 1, on=on)
     result = emu.run(max_instructions=n)
     assert result.exit == Stop.WATCHPOINT and result.instructions == count
-    assert (result.watch.pc, result.watch.addr, result.watch.value, result.watch.access) == (pc, addr, value, "write")
+    access = {"r": "read", "w": "write"}[on]
+    assert (result.watch.pc, result.watch.addr, result.watch.value, result.watch.access) == (pc, addr, value, access)
     stepped = start(machine, memory, engine="interp")
     stepped.run(max_instructions=count)
     assert snapshot(emu) == snapshot(stepped)  # every register, counter and byte, as after `count` instructions
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                   HealthCheck.filter_too_much])
-@given(machines(), st.integers(0, 63), st.integers(0, 7), st.sampled_from(sorted(MODES_6502)))
-def test_read_watchpoints_stop_where_py65_reads(case, pick, width, mode):
-    machine, n = case
-    memory = machine.memory
-    read = first_read(machine, n, memory, range(0x10000), all_reads=True)
-    assume(read)
-    addr = read[pick % len(read)]  # watch from a byte the program reads
-    span = range(addr, min(0xFFFF, addr + width) + 1)
-    expected = first_read(machine, n, memory, span)
-    assume(expected is not None)
-    count, pc, addr, value = expected
-    emu = start(machine, memory, **MODES_6502[mode])
-    emu.watch(span.start, span.stop - 1, on="r")
-    result = emu.run(max_instructions=n)
-    assert result.exit == Stop.WATCHPOINT and result.instructions == count
-    assert (result.watch.pc, result.watch.addr, result.watch.value, result.watch.access) == (pc, addr, value, "read")
-    stepped = start(machine, memory, engine="interp")
-    stepped.run(max_instructions=count)
-    assert snapshot(emu) == snapshot(stepped)
 
 
 def test_read_watchpoints_and_removing_them():
