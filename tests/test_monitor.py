@@ -41,11 +41,11 @@ dw all
 sw
 until $0211
 cycles
+regions
 z 2
 trace on
 z
 trace off
-regions
 inspect $0206 guest
 save saved.bin $0200:$0203
 load saved.bin $0400

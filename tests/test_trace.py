@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES, MODES_6502, TESTDATA, missing_testdata
 from recomp.runtime import Emulator
+from recomp.runtime.trace import SINK_STRETCH
 from test_6502_py65 import machines, run_py65
 from test_breakpoints import start
 
@@ -31,7 +32,7 @@ def stepped(emu: Emulator, n: int) -> list[tuple]:
     return seen
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(machines(), st.sampled_from(sorted(MODES_6502)))
 def test_a_trace_is_single_steps_in_every_mode(case, mode):
     machine, n = case
@@ -97,3 +98,27 @@ def test_trace_last_on_a_wrong_expect_pc():
     assert lines[0] == "recomp: the last 3 instructions:"
     assert [line.split()[2] for line in lines[1:4]] == ["0206", "0209", "0211"]
     assert lines[-1] == f"recomp: error: {EXAMPLES / '6502' / 'hello.bin'}: stopped at $0211, expected $0300"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES_6502))
+def test_a_sink_gets_every_instruction_across_stretches(mode):
+    from test_watchpoints import counting
+
+    seen = []
+    emu = counting(**MODES_6502[mode])
+    emu.trace(0, seen.append)
+    n = 2 * SINK_STRETCH + 100  # the run goes in stretches of the ring's size, drained between them
+    emu.run(max_instructions=n)
+    assert [(e.instructions, e.cycles, e.pc, *e.registers) for e in seen] == stepped(counting(engine="interp"), n)
+
+
+def test_a_breakpoint_where_a_stretch_ends_stops_the_run():
+    emu = Emulator("6502", console=None)
+    end = 0x200 + SINK_STRETCH  # NOPs up to it, then JMP *: it is reached just as the first stretch ends
+    emu.load(bytes([0xEA]) * SINK_STRETCH + bytes([0x4C, end & 0xFF, end >> 8]), 0x200)
+    emu.state.pc = 0x200
+    seen = []
+    emu.trace(0, seen.append)
+    emu.breakpoints.add(end)
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, result.instructions, len(seen)) == ("breakpoint", end, SINK_STRETCH, SINK_STRETCH)

@@ -176,3 +176,25 @@ def test_a_watchpoint_on_a_device_register():
     emu.watch("$F001", on="w")  # the console's output register: the character is written, then the run stops
     hit = emu.run()
     assert hit.exit == Stop.WATCHPOINT and hit.watch.value == ord("H") and output.getvalue() == "H"
+
+
+def test_a_read_watch_in_the_code_after_a_region_is_seen_by_its_optimizer():
+    """The optimizer drops a region's flag writes that the code after its exits overwrites; a
+    read watch there can stop the run in between, so that code is looked at with its checks,
+    and setting one drops the regions that looked at code reaching it."""
+    from test_6502_py65 import Machine
+
+    # hypothesis found it: ADC ($00,X) sets C, BIT $00 stops on the watch, LSR $00,X would set C
+    machine = Machine(pc=1, a=122, x=1, y=0, s=0, p=32, seed=0, pokes={}, program=b"a\x00$\x00V\x00")
+    emu = start(machine, machine.memory, **MODES_6502["jit-single"])
+    emu.watch("$0000", on="r")
+    hit = emu.run(max_instructions=5)
+    assert (hit.exit, hit.instructions, hit.watch.pc) == (Stop.WATCHPOINT, 2, 0x0003) and emu.state.C == 1
+    # CLC; LDA #$FF; ADC #$01 (C=1); BIT $10; LSR A (C=0); JMP $0200: compiled, then watched
+    emu = Emulator("6502", console=None, **MODES_6502["jit-single"])
+    emu.load(bytes.fromhex("18 A9 FF 69 01 24 10 4A 4C 00 02"), 0x200)
+    emu.state.pc = 0x200
+    emu.run(max_instructions=1000)
+    emu.watch("$0010", on="r")
+    hit = emu.run()
+    assert (hit.exit, hit.pc, hit.watch.pc, emu.state.C) == (Stop.WATCHPOINT, 0x207, 0x205, 1)

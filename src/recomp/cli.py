@@ -222,7 +222,7 @@ def run(
         help="ADDR[:LEN]: print memory at the end of the run on stderr (repeatable)")] = None,
     trace: Annotated[Path | None, typer.Option(
         help="write every executed instruction to this file: count, cycles, pc, bytes, disassembly, "
-             "registers (the run goes one instruction at a time)")] = None,
+             "registers (about 100,000 lines a second: writing them is the cost)")] = None,
     trace_last: Annotated[int, typer.Option(
         min=0, help="keep the last N instructions and print them on stderr if the run ends with an error, "
                     "a trap other than --expect-pc, or a wrong --expect-pc")] = 0,

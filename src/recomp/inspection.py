@@ -4,9 +4,10 @@ icode, optimized icode, LLVM IR after the pass pipeline, host assembly."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from recomp.frontends.base import DecodeError
+from recomp.frontends.base import DecodeError, Frontend
 from recomp.ir.core import Region
 from recomp.ir.text import format_op, format_region
 from recomp.runtime.emulator import Emulator
@@ -243,31 +244,35 @@ def pass_diffs(emulator: Emulator, at: int) -> str:
 class _CodeWindow:
     """A traced instruction's bytes, addressed where they were in memory (for the decoder)."""
 
-    def __init__(self, entry: Traced, size: int) -> None:
-        self.entry, self.size = entry, size
+    def __init__(self, pc: int, code: bytes, size: int) -> None:
+        self.pc, self.code, self.size = pc, code, size
 
     def __getitem__(self, addr: int) -> int:
-        return self.entry.code[(addr - self.entry.pc) % self.size]
+        return self.code[(addr - self.pc) % self.size]
 
     def __len__(self) -> int:
         return self.size
+
+
+@lru_cache(maxsize=1 << 16)
+def _traced_instruction(frontend: Frontend, size: int, pc: int, code: bytes) -> tuple[str, str, str]:
+    """A traced instruction's address, bytes and disassembly, as a trace line shows them (a
+    trace runs through the same instructions again and again: each is decoded once)."""
+    try:
+        insn = frontend.decode(_CodeWindow(pc, code, size), pc, pc + len(code))
+        raw, text = code[:insn.size], insn.text
+    except DecodeError as error:
+        raw, text = code[:1], f"??? {error.message}"
+    return frontend.format_address(pc).lstrip("$"), raw.hex(" ").upper(), text
 
 
 def trace_line(emulator: Emulator, entry: Traced, names: tuple[str, ...]) -> str:
     """One traced instruction as emulator logs show it, to diff against theirs (nestest's):
     instruction count, cycles, pc, bytes, disassembly, then the registers ``names`` holds
     (``      1234        5678  C000  4C F5 C5  jmp $c5f5          A:00 X:00 Y:00 S:FD P:24``)."""
-    frontend = emulator.frontend
-    window = _CodeWindow(entry, emulator.guest.memory_size)
-    try:
-        insn = frontend.decode(window, entry.pc, entry.pc + len(entry.code))
-        raw, text = entry.code[:insn.size], insn.text
-    except DecodeError as error:
-        raw, text = entry.code[:1], f"??? {error.message}"
+    where, raw, text = _traced_instruction(emulator.frontend, emulator.guest.memory_size, entry.pc, entry.code)
     registers = " ".join(f"{name.upper()}:{value:02X}" for name, value in zip(names, entry.registers))
-    where = frontend.format_address(entry.pc).lstrip("$")
-    return (f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw.hex(' ').upper():<8}  "
-            f"{text:<18} {registers}").rstrip()
+    return f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw:<8}  {text:<18} {registers}".rstrip()
 
 
 def side_by_side_text(rows: list[tuple[str, list[str], list[str]]], guest_width: int = 30,

@@ -134,11 +134,12 @@ class Jit:
                 CHEAP_PASSES, CODEGEN_LEVEL)
 
     def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True,
-                     arena: Arena | None = None, markers: bool = False) -> tuple[llvm.ModuleRef, str]:
+                     arena: Arena | None = None, markers: bool = False, trace: bool = False
+                     ) -> tuple[llvm.ModuleRef, str]:
         """Lower and optimize a region into a module of its own (for ``arena``, by default the
         current one); returns it and its function name."""
         module, name = self._new_module(f"{guest.name}_{region.entry:04x}")
-        lower(region, guest, module, guards=guards, chain=chain, name=name, markers=markers)
+        lower(region, guest, module, guards=guards, chain=chain, name=name, markers=markers, trace=trace)
         parsed = (arena or self._current_arena()).parse(module)
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
             builder = self._pass_builder()
@@ -176,17 +177,18 @@ class Jit:
                 passes.run(function, builder)
 
     def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True,
-                keep_ir: bool = False, markers: bool = False) -> Compiled:
+                keep_ir: bool = False, markers: bool = False, trace: bool = False) -> Compiled:
         """Compile a region; ``guards=False`` (no budget, no interrupts: a guard can never fire)
         drops the budget checks.  The guards of loop heads read the budget afresh, so that
         Ctrl-C, which cuts it, stops a loop.  Without budget checks, a loop that LLVM's
         optimizations leave would never stop (TST27's counting loops are computed in closed
-        form, which a check would prevent): such a region is compiled again with them."""
+        form, which a check would prevent): such a region is compiled again with them.  ``trace``:
+        with a trace record before each instruction."""
         start = time.perf_counter()
         arena = self._current_arena()
-        module, name = self.build_module(region, guest, guards, chain, arena, markers)
+        module, name = self.build_module(region, guest, guards, chain, arena, markers, trace)
         if not guards and loops(module.get_function(name)):
-            module, name = self.build_module(region, guest, True, chain, arena, markers)
+            module, name = self.build_module(region, guest, True, chain, arena, markers, trace)
         return self._add(module, name, start, arena, keep_ir)
 
     def _add(self, module: llvm.ModuleRef, name: str, start: float, arena: Arena, keep_ir: bool = False
@@ -198,11 +200,12 @@ class Jit:
         return Compiled(REGION_FUNCTION(address), address, name, optimized, time.perf_counter() - start, arena,
                         self._objects.pop(module.name, b""))
 
-    def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False) -> Compiled:
+    def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False,
+                           trace: bool = False) -> Compiled:
         """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``)."""
         start = time.perf_counter()
         module, name = self._new_module(f"{guest.name}_interpreter")
-        lower_interpreter(lifts, guest, module, name, hot, stops)
+        lower_interpreter(lifts, guest, module, name, hot, stops, trace)
         parsed = self._permanent.parse(module)
         self._cheap_pipeline(parsed)
         return self._add(parsed, name, start, self._permanent)

@@ -36,6 +36,7 @@ from recomp.ir.guest import (
     ATTR_WRITE_WATCH,
     MEMORY_HELPERS,
     SHARED_FIELDS,
+    TRACE_CODE_BYTES,
     GuestSpec,
     Helper,
     memory_helper_index,
@@ -89,6 +90,7 @@ class Lowering:
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
     markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
+    trace: bool = False  # write a trace record before each guest instruction (``trace_record``)
     # the address of the guest instruction being lowered (the memory helpers are given it);
     # before the first, the region's (an interrupt entry's pushes)
     insn_pc: ll.Value = field(default_factory=lambda: I32_T(0))
@@ -516,9 +518,58 @@ def _insn(lo: Lowering, op: Op) -> None:
     lo.insn_pc = lo.guest_address(op.args[0])
     if lo.markers:
         marker(lo.builder, MARK_INSN | op.args[0])
+    if lo.trace:
+        trace_record(lo)
     _add_counter(lo, "instructions", 1)
     if op.args[1]:
         _add_counter(lo, "cycles", op.args[1])
+
+
+TRACED = ("pc", "instructions", "cycles")  # what a trace record holds besides registers and flags
+
+
+def trace_record(lo: Lowering) -> None:
+    """Record the instruction at ``insn_pc`` in the trace ring: the state as it is before it
+    (``pc``, counters, registers, flags: exact there, since code compiled for tracing defers no
+    write).  One call per instruction to the module's ``trace_record`` function, so that LLVM
+    sees a short block rather than thousands of stores."""
+    b, guest = lo.builder, lo.guest
+    names = (*TRACED, *guest.registers, *guest.flags)
+    record = lo.function.module.globals.get("trace_record")
+    if record is None:
+        types = [llvm_type(t) for name, t in guest.fields() if name in names]
+        record = ll.Function(lo.function.module, ll.FunctionType(ll.VoidType(), [PTR, PTR, *types]), "trace_record")
+        record.linkage = "internal"
+        record.attributes.add("noinline")
+        _build_trace_record(ll.IRBuilder(record.append_basic_block("entry")), record, lo)
+    values = [lo.insn_pc if name == "pc" else b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name)
+              for name, _ in guest.fields() if name in names]
+    b.call(record, [lo.state, lo.memory, *values])
+
+
+def _build_trace_record(b: ll.IRBuilder, function: ll.Function, lo: Lowering) -> None:
+    """``trace_record(state, memory, pc, instructions, cycles, registers..., flags...)``: write the
+    record at ``trace_next`` (its fields, then the first bytes at ``pc``) and count it."""
+    guest = lo.guest
+    state, memory, *values = function.args
+    names = [name for name, _ in guest.fields() if name in (*TRACED, *guest.registers, *guest.flags)]
+    record_type = ll.LiteralStructType([lo.struct_type, ll.ArrayType(I8_T, TRACE_CODE_BYTES)])
+
+    def field(name: str) -> ll.Value:
+        return b.gep(state, [I32_T(0), I32_T(lo.field_index[name])], inbounds=True, source_etype=lo.struct_type)
+
+    count = b.load(field("trace_next"), typ=I64_T)
+    ring = b.inttoptr(b.load(field("trace_ring"), typ=I64_T), PTR)
+    record = b.gep(ring, [b.and_(count, b.load(field("trace_mask"), typ=I64_T))], source_etype=record_type)
+    for name, value in zip(names, values):
+        b.store(value, b.gep(record, [I32_T(0), I32_T(0), I32_T(lo.field_index[name])], source_etype=record_type))
+    pc = values[names.index("pc")]
+    for k in range(TRACE_CODE_BYTES):
+        addr = b.zext(b.and_(b.add(pc, I32_T(k)), I32_T(guest.memory_size - 1)), I64_T)
+        byte = b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+        b.store(byte, b.gep(record, [I32_T(0), I32_T(1), I32_T(k)], source_etype=record_type))
+    b.store(b.add(count, I64_T(1)), field("trace_next"))
+    b.ret_void()
 
 
 def _cycles(lo: Lowering, op: Op) -> None:
@@ -702,15 +753,17 @@ def loop_heads(region: Region) -> frozenset[str]:
 
 
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
-          name: str | None = None, markers: bool = False) -> ll.Function:
+          name: str | None = None, markers: bool = False, trace: bool = False) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end).  The
     guards of loop heads read the budget afresh: Ctrl-C cuts it to stop a loop.  ``markers``:
-    each guest instruction's host code begins with a marker (for ``recomp inspect``)."""
+    each guest instruction's host code begins with a marker (for ``recomp inspect``); ``trace``:
+    with a trace record (``trace_record``)."""
     function = region_function(module, name or function_name(region))
     lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest),
-                        loop_heads=loop_heads(region), markers=markers, insn_pc=I32_T(region.entry))
+                        loop_heads=loop_heads(region), markers=markers, trace=trace,
+                        insn_pc=I32_T(region.entry))
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     b = lo.builder

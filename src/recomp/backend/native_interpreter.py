@@ -100,14 +100,15 @@ class InterpreterLowering(Lowering):
 
 
 def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, name: str, hot: int,
-                      stops: bool = False) -> ll.Function:
+                      stops: bool = False, trace: bool = False) -> ll.Function:
     """The interpreter function; ``hot``: instructions from one transfer target before it returns
     ``Exit.HOT`` there; ``stops``: the variant that returns before an address marked
-    ``ATTR_STOP`` (for runs with a stop address)."""
+    ``ATTR_STOP`` (for runs with a stop address); ``trace``: the variant that writes a trace
+    record before each instruction (``recomp.backend.lower.trace_record``)."""
     function = region_function(module, name)
     used, written = state_fields((lift.region for lift in lifts.opcodes), guest)
     lo = InterpreterLowering.start(guest, function, True, True, used | {"pc"}, written | {"pc"},
-                                   lifts=lifts, stops=stops, hot=hot)
+                                   lifts=lifts, stops=stops, hot=hot, trace=trace)
     b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere,
     # counted but not looked up (whoever called had no compiled code to run there)
     b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)

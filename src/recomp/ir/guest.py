@@ -51,7 +51,14 @@ COMMON_FIELDS: tuple[StateField, ...] = (
                                       "also cuts the budgets and sets `events`)"),
     StateField("helpers", I64, False, "the address of the machine's table of helper functions, "
                                       "which compiled code calls through (constant)"),
+    StateField("trace_ring", I64, False, "while tracing, the address of the ring of trace records that code "
+                                         "compiled for tracing writes, one per instruction (else 0)"),
+    StateField("trace_mask", I64, False, "... the ring's size less one (a power of two)"),
+    StateField("trace_next", I64, False, "... the records written: the next goes at `trace_next & trace_mask`"),
 )
+# A trace record: the state before an instruction (its ``pc``, counters, registers and flags as
+# they are then) and the first bytes at ``pc`` (more than any guest's longest instruction)
+TRACE_CODE_BYTES = 8
 SHARED_FIELDS = frozenset(f.name for f in COMMON_FIELDS if f.shared)
 
 # Guest memory attributes, one byte per guest address, which loads and stores consult.

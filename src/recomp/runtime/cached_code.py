@@ -43,9 +43,10 @@ class CachedCode:
         """The digest of everything besides guest bytes that shaped this machine's compiled code:
         recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
         the optimizer and region builder relied on besides the bytes: where devices, stops and
-        watchpoints are, and where the loaded program ends (decoding stops there)."""
+        watchpoints are, whether a trace is on, and where the loaded program ends (decoding stops
+        there)."""
         m = self.machine
-        inputs = (sorted(m.devices), sorted(self.stops), m.watchpoints.shape(), m.loaded_end)
+        inputs = (sorted(m.devices), sorted(self.stops), m.watchpoints.shape(), m.trace is not None, m.loaded_end)
         if self._context is None or self._context[0] != inputs:
             o = self.options
             self._context = inputs, digest(source_digest(), jit_context(), m.guest.name, o.optimize, o.passes,

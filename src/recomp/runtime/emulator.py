@@ -39,7 +39,7 @@ from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED
 from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
-from recomp.runtime.trace import CODE_BYTES, Trace, Traced
+from recomp.runtime.trace import Trace, Traced
 from recomp.runtime.translations import Translations
 from recomp.runtime.watchpoints import Watch
 
@@ -142,16 +142,22 @@ class Emulator:
         st.interrupt = 0
         if until_pc is not None:
             self._stop_at(until_pc)
+        trace = self.tracing
+        stretches = trace is not None and trace.sink is not None  # (see recomp.runtime.trace)
         # without a budget or interrupts a guard can never fire: compile without them
-        guards = max_instructions is not None or max_cycles is not None or self.guest.interrupts
+        guards = max_instructions is not None or max_cycles is not None or self.guest.interrupts or stretches
         self.tiers.prepare(guards)
         chained = st.chained
         compile_before = stats.compile_seconds
         start = time.perf_counter()
         with watched(st, native=self.options.engine == "jit"):
             try:
+                if stretches:
+                    return self._in_stretches(until_pc, stop_on_trap, guards)
                 return self._loop(until_pc, stop_on_trap, guards)
             finally:
+                if trace is not None:
+                    trace.drain()
                 stats.chain_hits += st.chained - chained
                 elapsed = time.perf_counter() - start
                 stats.run_seconds += elapsed - (stats.compile_seconds - compile_before)
@@ -164,8 +170,23 @@ class Emulator:
                 if st.interrupt and not failing:  # Ctrl-C as the run ended: it still stops here
                     self._interrupted(until_pc, stop_on_trap, guards)
 
-    def _loop(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> RunResult:
-        """The run loop (see the module's docstring)."""
+    def _in_stretches(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> RunResult:
+        """A run whose trace has a sink: stretches of as many instructions as the trace's ring
+        holds, each stretch's records handed to the sink after it."""
+        st, trace = self.machine.state, self.tracing
+        limit, resume = st.limit, True
+        while True:
+            st.limit = min(limit, st.instructions + trace.stretch)
+            result = self._loop(until_pc, stop_on_trap, guards, resume)
+            trace.drain()
+            if result.exit != Stop.MAX_INSTRUCTIONS or st.instructions >= limit:
+                st.limit = limit
+                return result
+            resume = False  # (a breakpoint where a stretch ends stops the next)
+
+    def _loop(self, until_pc: int | None, stop_on_trap: bool, guards: bool, resume: bool = True) -> RunResult:
+        """The run loop (see the module's docstring); ``resume``: the run begins here (a
+        breakpoint at the pc runs)."""
         machine, stats, translations, tiers = self.machine, self.stats, self.translations, self.tiers
         st = machine.state
         single = False
@@ -174,8 +195,8 @@ class Emulator:
         # recomp.runtime.breakpoints) and where a hook just ran and left the pc, as (pc,
         # instructions): until an instruction runs, the breakpoint stops nothing and the hook
         # is not called again
-        resumed, hooked = (st.pc, st.instructions), None
-        tracing, hits, cycle_target = self.tracing, machine.watchpoints.hits, machine.cycle_target  # (fixed)
+        resumed, hooked = (st.pc, st.instructions) if resume else None, None
+        hits, cycle_target = machine.watchpoints.hits, machine.cycle_target  # (fixed for the run)
         hits.clear()
         while True:
             if st.interrupt:
@@ -203,9 +224,7 @@ class Emulator:
                 except EndRun as end:
                     return RunResult(Stop(end.stop), st.pc, st.instructions, end.status)
                 continue
-            single = single or remaining == 1 or tracing is not None  # no more than one instruction
-            if tracing is not None:
-                self._record(tracing)
+            single = single or remaining == 1  # step(): no more than one instruction
             if single:
                 st.cycle_limit = UNLIMITED
             stepped = single and tiers.native
@@ -301,7 +320,7 @@ class Emulator:
                              f"({where(0)}..{where(size - 1)})")
         watch = self.machine.watchpoints.add(range(first, last + 1), on)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
-        self.translations.forget_accessing(watch.span, ops)
+        self.translations.forget_if(lambda region: self.pipeline.may_access(region, ops, watch.span))
         self.stats.event(f"watch     {self.frontend.format_address(first)}: translations accessing it dropped")
         return watch
 
@@ -319,18 +338,18 @@ class Emulator:
 
     def trace(self, size: int = 64, sink: Callable[[Traced], None] | None = None) -> Trace | None:
         """Record every instruction runs execute from now on, with the registers before it: the
-        last ``size`` in the returned ``Trace``, and each to ``sink`` as it runs.  ``size=0``
-        stops recording.  Runs go one instruction at a time while recording."""
+        last ``size`` in the returned ``Trace``, and each to ``sink`` (after every few thousand).
+        ``size=0`` and no sink stops recording.  Code runs natively meanwhile, compiled to
+        record (see ``recomp.runtime.trace``): turning a trace on or off drops the translations."""
         names = self.frontend.trace_registers or (*self.guest.registers, *self.guest.flags)
-        self.tracing = Trace(names, size, sink) if size > 0 or sink is not None else None
-        return self.tracing
-
-    def _record(self, trace: Trace) -> None:
+        was = self.tracing
         st = self.machine.state
-        pc = st.pc
-        memory = self.machine.memory_view
-        code = bytes(memory[(pc + i) % len(memory)] for i in range(CODE_BYTES))
-        trace.record(Traced(st.instructions, st.cycles, pc, code, tuple(getattr(st, n) for n in trace.names)))
+        self.tracing = self.machine.trace = Trace(st, names, size, sink) if size > 0 or sink is not None else None
+        if self.tracing is None:
+            st.trace_ring = st.trace_mask = st.trace_next = 0
+        if (was is None) != (self.tracing is None):
+            self.translations.drop_all()  # (code compiled to record, or not to)
+        return self.tracing
 
     def hook(self, addr: Address, function: Callable[[Emulator], None] | None) -> None:
         """Call ``function(emulator)`` whenever execution reaches ``addr``, before the instruction

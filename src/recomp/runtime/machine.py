@@ -20,6 +20,7 @@ from recomp.runtime.devices import Device, IntervalTimer, ReadOnlyMemory, write_
 from recomp.runtime.errors import ConfigError, EndRun, GuestFault, LoadError
 from recomp.runtime.helpers import HelperTable
 from recomp.runtime.state import UNLIMITED, state_struct
+from recomp.runtime.trace import Trace
 from recomp.runtime.watchpoints import Watchpoints
 
 
@@ -94,6 +95,7 @@ class Machine:
         self.pending_error: BaseException | None = None  # raised in a helper, re-raised by the run loop
         self.listener: MachineListener = _Unheard()
         self.watchpoints = Watchpoints(self.attrs_view)
+        self.trace: Trace | None = None  # the trace runs record (code is compiled to record while it is on)
         self._helpers = HelperTable(self.guest.helper_slots(), self._helper_functions(), self._park)
         self.state.helpers = self._helpers.address
 

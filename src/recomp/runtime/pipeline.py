@@ -75,11 +75,27 @@ class Pipeline:
             if addr in self.stops:  # execution stops there: everything is looked at
                 return None
             return build_region(self.frontend, m.memory_view, addr, m.loaded_end, SUCCESSOR_INSTRUCTIONS,
-                                self.volatile, self.stops, follow=False)
+                                self.volatile, self.stops, follow=False, check_loads=m.watchpoints.reads)
 
         watched = m.watchpoints.addresses()  # (their accesses must all happen, as a device's)
         return Context(self.guest, frozenset(covers), frozenset(m.devices) | watched,
                        None if single else successor, entry or {}, watched)
+
+    def may_access(self, region: Region, ops: frozenset[str], span: range) -> bool:
+        """Whether the region's loads or stores (``ops``) may reach ``span`` unchecked, for a new
+        watchpoint there: its own, or, for loads, those of the code after its static exits, which
+        the optimizer looked at as code no watchpoint stops in (a write there is checked anyway)."""
+        from recomp.opt.ranges import may_access
+
+        size = self.guest.memory_size
+        if may_access(region, ops, span, size):
+            return True
+        if "load" not in ops:
+            return False
+        context = self.context(set())
+        exits = {block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"}
+        return any((after := context.successor(addr)) is not None and may_access(after, ops, span, size)
+                   for addr in exits)
 
     def optimize(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None
                  ) -> dict[str, dict[str, int]]:
@@ -88,11 +104,14 @@ class Pipeline:
         if not self.options.optimize:
             verify(lifted.region, self.guest)
             return {}
-        from recomp.opt import optimize
+        from recomp.opt import PIPELINE, optimize
 
         context = self.context(lifted.covers, single, entry)
+        passes = self.options.passes
+        if self.machine.trace is not None:  # a trace records the state at every instruction: no write is deferred
+            passes = tuple(name for name in passes or PIPELINE if name != "liveness")
         start = time.perf_counter()
-        counts = optimize(lifted.region, context, self.options.passes)
+        counts = optimize(lifted.region, context, passes)
         self.stats.opt_seconds += time.perf_counter() - start
         add_pass_counts(self.stats.opt, counts)
         lifted.covers.update(context.consulted)
@@ -120,10 +139,11 @@ class Pipeline:
         """Lower the (optimized) region to LLVM IR and compile it; ``guards``: with the budget
         checks; ``chain``: its jumps out go on in compiled code (not for single steps and
         interrupt entries, which the runtime must see end); ``keep_ir``: keep the LLVM IR's text;
-        ``markers``: mark each guest instruction's host code (``recomp inspect --side-by-side``)."""
+        ``markers``: mark each guest instruction's host code (``recomp inspect --side-by-side``);
+        while the machine is traced, the code records each instruction."""
         from recomp.backend.jit import jit
 
-        compiled = jit().compile(region, self.guest, guards, chain, keep_ir, markers)
+        compiled = jit().compile(region, self.guest, guards, chain, keep_ir, markers, self.machine.trace is not None)
         self.stats.compiled += 1
         self.stats.llvm_seconds += compiled.seconds
         return compiled

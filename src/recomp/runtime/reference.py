@@ -235,10 +235,12 @@ def _call(r: ReferenceRegion, block: Block, op: Op) -> Step:
 
 
 def _insn(r: ReferenceRegion, block: Block, op: Op) -> Step:
-    state, pc, cycles = r.state, op.args[0], op.args[1]
+    state, pc, cycles, trace, memory = r.state, op.args[0], op.args[1], r.machine.trace, r.memory
 
     def step(env: Env) -> None:
         r.insn_pc = pc
+        if trace is not None:
+            trace.record(pc, memory)
         state.instructions += 1
         if cycles:
             state.cycles += cycles

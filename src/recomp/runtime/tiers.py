@@ -63,7 +63,8 @@ class Tiers:
         # cold code runs on the native interpreter: under a tiered JIT, for guests that have one
         self.native = (options.engine == "jit" and self.threshold > 0 and options.native_interpreter
                        and frontend.native_interpreter)
-        self._interpreters: dict[bool, Translation] = {}  # stops checked? -> the native interpreter
+        # (stops checked, traced) -> the native interpreter variant
+        self._interpreters: dict[tuple[bool, bool], Translation] = {}
         self._pointers = [ctypes.addressof(x) for x in (machine.state, machine.ram, machine.attrs,
                                                         entry_table.slots)]
 
@@ -128,24 +129,27 @@ class Tiers:
     # --- the tiers -------------------------------------------------------------------------------
     def native_interpreter(self) -> Translation:
         """The native interpreter, as the translation of every cold address (the variant that
-        checks for stop addresses once the run has any)."""
-        stops = bool(self.entry_table.stops)
-        if stops not in self._interpreters:
+        checks for stop addresses once the run has any, and the one that records while a trace
+        is on)."""
+        variant = (bool(self.entry_table.stops), self.machine.trace is not None)
+        if variant not in self._interpreters:
             start = time.perf_counter()
             cache = self.cached_code.cache if self.cached_code is not None else None
-            compiled = native_interpreter(self.machine.frontend, stops, cache)
-            self._interpreters[stops] = self._native(None, set(), compiled)
+            compiled = native_interpreter(self.machine.frontend, *variant, cache)
+            self._interpreters[variant] = self._native(None, set(), compiled)
             self.stats.interpreter_seconds += time.perf_counter() - start
-            self.stats.event(f"interpreter: the native interpreter{' (checking stops)' if stops else ''} ready in "
-                             f"{(time.perf_counter() - start) * 1e3:.1f} ms")
-        return self._interpreters[stops]
+            kinds = ", ".join(kind for kind, on in zip(("checking stops", "tracing"), variant) if on)
+            self.stats.event(f"interpreter: the native interpreter{f' ({kinds})' if kinds else ''} "
+                             f"ready in {(time.perf_counter() - start) * 1e3:.1f} ms")
+        return self._interpreters[variant]
 
     def stops_set(self) -> None:
         """Runs have a stop address now: cold code moves to the native interpreter that checks
         for them (the one that does not is taken out wherever it stood for cold code)."""
-        unchecked = self._interpreters.get(False)
-        if unchecked is not None:
-            self.translations.evict_all(unchecked)
+        for traced in (False, True):
+            unchecked = self._interpreters.get((False, traced))
+            if unchecked is not None:
+                self.translations.evict_all(unchecked)
 
     def _where(self, pc: int) -> str:
         return self.machine.frontend.format_address(pc)
@@ -210,24 +214,25 @@ class Tiers:
         return Translation(region, lambda: function(*pointers), covers, compiled)
 
 
-_NATIVE_INTERPRETERS: dict[tuple[str, bool], Compiled] = {}  # compiled once per process
+_NATIVE_INTERPRETERS: dict[tuple[str, bool, bool], Compiled] = {}  # compiled once per process
 
 
-def native_interpreter(frontend: Frontend, stops: bool, cache: CodeCache | None) -> Compiled:
+def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: CodeCache | None) -> Compiled:
     """The frontend's native interpreter (``stops``: the variant that returns before stop
-    addresses), compiled once per process and kept in the code cache if there is one."""
-    key = (frontend.guest.name, stops)
+    addresses; ``trace``: the one that records each instruction), compiled once per process and
+    kept in the code cache if there is one."""
+    key = (frontend.guest.name, stops, trace)
     if key not in _NATIVE_INTERPRETERS:
         from recomp.backend.jit import jit
 
         guest = frontend.guest
         context = digest(source_digest(), jit_context(), guest.name, HOT_INSTRUCTIONS)
-        entry = "interpreter-stops" if stops else "interpreter"
+        entry = "interpreter" + "-stops" * stops + "-trace" * trace
         record = cache.find(context, entry, b"") if cache is not None else None
         if record is not None:
             compiled = jit().load(record.name, record.object, keep=True)
         else:
-            compiled = jit().native_interpreter(frontend.opcode_lifts(), guest, HOT_INSTRUCTIONS, stops)
+            compiled = jit().native_interpreter(frontend.opcode_lifts(), guest, HOT_INSTRUCTIONS, stops, trace)
             if cache is not None:
                 cache.store(context, entry, Record(compiled.name, {}, compiled.object))
         _NATIVE_INTERPRETERS[key] = compiled

@@ -160,19 +160,13 @@ class Translations:
             if key.pc == pc:
                 self.entry_table.link(key, translation.address)
 
-    def forget_accessing(self, span: range, ops: frozenset[str]) -> None:
-        """Drop for good the translations (and those kept aside) whose loads or stores (``ops``)
-        may access ``span`` without the check a new watchpoint there needs: those whose icode
-        has such an access, and code from the code cache, whose icode is not kept (the native
-        interpreter checks every access)."""
-        from recomp.opt.ranges import may_access
-
-        size = self.machine.guest.memory_size
+    def forget_if(self, reaches: Callable[[Region], bool]) -> None:
+        """Drop for good the translations (and those kept aside) whose icode is ``unchecked`` (a
+        new watchpoint needs a check it lacks), and code from the code cache, whose icode is not
+        kept (the native interpreter, which keeps none either, checks every access)."""
 
         def unchecked(translation: Translation) -> bool:
-            if translation.region is None:
-                return bool(translation.covers)
-            return may_access(translation.region, ops, span, size)
+            return bool(translation.covers) if translation.region is None else reaches(translation.region)
 
         for key, translation in self:
             if unchecked(translation):
