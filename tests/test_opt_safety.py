@@ -131,9 +131,9 @@ def test_interrupts_see_exact_flags_in_every_mode(body, period, instructions):
 
 # --- Klaus Dormann's tests, each pass alone ------------------------------------------------------
 
-# the passes that reason about self-modifying code, memory and deferred state run the functional
-# test alone in every run; the others (each 13 s) under -m slow, and all together in the tests above
-EVERY_RUN = {"liveness", "memory", "smc"}
+# the passes that reason about self-modifying code and deferred state run the functional test
+# alone in every run; the others (each 13 s) under -m slow, and all together in the tests above
+EVERY_RUN = {"liveness", "smc"}
 
 
 @needs_testdata
