@@ -36,6 +36,7 @@ c
 db 0
 sb
 aw $0010 w
+aw $0011:$0012 rw =$41
 sw
 dw all
 sw
@@ -69,6 +70,7 @@ q
     assert any(line.endswith("breakpoint at $020B after 16 instructions") for line in out)  # x=0, 1 run through
     assert "020B 6C 02 00 FF 00100101" in out
     assert "watchpoint 0 on $0010:$0010 (w)" in out and "watchpoint 0: $0010:$0010 (w)" in out
+    assert "watchpoint 1 on $0011:$0012 (rw) =$41" in out and "watchpoint 1: $0011:$0012 (rw) =$41" in out
     assert "until at $0211 after 71 instructions" in out
     assert "71 instructions, 210 cycles" in out
     assert any(line.split()[:3] == ["73", "216", "0211"] for line in out)  # the traced step

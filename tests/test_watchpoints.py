@@ -114,6 +114,9 @@ def test_watch_from_the_cli():
     assert done.returncode == 0, done.stderr
     assert done.stderr == ("recomp: watchpoint: read of $48 at $0214 by the instruction at $0206; "
                            "stopped at $0209 after 5 instructions\n")
+    newline = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(hello), "--load", "$200", "--entry",
+                              "$200", "--watch", "$F001:w=$0A"], capture_output=True, text=True)
+    assert newline.stdout == "Hello, 6502!\n" and newline.stderr.startswith("recomp: watchpoint: write of $0A at $F001")
     bad = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(hello), "--entry", "$200", "--watch",
                           "$0300:x"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("recomp: error: --watch $0300:x:")
@@ -198,3 +201,24 @@ def test_a_read_watch_in_the_code_after_a_region_is_seen_by_its_optimizer():
     emu.watch("$0010", on="r")
     hit = emu.run()
     assert (hit.exit, hit.pc, hit.watch.pc, emu.state.C) == (Stop.WATCHPOINT, 0x207, 0x205, 1)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES_6502))
+def test_a_watchpoint_on_a_value(mode):
+    """Only the access of that value stops the run: the fifth store of X to $0300, the read of
+    $0301 after it; the accesses before it run on."""
+    emu = counting(**MODES_6502[mode])
+    emu.watch("$0300", on="w", value=5)
+    hit = emu.run(stop_on_trap=True)
+    assert (hit.exit, hit.instructions, hit.watch.value, emu.state.x) == (Stop.WATCHPOINT, 516 + 517 * 4, 5, 5)
+    emu.unwatch(emu.watches[0])
+    emu.memory[0x301] = 7
+    emu.watch("$0301", on="r", value=7)
+    hit = emu.run(stop_on_trap=True)
+    assert (hit.exit, hit.pc, hit.watch.pc, hit.watch.value) == (Stop.WATCHPOINT, 0x20E, 0x20B, 7)
+    stepped = counting(engine="interp")
+    stepped.memory[0x301] = 7
+    stepped.run(max_instructions=hit.instructions)
+    assert snapshot(emu) == snapshot(stepped)
+    again = emu.run(stop_on_trap=True)  # each time round
+    assert (again.exit, again.instructions - hit.instructions) == (Stop.WATCHPOINT, 517)

@@ -198,8 +198,8 @@ def run(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
     watch: Annotated[list[str] | None, typer.Option(
-        help="ADDR[-ADDR][:r|w|rw]: stop right after an instruction that writes (default) or reads this "
-             "memory, with a report (repeatable; full speed until it hits)")] = None,
+        help="ADDR[-ADDR][:r|w|rw][=VALUE]: stop right after an instruction that writes (default) or reads "
+             "this memory (that value), with a report (repeatable; full speed until it hits)")] = None,
     breakpoint: Annotated[list[str] | None, typer.Option(
         "--break", help="stop before executing this address, wherever the run is (repeatable)")] = None,
     expect_pc: Annotated[str | None, typer.Option(
@@ -389,11 +389,13 @@ def timed_log() -> Callable[[str], None]:
 
 
 def watch_range(emulator: Emulator, text: str) -> None:
-    """``--watch ADDR[-ADDR][:r|w|rw]``."""
-    span, _, on = text.partition(":")
+    """``--watch ADDR[-ADDR][:r|w|rw][=VALUE]``."""
+    rest, _, value = text.partition("=")
+    span, _, on = rest.partition(":")
     first, _, last = span.partition("-")
     try:
-        emulator.watch(parse_address(first), parse_address(last) if last else None, on or "w")
+        emulator.watch(parse_address(first), parse_address(last) if last else None, on or "w",
+                       parse_address(value) if value else None)
     except (ValueError, RecompError, typer.BadParameter) as error:
         fail(f"--watch {text}: {getattr(error, 'message', None) or error}", 2)
 

@@ -27,6 +27,8 @@ from recomp.runtime.result import RunResult, Stop
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from recomp.runtime.watchpoints import Watch
+
 ALIASES = {"r": "registers", "m": "mem", "f": "fill", ">": "fill", "d": "disassemble", "z": "step", "g": "goto",
            "c": "continue", "u": "until", "ret": "return", "ab": "add_breakpoint", "sb": "show_breakpoints",
            "shb": "show_breakpoints", "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints",
@@ -331,21 +333,25 @@ class Monitor(cmd.Cmd):
             self.conditions.pop(addr, None)
 
     def do_add_watchpoint(self, arg: str) -> None:
-        """add_watchpoint START[:END] [r|w|rw]: stop right after an instruction that writes (or reads) there."""
+        """add_watchpoint START[:END] [r|w|rw] [=VALUE]: stop right after an instruction that writes (or
+        reads) there (that value)."""
         words = arg.split()
-        if not words:
-            raise MonitorError("add_watchpoint START[:END] [r|w|rw]")
+        if not 1 <= len(words) <= 3:
+            raise MonitorError("add_watchpoint START[:END] [r|w|rw] [=VALUE]")
         span = self.span(words[0], 1)
-        on = words[1] if len(words) > 1 else "w"
-        self.emu.watch(span.start, span.stop - 1, on)
-        self.say(f"watchpoint {len(self.emu.watches) - 1} on {self.where(span.start)}:{self.where(span.stop - 1)} "
-                 f"({on})")
+        on = next((w for w in words[1:] if not w.startswith("=")), "w")
+        value = next((self.number(w[1:]) for w in words[1:] if w.startswith("=")), None)
+        watch = self.emu.watch(span.start, span.stop - 1, on, value)
+        self.say(f"watchpoint {len(self.emu.watches) - 1} on {self.describe(watch)}")
 
     def do_show_watchpoints(self, arg: str) -> None:
         """show_watchpoints: the watchpoints, numbered."""
         for number, watch in enumerate(self.emu.watches):
-            self.say(f"watchpoint {number}: {self.where(watch.span.start)}:{self.where(watch.span.stop - 1)} "
-                     f"({watch.on})")
+            self.say(f"watchpoint {number}: {self.describe(watch)}")
+
+    def describe(self, watch: Watch) -> str:
+        value = "" if watch.value is None else f" =${watch.value:02X}"
+        return f"{self.where(watch.span.start)}:{self.where(watch.span.stop - 1)} ({watch.on}){value}"
 
     def do_delete_watchpoint(self, arg: str) -> None:
         """delete_watchpoint N|all: remove watchpoint number N."""

@@ -244,6 +244,8 @@ class Emulator:
                 raise error
             if translations.written:  # stores hit translated code: drop it before it runs
                 translations.handle_smc()
+            elif st.code_written:  # a watched store whose value stops no watch
+                st.code_written = 0
             if hits:
                 return self._watched()
             if reason == Exit.HALT:
@@ -304,13 +306,13 @@ class Emulator:
         """The watchpoints set (see ``watch``)."""
         return self.machine.watchpoints.watches
 
-    def watch(self, start: Address, end: Address | None = None, on: str = "w") -> Watch:
+    def watch(self, start: Address, end: Address | None = None, on: str = "w", value: int | None = None) -> Watch:
         """Stop runs right after an instruction that reads (``on="r"``), writes (``"w"``) or
-        either (``"rw"``) memory from ``start`` to ``end`` (inclusive; default: one byte): the
-        result's ``exit`` is ``"watchpoint"`` and its ``watch`` says the address, value, access
-        and the instruction's pc.  Code runs at full speed meanwhile (see
-        ``recomp.runtime.watchpoints``); setting one drops only the translations that could
-        access its bytes unchecked."""
+        either (``"rw"``) memory from ``start`` to ``end`` (inclusive; default: one byte), only
+        when the byte read or written is ``value`` if one is given: the result's ``exit`` is
+        ``"watchpoint"`` and its ``watch`` says the address, value, access and the instruction's
+        pc.  Code runs at full speed meanwhile (see ``recomp.runtime.watchpoints``); setting one
+        drops only the translations that could access its bytes unchecked."""
         first = address(start)
         last = first if end is None else address(end)
         size = self.guest.memory_size
@@ -318,7 +320,7 @@ class Emulator:
             where = self.frontend.format_address
             raise ValueError(f"a watchpoint is from one address to a later one in memory "
                              f"({where(0)}..{where(size - 1)})")
-        watch = self.machine.watchpoints.add(range(first, last + 1), on)
+        watch = self.machine.watchpoints.add(range(first, last + 1), on, value)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
         self.translations.forget_if(lambda region: self.pipeline.may_access(region, ops, watch.span))
         self.stats.event(f"watch     {self.frontend.format_address(first)}: translations accessing it dropped")

@@ -193,10 +193,9 @@ class Machine:
         except EndRun as end:  # the instruction completes; the run ends at the next boundary
             self._park(end)
             value = 0
-        if attr & ATTR_READ_WATCH:  # the instruction's ``watched`` leaves; the native interpreter,
-            self.watchpoints.hit(addr, value & 0xFF, "read", pc)  # which has none, stops at its
-            self.state.events = 1  # next instruction's guard
-            self.state.limit = 0
+        if attr & ATTR_READ_WATCH and self.watchpoints.hit(addr, value & 0xFF, "read", pc):
+            self.state.events = 1  # the instruction's ``watched`` leaves; the native interpreter,
+            self.state.limit = 0  # which has none, stops at its next instruction's guard
         return value
 
     def io_write(self, addr: int, value: int, cycles: int, pc: int) -> None:

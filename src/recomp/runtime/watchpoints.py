@@ -37,10 +37,15 @@ class WatchHit:
 
 @dataclass(eq=False)
 class Watch:
-    """One watched range of addresses, on reads, writes or both."""
+    """One watched range of addresses, on reads, writes or both; with a ``value``, only accesses
+    of that value stop a run."""
 
     span: range
     on: str  # "r", "w" or "rw"
+    value: int | None = None
+
+    def stops(self, addr: int, value: int, access: str) -> bool:
+        return addr in self.span and access in self.accesses and self.value in (None, value)
 
     @property
     def accesses(self) -> tuple[str, ...]:
@@ -60,10 +65,12 @@ class Watchpoints:
     def __bool__(self) -> bool:
         return bool(self.watches)
 
-    def add(self, span: range, on: str) -> Watch:
+    def add(self, span: range, on: str, value: int | None = None) -> Watch:
         if on not in ACCESSES:
             raise ValueError(f"a watchpoint is on 'r', 'w' or 'rw', not {on!r}")
-        watch = Watch(span, on)
+        if value is not None and not 0 <= value <= 0xFF:
+            raise ValueError(f"a watchpoint's value is a byte, not {value:#x}")
+        watch = Watch(span, on, value)
         self.watches.append(watch)
         for access in watch.accesses:
             counts = self._counts[access]
@@ -95,5 +102,9 @@ class Watchpoints:
         """The watches as (start, stop, on): what compiled code depends on (the code cache's context)."""
         return tuple(sorted((w.span.start, w.span.stop, w.on) for w in self.watches))
 
-    def hit(self, addr: int, value: int, access: str, pc: int) -> None:
+    def hit(self, addr: int, value: int, access: str, pc: int) -> bool:
+        """An access of a watched byte: whether a watch stops the run for it (kept in ``hits``)."""
+        if not any(watch.stops(addr, value, access) for watch in self.watches):
+            return False
         self.hits.append(WatchHit(addr, value, access, pc))
+        return True
