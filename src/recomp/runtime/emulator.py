@@ -72,7 +72,6 @@ class Emulator:
         self.stops: set[int] = set()  # addresses runs stop before (``until_pc``, hooks); regions end there
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
         self.breakpoints = Breakpoints(self._stop_at, self._release)
-        self.tracing: Trace | None = None  # see trace()
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -302,6 +301,11 @@ class Emulator:
         self.tiers.interrupt(kind).run()
 
     @property
+    def tracing(self) -> Trace | None:
+        """The trace runs record (see ``trace``), or None."""
+        return self.machine.trace
+
+    @property
     def watches(self) -> list[Watch]:
         """The watchpoints set (see ``watch``)."""
         return self.machine.watchpoints.watches
@@ -344,14 +348,14 @@ class Emulator:
         ``size=0`` and no sink stops recording.  Code runs natively meanwhile, compiled to
         record (see ``recomp.runtime.trace``): turning a trace on or off drops the translations."""
         names = self.frontend.trace_registers or (*self.guest.registers, *self.guest.flags)
-        was = self.tracing
-        st = self.machine.state
-        self.tracing = self.machine.trace = Trace(st, names, size, sink) if size > 0 or sink is not None else None
-        if self.tracing is None:
+        machine = self.machine
+        was, st = machine.trace, machine.state
+        machine.trace = Trace(st, names, size, sink) if size > 0 or sink is not None else None
+        if machine.trace is None:
             st.trace_ring = st.trace_mask = st.trace_next = 0
-        if (was is None) != (self.tracing is None):
+        if (was is None) != (machine.trace is None):
             self.translations.drop_all()  # (code compiled to record, or not to)
-        return self.tracing
+        return machine.trace
 
     def hook(self, addr: Address, function: Callable[[Emulator], None] | None) -> None:
         """Call ``function(emulator)`` whenever execution reaches ``addr``, before the instruction
