@@ -101,21 +101,18 @@ def overlaps(span: tuple[int, int] | None, addresses: Iterable[int] | None) -> b
     if span is None:
         return bool(addresses)
     lo, hi = span
-    if isinstance(addresses, (set, frozenset)) and hi - lo < len(addresses):  # (a wide watchpoint)
+    if isinstance(addresses, (set, frozenset, range)) and hi - lo < len(addresses):  # (a wide watchpoint)
         return any(a in addresses for a in range(lo, hi + 1))
     return any(lo <= a <= hi for a in addresses)
 
 
 def may_access(region: Region, ops: Set[str], span: range, memory_size: int) -> bool:
     """Whether an op of the region named in ``ops`` ("load", "store") may touch a byte of ``span``."""
-    wanted = (span.start, span.stop - 1)
     for block in region.blocks:
         defs: dict[int, Op] = {}
         for op in block.ops:
-            if op.name in ops:
-                touches = touched(defs, op, memory_size)
-                if touches is None or (touches[0] <= wanted[1] and wanted[0] <= touches[1]):
-                    return True
+            if op.name in ops and overlaps(touched(defs, op, memory_size), span):
+                return True
             if op.result is not None:
                 defs[op.result.id] = op
     return False

@@ -326,7 +326,7 @@ class Emulator:
                              f"({where(0)}..{where(size - 1)})")
         watch = self.machine.watchpoints.add(range(first, last + 1), on, value)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
-        self.translations.forget_if(lambda region: self.pipeline.may_access(region, ops, watch.span))
+        self.translations.forget_if(self.pipeline.reaches(ops, watch.span))
         self.stats.event(f"watch     {self.frontend.format_address(first)}: translations accessing it dropped")
         return watch
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.frontends.region import RegionBuilder, build_region
@@ -81,21 +82,25 @@ class Pipeline:
         return Context(self.guest, frozenset(covers), frozenset(m.devices) | watched,
                        None if single else successor, entry or {}, watched)
 
-    def may_access(self, region: Region, ops: frozenset[str], span: range) -> bool:
-        """Whether the region's loads or stores (``ops``) may reach ``span`` unchecked, for a new
-        watchpoint there: its own, or, for loads, those of the code after its static exits, which
-        the optimizer looked at as code no watchpoint stops in (a write there is checked anyway)."""
+    def reaches(self, ops: frozenset[str], span: range) -> Callable[[Region], bool]:
+        """For a new watchpoint on ``span``: whether a region's loads or stores (``ops``) may
+        reach it unchecked: its own, or, for loads, those of the code after its static exits,
+        which the optimizer looked at as code no watchpoint stops in (a write there is checked
+        anyway).  The code after exits is lifted once for all the regions asked about."""
         from recomp.opt.ranges import may_access
 
         size = self.guest.memory_size
-        if may_access(region, ops, span, size):
-            return True
-        if "load" not in ops:
-            return False
         context = self.context(set())
-        exits = {block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"}
-        return any((after := context.successor(addr)) is not None and may_access(after, ops, span, size)
-                   for addr in exits)
+
+        def test(region: Region) -> bool:
+            if may_access(region, ops, span, size):
+                return True
+            if "load" not in ops:
+                return False
+            exits = {block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"}
+            return any((after := context.successor(addr)) is not None and may_access(after, ops, span, size)
+                       for addr in exits)
+        return test
 
     def optimize(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None
                  ) -> dict[str, dict[str, int]]:
