@@ -525,7 +525,10 @@ def _insn(lo: Lowering, op: Op) -> None:
         _add_counter(lo, "cycles", op.args[1])
 
 
-TRACED = ("pc", "instructions", "cycles")  # what a trace record holds besides registers and flags
+def traced_fields(guest: GuestSpec) -> list[tuple[str, Type]]:
+    """The state fields a trace record holds, in state order: pc, counters, registers, flags."""
+    names = {"pc", "instructions", "cycles", *guest.registers, *guest.flags}
+    return [(name, t) for name, t in guest.fields() if name in names]
 
 
 def trace_record(lo: Lowering) -> None:
@@ -533,17 +536,17 @@ def trace_record(lo: Lowering) -> None:
     (``pc``, counters, registers, flags: exact there, since code compiled for tracing defers no
     write).  One call per instruction to the module's ``trace_record`` function, so that LLVM
     sees a short block rather than thousands of stores."""
-    b, guest = lo.builder, lo.guest
-    names = (*TRACED, *guest.registers, *guest.flags)
+    b = lo.builder
+    fields = traced_fields(lo.guest)
     record = lo.function.module.globals.get("trace_record")
     if record is None:
-        types = [llvm_type(t) for name, t in guest.fields() if name in names]
+        types = [llvm_type(t) for _, t in fields]
         record = ll.Function(lo.function.module, ll.FunctionType(ll.VoidType(), [PTR, PTR, *types]), "trace_record")
         record.linkage = "internal"
         record.attributes.add("noinline")
         _build_trace_record(ll.IRBuilder(record.append_basic_block("entry")), record, lo)
     values = [lo.insn_pc if name == "pc" else b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name)
-              for name, _ in guest.fields() if name in names]
+              for name, _ in fields]
     b.call(record, [lo.state, lo.memory, *values])
 
 
@@ -552,7 +555,7 @@ def _build_trace_record(b: ll.IRBuilder, function: ll.Function, lo: Lowering) ->
     record at ``trace_next`` (its fields, then the first bytes at ``pc``) and count it."""
     guest = lo.guest
     state, memory, *values = function.args
-    names = [name for name, _ in guest.fields() if name in (*TRACED, *guest.registers, *guest.flags)]
+    names = [name for name, _ in traced_fields(guest)]
     record_type = ll.LiteralStructType([lo.struct_type, ll.ArrayType(I8_T, TRACE_CODE_BYTES)])
 
     def field(name: str) -> ll.Value:
