@@ -525,7 +525,7 @@ def _insn(lo: Lowering, op: Op) -> None:
         _add_counter(lo, "cycles", op.args[1])
 
 
-def traced_fields(guest: GuestSpec) -> list[tuple[str, Type]]:
+def _traced_fields(guest: GuestSpec) -> list[tuple[str, Type]]:
     """The state fields a trace record holds, in state order: pc, counters, registers, flags."""
     names = {"pc", "instructions", "cycles", *guest.registers, *guest.flags}
     return [(name, t) for name, t in guest.fields() if name in names]
@@ -537,7 +537,7 @@ def trace_record(lo: Lowering) -> None:
     write).  One call per instruction to the module's ``trace_record`` function, so that LLVM
     sees a short block rather than thousands of stores."""
     b = lo.builder
-    fields = traced_fields(lo.guest)
+    fields = _traced_fields(lo.guest)
     record = lo.function.module.globals.get("trace_record")
     if record is None:
         types = [llvm_type(t) for _, t in fields]
@@ -555,7 +555,7 @@ def _build_trace_record(b: ll.IRBuilder, function: ll.Function, lo: Lowering) ->
     record at ``trace_next`` (its fields, then the first bytes at ``pc``) and count it."""
     guest = lo.guest
     state, memory, *values = function.args
-    names = [name for name, _ in traced_fields(guest)]
+    names = [name for name, _ in _traced_fields(guest)]
     record_type = ll.LiteralStructType([lo.struct_type, ll.ArrayType(I8_T, TRACE_CODE_BYTES)])
 
     def field(name: str) -> ll.Value:
