@@ -72,8 +72,8 @@ def test_a_warm_run_uses_the_records_it_wrote(filled, tmp_path, reference):
 @pytest.mark.parametrize("spoil, reason", [
     (lambda root: root.chmod(0o770), "writable by group or others (mode 0770)"),
     (lambda root: root.chmod(0o757), "writable by group or others (mode 0757)"),
-    (lambda root: (root / KEY_FILE).chmod(0o644), "its key is readable by others"),
-    (lambda root: (root / KEY_FILE).write_bytes(b"short"), "its key is readable by others or damaged"),
+    (lambda root: (root / KEY_FILE).chmod(0o644), "its key is readable or writable by others (mode 0644)"),
+    (lambda root: (root / KEY_FILE).write_bytes(b"short"), "its key is damaged (5 bytes)"),
 ])
 def test_a_shared_cache_is_refused(filled, tmp_path, reference, spoil, reason):
     root = copy(filled, tmp_path)

@@ -4,6 +4,7 @@ session in a real terminal (tmux): a breakpoint, and Ctrl-C during ``goto`` back
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import time
@@ -193,3 +194,53 @@ dl inner
     assert "+546  $222  0o1042  %1000100010" in lines
     assert lines[-1] == "error: 'inner' is not an address ($C000, 0xC000 or decimal)"
     assert list(emu.breakpoints) == [0x210]  # return's own breakpoints are gone
+
+
+def history_session(line: str, **options) -> str:
+    """One session's history kept with ``kept_history`` (a line added meanwhile): its warnings."""
+    import readline
+
+    from recomp.debug.monitor import kept_history
+
+    readline.clear_history()
+    errors = io.StringIO()
+    with kept_history(errors=errors, **options):
+        readline.add_history(line)
+    readline.clear_history()
+    return errors.getvalue()
+
+
+def test_the_history_is_kept_owner_only_and_read_back(tmp_path, monkeypatch):
+    import readline
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert history_session("m $0200") == ""
+    folder = tmp_path / "state" / "recomp"
+    assert folder.stat().st_mode & 0o777 == 0o700 and (folder / "mon_history").stat().st_mode & 0o777 == 0o600
+    from recomp.debug.monitor import kept_history
+
+    with kept_history(errors=io.StringIO()):
+        assert readline.get_history_item(1) == "m $0200"
+    readline.clear_history()
+
+
+def test_a_history_another_user_could_have_planted_is_not_used(tmp_path, monkeypatch):
+    """A link planted at the history's name is never followed (neither read nor written), a
+    folder that others may write or that belongs to another user is not used: one warning."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the victim's file\n")
+    (state / "recomp").mkdir(parents=True, mode=0o700)
+    (state / "recomp" / "mon_history").symlink_to(victim)
+    warned = history_session("secret command")
+    assert warned == (f"recomp: warning: not keeping the monitor's history in {state / 'recomp' / 'mon_history'}: "
+                      f"it is a symbolic link\n")
+    assert victim.read_text() == "the victim's file\n"
+    (state / "recomp" / "mon_history").unlink()
+    (state / "recomp").chmod(0o777)
+    assert "its folder is writable by group or others (mode 0777)" in history_session("x")
+    (state / "recomp").chmod(0o700)
+    foreign = history_session("x", owner=os.getuid() + 1)  # as if another user had made the folder
+    assert f"its folder is owned by user {os.getuid()}, not by you ({os.getuid() + 1})" in foreign
+    assert not (state / "recomp" / "mon_history").exists()

@@ -210,7 +210,8 @@ def run(
     acia: AciaOpt = None,
     hook: HookOpt = None,
     sandbox: Annotated[Path | None, typer.Option(
-        help="sim65: the directory guest files are confined to (default: the working directory)")] = None,
+        help="sim65: the folder guest files are confined to (default: the working directory, unless it holds "
+             "recomp's own files, such as your home folder with the code cache: then the guest has no files)")] = None,
     keep_running: Annotated[bool, typer.Option(
         "--keep-running", help="at the end of input, reads find no key instead of ending the run")] = False,
     mhz: Annotated[float | None, typer.Option(min=0.001, help="run at this clock speed (default: flat out)")] = None,

@@ -22,6 +22,15 @@ from typing import TYPE_CHECKING, TextIO
 from recomp.runtime.addresses import AddressError, parse_address
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import RecompError
+from recomp.runtime.private_files import (
+    folder_problem,
+    make_folder,
+    owner_id,
+    read_private,
+    state_root,
+    unsafe,
+    write_private,
+)
 from recomp.runtime.result import RunResult, Stop
 
 if TYPE_CHECKING:
@@ -37,30 +46,54 @@ ALIASES = {"r": "registers", "m": "mem", "f": "fill", ">": "fill", "d": "disasse
 
 
 HISTORY_LINES = 1000
+HISTORY_BYTES = 1 << 20  # a longer history file is cut to its first MiB (then to its last lines)
+HISTORY_FILE = "mon_history"
 
 
 @contextmanager
-def kept_history() -> Iterator[None]:
+def kept_history(owner: int | None = None, errors: TextIO | None = None) -> Iterator[None]:
     """Line editing, and the command history kept between sessions in
-    ``$XDG_STATE_HOME/recomp/mon_history`` (default ``~/.local/state``), readable by its owner only."""
+    ``$XDG_STATE_HOME/recomp/mon_history`` (default ``~/.local/state``) under the code cache's
+    trust rules (``recomp.runtime.private_files``): the folder owner-only, the file 0600, no link
+    followed; a folder or file that another user could have planted is not used (one warning
+    on ``errors``).  ``owner``: the user they must belong to (tests pass another)."""
     import readline
 
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "recomp"
-    history = state / "mon_history"
-    try:
-        readline.read_history_file(history)
-    except OSError:
-        pass
+    uid = owner_id(owner)
+    folder = state_root()
+    path = folder / HISTORY_FILE
+    problem = _history_problem(folder, path, uid)
+    if problem is not None:
+        print(f"recomp: warning: not keeping the monitor's history in {path}: {problem}",
+              file=errors if errors is not None else sys.stderr)
+    else:
+        kept = read_private(path, HISTORY_BYTES, uid) or b""
+        for line in kept.decode("utf-8", "replace").splitlines()[-HISTORY_LINES:]:
+            readline.add_history(line)
     readline.set_history_length(HISTORY_LINES)
     try:
         yield
     finally:
-        try:
-            state.mkdir(mode=0o700, parents=True, exist_ok=True)
-            readline.write_history_file(history)
-            history.chmod(0o600)
-        except OSError:
-            pass  # (a history that cannot be kept is no reason to fail)
+        if problem is None and make_folder(folder, uid, parents=True):
+            lines = [readline.get_history_item(i) for i in range(1, readline.get_current_history_length() + 1)]
+            try:
+                write_private(path, "".join(f"{line}\n" for line in lines[-HISTORY_LINES:]).encode())
+            except OSError:
+                pass  # (a history that cannot be kept is no reason to fail)
+
+
+def _history_problem(folder: Path, path: Path, owner: int) -> str | None:
+    """Why the history's folder or file is not to be used, or None (missing ones are made)."""
+    problem = folder_problem(folder, owner)
+    if problem is not None:
+        return f"its folder {problem}"
+    try:
+        problem = unsafe(os.lstat(path), False, owner)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"it cannot be read ({error.strerror})"
+    return None if problem is None else f"it {problem}"
 
 
 class MonitorError(Exception):

@@ -4,21 +4,23 @@ by jumping to $FFF1-$FFF9 (lseek, remove, osmaperrno, open, close, read, write, 
 each call is a hook that does the work and returns as RTS would.  Arguments are popped from
 cc65's C stack (its pointer is at the zero-page address the header names).
 
-Files are confined to one directory (the working directory, or ``--sandbox DIR``): a path that
-leads outside it, through ``..``, an absolute path or a symbolic link, fails in the guest (-1)
-and never reaches the host."""
+Files are confined to one folder (the working directory, or ``--sandbox DIR``), as
+``recomp.machines.sandbox`` holds it: a path that leads outside it, through ``..``, an absolute
+path or a symbolic link, or names anything but a regular file or a folder, fails in the guest
+(-1) and never reaches the host."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from recomp.machines.base import MachineType, Settings
 from recomp.machines.devices import Keyboard
 from recomp.machines.hooks import return_from_subroutine
 from recomp.machines.loaders import Image
+from recomp.machines.sandbox import Sandbox
 from recomp.runtime.devices import StreamError, flush_output, write_output
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import ConfigError, EndRun
@@ -80,7 +82,8 @@ class Sim65Host:
     def __init__(self, emulator: Emulator, settings: Settings, keys: Keyboard) -> None:
         self.emulator = emulator
         self.args = settings.args
-        self.sandbox = Path(os.path.realpath(settings.sandbox if settings.sandbox is not None else os.getcwd()))
+        errors = settings.errors if settings.errors is not None else sys.stderr
+        self.sandbox = Sandbox(settings.sandbox, lambda text: print(text, file=errors, flush=True))
         self.keys = keys
         self.outputs = {1: emulator.output, 2: settings.errors}
         self.files: dict[int, int] = {}  # guest fd (3 and up) -> host fd
@@ -137,28 +140,19 @@ class Sim65Host:
         extra = self.emulator.state.y - 4
         self.pop(extra)  # the mode: sim65 ignores it (files are created read-write for the user)
         flags = self.pop(2)
-        path = self.path(self.pop(2))
-        if path is None or flags & 3 not in ACCESS or len(self.files) >= MAX_FILES:
+        name = self.string(self.pop(2))
+        if not name or flags & 3 not in ACCESS or len(self.files) >= MAX_FILES:
             return -1
-        host_flags = ACCESS[flags & 3] | os.O_NOFOLLOW | os.O_NOCTTY
+        host_flags = ACCESS[flags & 3]
         for bit, flag in OPEN_FLAGS.items():
             if flags & bit:
                 host_flags |= flag
-        fd = host_call(os.open, path, host_flags, 0o600)
+        fd = host_call(self.sandbox.open, name, host_flags)
         if fd == -1:
             return -1
         guest_fd = min(set(range(3, 3 + MAX_FILES)) - set(self.files))
         self.files[guest_fd] = fd
         return guest_fd
-
-    def path(self, addr: int) -> str | None:
-        """A guest path as a host path inside the sandbox, or None: it leads outside."""
-        name = self.string(addr)
-        if not name:
-            return None
-        target = os.path.realpath(os.path.join(self.sandbox, os.fsdecode(name)))
-        inside = os.path.commonpath([self.sandbox, target]) == str(self.sandbox)
-        return target if inside and target != str(self.sandbox) else None
 
     def close(self) -> int:
         fd = self.files.pop(self.ax, None)
@@ -207,8 +201,8 @@ class Sim65Host:
         return host_call(os.lseek, self.files[fd], offset, WHENCE[whence]) & 0xFFFF
 
     def remove(self) -> int:
-        path = self.path(self.ax)
-        return -1 if path is None else host_call(os.remove, path)
+        name = self.string(self.ax)
+        return -1 if not name else host_call(self.sandbox.remove, name)
 
     def osmaperrno(self) -> int:
         return -1 if self.ax else 0

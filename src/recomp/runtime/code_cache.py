@@ -40,20 +40,21 @@ from functools import cache
 from pathlib import Path
 
 from recomp.backend.objects import MalformedObject, check_object
+from recomp.runtime.private_files import (
+    cache_root,
+    folder_problem,
+    make_folder,
+    owner_id,
+    read_private,
+    unsafe,
+    write_private,
+)
 
 MAGIC = b"RECOMP-OBJ\x02"
 SUFFIX = ".o"
 KEY_FILE = "key"
 KEY_BYTES = 32
 MAX_RECORD = 1 << 26  # bytes: a larger file is not a record (a region's object is a few KiB)
-PRIVATE = 0o077  # mode bits a key file must not have (anyone but the owner)
-SHARED_WRITE = 0o022  # mode bits no directory of the cache may have (group or others write)
-
-
-def default_root() -> Path:
-    """``$XDG_CACHE_HOME/recomp``, by default ``~/.cache/recomp``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "recomp"
 
 
 @cache
@@ -120,24 +121,18 @@ class CodeCache:
     current one; tests pass another to see a foreign cache refused)."""
 
     def __init__(self, root: Path | str | None = None, owner: int | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
-        self.owner = os.getuid() if owner is None else owner
+        self.root = Path(root) if root is not None else cache_root()
+        self.owner = owner_id(owner)
         self.hits = 0
         self.misses = 0
         self.stores = 0
         self.discarded = 0  # records that failed a check, deleted
 
-    # --- trust -----------------------------------------------------------------------------------
+    # --- trust (the rules of ``recomp.runtime.private_files``) ------------------------------------
     def problem(self) -> str | None:
         """Why the cache must not be used, or None.  A cache that does not exist yet is fine:
         it is created owner-only."""
-        try:
-            info = os.lstat(self.root)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            return f"it cannot be read ({error.strerror})"
-        reason = self._unsafe(info, directory=True)
+        reason = folder_problem(self.root, self.owner)
         if reason is not None:
             return f"it {reason}"
         try:
@@ -146,44 +141,22 @@ class CodeCache:
             return None
         except OSError as error:
             return f"its key cannot be read ({error.strerror})"
-        reason = self._unsafe(key, directory=False)
+        reason = unsafe(key, False, self.owner)
+        if reason is None and key.st_size != KEY_BYTES:
+            reason = f"is damaged ({key.st_size} bytes)"
         return None if reason is None else f"its key {reason}"
 
-    def _unsafe(self, info: os.stat_result, directory: bool) -> str | None:
-        """Why a file or directory of the cache is not to be trusted, or None."""
-        if stat.S_ISLNK(info.st_mode):
-            return "is a symbolic link"
-        if directory != stat.S_ISDIR(info.st_mode) or not (directory or stat.S_ISREG(info.st_mode)):
-            return "is not a directory" if directory else "is not a regular file"
-        if info.st_uid != self.owner:
-            return f"is owned by user {info.st_uid}, not by you ({self.owner})"
-        mode = stat.S_IMODE(info.st_mode)
-        if directory and mode & SHARED_WRITE:
-            return f"is writable by group or others (mode {mode:04o})"
-        if not directory and (mode & PRIVATE or info.st_size != KEY_BYTES):
-            return f"is readable by others or damaged (mode {mode:04o}, {info.st_size} bytes)"
-        return None
-
     def _trusted_dir(self, path: Path) -> bool:
-        try:
-            return self._unsafe(os.lstat(path), directory=True) is None
-        except OSError:
-            return False
+        """The folder exists and is to be trusted."""
+        return os.path.lexists(path) and folder_problem(path, self.owner) is None
 
     def _key(self, create: bool) -> bytes | None:
         """The cache's key (made on first use if ``create``), or None."""
         path = self.root / KEY_FILE
-        try:
-            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return self._new_key() if create else None
-        except OSError:
-            return None
-        with os.fdopen(handle, "rb") as file:
-            if self._unsafe(os.fstat(file.fileno()), directory=False) is not None:
-                return None
-            key = file.read(KEY_BYTES + 1)
-        return key if len(key) == KEY_BYTES else None
+        if create and not os.path.lexists(path):
+            return self._new_key()
+        key = read_private(path, KEY_BYTES, self.owner)
+        return key if key is not None and len(key) == KEY_BYTES else None
 
     def _new_key(self) -> bytes | None:
         """Make the key: written to a private temporary file, then linked into place (so a
@@ -206,15 +179,7 @@ class CodeCache:
 
     def _make_dir(self, path: Path) -> bool:
         """An owner-only directory of the cache (made if missing); False if that cannot be."""
-        try:
-            if path == self.root:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
-        except OSError:
-            return False
-        return self._trusted_dir(path)
+        return make_folder(path, self.owner, parents=path == self.root)
 
     # --- records ---------------------------------------------------------------------------------
     def find(self, context: str, entry: str, memory: Sequence[int]) -> Record | None:
@@ -288,14 +253,7 @@ class CodeCache:
             return False
         name = digest(sorted(record.covers.items())) + SUFFIX
         try:
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")  # 0600
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(record.encode(key, context, entry))
-                os.replace(temporary, folder / name)
-            except OSError:
-                os.unlink(temporary)
-                raise
+            write_private(folder / name, record.encode(key, context, entry))
         except OSError:
             return False
         self.stores += 1

@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol, TextIO
 from recomp.runtime.errors import StreamError
 
 WAIT_SLICE = 0.05  # seconds a wait for console input lasts before it checks for Ctrl-C
+READ_CHUNK = 4096  # bytes (or characters) one read of an input stream asks for
 
 
 class Device(Protocol):
@@ -104,13 +105,13 @@ class Input:
         """Bytes from the stream: b"" at its end (``at_end`` set), when nothing came and
         ``wait`` is false, or when Ctrl-C cut the wait."""
         if self.fd is None:
-            data = self.stream.read(1)
+            data = self.stream.read(READ_CHUNK)
             data = data.encode() if isinstance(data, str) else bytes(data)
         else:
             while not select.select([self.fd], [], [], WAIT_SLICE if wait else 0)[0]:
                 if not wait or self.interrupted():
                     return b""
-            data = os.read(self.fd, 4096)
+            data = os.read(self.fd, READ_CHUNK)
         self.at_end = not data
         return data
 
