@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ from conftest import MODES_6502
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "6502"
 MODES = MODES_6502
 BUDGET = 1_000_000
-TRAP_PC = {"hello.bin": 0x0211, "upcase.bin": 0x0219}  # each ends with "done: jmp done"
+TRAP_PC = {"hello.bin": 0x0211, "upcase.bin": 0x0219, "charin.bin": 0x0234}  # each ends with "done: jmp done"
 
 
-def run_example(name: str, mode: str, data: bytes = b"") -> tuple[str, recomp.Emulator, object]:
+def run_example(name: str, mode: str, data: bytes = b"", console: object = "default"
+                ) -> tuple[str, recomp.Emulator, object]:
     output = io.StringIO()
-    emu = recomp.Emulator("6502", output=output, input=io.BytesIO(data), **MODES[mode])
+    emu = recomp.Emulator("6502", output=output, input=io.BytesIO(data), console=console, **MODES[mode])
     emu.load((EXAMPLES / name).read_bytes(), at=0x0200)
     emu.state.pc = 0x0200
     result = emu.run(max_instructions=BUDGET, stop_on_trap=True)
@@ -49,6 +51,22 @@ def test_upcase(mode, data, expected):
     output, _, result = run_example("upcase.bin", mode, data)
     assert output == expected
     assert (result.exit, result.pc) == ("trap", TRAP_PC["upcase.bin"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_register_for_input_and_output(mode):
+    """charin.bin reads and writes one character register ($E000), as VM65's I/O and a 6551's
+    data register work: one device both ways, in every tier."""
+    output, _, result = run_example("charin.bin", mode, b"hello\nrecomp\n", console=(0xE000, 0xE000))
+    assert output == "> olleh\n> pmocer\n> "
+    assert (result.exit, result.pc) == ("trap", TRAP_PC["charin.bin"])
+
+
+def test_one_register_for_input_and_output_from_the_cli():
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(EXAMPLES / "charin.bin"), "--load", "$200",
+                           "--entry", "$200", "--putc", "$E000", "--getc", "$E000", "--stop-on-trap"],
+                          input="abc\n", capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "> cba\n> ")
 
 
 @pytest.mark.parametrize("name", ["hello.bin", "upcase.bin"])

@@ -55,7 +55,7 @@ def test_a_timer_past_the_end_of_memory_is_refused(frontend, program, base):
 
 @pytest.mark.parametrize("options, message", [
     ("--timer 0xF000", "the timer at $F000..$F003 overlaps the console at $F001"),
-    ("--putc 0xF004 --getc 0xF004", "the console has two registers at $F004"),
+    ("--putc 0xF010 --timer 0xF00E", "the timer at $F00E..$F011 overlaps the console at $F010"),
 ])
 def test_devices_may_not_overlap(options, message):
     one_line(shell(f"run -f 6502 {quoted(*HELLO)} {options}"), 2, message)

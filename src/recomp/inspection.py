@@ -242,13 +242,18 @@ def pass_diffs(emulator: Emulator, at: int) -> str:
 
 
 class _CodeWindow:
-    """A traced instruction's bytes, addressed where they were in memory (for the decoder)."""
+    """Guest memory as a trace record saw it, for the decoder: the instruction's bytes where they
+    were, and 0 anywhere else (what a decoder reads beyond the instruction, such as the pointer
+    of the 6502's ``JMP ($0300)``, only names code to explore, never the instruction's text)."""
 
     def __init__(self, pc: int, code: bytes, size: int) -> None:
         self.pc, self.code, self.size = pc, code, size
 
-    def __getitem__(self, addr: int) -> int:
-        return self.code[(addr - self.pc) % self.size]
+    def __getitem__(self, index: int | slice) -> int | bytes:
+        if isinstance(index, slice):
+            return bytes(self[addr] for addr in range(*index.indices(self.size)))
+        offset = (index - self.pc) % self.size
+        return self.code[offset] if offset < len(self.code) else 0
 
     def __len__(self) -> int:
         return self.size

@@ -68,6 +68,16 @@ class Insn:
         return self.control or bool(self.targets) or not self.falls_through
 
 
+@dataclass(frozen=True)
+class ComputedField:
+    """A state field made of others, read and written through functions (the 6502's packed
+    status byte ``p``, kept as separate flags); ``bits``: how wide it is."""
+
+    get: Callable[[ctypes.Structure], int]
+    set: Callable[[ctypes.Structure, int], None]
+    bits: int
+
+
 class HelperHost(Protocol):
     """What a frontend's helper functions may use of the machine that runs them
     (``recomp.runtime.machine.Machine`` is one)."""
@@ -94,7 +104,7 @@ class Frontend(ABC):
     # Python implementations of the guest's helpers (``GuestSpec.helpers``), by name
     helper_functions: dict[str, HelperFunction] = {}
     # computed state fields (the 6502's packed status byte ``p``)
-    state_properties: dict[str, property] = {}
+    computed_fields: dict[str, ComputedField] = {}
     # region entries on the Python tier before a region is compiled (None: the runtime's default;
     # 0: compile every region at once)
     jit_threshold: int | None = None

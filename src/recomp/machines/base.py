@@ -115,6 +115,10 @@ class MachineType:
 
             return paced_run(emulator, settings.mhz, **limits)
 
+    def reported_cycles(self, emulator: Emulator) -> int:
+        """The cycle count as this machine's own tools report it (sim65 leaves out its exit call)."""
+        return emulator.cycles
+
 
 @contextmanager
 def keys_as_typed(stream: object) -> Iterator[None]:
@@ -137,7 +141,3 @@ def keys_as_typed(stream: object) -> Iterator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-    def reported_cycles(self, emulator: Emulator) -> int:
-        """The cycle count as this machine's own tools report it (sim65 leaves out its exit call)."""
-        return emulator.cycles

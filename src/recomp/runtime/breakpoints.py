@@ -14,13 +14,17 @@ from recomp.runtime.addresses import Address, address
 
 
 class Breakpoints:
-    def __init__(self, stop_at: Callable[[int], None], release: Callable[[int], None]) -> None:
+    """``check`` turns an address as given into one in memory (``ValueError`` if it is not)."""
+
+    def __init__(self, check: Callable[[Address], int], stop_at: Callable[[int], None],
+                 release: Callable[[int], None]) -> None:
         self._addresses: set[int] = set()
+        self._check = check
         self._stop_at = stop_at
         self._release = release
 
     def add(self, addr: Address) -> None:
-        addr = address(addr)
+        addr = self._check(addr)
         if addr not in self._addresses:
             self._addresses.add(addr)
             self._stop_at(addr)

@@ -13,7 +13,6 @@ native interpreter without coming back here; Python runs only for events.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from recomp.runtime.machine import GuestMemory, Machine
 from recomp.runtime.options import Options
 from recomp.runtime.pipeline import Pipeline
 from recomp.runtime.result import RunResult, Stop
-from recomp.runtime.state import UNLIMITED
+from recomp.runtime.state import UNLIMITED, StateView, writable_fields
 from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
 from recomp.runtime.trace import Trace, Traced
@@ -68,10 +67,14 @@ class Emulator:
         self.guest = self.frontend.guest
         self.output = output if output is not None else sys.stdout
         self.machine = Machine(self.frontend, self.output)
+        settable = writable_fields(self.guest, self.frontend.computed_fields)
+        self.settable = tuple(settable)  # the names of ``state`` that can be set
+        self._state = StateView(self.machine.state, settable, self.machine.owner.check)
         self.stats = Stats()
         self.stops: set[int] = set()  # addresses runs stop before (``until_pc``, hooks); regions end there
         self.hooks: dict[int, Callable[[Emulator], None]] = {}  # address -> Python to call there
-        self.breakpoints = Breakpoints(self._stop_at, self._release)
+        self.breakpoints = Breakpoints(lambda addr: self._in_memory(addr, "a breakpoint"), self._stop_at,
+                                       self._release)
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
@@ -88,9 +91,11 @@ class Emulator:
 
     # --- the machine ---------------------------------------------------------------------------
     @property
-    def state(self) -> ctypes.Structure:
-        """The guest state: ``.pc``, registers, flags (the 6502's packed ``.p``), counters."""
-        return self.machine.state
+    def state(self) -> StateView:
+        """The guest state: ``.pc``, registers, flags (the 6502's packed ``.p``), counters; a
+        value that does not fit (a pc outside memory, ``a = 0x1FF``) is a ``ValueError``."""
+        return self._state
+
 
     @property
     def memory(self) -> GuestMemory:
@@ -114,11 +119,17 @@ class Emulator:
 
     def irq(self, level: bool = True) -> None:
         """Set the IRQ input line (level-triggered; masked by the guest's interrupt flag)."""
+        self._interrupt_lines()
         self.machine.irq(level)
 
     def nmi(self) -> None:
         """Pulse the NMI input line (edge-triggered, not maskable)."""
+        self._interrupt_lines()
         self.machine.nmi()
+
+    def _interrupt_lines(self) -> None:
+        if not self.guest.interrupts:
+            raise ValueError(f"the {self.frontend.name} has no interrupt lines")
 
     # --- running -------------------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, until_pc: Address | None = None,
@@ -127,10 +138,16 @@ class Emulator:
         executing it), ends itself (a hook or device raising ``EndRun``), has run
         ``max_instructions`` more instructions, or has run ``max_cycles`` more cycles (it stops at
         the first instruction boundary at or past them).  Ctrl-C raises ``KeyboardInterrupt`` with
-        the machine as of its last complete instruction."""
+        the machine as of its last complete instruction.  ``Busy`` if another thread runs it."""
+        with self.machine.owner.running():
+            return self._run(max_instructions, until_pc, stop_on_trap, max_cycles)
+
+    def _run(self, max_instructions: int | None, until_pc: Address | None, stop_on_trap: bool,
+             max_cycles: int | None) -> RunResult:
         machine, stats = self.machine, self.stats
         st = machine.state
-        until_pc = None if until_pc is None else address(until_pc)
+        until_pc = None if until_pc is None else self._in_memory(until_pc, "until_pc")
+        self._in_memory(st.pc, "the pc")  # (set through ``state``, it is; a ctypes field may not be)
         for name, budget, used in (("max_instructions", max_instructions, st.instructions),
                                    ("max_cycles", max_cycles, st.cycles)):
             if budget is not None and not 0 <= budget <= UNLIMITED - used:
@@ -317,13 +334,11 @@ class Emulator:
         ``"watchpoint"`` and its ``watch`` says the address, value, access and the instruction's
         pc.  Code runs at full speed meanwhile (see ``recomp.runtime.watchpoints``); setting one
         drops only the translations that could access its bytes unchecked."""
-        first = address(start)
-        last = first if end is None else address(end)
-        size = self.guest.memory_size
-        if not 0 <= first <= last < size:
-            where = self.frontend.format_address
-            raise ValueError(f"a watchpoint is from one address to a later one in memory "
-                             f"({where(0)}..{where(size - 1)})")
+        first = self._in_memory(start, "a watchpoint's start")
+        last = first if end is None else self._in_memory(end, "a watchpoint's end")
+        if last < first:
+            raise ValueError("a watchpoint is from one address to the same or a later one")
+        self.machine.owner.check("set a watchpoint")
         watch = self.machine.watchpoints.add(range(first, last + 1), on, value)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
         self.translations.forget_if(self.pipeline.reaches(ops, watch.span))
@@ -331,6 +346,7 @@ class Emulator:
         return watch
 
     def unwatch(self, watch: Watch) -> None:
+        self.machine.owner.check("remove a watchpoint")
         self.machine.watchpoints.remove(watch)
 
     def _watched(self) -> RunResult:
@@ -349,6 +365,7 @@ class Emulator:
         record (see ``recomp.runtime.trace``): turning a trace on or off drops the translations."""
         names = self.frontend.trace_registers or (*self.guest.registers, *self.guest.flags)
         machine = self.machine
+        machine.owner.check("start or stop a trace")
         was, st = machine.trace, machine.state
         machine.trace = Trace(st, names, size, sink) if size > 0 or sink is not None else None
         if machine.trace is None:
@@ -364,18 +381,30 @@ class Emulator:
         instruction there runs next, else execution goes on where it put the pc (a ROM routine
         done in Python returns as RTS would).  Raising ``EndRun`` ends the run.  ``None`` removes
         the hook."""
-        addr = address(addr)
+        addr = self._in_memory(addr, "a hook")
         if function is None:
             if self.hooks.pop(addr, None) is not None:
                 self._release(addr)
             return
+        if not callable(function):
+            raise TypeError(f"a hook is a function of the emulator (or None), not {function!r}")
         self.hooks[addr] = function
         self._stop_at(addr)
 
     def reset(self) -> None:
         """The CPU's reset: registers as the chip leaves them (the 6502: S=$FD, I set) and the pc
         from the reset vector; interrupt lines released."""
+        self.machine.owner.check("reset it")
         self.machine.reset()
+
+    def _in_memory(self, addr: Address, what: str) -> int:
+        """An address (``0x200``, ``"$0200"``) that must lie in guest memory: ``what`` it is for."""
+        value = address(addr)
+        size = self.guest.memory_size
+        if not 0 <= value < size:
+            where = self.frontend.format_address
+            raise ValueError(f"{what} must be an address in memory ({where(0)}..{where(size - 1)}), not {addr!r}")
+        return value
 
     def _stop_at(self, addr: int) -> None:
         """Runs stop before ``addr``: regions end there, the native interpreter checks for it.
@@ -384,6 +413,7 @@ class Emulator:
         the native interpreter that checks for none."""
         if addr in self.stops:
             return
+        self.machine.owner.check("set a breakpoint or hook")
         self.translations.unlink_at(addr)
         self.translations.forget(addr)
         if not self.stops:
@@ -395,6 +425,7 @@ class Emulator:
         """``addr`` is no longer a hook or a breakpoint: compiled code may jump to it again (the
         regions that end there stay as they are)."""
         if addr in self.stops and addr not in self.hooks and addr not in self.breakpoints:
+            self.machine.owner.check("remove a breakpoint or hook")
             self.stops.discard(addr)
             self.machine.attrs_view[addr] &= ~ATTR_STOP
             self.translations.link_at(addr)

@@ -19,6 +19,7 @@ from recomp.ir.guest import ATTR_CODE, ATTR_IO, ATTR_READ_WATCH, ATTR_ROM, ATTR_
 from recomp.runtime.devices import Device, IntervalTimer, ReadOnlyMemory, write_output
 from recomp.runtime.errors import ConfigError, EndRun, GuestFault, LoadError
 from recomp.runtime.helpers import HelperTable
+from recomp.runtime.one_thread import OneThread
 from recomp.runtime.state import UNLIMITED, state_struct
 from recomp.runtime.trace import Trace
 from recomp.runtime.watchpoints import Watchpoints
@@ -65,6 +66,7 @@ class GuestMemory:
         return self._view[index]
 
     def __setitem__(self, index: int | slice, value: int | bytes) -> None:
+        self._machine.owner.check("write memory")
         self._view[index] = value
         start, stop, _ = index.indices(len(self._view)) if isinstance(index, slice) else (index, index + 1, 1)
         self._machine.listener.memory_changed(start, stop)
@@ -78,7 +80,7 @@ class Machine:
         self.frontend = frontend
         self.guest = frontend.guest
         self.output = output
-        self.state = state_struct(self.guest, frontend.state_properties)()
+        self.state = state_struct(self.guest, frontend.computed_fields)()
         self.state.cycle_limit = UNLIMITED
         size = self.guest.memory_size
         self.ram = (ctypes.c_uint8 * size)()
@@ -94,6 +96,7 @@ class Machine:
         self.cycle_target = UNLIMITED  # the run's cycle budget ends here (``run(max_cycles=...)``)
         self.pending_error: BaseException | None = None  # raised in a helper, re-raised by the run loop
         self.listener: MachineListener = _Unheard()
+        self.owner = OneThread()  # the thread running the machine (see ``recomp.runtime.one_thread``)
         self.watchpoints = Watchpoints(self.attrs_view)
         self.trace: Trace | None = None  # the trace runs record (code is compiled to record while it is on)
         self._helpers = HelperTable(self.guest.helper_slots(), self._helper_functions(), self._park)
@@ -157,6 +160,7 @@ class Machine:
         """Map a device at its addresses, which must lie in memory and belong to no other device
         (``ConfigError``).  ``attribute``: ``ATTR_IO`` (loads and stores call it) or
         ``ATTR_ROM`` (stores call it, loads read memory)."""
+        self.owner.check("map a device")
         addresses = sorted(device.addresses())
         where = self.frontend.format_address
         span = f"{where(addresses[0])}..{where(addresses[-1])}" if len(addresses) > 1 else where(addresses[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recomp.frontends.region import REGION_INSTRUCTIONS
+from recomp.opt import check_passes
 
 ENGINES = ("jit", "interp")
 
@@ -22,3 +23,9 @@ class Options:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
+        if self.passes is not None:
+            check_passes(self.passes)
+        for name, value in (("region_instructions", self.region_instructions), ("jit_threshold", self.jit_threshold)):
+            lowest = 1 if name == "region_instructions" else 0
+            if value is not None and not (isinstance(value, int) and value >= lowest):
+                raise ValueError(f"{name} is a whole number from {lowest} up, not {value!r}")

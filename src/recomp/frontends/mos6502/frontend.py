@@ -8,7 +8,7 @@ from collections.abc import Sequence, Set
 from functools import cache
 from typing import Any
 
-from recomp.frontends.base import DecodeError, Frontend, Insn
+from recomp.frontends.base import ComputedField, DecodeError, Frontend, Insn
 from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
 from recomp.frontends.mos6502.semantics import (
     P_BITS,
@@ -80,8 +80,12 @@ def _capstone() -> Any:
 
 
 def disassemble(code: bytes, addr: int) -> str:
-    """One instruction's text, from capstone, in the usual ``$`` notation."""
-    for insn in _capstone().disasm(code, addr):
+    """One instruction's text, from capstone, in the usual ``$`` notation.  Capstone reads BRK
+    as two bytes (the signature byte after it); the 6502 and recomp take one, so BRK is shown
+    without an operand."""
+    for insn in _capstone().disasm(code + bytes(2), addr):
+        if insn.size > len(code):
+            return insn.mnemonic.upper()
         return f"{insn.mnemonic.upper()} {insn.op_str.replace('0x', '$')}".rstrip()
     return "???"
 
@@ -89,7 +93,7 @@ def disassemble(code: bytes, addr: int) -> str:
 class Mos6502(Frontend):
     name = "6502"
     guest = GUEST
-    state_properties = {"p": property(_get_p, _set_p)}
+    computed_fields = {"p": ComputedField(_get_p, _set_p, 8)}
     native_interpreter = True  # cold code runs on its opcodes' icode, compiled once
     # the reset sequence's three dummy pushes leave S at $FD (from $00); it sets I
     reset_registers = {"s": 0xFD, "I": 1}
