@@ -5,6 +5,7 @@ the CLI with its pc column equal to a single-step run's."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -122,3 +123,67 @@ def test_a_breakpoint_where_a_stretch_ends_stops_the_run():
     emu.breakpoints.add(end)
     result = emu.run(stop_on_trap=True)
     assert (result.exit, result.pc, result.instructions, len(seen)) == ("breakpoint", end, SINK_STRETCH, SINK_STRETCH)
+
+
+# $0200: JMP ($0300) through a pointer set to $0205; $0203: two NOPs; $0205: LDA ($10),Y; BRK; ...
+INDIRECT = bytes([0x6C, 0x00, 0x03, 0xEA, 0xEA, 0xB1, 0x10, 0x00])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES_6502))
+def test_indirect_jumps_and_brk_are_traced_as_single_steps(mode):
+    """The instructions whose decoding reads memory beyond their own bytes (JMP ($0300)'s
+    pointer) once made a trace line raise IndexError; BRK showed as ???."""
+    from recomp.inspection import trace_line
+
+    def machine(**options) -> Emulator:
+        emu = Emulator("6502", console=None, **options)
+        emu.load(INDIRECT, 0x200)
+        emu.memory[0x300:0x302] = bytes([0x05, 0x02])
+        emu.memory[0xFFFE:0x10000] = bytes([0x00, 0x02])  # BRK goes back to the start
+        emu.state.pc = 0x200
+        return emu
+
+    emu = machine(**MODES_6502[mode])
+    trace = emu.trace(9)
+    emu.run(max_instructions=9)
+    assert [(e.instructions, e.cycles, e.pc, *e.registers) for e in trace] == stepped(machine(engine="interp"), 9)
+    lines = [trace_line(emu, entry, trace.names).split() for entry in trace]
+    assert [line[2:] for line in lines[:3]] == [
+        ["0200", "6C", "00", "03", "JMP", "($0300)", "A:00", "X:00", "Y:00", "S:00", "P:20"],
+        ["0205", "B1", "10", "LDA", "($10),", "y", "A:00", "X:00", "Y:00", "S:00", "P:20"],
+        ["0207", "00", "BRK", "A:00", "X:00", "Y:00", "S:00", "P:22"]]
+
+
+def test_tst27_programs_are_traced_as_single_steps(tst27_source, tmp_path):
+    """Every TST27 instruction in a trace line and in the trace (its decoder reads operands as
+    slices, which once made every TST27 trace raise TypeError), from the API and the CLI."""
+    from recomp.frontends.tst27 import assemble
+    from recomp.inspection import trace_line
+
+    program = assemble(tst27_source("test2"))
+    n = 200
+
+    def machine(**options) -> Emulator:
+        emu = Emulator("tst27", output=io.StringIO(), **options)
+        emu.load(program)
+        return emu
+
+    emu = machine()
+    trace = emu.trace(n)
+    emu.run(max_instructions=n)
+    steps = machine(engine="interp")
+    expected = []
+    for _ in range(n):
+        expected.append((steps.instructions, steps.state.pc, *(getattr(steps.state, r) for r in trace.names)))
+        steps.step()
+    assert [(e.instructions, e.pc, *e.registers) for e in trace] == expected
+    decoded = [emu.frontend.decode(emu.machine.memory_view, e.pc, len(program)) for e in trace]
+    assert all(f"  {insn.text} " in trace_line(emu, e, trace.names) for insn, e in zip(decoded, trace))
+    assert {insn.mnemonic for insn in decoded} == {"SET", "ADD", "JLT", "PRINT"}
+    out = tmp_path / "trace.txt"
+    source = tmp_path / "test2.s"
+    source.write_text(tst27_source("test2"))
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(source), "--max-instructions", "50",
+                           "--trace", str(out)], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert len(out.read_text().splitlines()) == 50

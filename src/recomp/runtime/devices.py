@@ -33,9 +33,10 @@ class Device(Protocol):
 class Console:
     """py65's console: a store to ``putc`` prints the byte, a load of ``getc`` returns the next
     input byte (0 when there is none).  ``putc`` and ``getc`` may be one address, one register
-    both ways, as a 6551's data register or VM65's character I/O.  Input may be a binary or a text stream (text is read as
-    UTF-8 bytes); a stream that fails is a ``StreamError``.  ``interrupted`` says whether Ctrl-C
-    has stopped the run: a wait for input that never comes then ends, finding none."""
+    both ways, as a 6551's data register or VM65's character I/O.  Input may be a binary or a
+    text stream (text is read as UTF-8 bytes); a stream that fails is a ``StreamError``.
+    ``interrupted`` says whether Ctrl-C has stopped the run: a wait for input that never comes
+    then ends, finding none."""
 
     name = "console"
 

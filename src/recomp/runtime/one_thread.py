@@ -1,9 +1,10 @@
 """An Emulator is used by one thread at a time: while one thread runs it, another that asks it
 to run, step, or change what runs (memory, state, breakpoints, hooks, watchpoints, traces) gets
 ``Busy`` at once, instead of two threads compiling and freeing code under each other (a crash
-inside LLVM).  The thread that runs may run again from inside (a hook that runs the machine);
-other threads may still read, and raise the interrupt lines (``irq``, ``nmi``), which is how a
-device thread signals a running machine.  Several Emulators in several threads run freely."""
+inside LLVM).  The thread that runs may change the machine (hooks and devices do) but not run
+it again from inside a run (the inner run would take over the outer one's budgets); other
+threads may still read, and raise the interrupt lines (``irq``, ``nmi``), which is how a device
+thread signals a running machine.  Several Emulators in several threads run freely."""
 
 from __future__ import annotations
 
@@ -22,24 +23,22 @@ class OneThread:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.thread: int | None = None
-        self._depth = 0
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        """The calling thread runs the machine for the block; ``Busy`` if another one does."""
+        """The calling thread runs the machine for the block; ``Busy`` if a run is on already."""
         me = threading.get_ident()
         with self._lock:
-            if self.thread not in (None, me):
+            if self.thread == me:
+                raise Busy("cannot run it: it is running (a hook or a device may change the machine, "
+                           "not run it from inside a run)")
+            if self.thread is not None:
                 raise Busy(self._message("run it"))
             self.thread = me
-            self._depth += 1
         try:
             yield
         finally:
-            with self._lock:
-                self._depth -= 1
-                if not self._depth:
-                    self.thread = None
+            self.thread = None
 
     def check(self, what: str) -> None:
         """``Busy`` if another thread runs the machine (``what``: what the caller wanted to do)."""
