@@ -136,6 +136,12 @@ class Frontend(ABC):
         whose ``GuestSpec.interrupts`` is set are asked."""
         raise NotImplementedError(f"{self.name} takes no interrupts")
 
+    def trap_fault(self, memory: Sequence[int], pc: int) -> str | None:
+        """Why the instruction at ``pc``, which just jumped to itself, is an error rather than a
+        trap (one that changes more than the pc, such as the 6502's BRK through its own
+        vector), or None: an idle loop."""
+        return None
+
     def irq_masked(self, state: ctypes.Structure) -> bool:
         """Whether the guest masks IRQ in this state (the 6502: the I flag)."""
         return False

@@ -13,7 +13,7 @@ from recomp.frontends import get_frontend
 from recomp.machines.base import MachineType
 from recomp.machines.loaders import Format, FormatError, Image, detect, parse
 from recomp.runtime.emulator import Emulator
-from recomp.runtime.errors import ConfigError, LoadError
+from recomp.runtime.errors import ConfigError, GuestFault, LoadError
 
 MAX_TEXT_BYTES = 1 << 24  # assembly or Intel HEX text larger than this is no program for any guest here
 
@@ -143,11 +143,18 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
     unsaid = entry is None and (image is None or image.entry is None) and machine.default_entry is None
     if spec.lenient and unsaid and _vector_missing(emulator):
         entry = spans[0][0] if spans else 0
+    name = spec.program if spec.program is not None else spec.files[0].path if spec.files else "recomp"
     try:
         machine.start(emulator, image, entry)
     except (LoadError, ConfigError) as error:
-        name = spec.program if spec.program is not None else spec.files[0].path if spec.files else "recomp"
         raise type(error)(f"{name}: {error}") from None
+    pc = emulator.state.pc
+    if not spec.lenient and pc not in emulator.hooks and not any(start <= pc < stop for start, stop, _ in spans):
+        where = emulator.frontend.format_address
+        placed = ", ".join(f"{where(start)}..{where(stop - 1)}" for start, stop, _ in spans)
+        raise GuestFault(pc, f"{name}: execution would start at {where(pc)}, where nothing was loaded "
+                             f"(loaded: {placed}): is --load missing, or --entry wrong? (in the shell, "
+                             f"quote addresses: '$0200')")
 
 
 def _vector_missing(emulator: Emulator) -> bool:

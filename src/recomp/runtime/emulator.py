@@ -30,7 +30,7 @@ from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.ctrl_c import watched
 from recomp.runtime.devices import Console, Device, IntervalTimer, flush_output
 from recomp.runtime.entry_table import EntryTable
-from recomp.runtime.errors import EndRun, StreamError
+from recomp.runtime.errors import EndRun, GuestFault, StreamError
 from recomp.runtime.machine import GuestMemory, Machine
 from recomp.runtime.options import Options
 from recomp.runtime.pipeline import Pipeline
@@ -213,6 +213,7 @@ class Emulator:
         # is not called again
         resumed, hooked = (st.pc, st.instructions) if resume else None, None
         hits, cycle_target = machine.watchpoints.hits, machine.cycle_target  # (fixed for the run)
+        trapped: tuple[int, int, int] | None = None  # the last trap: (pc, instructions, cycles) after it
         hits.clear()
         while True:
             if st.interrupt:
@@ -266,8 +267,13 @@ class Emulator:
                 return self._watched()
             if reason == Exit.HALT:
                 return RunResult(Stop.HALT, st.pc, st.instructions)
-            elif reason == Exit.TRAP and stop_on_trap:
-                return RunResult(Stop.TRAP, st.pc, st.instructions)
+            elif reason == Exit.TRAP:
+                fault = self.frontend.trap_fault(machine.memory_view, st.pc)
+                if fault is not None:
+                    raise GuestFault(st.pc, fault)
+                if stop_on_trap:
+                    return RunResult(Stop.TRAP, st.pc, st.instructions)
+                trapped = self._idle(trapped)
             elif reason == Exit.FAULT:
                 if st.instructions >= st.limit:  # the budget ended before it
                     return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
@@ -277,6 +283,34 @@ class Emulator:
             elif reason == Exit.GUARD:
                 # a budget ends inside the block: go on one instruction at a time
                 single = st.instructions < st.limit
+
+    def _idle(self, last: tuple[int, int, int] | None) -> tuple[int, int, int]:
+        """A trap without ``stop_on_trap``: an instruction that jumps to itself and changes
+        nothing else (``JMP *``, a branch to itself), so the machine idles until something else
+        happens.  Taken twice in a row (which measures its cycles), skip ahead to the first event
+        that can end it: the instruction budget, the run's cycle target, an interval timer's
+        interrupt (if not masked); instructions and cycles advance exactly as if the loop had run
+        (idle-loop skipping, as Dolphin and MAME do).  With no such event, or while something
+        watches each instruction (a stop address there, a trace), it runs as it is.  Returns the
+        trap's (pc, instructions, cycles) after it, for the next time."""
+        machine = self.machine
+        st = machine.state
+        now = (st.pc, st.instructions, st.cycles)
+        if last is None or last[0] != st.pc or last[1] + 1 != st.instructions or st.pc in self.stops or machine.trace:
+            return now
+        cost = st.cycles - last[2]  # cycles per time round
+        ends = [machine.cycle_target]
+        if not self.frontend.irq_masked(st):
+            ends += [timer.deadline for timer in machine.timers if timer.deadline is not None]
+        ends = [end for end in ends if end != UNLIMITED]
+        if st.limit == UNLIMITED and not (ends and cost):
+            return now  # nothing ends it but Ctrl-C: as it is
+        rounds = st.limit - st.instructions
+        if ends and cost:
+            rounds = min(rounds, max(0, -(-(min(ends) - st.cycles) // cost)))  # (to the first round at or past it)
+        st.instructions += rounds
+        st.cycles += rounds * cost
+        return st.pc, st.instructions, st.cycles
 
     def _interrupted(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> NoReturn:
         """Ctrl-C: put back what the signal changed and raise ``KeyboardInterrupt`` with every

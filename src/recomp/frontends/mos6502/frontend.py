@@ -41,6 +41,7 @@ GUEST = GuestSpec(
 )
 
 INTERRUPT_CYCLES = 7
+BRK = 0x00
 # instructions that end a block
 _NO_FALL_THROUGH = {"JMP", "JSR", "RTS", "RTI", "BRK"}
 
@@ -139,6 +140,13 @@ class Mos6502(Frontend):
 
     def irq_masked(self, state: ctypes.Structure) -> bool:
         return bool(state.I)
+
+    def trap_fault(self, memory: Sequence[int], pc: int) -> str | None:
+        if memory[pc] != BRK:
+            return None
+        vector = VECTORS["irq"]
+        return (f"BRK at ${pc:04X} jumps to itself through its vector at ${vector:04X}, for ever: execution ran "
+                f"into memory that holds nothing (is --load missing, or --entry wrong?)")
 
     def opcode_lifts(self) -> OpcodeLifts:
         return opcode_lifts(Mos6502)

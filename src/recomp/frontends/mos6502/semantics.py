@@ -79,12 +79,20 @@ def unpack_p(b: RegionBuilder, p: Value) -> None:
 
 
 def interrupt_sequence(b: RegionBuilder, return_pc: Value, brk: bool, vector: int) -> None:
-    """BRK, IRQ and NMI: push the return address and P, set I, continue through the vector."""
+    """BRK, IRQ and NMI: push the return address and P, set I, continue through the vector.
+    A BRK whose vector leads back to itself (empty memory: a $0000 vector and a BRK at $0000)
+    would push and jump for ever: it leaves as a trap, which the runtime reports as a fault
+    (``Mos6502.trap_fault``)."""
     push_word(b, return_pc)
     push(b, pack_p(b, brk))
     b.setflag("I", b.const(I1, 1))
     vector_addr = c16(b, vector)
-    b.jump_to(read_word(b, vector_addr, b.add(vector_addr, c16(b, 1))))
+    target = read_word(b, vector_addr, b.add(vector_addr, c16(b, 1)))
+    if brk:
+        at = b.insn.addr
+        b.check_accesses(target)
+        b.trap_if(b.eq(target, c16(b, at)), at)
+    b.jump_to(target)
 
 
 def add_with_carry(b: RegionBuilder, a: Value, m: Value, carry: Value) -> tuple[Value, Value, Value]:
