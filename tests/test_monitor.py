@@ -244,3 +244,108 @@ def test_a_history_another_user_could_have_planted_is_not_used(tmp_path, monkeyp
     foreign = history_session("x", owner=os.getuid() + 1)  # as if another user had made the folder
     assert f"its folder is owned by user {os.getuid()}, not by you ({os.getuid() + 1})" in foreign
     assert not (state / "recomp" / "mon_history").exists()
+
+
+# --- random command lines ---------------------------------------------------------------------------
+COMMANDS = ["registers", "r", "mem", "m", "fill", "f", ">", "disassemble", "d", "step", "z", "add_breakpoint", "ab",
+            "show_breakpoints", "sb", "delete_breakpoint", "db", "add_watchpoint", "aw", "show_watchpoints", "sw",
+            "delete_watchpoint", "dw", "add_label", "al", "show_labels", "shl", "delete_label", "dl", "tilde", "~",
+            "load", "l", "save", "s", "reset", "irq", "nmi", "trace", "regions", "inspect", "cycles", "help",
+            "bogus", ""]  # (goto, continue, until and return run until the program stops: some never do)
+
+
+def words(files: list[str]):
+    """One word of a command line: numbers, ranges, labels, assignments, file names, garbage."""
+    from hypothesis import strategies as st
+
+    number = st.one_of(st.integers(-5, 0x1_0000_0010).map(lambda n: f"${n:X}" if n >= 0 else str(n)),
+                       st.integers(0, 300).map(str), st.integers(0, 1 << 70).map(hex),
+                       st.sampled_from(["$", "0x", "$G1", "١٢", "\uff11\uff12", "1.5", "$FF_FF", "-1"]))
+    label = st.sampled_from(["loop", "loop+3", "loop-1", "start", "x+$FFFF"])
+    text = st.text(st.characters(blacklist_characters="/\n\r\x00", blacklist_categories=("Cs",)), max_size=12)
+    return st.one_of(number, label, st.tuples(number, number).map(":".join),
+                     st.tuples(st.sampled_from(["a", "x", "pc", "p", "c", "sp", "__class__", "helpers", "Z"]),
+                               number).map("=".join),
+                     st.sampled_from(["r", "w", "rw", "x", "on", "off", "all", "=$41", "=$1FF", "guest", "host",
+                                      "opt", "llvm", "nope", "'unclosed", *files]),
+                     text)
+
+
+def test_random_command_lines_get_an_answer_never_a_traceback(tmp_path, monkeypatch):
+    """Every line is answered with its output or one error line, whatever it holds (bytes that
+    are not UTF-8 included), and the session goes on; no command ends in a bug."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from recomp.debug.monitor import Monitor
+    from recomp.runtime import Emulator
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    files = ["/dev/zero", "/dev/full", "/nonexistent/x", str(tmp_path), "x" * 300, "out.bin", str(HELLO), "fifo"]
+    garbage = st.one_of(st.just(b""), st.binary(min_size=1, max_size=3), st.binary(max_size=3).map(b" ".__add__))
+    line = st.tuples(st.sampled_from(COMMANDS), st.lists(words(files), max_size=3),
+                     garbage).map(lambda t: (" ".join([t[0], *t[1]]).encode() + t[2]))
+    step = st.integers(0, 2000).map(lambda n: f"step {n}".encode())
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.one_of(line, step), min_size=1, max_size=12))
+    def session(lines: list[bytes]) -> None:
+        emu = Emulator("6502", console=None)
+        emu.load(HELLO.read_bytes(), 0x200)
+        emu.state.pc = 0x200
+        out = io.StringIO()
+        stdin = io.TextIOWrapper(io.BytesIO(b"\n".join(lines) + b"\n"), encoding="utf-8", errors="replace")
+        monitor = Monitor(emu, stdin=stdin, stdout=out)
+        monitor.onecmd("al $0206 loop")
+        for _ in lines:
+            start = out.tell()
+            text = monitor.stdin.readline()
+            if not text:
+                break
+            monitor.onecmd(monitor.precmd(text.rstrip("\r\n")))
+            answer = out.getvalue()[start:].splitlines()
+            errors = [said for said in answer if said.startswith("error:")]
+            assert not errors or len(answer) == 1, (text, answer)
+            assert not any("a bug in recomp" in said for said in answer), (text, answer)
+
+    session()
+
+
+def test_what_once_ended_a_session_is_one_error_line(tmp_path):
+    script = tmp_path / "commands.txt"
+    script.write_bytes(b"\n".join([
+        b"load /nonexistent", b"load " + str(tmp_path).encode(), b"load " + b"x" * 300, b"load /dev/zero",
+        b"save /dev/full $0200:$0210", b"save /no/such/folder/x $0200:$0201", b"r __class__=1", b"r pc=$FFFFFFFF",
+        b"c", b"r pc=$10000", b"r a=$1FF", b"f $0300 $1FF", b"\xff\xfe r", b"m \xd9\xa1\xd9\xa2", b"q"]) + b"\n")
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(HELLO), "--load", "$200", "--entry", "$200",
+                           "-x", str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[:8] == [
+        "error: /nonexistent: cannot read: No such file or directory",
+        f"error: {tmp_path}: cannot read: Is a directory",
+        f"error: {'x' * 300}: cannot read: File name too long",
+        "error: /dev/zero is more than the 65,536 bytes that fit from $0000",
+        "error: /dev/full: cannot write: No space left on device",
+        "error: /no/such/folder/x: cannot write: No such file or directory",
+        "error: __class__=1: expected NAME=VALUE, NAME one of the 6502's pc, a, x, y, s, p, N, V, D, I, Z, C, "
+        "instructions, cycles",
+        "error: pc is from 0 to 0xffff: 0xffffffff does not fit"]
+    assert lines[8] == "Hello, 6502!"  # c: from $0200, the pc left as it was
+    assert lines[-5:] == ["error: pc is from 0 to 0xffff: 0x10000 does not fit",
+                          "error: a is from 0 to 0xff: 0x1ff does not fit", "error: $1FF is not a byte ($00..$FF)",
+                          "error: unknown command: \ufffd\ufffd (help lists them)",
+                          "error: '١٢' is not an address ($C000, 0xC000 or decimal)"]
+
+
+def test_endless_input_and_a_cpu_without_interrupts_end_in_one_line():
+    done = subprocess.run(f"{sys.executable} -m recomp.cli mon < /dev/zero", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ("error: line 1 of the commands is over 4,096 characters, which is no command: the rest "
+                           "of the input is skipped\n")
+    tst27 = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", "-f", "tst27",
+                            str(EXAMPLES / "tst27" / "test1.s")], input="irq\nnmi\n", capture_output=True, text=True,
+                           timeout=120)
+    assert tst27.stdout.splitlines() == ["error: the tst27 has no interrupt lines"] * 2

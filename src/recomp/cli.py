@@ -675,13 +675,15 @@ def mon(
     _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
         try:
-            commands = script.open(encoding="utf-8")
+            commands = script.open(encoding="utf-8", errors="replace")
         except OSError as error:
             fail(f"{script}: cannot read: {error.strerror or error}")
         with commands:
             Monitor(emulator, stdin=commands).cmdloop(intro="")
         return
     interactive = sys.stdin.isatty()
+    if not interactive:
+        sys.stdin.reconfigure(errors="replace")  # (bytes that are not UTF-8 make an unknown command)
     monitor = Monitor(emulator, stdin=None if interactive else sys.stdin)
     if not interactive:
         monitor.cmdloop(intro="")

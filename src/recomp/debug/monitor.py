@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from recomp.runtime.addresses import AddressError, parse_address
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import RecompError
+from recomp.runtime.one_thread import Busy
 from recomp.runtime.private_files import (
     folder_problem,
     make_folder,
@@ -100,6 +101,29 @@ class MonitorError(Exception):
     """A command that cannot be done as typed: one line for the user."""
 
 
+MAX_LINE = 4096  # characters in a command line from a file or a pipe
+
+
+class CommandLines:
+    """Commands from a file or a pipe, a line at a time: a line longer than ``MAX_LINE`` is no
+    command (``/dev/zero`` is one endless line): it ends the input, with one error line, instead
+    of being read whole."""
+
+    def __init__(self, stream: TextIO, report: Callable[[str], None]) -> None:
+        self.stream = stream
+        self.report = report
+        self.number = 0
+
+    def readline(self) -> str:
+        line = self.stream.readline(MAX_LINE + 1)
+        self.number += 1
+        if len(line) > MAX_LINE:
+            self.report(f"error: line {self.number} of the commands is over {MAX_LINE:,} characters, which is no "
+                        f"command: the rest of the input is skipped")
+            return ""
+        return line
+
+
 class Monitor(cmd.Cmd):
     prompt = "."  # as py65mon's
 
@@ -107,6 +131,8 @@ class Monitor(cmd.Cmd):
         super().__init__(stdin=stdin, stdout=stdout)
         self.emu = emulator
         self.use_rawinput = stdin is None or (stdin is sys.stdin and sys.stdin.isatty())
+        if not self.use_rawinput:
+            self.stdin = CommandLines(self.stdin, self.say)
         if not self.use_rawinput:
             self.prompt = ""  # commands from a file or a pipe: the output alone
         self.conditions: dict[int, list[tuple[str, int]]] = {}  # breakpoint -> register=value conditions
@@ -160,12 +186,15 @@ class Monitor(cmd.Cmd):
         return line
 
     def onecmd(self, line: str) -> bool:
+        """One command; whatever goes wrong is one error line, and the session goes on."""
         try:
             return bool(super().onecmd(line))
-        except (MonitorError, AddressError, RecompError, ValueError) as error:
+        except (MonitorError, AddressError, RecompError, ValueError, TypeError, AttributeError, Busy) as error:
             self.say(f"error: {error}", "red")
         except KeyboardInterrupt:
             self.say("interrupted", "yellow")
+        except Exception as error:  # (a bug: the session is worth more than the traceback)
+            self.say(f"error: {type(error).__name__}: {error} (a bug in recomp: please report it)", "red")
         return False
 
     def emptyline(self) -> bool:
@@ -207,7 +236,8 @@ class Monitor(cmd.Cmd):
         for word in arg.split():
             name, _, value = word.partition("=")
             name = {"sp": "s"}.get(name.lower(), name)
-            usage = f"{word}: expected NAME=VALUE, a register or flag of the {self.emu.frontend.name}"
+            usage = (f"{word}: expected NAME=VALUE, NAME one of the {self.emu.frontend.name}'s "
+                     f"{', '.join(self.emu.settable)}")
             setattr(self.emu.state, *self.assignment(f"{name}={value}", usage))
         self.say(register_line(self.emu), "bold")
 
@@ -223,7 +253,7 @@ class Monitor(cmd.Cmd):
         words = arg.split()
         if len(words) < 2:
             raise MonitorError("fill START[:END] BYTE [BYTE...]")
-        values = bytes(parse_address(w) & 0xFF for w in words[1:])
+        values = bytes(self.byte(w) for w in words[1:])
         span = self.span(words[0], len(values))
         self.emu.memory[span.start:span.stop] = (values * (len(span) // len(values) + 1))[:len(span)]
 
@@ -250,11 +280,16 @@ class Monitor(cmd.Cmd):
 
     def do_load(self, arg: str) -> None:
         """load FILE [ADDR]: put a file's bytes in memory (at 0 by default)."""
+        from recomp.machines.boot import read_file
+
         words = shlex.split(arg)
-        if not words:
+        if not 1 <= len(words) <= 2:
             raise MonitorError("load FILE [ADDR]")
-        data = Path(words[0]).read_bytes()
         at = self.address(words[1]) if len(words) > 1 else 0
+        room = self.emu.guest.memory_size - at
+        data = read_file(Path(words[0]), room)  # (never more than fits: /dev/zero is endless)
+        if len(data) > room:
+            raise MonitorError(f"{words[0]} is more than the {room:,} bytes that fit from {self.where(at)}")
         self.emu.load(data, at)
         self.say(f"wrote {len(data)} bytes at {self.where(at)}")
 
@@ -264,7 +299,10 @@ class Monitor(cmd.Cmd):
         if len(words) != 2:
             raise MonitorError("save FILE START:END")
         span = self.span(words[1], 1)
-        Path(words[0]).write_bytes(self.emu.memory[span.start:span.stop])
+        try:
+            Path(words[0]).write_bytes(self.emu.memory[span.start:span.stop])
+        except OSError as error:
+            raise MonitorError(f"{words[0]}: cannot write: {error.strerror or error}") from None
         self.say(f"saved {len(span)} bytes to {words[0]}")
 
     def do_cycles(self, arg: str) -> None:
@@ -485,9 +523,16 @@ class Monitor(cmd.Cmd):
         """``NAME=VALUE`` for a register or flag (in any case): the state field and the value."""
         name, _, value = word.partition("=")
         field = name.upper() if name.upper() in self.emu.guest.flags else name.lower()
-        if not value or not hasattr(self.emu.state, field):
+        if not value or field not in self.emu.settable:
             raise MonitorError(usage)
         return field, parse_address(value)
+
+    @staticmethod
+    def byte(text: str) -> int:
+        value = parse_address(text)
+        if not 0 <= value <= 0xFF:
+            raise MonitorError(f"{text} is not a byte ($00..$FF)")
+        return value
 
     @staticmethod
     def _one(arg: str, usage: str) -> str:

@@ -19,7 +19,7 @@ def parse_address(text: str) -> int:
     elif body[:2].lower() == "0x":
         body, base = body[2:], 16
     try:
-        if not body or not body.isalnum():
+        if not body or not body.isascii() or not body.isalnum():  # (int() also reads Arabic-Indic and fullwidth digits)
             raise ValueError
         return int(body, base)
     except ValueError:
