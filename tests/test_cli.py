@@ -131,7 +131,7 @@ def test_inspect_all_and_errors():
     for stage in ("guest", "icode", "opt", "llvm-raw", "llvm", "host"):
         assert f";; ---- {stage} ----" in done.stdout
     done = recomp("inspect", "-f", "tst27", TEST1, "--at", "0x5000")
-    assert done.returncode == 1 and "--at 0x5000 is outside memory" in done.stderr
+    assert done.returncode == 2 and "--at 0x5000 is outside memory" in done.stderr
     done = recomp("inspect", "-f", "tst27", TEST1, "--at", "zz")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
@@ -147,9 +147,9 @@ SIX502 = EXAMPLES / "6502"
 
 
 @pytest.mark.parametrize("args, status, message", [
-    (["--load", "0x10000"], 1, "--load 0x10000 is outside memory"),
+    (["--load", "0x10000"], 2, "--load 0x10000 is outside memory"),
     (["--load", "0xFFF0"], 1, "the program is 34 bytes; only 16 fit in memory from 0xfff0"),
-    (["--entry", "70000"], 1, "--entry 70000 is outside memory"),
+    (["--entry", "70000"], 2, "--entry 70000 is outside memory"),
     (["--entry", "0x200", "--max-instructions", "10"], 3, "after 10 instructions"),
 ])
 def test_6502_bad_input(args, status, message):

@@ -173,3 +173,97 @@ def test_instruction_fetch_never_reaches_a_device_from_the_cli(tmp_path):
     for engine in ("jit", "interp"):
         done = shell(f"run -f 6502 {program} --load 0x200 --entry 0x200 --stop-on-trap --engine {engine}", "xyz")
         assert (done.returncode, done.stdout) == (0, "Ax"), done.stderr
+
+
+# --- every option of ``recomp run`` with hostile values ------------------------------------------
+PROGRAMS = {"hello": HELLO, "snake": [str(EXAMPLES / "easy6502" / "snake.bin"), "-m", "easy6502"],
+            "args": [str(EXAMPLES / "cc65" / "args.sim")],
+            "test1": ["-f", "tst27", str(EXAMPLES / "tst27" / "test1.bin")],
+            "bare": [str(EXAMPLES / "6502" / "hello.bin")], "-": []}
+N = "\u0661\u0662"  # Arabic-Indic digits: int() reads them as 12
+BIG = str(10 ** 30)
+HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}), the exit status)
+    # huge
+    ("hello", "--max-instructions {BIG}", 2), ("hello", "--trace-last 1000000000", 2), ("hello", "--mhz 1e300", 2),
+    ("snake", "--fps 1e9", 2), ("snake", "--seed {BIG}", 2), ("hello", "--entry $FFFFFFFF", 2),
+    ("hello", "--until $10000", 2), ("hello", "--break $10000", 2), ("hello", "--expect-pc $10000", 2),
+    ("hello", "--watch $10000", 2), ("hello", "--putc $10000", 2), ("hello", "--timer $10000", 2),
+    ("hello", "--acia $FFFF", 2), ("hello", "--poke $FFFF=1,2", 1), ("hello", "--dump $FFFFFFFF", 2),
+    ("hello", "--hook $10000=rts", 2), ("hello", "--load {keys}@$10000", 2), ("args", "x" * 2000, 2),
+    # negative
+    ("hello", "--max-instructions -1", 2), ("hello", "--trace-last -1", 2), ("hello", "--mhz -1", 2),
+    ("snake", "--fps -5", 2), ("snake", "--seed -1", 2), ("hello", "--until -1", 2), ("hello", "--dump $10:-1", 2),
+    ("hello", "--watch -1", 2), ("hello", "--poke $300=-1", 2),
+    # infinite, not a number, unfinished
+    ("hello", "--mhz inf", 2), ("hello", "--mhz nan", 2), ("snake", "--fps inf", 2), ("snake", "--fps nan", 2),
+    ("hello", "--watch $10-", 2), ("hello", "--watch $10:", 2), ("hello", "--watch $10:x", 2),
+    ("hello", "--dump $10:", 2), ("hello", "--hook $300=", 2),
+    # not ASCII
+    ("hello", "--max-instructions {N}", 2), ("hello", "--trace-last {N}", 2), ("hello", "--mhz {N}", 2),
+    ("snake", "--seed {N}", 2), ("hello", "--until {N}", 2), ("hello", "--poke $300={N}", 2),
+    ("hello", "--dump $10:{N}", 2),
+    # paths that are FIFOs, folders, endless or full
+    ("-", "{fifo} --entry 0", 1), ("-", "{dir}", 1), ("-", "/dev/zero", 1), ("hello", "--trace {fifo}", 1),
+    ("hello", "--trace {dir}", 1), ("hello", "--trace /dev/full", 1), ("hello", "--stats-json {fifo}", 1),
+    ("hello", "--stats-json {dir}", 1), ("hello", "--stats-json /dev/full", 1), ("hello", "--load {fifo}@$300", 1),
+    ("hello", "--load {dir}@$300", 1), ("hello", "--load /dev/zero@$300", 1), ("hello", "--rom {fifo}@$F000", 1),
+    ("hello", "--rom /dev/zero@$F000", 1), ("args", "--sandbox {fifo}", 2), ("args", "--sandbox /dev/zero", 2),
+    ("args", "--sandbox {dir}/missing", 2), ("snake", "--keys {dir}", 1), ("snake", "--keys /dev/zero", 1),
+    ("snake", "--keys {keys} --screen-dump /dev/full", 1), ("snake", "--keys {keys} --screen-dump {fifo}", 1),
+    ("snake", "--keys {keys} --screen-dump {dir}", 1),
+    # options the machine has no use for
+    ("hello", "--keys {keys}", 2), ("hello", "--sandbox {dir}", 2), ("hello", "--fps 10", 2), ("hello", "--seed 1", 2),
+    ("hello", "--screen-dump {dir}/x", 2), ("hello", "extra", 2), ("snake", "--putc $F001", 2),
+    ("args", "--keys {keys}", 2), ("test1", "--putc $10", 2),
+    # the commonest mistakes: --load forgotten, --entry $200 unquoted (the shell makes it 00)
+    ("bare", "--entry $200", 4), ("bare", "--load $200 --entry 00", 4),
+]
+
+
+def run_in_process(args: list[str], stdin: bytes = b"") -> tuple[int, str]:
+    """``recomp ARGS`` in this process (as the console script runs it): the exit status and stderr."""
+    import contextlib
+    from unittest import mock
+
+    from recomp.cli import main
+
+    err, out = io.StringIO(), io.StringIO()
+    stdin_text = io.TextIOWrapper(io.BytesIO(stdin))
+    with mock.patch.object(sys, "argv", ["recomp", *args]), mock.patch.object(sys, "stdin", stdin_text), \
+            contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            main()
+            status = 0
+        except SystemExit as end:
+            status = end.code
+    return status, err.getvalue()
+
+
+@pytest.mark.parametrize("program, options, status", HOSTILE, ids=[f"{p} {o[:40]}" for p, o, _ in HOSTILE])
+def test_every_run_option_with_hostile_values_is_one_error_line(tmp_path, monkeypatch, program, options, status):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "keys.txt").write_text("w\n\nd\n")
+    values = {"fifo": tmp_path / "fifo", "dir": tmp_path, "keys": tmp_path / "keys.txt", "N": N, "BIG": BIG}
+    code, errors = run_in_process(["run", *PROGRAMS[program], *(word.format(**values) for word in options.split())])
+    lines = errors.splitlines()
+    assert code == status and len(lines) == 1 and lines[0].startswith("recomp: error: "), errors
+
+
+def test_endless_standard_input_is_one_error_line():
+    """easy6502 reads its key script from standard input when headless: /dev/zero is refused."""
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([*CLI, "run", *PROGRAMS["snake"]], stdin=zero, capture_output=True, text=True,
+                              timeout=120)
+    one_line(done, 1, "standard input: a key script is at most 1,048,576 bytes")
+
+
+def test_a_guest_read_from_a_file_on_stdin_takes_what_it_asks_for():
+    """Standard input that is a file is read as much at a time as the guest asks (sim65's read
+    once got one byte a call)."""
+    from recomp.runtime.devices import Input
+
+    lines = Input(io.BytesIO(b"one line\nand another\n"), lambda: False)
+    assert lines.read(64) == b"one line\nand another\n" and lines.read(64) == b""

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
 from recomp.frontends import Frontend, UnknownFrontend, get_frontend
 from recomp.ir.guest import GuestSpec
 from recomp.machines.loaders import Format
+from recomp.machines.pacing import MAX_MHZ
 
 if TYPE_CHECKING:
     from recomp.machines.base import MachineType, Settings
@@ -31,9 +32,11 @@ from recomp.opt import UnknownPass
 from recomp.runtime.addresses import AddressError, address
 from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.emulator import Emulator
-from recomp.runtime.errors import GuestFault, RecompError
+from recomp.runtime.errors import FileError, GuestFault, RecompError
 from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED
+from recomp.runtime.trace import MAX_TRACE
+from recomp.runtime.watchpoints import ACCESSES
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -59,6 +62,7 @@ def _options(version: Annotated[bool, typer.Option(
     """recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code)."""
 
 EXIT_LIMIT = 3  # --max-instructions reached
+MAX_ICODE_BYTES = 1 << 24  # an icode file larger than this is no region
 
 
 class Engine(StrEnum):
@@ -90,6 +94,41 @@ def parse_address(text: str) -> int:
         return address(text)
     except AddressError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """A parser of a whole number option: plain ASCII digits (Python's int() also takes other
+    scripts' digits), from ``low`` to ``high``."""
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):  # (the default)
+            return text
+        body = text.strip()
+        digits = body[1:] if body[:1] in "+-" else body
+        if not (digits.isascii() and digits.isdigit()):
+            raise typer.BadParameter(f"{text!r} is not a whole number")
+        value = int(body)
+        if not low <= value <= high:
+            raise typer.BadParameter(f"{value} is not from {low:,} to {high:,}")
+        return value
+    return parse
+
+
+def real_number(low: float, high: float) -> Callable[[str], float]:
+    """A parser of a number option with a fraction (``1.5``, ``2e3``): finite, ASCII, from
+    ``low`` to ``high``."""
+    def parse(text: str | float) -> float:
+        if isinstance(text, float | int):  # (the default)
+            return float(text)
+        try:
+            if not text.isascii():
+                raise ValueError
+            value = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number") from None
+        if not low <= value <= high:  # (also refuses nan and inf)
+            raise typer.BadParameter(f"{text} is not from {low:g} to {high:g}")
+        return value
+    return parse
 
 
 def find_frontend(name: str) -> Frontend:
@@ -138,7 +177,7 @@ def guest_address(guest: GuestSpec, text: str | None, option: str) -> int | None
     addr = parse_address(text)
     size = guest.memory_size
     if not 0 <= addr < size:
-        fail(f"{option} {text} is outside memory (0..{size - 1:#x})")
+        fail(f"{option} {text} is outside memory (0..{size - 1:#x})", 2)
     return addr
 
 
@@ -170,9 +209,10 @@ NOTED_STOPS = {Stop.TRAP: "trap", Stop.UNTIL: "until", Stop.BREAKPOINT: "breakpo
 
 EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until
 or a --break address, or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
-file that cannot be loaded or output that cannot be written, or a wrong --expect-pc; 2 for a usage
+file that cannot be loaded, a file or output that cannot be written, or a wrong --expect-pc; 2 for a usage
 error; 3 when --max-instructions is reached; 4 when the guest reaches an instruction it cannot
-execute; 130 when interrupted (Ctrl-C)."""
+execute, runs a BRK that jumps to itself (empty memory), or would start where nothing was loaded;
+130 when interrupted (Ctrl-C)."""
 
 
 @app.command(help=f"Run a guest program; its output goes to stdout.\n\n{EXIT_STATUSES}")
@@ -193,7 +233,8 @@ def run(
     poke: PokeOpt = None,
     entry: Annotated[str | None, typer.Option(
         help="start address (default: the image's, the machine's, else the reset vector)")] = None,
-    max_instructions: Annotated[int | None, typer.Option(min=0, max=UNLIMITED, help="stop after this many")] = None,
+    max_instructions: Annotated[int | None, typer.Option(
+        parser=whole_number(0, UNLIMITED), help="stop after this many")] = None,
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
     until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
@@ -214,19 +255,23 @@ def run(
              "recomp's own files, such as your home folder with the code cache: then the guest has no files)")] = None,
     keep_running: Annotated[bool, typer.Option(
         "--keep-running", help="at the end of input, reads find no key instead of ending the run")] = False,
-    mhz: Annotated[float | None, typer.Option(min=0.001, help="run at this clock speed (default: flat out)")] = None,
-    fps: Annotated[float, typer.Option(min=1, max=1000, help="easy6502: frames per second")] = 30.0,
+    mhz: Annotated[float | None, typer.Option(parser=real_number(0.001, MAX_MHZ), help=(
+        f"run at this clock speed in MHz, up to {MAX_MHZ:,} (default: flat out)"))] = None,
+    fps: Annotated[float | None, typer.Option(
+        parser=real_number(1, 1000), help="easy6502: frames per second (1 to 1000; default 30)")] = None,
     keys: Annotated[Path | None, typer.Option(help="easy6502: key script, one key per frame (headless)")] = None,
     screen_dump: Annotated[Path | None, typer.Option(help="easy6502: write the final screen here as text")] = None,
-    seed: Annotated[int | None, typer.Option(help="easy6502: seed of the random byte at $FE")] = None,
+    seed: Annotated[int | None, typer.Option(
+        parser=whole_number(0, (1 << 64) - 1), help="easy6502: seed of the random byte at $FE")] = None,
     dump: Annotated[list[str] | None, typer.Option(
         help="ADDR[:LEN]: print memory at the end of the run on stderr (repeatable)")] = None,
     trace: Annotated[Path | None, typer.Option(
         help="write every executed instruction to this file: count, cycles, pc, bytes, disassembly, "
              "registers (about 100,000 lines a second: writing them is the cost)")] = None,
     trace_last: Annotated[int, typer.Option(
-        min=0, help="keep the last N instructions and print them on stderr if the run ends with an error, "
-                    "a trap other than --expect-pc, or a wrong --expect-pc")] = 0,
+        parser=whole_number(0, MAX_TRACE), help=f"keep the last N instructions (up to {MAX_TRACE:,}) and print "
+                                                f"them on stderr if the run ends with an error, a trap other than "
+                                                f"--expect-pc, or a wrong --expect-pc")] = 0,
     regs: Annotated[bool, typer.Option("--regs", help="print the registers at the end of the run on stderr")] = False,
     cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
@@ -248,15 +293,19 @@ def run(
     settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox, keep_running=keep_running,
                         console=console_at(guest, putc, getc), fps=fps, keys=keys, screen_dump=screen_dump,
                         seed=seed, mhz=mhz, **added_devices(guest, timer, acia, hook))
-    chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
     until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
-    for text in breakpoint or []:
-        emulator.breakpoints.add(guest_address(guest, text, "--break"))
+    dumps = memory_spans(guest, dump or [])
+    breakpoints = [guest_address(guest, text, "--break") for text in breakpoint or []]
+    watches = [parse_watch(guest, text) for text in watch or []]
+    chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
+    for addr in breakpoints:
+        emulator.breakpoints.add(addr)
     if log == Log.regions:
         emulator.stats.log = timed_log()
-    for text in watch or []:
-        watch_range(emulator, text)
+    for first, last, on, value in watches:
+        emulator.watch(first, last, on, value)
     trace_file = start_trace(emulator, trace, trace_last)
+    stats_file = None if stats_json is None else opened_to_write(stats_json)  # (a path that fails, before the run)
     status, error, note = 0, None, None
     try:
         result = chosen.run(emulator, settings, max_instructions=max_instructions, until_pc=until_at,
@@ -266,7 +315,7 @@ def run(
         status, error = fault.exit_status, f"{name}: {fault}"
     except RecompError as problem:
         result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
-        status, error = problem.exit_status, f"{name}: {problem}"
+        status, error = problem.exit_status, str(problem) if isinstance(problem, FileError) else f"{name}: {problem}"
     except KeyboardInterrupt:
         flush_stdout()
         where = emulator.frontend.format_address(emulator.state.pc)
@@ -289,8 +338,9 @@ def run(
         error = f"{name}: stopped at {where}, expected {emulator.frontend.format_address(expect_at)}"
     if not flush_stdout() and not error:
         status, error = 1, f"{name}: cannot write output"
-    if trace_file is not None:
-        trace_file.close()
+    unwritten = trace_file.close() if trace_file is not None else None
+    if unwritten and not error:
+        status, error = 1, unwritten
     unexpected = error or (result.exit == Stop.TRAP and expect_pc is None and not stop_on_trap)
     if trace_last and unexpected and emulator.tracing is not None:
         from recomp.inspection import trace_line
@@ -299,16 +349,18 @@ def run(
         for entry in emulator.tracing:
             print(trace_line(emulator, entry, emulator.tracing.names), file=sys.stderr)
     report = run_report(emulator, result)
-    if note:
+    if stats_file is not None:
+        try:
+            with stats_file:
+                stats_file.write((json.dumps(report, indent=2) + "\n").encode())
+        except OSError as problem:
+            if not error:
+                status, error = 1, f"{stats_json}: cannot write: {problem.strerror or problem}"
+    if note and not error:
         print(note, file=sys.stderr)
-    show_end_state(emulator, dump or [], regs, chosen.reported_cycles(emulator) if cycles else None)
+    show_end_state(emulator, dumps, regs, chosen.reported_cycles(emulator) if cycles else None)
     if stats:
         print_stats(report)
-    if stats_json is not None:
-        try:
-            stats_json.write_text(json.dumps(report, indent=2) + "\n")
-        except OSError as problem:
-            fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
     if error:
         fail(error, status)
     raise typer.Exit(status)
@@ -347,10 +399,13 @@ def prepare(cpu: Frontend, machine: str | None, boot: Boot, settings: Settings, 
 
 
 def console_at(guest: GuestSpec, putc: str | None, getc: str | None) -> tuple[int, int] | None:
-    """The console's (output, input) addresses: the guest's, or ``--putc`` and ``--getc``."""
+    """The console's (output, input) addresses as ``--putc`` and ``--getc`` move it (None: where
+    the machine has it)."""
     console = guest.console
-    if console is None or (putc is None and getc is None):
-        return console
+    if putc is None and getc is None:
+        return None
+    if console is None:
+        fail(f"the {guest.name} has no console to move (--putc, --getc)", 2)
     return (guest_address(guest, putc, "--putc") if putc is not None else console[0],
             guest_address(guest, getc, "--getc") if getc is not None else console[1])
 
@@ -389,51 +444,114 @@ def timed_log() -> Callable[[str], None]:
     return log
 
 
-def watch_range(emulator: Emulator, text: str) -> None:
-    """``--watch ADDR[-ADDR][:r|w|rw][=VALUE]``."""
-    rest, _, value = text.partition("=")
-    span, _, on = rest.partition(":")
-    first, _, last = span.partition("-")
-    try:
-        emulator.watch(parse_address(first), parse_address(last) if last else None, on or "w",
-                       parse_address(value) if value else None)
-    except (ValueError, RecompError, typer.BadParameter) as error:
-        fail(f"--watch {text}: {getattr(error, 'message', None) or error}", 2)
+def parse_watch(guest: GuestSpec, text: str) -> tuple[int, int | None, str, int | None]:
+    """``--watch ADDR[-ADDR][:r|w|rw][=VALUE]``: (first, last, on, value), checked before the run."""
+    rest, equals, value_text = text.partition("=")
+    span, colon, on = rest.partition(":")
+    first_text, dash, last_text = span.partition("-")
+
+    def number(part: str) -> int:
+        try:
+            return address(part)
+        except AddressError as error:
+            fail(f"--watch {text}: {error}", 2)
+
+    first, last = number(first_text), number(last_text) if last_text else None
+    value = number(value_text) if value_text else None
+    if (dash and not last_text) or (colon and on not in ACCESSES) or (equals and not value_text):
+        fail(f"--watch {text}: expected ADDR[-ADDR][:r|w|rw][=VALUE]", 2)
+    if not 0 <= first <= (first if last is None else last) < guest.memory_size:
+        fail(f"--watch {text}: a range of memory from one address to the same or a later one", 2)
+    if value is not None and not 0 <= value <= 0xFF:
+        fail(f"--watch {text}: the value is a byte ($00..$FF)", 2)
+    return first, last, on or "w", value
 
 
-def start_trace(emulator: Emulator, path: Path | None, last: int) -> TextIO | None:
+class TraceFile:
+    """``--trace FILE``: a line per executed instruction.  A file that cannot be written ends the
+    run with one error line naming it (``FileError``)."""
+
+    def __init__(self, emulator: Emulator, path: Path) -> None:
+        from recomp.inspection import trace_line
+
+        self.path = path
+        self.line = trace_line
+        self.emulator = emulator
+        self.file = opened_to_write(path)
+
+    def write(self, entry: Traced) -> None:
+        try:
+            self.file.write((self.line(self.emulator, entry, self.emulator.tracing.names) + "\n").encode())
+        except OSError as error:
+            raise FileError(self._problem(error)) from None
+
+    def close(self) -> str | None:
+        """Close the file: None, or why it could not be written."""
+        try:
+            self.file.close()
+        except OSError as error:
+            return self._problem(error)
+        return None
+
+    def _problem(self, error: OSError) -> str:
+        return f"{self.path}: cannot write the trace: {error.strerror or error}"
+
+
+def start_trace(emulator: Emulator, path: Path | None, last: int) -> TraceFile | None:
     """``--trace FILE`` and ``--trace-last N``: record the run; the trace file, opened."""
     if path is None and not last:
         return None
-    from recomp.inspection import trace_line
-
-    file = None
-    if path is not None:
-        try:
-            file = open(path, "w", buffering=1 << 20)
-        except OSError as error:
-            fail(f"{path}: cannot write: {error.strerror or error}")
-    def sink(entry: Traced) -> None:  # (called only while the trace below is on)
-        file.write(trace_line(emulator, entry, emulator.tracing.names) + "\n")
-
-    emulator.trace(last, None if file is None else sink)
+    file = TraceFile(emulator, path) if path is not None else None
+    emulator.trace(last, None if file is None else file.write)
     return file
 
 
-def show_end_state(emulator: Emulator, dumps: list[str], regs: bool, cycles: int | None) -> None:
+def memory_spans(guest: GuestSpec, dumps: list[str]) -> list[tuple[int, int]]:
+    """``--dump ADDR[:LEN]`` as (start, length) spans in memory, checked before the run."""
+    spans = []
+    for text in dumps:
+        start_text, colon, length_text = text.partition(":")
+        start = guest_address(guest, start_text, "--dump")
+        try:
+            length = address(length_text) if colon else 16
+        except AddressError:
+            length = 0
+        if length < 1:
+            fail(f"--dump {text}: LEN is a number of bytes from 1", 2)
+        spans.append((start, min(length, guest.memory_size - start)))
+    return spans
+
+
+def show_end_state(emulator: Emulator, dumps: list[tuple[int, int]], regs: bool, cycles: int | None) -> None:
     """``--dump``, ``--regs`` and ``--cycles``: memory, registers and cycles as the run left them."""
     from recomp.inspection import hex_dump, register_line
 
-    guest = emulator.guest
-    for text in dumps:
-        start_text, _, length_text = text.partition(":")
-        start = guest_address(guest, start_text, "--dump")
-        length = parse_address(length_text) if length_text else 16
-        print(hex_dump(emulator, start, max(1, min(length, guest.memory_size - start))), file=sys.stderr, end="")
+    for start, length in dumps:
+        print(hex_dump(emulator, start, length), file=sys.stderr, end="")
     if regs:
         print(register_line(emulator), file=sys.stderr)
     if cycles is not None:
         print(f"{cycles} cycles", file=sys.stderr)
+
+
+def opened_to_write(path: Path) -> BinaryIO:
+    """A file the user named to write (``--trace``, ``--stats-json``), or fail with one line."""
+    from recomp.runtime.user_files import open_to_write
+
+    try:
+        return open_to_write(path)
+    except OSError as error:
+        fail(f"{path}: cannot write: {error.strerror or error}")
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write a file the user named (``--stats-json``, ``-o``), or fail with one line."""
+    from recomp.runtime.user_files import write_file
+
+    try:
+        write_file(path, text)
+    except FileError as error:
+        fail(str(error))
 
 
 def trusted_cache() -> CodeCache | None:
@@ -595,10 +713,7 @@ def explore_program(emulator: Emulator, stats_json: Path | None) -> None:
     for name, removed in counts["passes"].items():
         print(f"pass {name:15} " + ", ".join(f"{k} {v}" for k, v in removed.items()))
     if stats_json is not None:
-        try:
-            stats_json.write_text(json.dumps(counts, indent=2) + "\n")
-        except OSError as problem:
-            fail(f"{stats_json}: cannot write: {problem.strerror or problem}")
+        save_text(stats_json, json.dumps(counts, indent=2) + "\n")
 
 
 def show(stage: str, text: str) -> None:
@@ -674,8 +789,10 @@ def mon(
                         **added_devices(guest, timer, acia, hook))
     _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
+        from recomp.runtime.user_files import open_to_read, text_lines
+
         try:
-            commands = script.open(encoding="utf-8", errors="replace")
+            commands = text_lines(open_to_read(script))
         except OSError as error:
             fail(f"{script}: cannot read: {error.strerror or error}")
         with commands:
@@ -708,11 +825,15 @@ def opt_command(
     from recomp.icode_files import read_icode
     from recomp.ir import format_region
     from recomp.opt import optimize
+    from recomp.runtime.user_files import read_file
 
     try:
-        case = read_icode(file.read_text(encoding="utf-8"))
-    except OSError as error:
-        fail(f"{file}: cannot read: {error.strerror or error}")
+        text = read_file(file, MAX_ICODE_BYTES)
+        if len(text) > MAX_ICODE_BYTES:
+            fail(f"{file}: an icode file is at most {MAX_ICODE_BYTES:,} bytes")
+        case = read_icode(text.decode("utf-8"))
+    except FileError as error:
+        fail(str(error))
     except (ValueError, UnicodeDecodeError) as error:
         fail(f"{file}: {error}")
     names = optimizer_passes(passes) if passes is not None else case.passes
@@ -727,10 +848,7 @@ def opt_command(
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text)
-    except OSError as error:
-        fail(f"{output}: cannot write: {error.strerror or error}")
+    save_text(output, text)
 
 
 @app.command()

@@ -33,6 +33,7 @@ from recomp.runtime.private_files import (
     write_private,
 )
 from recomp.runtime.result import RunResult, Stop
+from recomp.runtime.user_files import read_file, write_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -280,8 +281,6 @@ class Monitor(cmd.Cmd):
 
     def do_load(self, arg: str) -> None:
         """load FILE [ADDR]: put a file's bytes in memory (at 0 by default)."""
-        from recomp.machines.boot import read_file
-
         words = shlex.split(arg)
         if not 1 <= len(words) <= 2:
             raise MonitorError("load FILE [ADDR]")
@@ -299,10 +298,7 @@ class Monitor(cmd.Cmd):
         if len(words) != 2:
             raise MonitorError("save FILE START:END")
         span = self.span(words[1], 1)
-        try:
-            Path(words[0]).write_bytes(self.emu.memory[span.start:span.stop])
-        except OSError as error:
-            raise MonitorError(f"{words[0]}: cannot write: {error.strerror or error}") from None
+        write_file(Path(words[0]), self.emu.memory[span.start:span.stop])
         self.say(f"saved {len(span)} bytes to {words[0]}")
 
     def do_cycles(self, arg: str) -> None:

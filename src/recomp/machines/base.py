@@ -36,7 +36,7 @@ class Settings:
     timer: int | None = None  # an interval timer's base address
     acia: int | None = None  # a 6551 ACIA's base address
     hooks: dict[int, str] = field(default_factory=dict)  # address -> ROM routine (``recomp.machines.hooks``)
-    fps: float = 30.0  # frames per second of a machine with a screen
+    fps: float | None = None  # frames per second of a machine with a screen (None: its own)
     keys: Path | None = None  # a headless key script (one key per frame)
     screen_dump: Path | None = None  # where the final screen is written as text
     seed: int | None = None  # the random generator's seed (easy6502's $FE)
@@ -50,6 +50,12 @@ class Settings:
         return self.input if self.input is not None else getattr(sys.stdin, "buffer", None)
 
 
+# the settings only some machines read, and the options that give them: one a machine does not
+# read is refused, not silently ignored
+MACHINE_SETTINGS = {"sandbox": "--sandbox", "fps": "--fps", "keys": "--keys", "screen_dump": "--screen-dump",
+                    "seed": "--seed", "console": "--putc and --getc", "args": "program arguments"}
+
+
 class MachineType:
     """A kind of machine.  Subclasses set the class attributes and add their devices in
     ``build``; ``start`` says where execution begins, ``run`` drives the run."""
@@ -60,11 +66,16 @@ class MachineType:
     load_address: int = 0  # where a raw image goes when no address is given
     default_entry: int | None = None  # where execution starts when the image does not say (None: reset)
     typed_keys: bool = True  # a terminal hands keys over as typed, unechoed (False: lines, as the host does)
+    reads: frozenset[str] = frozenset()  # the ``MACHINE_SETTINGS`` it uses
 
     def emulator(self, frontend: str, settings: Settings, **options: object) -> Emulator:
         """A new emulator of this machine, its devices mapped (``options``: the Emulator's)."""
         if frontend not in self.frontends:
             raise ConfigError(f"the {self.name} machine has a {' or '.join(self.frontends)} CPU, not {frontend}")
+        for name, option in MACHINE_SETTINGS.items():
+            given = settings.args[1:] if name == "args" else getattr(settings, name) is not None
+            if given and name not in self.reads:
+                raise ConfigError(f"the {self.name} machine takes no {option}")
         emulator = Emulator(frontend, output=settings.stdout(), console=None, **options)
         keys = keyboard(settings.stdin(), settings.keep_running, lambda: bool(emulator.state.interrupt))
         self.build(emulator, settings, keys)
@@ -103,6 +114,10 @@ class MachineType:
                 where = emulator.frontend.format_address
                 raise LoadError(f"no reset vector: {where(vector)} holds {where(start)}; give --entry "
                                 f"(where the program starts)")
+        size = emulator.guest.memory_size
+        if not 0 <= start < size:  # (an Intel HEX start record may say anything)
+            where = emulator.frontend.format_address
+            raise LoadError(f"the start address {start:#x} is outside memory ({where(0)}..{where(size - 1)})")
         emulator.state.pc = start
 
     def run(self, emulator: Emulator, settings: Settings, **limits: object) -> RunResult:

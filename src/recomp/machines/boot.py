@@ -14,6 +14,7 @@ from recomp.machines.base import MachineType
 from recomp.machines.loaders import Format, FormatError, Image, detect, parse
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import ConfigError, GuestFault, LoadError
+from recomp.runtime.user_files import read_file
 
 MAX_TEXT_BYTES = 1 << 24  # assembly or Intel HEX text larger than this is no program for any guest here
 
@@ -39,20 +40,6 @@ class Boot:
     pokes: list[tuple[int, bytes]] = field(default_factory=list)
     entry: int | None = None
     lenient: bool = False  # with no entry and no reset vector, start where the program was put (a monitor)
-
-
-def read_file(path: Path, limit: int) -> bytes:
-    """A file's bytes, never more than ``limit + 1`` of them (a regular file's size is checked
-    before reading; a stream such as /dev/zero is read to one byte past the limit), so a caller
-    sees a file too large by its length.  ``LoadError`` if it cannot be read."""
-    try:
-        with open(path, "rb") as file:
-            info = os.fstat(file.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
-                return bytes(limit + 1)  # (only its length matters)
-            return file.read(limit + 1)
-    except OSError as error:
-        raise LoadError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def too_large(path: Path, limit: int, room: str) -> LoadError:
@@ -106,9 +93,9 @@ def program_image(path: Path, fmt: Format | None, frontend: str, memory_size: in
 def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Boot) -> None:
     """Place the program, the extra files and ROMs, and the pokes; then start the CPU."""
     memory_size = emulator.guest.memory_size
-    spans: list[tuple[int, int, str]] = []  # (start, end, what) of everything placed
+    spans: list[tuple[int, int, str, int]] = []  # (start, end, what, which file) of everything placed
 
-    def place(data: bytes, at: int, what: str, rom: bool = False) -> None:
+    def place(data: bytes, at: int, what: str, source: int, rom: bool = False, poke: bool = False) -> None:
         end = at + len(data)
         if not data:
             raise LoadError(f"{what}: the program is empty")
@@ -117,28 +104,29 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
         if end > memory_size:
             raise LoadError(f"{what}: the program is {len(data)} bytes; only {memory_size - at} fit in memory "
                             f"from {at:#06x}")
-        for start, stop, other in spans:
-            if at < stop and start < end and (rom or other.startswith("ROM ")):
+        for start, stop, other, placed_from in spans:
+            patch = poke and not other.startswith("ROM ")  # a poke patches RAM; files never overlap (a
+            if at < stop and start < end and not patch and placed_from != source:  # file's own parts may)
                 where = emulator.frontend.format_address
                 raise LoadError(f"{what} at {where(at)}..{where(end - 1)} overlaps {other} at "
                                 f"{where(start)}..{where(stop - 1)}")
-        spans.append((at, end, f"ROM {what}" if rom else what))
+        spans.append((at, end, f"ROM {what}" if rom else what, source))
         if rom:
             emulator.machine.map_rom(data, at, f"ROM {what}")
         else:
             emulator.load(data, at)
 
-    for placed in spec.files:
+    for source, placed in enumerate(spec.files):
         extra = program_image(placed.path, None, "6502", memory_size, placed.at or 0)
         for at, chunk in extra.segments:
             where = at if at is not None else placed.at if placed.at is not None else machine.load_address
-            place(chunk, where, str(placed.path), placed.rom)
+            place(chunk, where, str(placed.path), source, placed.rom)
     if image is not None:
         for at, chunk in image.segments:
             where = at if at is not None else spec.load_at if spec.load_at is not None else machine.load_address
-            place(chunk, where, str(spec.program))
+            place(chunk, where, str(spec.program), -1)
     for at, data in spec.pokes:
-        place(data, at, f"--poke {at:#06x}")
+        place(data, at, f"--poke {at:#06x}", -2, poke=True)
     entry = spec.entry
     unsaid = entry is None and (image is None or image.entry is None) and machine.default_entry is None
     if spec.lenient and unsaid and _vector_missing(emulator):
@@ -149,9 +137,9 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
     except (LoadError, ConfigError) as error:
         raise type(error)(f"{name}: {error}") from None
     pc = emulator.state.pc
-    if not spec.lenient and pc not in emulator.hooks and not any(start <= pc < stop for start, stop, _ in spans):
+    if not spec.lenient and pc not in emulator.hooks and not any(start <= pc < stop for start, stop, *_ in spans):
         where = emulator.frontend.format_address
-        placed = ", ".join(f"{where(start)}..{where(stop - 1)}" for start, stop, _ in spans)
+        placed = ", ".join(f"{where(start)}..{where(stop - 1)}" for start, stop, *_ in spans)
         raise GuestFault(pc, f"{name}: execution would start at {where(pc)}, where nothing was loaded "
                              f"(loaded: {placed}): is --load missing, or --entry wrong? (in the shell, "
                              f"quote addresses: '$0200')")

@@ -24,15 +24,19 @@ from pathlib import Path
 from recomp.machines.base import MachineType, Settings, keys_as_typed
 from recomp.machines.devices import Keyboard, WaitDetector
 from recomp.machines.hooks import pop
+from recomp.runtime.devices import describe
 from recomp.runtime.emulator import Emulator
-from recomp.runtime.errors import EndRun, LoadError
+from recomp.runtime.errors import EndRun, FileError, StreamError
 from recomp.runtime.result import RunResult, Stop
+from recomp.runtime.user_files import read_file, write_file
 
 SCREEN = 0x0200
 SIDE = 32
 RANDOM, KEY = 0xFE, 0xFF
 BRK_HOOK = 0xFFF0  # BRK's vector points here: a hook that ends the program
 DEFAULT_MHZ = 1.0
+DEFAULT_FPS = 30.0
+MAX_KEY_SCRIPT = 1 << 20  # bytes: a key a frame, over nine hours at 30 frames a second
 # easy6502's palette (the Commodore 64's colours)
 PALETTE = ("#000000", "#ffffff", "#880000", "#aaffee", "#cc44cc", "#00cc55", "#0000aa", "#eeee77",
            "#dd8855", "#664400", "#ff7777", "#333333", "#777777", "#aaff66", "#0088ff", "#bbbbbb")
@@ -88,6 +92,7 @@ class Easy6502(MachineType):
     summary = "the easy6502 game console: 32x32 screen at $0200, $FE random, $FF key, BRK ends"
     load_address = 0x0600
     default_entry = 0x0600
+    reads = frozenset({"fps", "keys", "screen_dump", "seed"})
 
     def __init__(self) -> None:
         self.latch = KeyLatch(False)
@@ -101,7 +106,8 @@ class Easy6502(MachineType):
 
     def run(self, emulator: Emulator, settings: Settings, max_instructions: int | None = None,
             **limits: object) -> RunResult:
-        frame_cycles = max(1, round((settings.mhz or DEFAULT_MHZ) * 1e6 / settings.fps))
+        fps = settings.fps or DEFAULT_FPS
+        frame_cycles = max(1, round((settings.mhz or DEFAULT_MHZ) * 1e6 / fps))
         live = not settings.headless and settings.keys is None and sys.stdout.isatty() and sys.stdin.isatty()
         keys = terminal_keys() if live else script_keys(settings)
         end = None if max_instructions is None else emulator.instructions + max_instructions
@@ -119,7 +125,7 @@ class Easy6502(MachineType):
                 if result.exit != Stop.MAX_CYCLES:
                     break
                 if live:
-                    time.sleep(max(0.0, (frame + 1) / settings.fps - (time.perf_counter() - started)))
+                    time.sleep(max(0.0, (frame + 1) / fps - (time.perf_counter() - started)))
         if settings.screen_dump is not None:
             dump_screen(emulator, settings.screen_dump)
         return result
@@ -144,25 +150,24 @@ def screen_text(pixels: bytes) -> str:
 
 
 def dump_screen(emulator: Emulator, path: Path) -> None:
-    try:
-        path.write_text(screen_text(screen_bytes(emulator)))
-    except OSError as error:
-        raise LoadError(f"{path}: cannot write the screen: {error.strerror or error}") from None
+    write_file(path, screen_text(screen_bytes(emulator)))
 
 
 @contextmanager
 def script_keys(settings: Settings) -> Iterator:
     """Key events from ``--keys FILE`` (or standard input), one line a frame; then None."""
+    where = settings.keys if settings.keys is not None else "standard input"
     if settings.keys is not None:
-        try:
-            lines = settings.keys.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise LoadError(f"{settings.keys}: cannot read the key script: {getattr(error, 'strerror', None) or error}"
-                            ) from None
+        script = read_file(settings.keys, MAX_KEY_SCRIPT)
     else:
         stream = settings.stdin()
-        lines = [] if stream is None else stream.read().decode("utf-8", "replace").splitlines()
-    events = iter(lines)
+        try:
+            script = b"" if stream is None else stream.read(MAX_KEY_SCRIPT + 1)
+        except (OSError, ValueError) as error:
+            raise StreamError(f"cannot read input: {describe(error)}") from None
+    if len(script) > MAX_KEY_SCRIPT:
+        raise FileError(f"{where}: a key script is at most {MAX_KEY_SCRIPT:,} bytes (one key a frame)")
+    events = iter(script.decode("utf-8", "replace").splitlines())
 
     def next_key() -> int | None:
         line = next(events, None)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 SIM65_SIGNATURE = b"sim65"
+SIM65_HEADER = 12  # bytes
 SIM65_CPUS = {0: "6502", 1: "65C02"}
 
 
@@ -42,16 +43,19 @@ class Image:
     sim65: Sim65Header | None = None
 
 
+NAMED = {".prg": Format.prg, ".hex": Format.ihex, ".ihx": Format.ihex, ".ihex": Format.ihex}  # by the name's end
+
+
 def detect(data: bytes, name: str) -> Format:
     """The format of a file by its content (sim65's signature, Intel HEX's record syntax), then
-    its name (``.prg``); raw otherwise."""
-    if data.startswith(SIM65_SIGNATURE) and len(data) >= 12:
+    its name (``.prg``, ``.hex``: a damaged HEX file is then an error, not raw bytes run); raw
+    otherwise."""
+    if data.startswith(SIM65_SIGNATURE):
         return Format.sim65
     if data[:1] == b":" and _looks_like_ihex(data):
         return Format.ihex
-    if name.lower().endswith(".prg"):
-        return Format.prg
-    return Format.raw
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    return NAMED.get(suffix, Format.raw)
 
 
 def _looks_like_ihex(data: bytes) -> bool:
@@ -113,16 +117,18 @@ def _ihex(data: bytes) -> Image:
 
 
 def _sim65(data: bytes) -> Image:
-    if not data.startswith(SIM65_SIGNATURE) or len(data) < 12:
+    if not data.startswith(SIM65_SIGNATURE):
         raise FormatError("not a sim65 image (no 'sim65' header)")
+    if len(data) < SIM65_HEADER:
+        raise FormatError(f"a sim65 header is {SIM65_HEADER} bytes; this file has {len(data)}")
     header = Sim65Header(data[5], data[6], data[7], data[8] | data[9] << 8, data[10] | data[11] << 8)
     if header.version != 2:
         raise FormatError(f"sim65 header version {header.version}; recomp reads version 2")
     if header.cpu not in SIM65_CPUS:
         raise FormatError(f"sim65 header names CPU type {header.cpu}, which sim65 does not know")
-    if len(data) == 12:
+    if len(data) == SIM65_HEADER:
         raise FormatError("the sim65 image holds no program")
-    return Image(Format.sim65, [(header.load, data[12:])], header.reset, header)
+    return Image(Format.sim65, [(header.load, data[SIM65_HEADER:])], header.reset, header)
 
 
 _PARSERS = {Format.raw: _raw, Format.prg: _prg, Format.ihex: _ihex, Format.sim65: _sim65}

@@ -29,6 +29,9 @@ from recomp.runtime.result import Stop
 EXIT_HOOK = 0xFFF9
 MAX_PATH = 1024  # bytes of a path sim65 reads at most
 MAX_FILES = 32  # guest file descriptors open at once
+# bytes the arguments may take below the C stack (strings and pointers): half of the 2 KiB C
+# stack cc65's sim6502 programs get by default, where sim65 would overwrite the program
+MAX_ARGUMENTS = 1024
 # cc65's open flags -> the host's
 ACCESS = {1: os.O_RDONLY, 2: os.O_WRONLY, 3: os.O_RDWR}
 OPEN_FLAGS = {0x10: os.O_CREAT, 0x20: os.O_TRUNC, 0x40: os.O_APPEND, 0x80: os.O_EXCL}
@@ -40,6 +43,7 @@ class Sim65(MachineType):
     summary = "cc65's simulator: C programs built with cl65 -t sim6502 (stdio, files, argv, exit code)"
     load_address = 0x0200
     typed_keys = False  # C programs read lines, with the terminal's editing and echo, as under sim65
+    reads = frozenset({"sandbox", "args"})
 
     def __init__(self) -> None:
         self.host: Sim65Host | None = None
@@ -82,6 +86,10 @@ class Sim65Host:
     def __init__(self, emulator: Emulator, settings: Settings, keys: Keyboard) -> None:
         self.emulator = emulator
         self.args = settings.args
+        size = sum(len(os.fsencode(arg)) + 3 for arg in self.args) + 2
+        if size > MAX_ARGUMENTS:
+            raise ConfigError(f"the program's arguments take {size:,} bytes of the C stack; at most "
+                              f"{MAX_ARGUMENTS:,} fit")
         errors = settings.errors if settings.errors is not None else sys.stderr
         self.sandbox = Sandbox(settings.sandbox, lambda text: print(text, file=errors, flush=True))
         self.keys = keys

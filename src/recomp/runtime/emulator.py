@@ -38,7 +38,7 @@ from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED, StateView, writable_fields
 from recomp.runtime.stats import Stats
 from recomp.runtime.tiers import Tiers
-from recomp.runtime.trace import Trace, Traced
+from recomp.runtime.trace import MAX_TRACE, Trace, Traced
 from recomp.runtime.translations import Translations
 from recomp.runtime.watchpoints import Watch
 
@@ -397,6 +397,8 @@ class Emulator:
         last ``size`` in the returned ``Trace``, and each to ``sink`` (after every few thousand).
         ``size=0`` and no sink stops recording.  Code runs natively meanwhile, compiled to
         record (see ``recomp.runtime.trace``): turning a trace on or off drops the translations."""
+        if not 0 <= size <= MAX_TRACE:
+            raise ValueError(f"a trace keeps from 0 to {MAX_TRACE:,} instructions, not {size:,}")
         names = self.frontend.trace_registers or (*self.guest.registers, *self.guest.flags)
         machine = self.machine
         machine.owner.check("start or stop a trace")

@@ -14,6 +14,10 @@ class LoadError(RecompError):
     """A program that cannot be loaded (unreadable, empty, too large, bad address)."""
 
 
+class FileError(RecompError):
+    """A file the user named (a trace, a key script, a memory image) cannot be read or written."""
+
+
 class StreamError(RecompError):
     """The program's input or output failed (closed, unreadable, a full disk)."""
 

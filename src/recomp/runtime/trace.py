@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from recomp.ir.guest import TRACE_CODE_BYTES
 
 SINK_STRETCH = 4096  # instructions a run with a sink goes between handing records to it
+MAX_TRACE = 1_000_000  # instructions a trace keeps at most (a ring of 2^20 records: 120 MiB for the 6502)
 _RECORDS: dict[type, type[ctypes.Structure]] = {}
 
 
