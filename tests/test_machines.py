@@ -168,6 +168,43 @@ def test_intel_hex_programs_carry_their_start(tmp_path):
     assert tst27.returncode == 2 and "they are for the 6502" in tst27.stderr
 
 
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_files_that_say_too_much_or_too_little_are_one_error(tmp_path, engine):
+    """An Intel HEX start beyond memory (once IndexError on one engine, a wrapped start on the
+    other), a damaged .hex (once run as raw bytes), an 11-byte sim65 header (once "no reset
+    vector"), files loaded over each other (once silently)."""
+    far = tmp_path / "far.hex"
+    far.write_bytes(ihex([(0, 0x200, bytes([0xEA])), (5, 0, bytes([0, 1, 0x23, 0x45])), (1, 0, b"")]))
+    damaged = tmp_path / "damaged.hex"
+    damaged.write_text(":10020000A2FF9AD8A200BD1402F00\n")
+    short = tmp_path / "short.sim"
+    short.write_bytes(b"sim65\x02\x00\x00\x00\x02\x00")
+    for args, message in (
+            ([far], f"{far}: the start address 0x12345 is outside memory ($0000..$FFFF)"),
+            ([damaged], f"{damaged}: line 1: not an Intel HEX record"),
+            ([short], f"{short}: a sim65 header is 12 bytes; this file has 11"),
+            ([HELLO, "--load", "$200", "--load", f"{HELLO}@$210"],
+             f"{HELLO} at $0200..$0221 overlaps {HELLO} at $0210..$0231")):
+        done = recomp("run", *args, "--engine", engine, "--stop-on-trap")
+        assert (done.returncode, done.stderr) == (1, f"recomp: error: {message}\n")
+    patched = recomp("run", HELLO, "--load", "$200", "--entry", "$200", "--poke", "$0215=$41", "--stop-on-trap")
+    assert (patched.returncode, patched.stdout) == (0, "HAllo, 6502!\n")  # a poke patches what a file put there
+
+
+def test_cycles_on_every_machine():
+    """``--cycles`` once raised AttributeError on every machine but sim65."""
+    done = recomp("run", HELLO, "--load", "$200", "--entry", "$200", "--stop-on-trap", "--cycles")
+    assert done.returncode == 0 and done.stderr.splitlines()[-1] == "213 cycles"
+    snake = recomp("run", "--machine", "easy6502", SNAKE, "--keys", EXAMPLES / "easy6502" / "keys.txt", "--cycles")
+    assert snake.returncode == 0 and snake.stderr.splitlines()[-1].endswith(" cycles")
+
+
+def test_an_option_the_machine_has_no_use_for_is_refused():
+    for option in (["--keys", "x"], ["--fps", "10"], ["--screen-dump", "x"], ["--sandbox", "."], ["--putc", "$F001"]):
+        done = recomp("run", "--machine", "apple1", HELLO, *option)
+        assert done.returncode == 2 and "the apple1 machine takes no" in done.stderr, option
+
+
 def test_a_6502_source_file_is_refused_naming_assemblers():
     source = EXAMPLES / "6502" / "hello.s"
     done = recomp("run", source)
