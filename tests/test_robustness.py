@@ -215,6 +215,9 @@ HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}
     ("hello", "--keys {keys}", 2), ("hello", "--sandbox {dir}", 2), ("hello", "--fps 10", 2), ("hello", "--seed 1", 2),
     ("hello", "--screen-dump {dir}/x", 2), ("hello", "extra", 2), ("snake", "--putc $F001", 2),
     ("args", "--keys {keys}", 2), ("test1", "--putc $10", 2),
+    # names that name nothing
+    ("hello", "--machine nope", 2), ("hello", "--frontend nope", 2), ("hello", "--engine nope", 2),
+    ("hello", "--passes nope", 2), ("hello", "--format nope", 2), ("hello", "--log nope", 2),
     # the commonest mistakes: --load forgotten, --entry $200 unquoted (the shell makes it 00)
     ("bare", "--entry $200", 4), ("bare", "--load $200 --entry 00", 4),
 ]
