@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import recomp
 from conftest import ROOT
 from recomp.machines import get_machine
 from recomp.machines.base import Settings
@@ -132,7 +133,7 @@ def test_a_sandbox_that_holds_or_lies_in_recomp_folders_is_refused(tmp_path, mon
     with pytest.raises(ConfigError, match="holds recomp's code cache"):  # a second path to it
         Sandbox(elsewhere / "home")
     with pytest.raises(ConfigError, match="holds recomp's own code"):
-        Sandbox(ROOT / "src")
+        Sandbox(Path(recomp.__file__).parent.parent)  # (src/, or site-packages)
 
 
 def test_a_guest_run_from_home_cannot_touch_the_code_cache(tmp_path, monkeypatch):
