@@ -91,6 +91,18 @@ def test_idling_through_cycle_budgets_and_a_long_wait(mode):
     assert (result.exit, emu.instructions, emu.cycles) == ("max-instructions", 1_000_001_002, 3_000_003_006)
 
 
+@pytest.mark.parametrize("mode", sorted(MODES_6502))
+def test_a_jump_to_itself_that_pushes_is_no_idle_loop(mode):
+    """JSR * is a trap (it jumps to itself) but pushes each time round: it runs every time
+    (found by hypothesis against py65)."""
+    program = {0x0006: bytes([0x20, 0x06, 0x00])}  # JSR $0006
+    emu = machine(program, **MODES_6502[mode])
+    reference = machine(program, engine="interp")
+    reference.trace(1)
+    assert outcome(emu, emu.run(max_instructions=7)) == outcome(reference, reference.run(max_instructions=7))
+    assert emu.state.s == (0 - 2 * 7) & 0xFF
+
+
 def test_a_breakpoint_on_the_idle_loop_still_stops_it():
     emu = machine({0x0200: bytes([0x4C, 0x00, 0x02])})
     emu.breakpoints.add(0x200)

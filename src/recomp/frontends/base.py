@@ -136,6 +136,12 @@ class Frontend(ABC):
         whose ``GuestSpec.interrupts`` is set are asked."""
         raise NotImplementedError(f"{self.name} takes no interrupts")
 
+    def idles(self, memory: Sequence[int], pc: int) -> bool:
+        """Whether the instruction at ``pc``, which just jumped to itself, changes nothing but
+        the pc and the counters (``JMP *``, a branch to itself; not the 6502's ``JSR *``, which
+        pushes): a run may then skip its repetitions until an event (an idle loop)."""
+        return False
+
     def trap_fault(self, memory: Sequence[int], pc: int) -> str | None:
         """Why the instruction at ``pc``, which just jumped to itself, is an error rather than a
         trap (one that changes more than the pc, such as the 6502's BRK through its own

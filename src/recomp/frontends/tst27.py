@@ -142,6 +142,9 @@ class Tst27(Frontend):
         return Insn(addr, size, op.mnemonic, tuple(operands), text, targets=targets,
                     falls_through=op.falls_through, shape=tuple(registers), info=op)
 
+    def idles(self, memory: Sequence[int], pc: int) -> bool:
+        return True  # (its one jump, JLT, changes no register)
+
     def lift(self, b: RegionBuilder, insn: Insn) -> None:
         insn.info.lift(b, insn)
 

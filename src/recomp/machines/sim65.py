@@ -1,5 +1,5 @@
 """``sim65``: cc65's simulator ABI, so programs built with ``cl65 -t sim6502`` run as they do
-under ``sim65`` (facts: ``shared/SIM65.md``).  64 KiB of RAM; the runtime library calls the host
+under ``sim65`` (facts: ``docs/sim65-abi.md``).  64 KiB of RAM; the runtime library calls the host
 by jumping to $FFF1-$FFF9 (lseek, remove, osmaperrno, open, close, read, write, args, exit);
 each call is a hook that does the work and returns as RTS would.  Arguments are popped from
 cc65's C stack (its pointer is at the zero-page address the header names).

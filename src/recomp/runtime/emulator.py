@@ -285,9 +285,9 @@ class Emulator:
                 single = st.instructions < st.limit
 
     def _idle(self, last: tuple[int, int, int] | None) -> tuple[int, int, int]:
-        """A trap without ``stop_on_trap``: an instruction that jumps to itself and changes
-        nothing else (``JMP *``, a branch to itself), so the machine idles until something else
-        happens.  Taken twice in a row (which measures its cycles), skip ahead to the first event
+        """A trap without ``stop_on_trap``: an instruction that jumps to itself; if it changes
+        nothing else (``JMP *``, a branch to itself: ``Frontend.idles``), the machine idles until
+        something else happens.  Taken twice in a row (which measures its cycles), skip ahead to the first event
         that can end it: the instruction budget, the run's cycle target, an interval timer's
         interrupt (if not masked); instructions and cycles advance exactly as if the loop had run
         (idle-loop skipping, as Dolphin and MAME do).  With no such event, or while something
@@ -297,6 +297,8 @@ class Emulator:
         st = machine.state
         now = (st.pc, st.instructions, st.cycles)
         if last is None or last[0] != st.pc or last[1] + 1 != st.instructions or st.pc in self.stops or machine.trace:
+            return now
+        if not self.frontend.idles(machine.memory_view, st.pc):  # (JSR *: it pushes each time round)
             return now
         cost = st.cycles - last[2]  # cycles per time round
         ends = [machine.cycle_target]

@@ -141,6 +141,10 @@ class Mos6502(Frontend):
     def irq_masked(self, state: ctypes.Structure) -> bool:
         return bool(state.I)
 
+    def idles(self, memory: Sequence[int], pc: int) -> bool:
+        opcode = OPCODES.get(memory[pc])
+        return opcode is not None and (opcode.mode == "rel" or (opcode.mnemonic, opcode.mode) == ("JMP", "abs"))
+
     def trap_fault(self, memory: Sequence[int], pc: int) -> str | None:
         if memory[pc] != BRK:
             return None
