@@ -36,7 +36,8 @@ from recomp.runtime.errors import FileError, GuestFault, RecompError
 from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED
 from recomp.runtime.trace import MAX_TRACE
-from recomp.runtime.watchpoints import ACCESSES
+from recomp.runtime.user_files import cannot
+from recomp.runtime.watchpoints import check_watch
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -355,7 +356,7 @@ def run(
                 stats_file.write((json.dumps(report, indent=2) + "\n").encode())
         except OSError as problem:
             if not error:
-                status, error = 1, f"{stats_json}: cannot write: {problem.strerror or problem}"
+                status, error = 1, cannot(stats_json, "write", problem)
     if note and not error:
         print(note, file=sys.stderr)
     show_end_state(emulator, dumps, regs, chosen.reported_cycles(emulator) if cycles else None)
@@ -449,21 +450,15 @@ def parse_watch(guest: GuestSpec, text: str) -> tuple[int, int | None, str, int 
     rest, equals, value_text = text.partition("=")
     span, colon, on = rest.partition(":")
     first_text, dash, last_text = span.partition("-")
-
-    def number(part: str) -> int:
-        try:
-            return address(part)
-        except AddressError as error:
-            fail(f"--watch {text}: {error}", 2)
-
-    first, last = number(first_text), number(last_text) if last_text else None
-    value = number(value_text) if value_text else None
-    if (dash and not last_text) or (colon and on not in ACCESSES) or (equals and not value_text):
+    if (dash and not last_text) or (colon and not on) or (equals and not value_text):
         fail(f"--watch {text}: expected ADDR[-ADDR][:r|w|rw][=VALUE]", 2)
-    if not 0 <= first <= (first if last is None else last) < guest.memory_size:
-        fail(f"--watch {text}: a range of memory from one address to the same or a later one", 2)
-    if value is not None and not 0 <= value <= 0xFF:
-        fail(f"--watch {text}: the value is a byte ($00..$FF)", 2)
+    first = guest_address(guest, first_text, "--watch")
+    last = guest_address(guest, last_text, "--watch") if last_text else None
+    value = parse_address(value_text) if value_text else None
+    try:
+        check_watch(range(first, (first if last is None else last) + 1), on or "w", value)
+    except ValueError as error:
+        fail(f"--watch {text}: {error}", 2)
     return first, last, on or "w", value
 
 
@@ -494,7 +489,7 @@ class TraceFile:
         return None
 
     def _problem(self, error: OSError) -> str:
-        return f"{self.path}: cannot write the trace: {error.strerror or error}"
+        return cannot(self.path, "write the trace", error)
 
 
 def start_trace(emulator: Emulator, path: Path | None, last: int) -> TraceFile | None:
@@ -541,7 +536,7 @@ def opened_to_write(path: Path) -> BinaryIO:
     try:
         return open_to_write(path)
     except OSError as error:
-        fail(f"{path}: cannot write: {error.strerror or error}")
+        fail(cannot(path, "write", error))
 
 
 def save_text(path: Path, text: str) -> None:
@@ -794,7 +789,7 @@ def mon(
         try:
             commands = text_lines(open_to_read(script))
         except OSError as error:
-            fail(f"{script}: cannot read: {error.strerror or error}")
+            fail(cannot(script, "read", error))
         with commands:
             Monitor(emulator, stdin=commands).cmdloop(intro="")
         return
@@ -828,10 +823,10 @@ def opt_command(
     from recomp.runtime.user_files import read_file
 
     try:
-        text = read_file(file, MAX_ICODE_BYTES)
-        if len(text) > MAX_ICODE_BYTES:
+        data = read_file(file, MAX_ICODE_BYTES)
+        if len(data) > MAX_ICODE_BYTES:
             fail(f"{file}: an icode file is at most {MAX_ICODE_BYTES:,} bytes")
-        case = read_icode(text.decode("utf-8"))
+        case = read_icode(data.decode("utf-8"))
     except FileError as error:
         fail(str(error))
     except (ValueError, UnicodeDecodeError) as error:

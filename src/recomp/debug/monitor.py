@@ -132,10 +132,9 @@ class Monitor(cmd.Cmd):
         super().__init__(stdin=stdin, stdout=stdout)
         self.emu = emulator
         self.use_rawinput = stdin is None or (stdin is sys.stdin and sys.stdin.isatty())
-        if not self.use_rawinput:
+        if not self.use_rawinput:  # commands from a file or a pipe: the output alone
             self.stdin = CommandLines(self.stdin, self.say)
-        if not self.use_rawinput:
-            self.prompt = ""  # commands from a file or a pipe: the output alone
+            self.prompt = ""
         self.conditions: dict[int, list[tuple[str, int]]] = {}  # breakpoint -> register=value conditions
         self.tracing = False
         self.labels: dict[str, int] = {}  # name -> address (``add_label``)

@@ -287,10 +287,10 @@ class Emulator:
     def _idle(self, last: tuple[int, int, int] | None) -> tuple[int, int, int]:
         """A trap without ``stop_on_trap``: an instruction that jumps to itself; if it changes
         nothing else (``JMP *``, a branch to itself: ``Frontend.idles``), the machine idles until
-        something else happens.  Taken twice in a row (which measures its cycles), skip ahead to the first event
-        that can end it: the instruction budget, the run's cycle target, an interval timer's
-        interrupt (if not masked); instructions and cycles advance exactly as if the loop had run
-        (idle-loop skipping, as Dolphin and MAME do).  With no such event, or while something
+        something else happens.  Taken twice in a row (which measures its cycles), skip ahead to
+        the first event that can end it: the instruction budget, the run's cycle target, an
+        interval timer's interrupt (if not masked); instructions and cycles advance exactly as if
+        the loop had run (idle-loop skipping, as Dolphin and MAME do).  With no such event, or while something
         watches each instruction (a stop address there, a trace), it runs as it is.  Returns the
         trap's (pc, instructions, cycles) after it, for the next time."""
         machine = self.machine
@@ -372,8 +372,6 @@ class Emulator:
         drops only the translations that could access its bytes unchecked."""
         first = self._in_memory(start, "a watchpoint's start")
         last = first if end is None else self._in_memory(end, "a watchpoint's end")
-        if last < first:
-            raise ValueError("a watchpoint is from one address to the same or a later one")
         self.machine.owner.check("set a watchpoint")
         watch = self.machine.watchpoints.add(range(first, last + 1), on, value)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)

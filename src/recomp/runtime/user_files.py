@@ -19,6 +19,11 @@ from typing import BinaryIO
 from recomp.runtime.errors import FileError
 
 
+def cannot(path: Path | str, doing: str, error: OSError) -> str:
+    """The one line for a file that failed: ``prog.bin: cannot read: No such file or directory``."""
+    return f"{path}: cannot {doing}: {error.strerror or error}"
+
+
 def _open(path: Path | str, flags: int) -> int:
     """A descriptor opened without waiting, then made blocking."""
     fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
@@ -55,7 +60,7 @@ def read_file(path: Path, limit: int) -> bytes:
                 return bytes(limit + 1)  # (only its length matters)
             return file.read(limit + 1)
     except OSError as error:
-        raise FileError(f"{path}: cannot read: {error.strerror or error}") from None
+        raise FileError(cannot(path, "read", error)) from None
 
 
 def write_file(path: Path, data: bytes | str) -> None:
@@ -64,7 +69,7 @@ def write_file(path: Path, data: bytes | str) -> None:
         with open_to_write(path) as file:
             file.write(data.encode() if isinstance(data, str) else data)
     except OSError as error:
-        raise FileError(f"{path}: cannot write: {error.strerror or error}") from None
+        raise FileError(cannot(path, "write", error)) from None
 
 
 def text_lines(file: BinaryIO) -> io.TextIOWrapper:

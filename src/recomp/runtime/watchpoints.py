@@ -27,6 +27,18 @@ ACCESSES = {"r": ("read",), "w": ("write",), "rw": ("read", "write")}
 BITS = {"read": ATTR_READ_WATCH, "write": ATTR_WRITE_WATCH}
 
 
+def check_watch(span: range, on: str, value: int | None) -> None:
+    """``ValueError`` unless a watch could be on these: one address or more, on ``"r"``, ``"w"``
+    or ``"rw"``, of any byte or of one (the addresses are checked against memory by the caller,
+    which knows how its users write them)."""
+    if not span:
+        raise ValueError("a watchpoint is from one address to the same or a later one")
+    if on not in ACCESSES:
+        raise ValueError(f"a watchpoint is on 'r', 'w' or 'rw', not {on!r}")
+    if value is not None and not 0 <= value <= 0xFF:
+        raise ValueError(f"a watchpoint's value is a byte, not {value:#x}")
+
+
 @dataclass(frozen=True)
 class WatchHit:
     addr: int
@@ -66,10 +78,7 @@ class Watchpoints:
         return bool(self.watches)
 
     def add(self, span: range, on: str, value: int | None = None) -> Watch:
-        if on not in ACCESSES:
-            raise ValueError(f"a watchpoint is on 'r', 'w' or 'rw', not {on!r}")
-        if value is not None and not 0 <= value <= 0xFF:
-            raise ValueError(f"a watchpoint's value is a byte, not {value:#x}")
+        check_watch(span, on, value)
         watch = Watch(span, on, value)
         self.watches.append(watch)
         for access in watch.accesses:
