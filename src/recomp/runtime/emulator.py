@@ -270,10 +270,12 @@ class Emulator:
             elif reason == Exit.TRAP:
                 fault = self.frontend.trap_fault(machine.memory_view, st.pc)
                 if fault is not None:
-                    raise GuestFault(st.pc, fault)
-                if stop_on_trap:
+                    if st.instructions < st.limit:  # (else the budget ends the run first, as for a fault)
+                        raise GuestFault(st.pc, fault)
+                elif stop_on_trap:
                     return RunResult(Stop.TRAP, st.pc, st.instructions)
-                trapped = self._idle(trapped)
+                else:
+                    trapped = self._idle(trapped)
             elif reason == Exit.FAULT:
                 if st.instructions >= st.limit:  # the budget ended before it
                     return RunResult(Stop.MAX_INSTRUCTIONS, st.pc, st.instructions)
