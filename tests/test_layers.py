@@ -1,4 +1,4 @@
-"""The package map in README.md is a whiteboard the code is checked against: every import in
+"""The package map in docs/design.md is a whiteboard the code is checked against: every import in
 ``src/recomp`` (lazy and type-only imports included) must be one its package's row allows."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ SOURCE = ROOT / "src" / "recomp"
 
 
 def package_map() -> dict[str, set[str]]:
-    """README's map: package -> the packages it may import (besides itself)."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Packages and layers", 1)[1].split("\n#", 1)[0]
+    """The design's map: package -> the packages it may import (besides itself)."""
+    design = (ROOT / "docs" / "design.md").read_text()
+    section = design.split("## Packages and layers", 1)[1].split("\n#", 1)[0]
     allowed: dict[str, set[str]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -31,7 +31,7 @@ def package_map() -> dict[str, set[str]]:
 def owner(module: str, packages: set[str]) -> str:
     """The package of the map a module belongs to (the longest that contains it)."""
     candidates = [p for p in packages if module == p or module.startswith(p + ".")]
-    assert candidates, f"{module} is in no package of README's map"
+    assert candidates, f"{module} is in no package of the design's map"
     return max(candidates, key=len)
 
 
@@ -68,7 +68,7 @@ def test_no_import_runs_the_wrong_way():
             theirs = owner(name, packages)
             if theirs not in allowed[mine]:
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {mine} imports {name}")
-    assert not wrong, "imports README's package map does not allow:\n" + "\n".join(wrong)
+    assert not wrong, "imports the package map (docs/design.md) does not allow:\n" + "\n".join(wrong)
 
 
 def test_the_backend_knows_no_frontend_and_nobody_asks_a_frontend_with_getattr():
