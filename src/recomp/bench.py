@@ -6,9 +6,12 @@ figure of merit is its loop time over the JIT engine's compile + run time (targe
 6502 kernel runs on py65 and on the reference engine (for a bounded number of instructions:
 they are slow, and MIPS is a rate), then on the JIT cold (an empty code cache) and warm (the
 cache the cold run filled), and cold without the optimizer.  With Klaus Dormann's functional
-test at hand, it runs cold and warm too.  ``measure`` takes the numbers, ``show`` draws the
-tables, ``run_benchmarks`` does both and writes the JSON.  rich is imported inside the functions
-that draw, so importing this module keeps CLI start-up fast.
+test at hand, it runs cold and warm too.  The cc65-compiled C programs of benchmarks/cc65 run as
+whole processes, as a user runs them: ``sim65 PROG`` against ``recomp run PROG`` cold (a fresh,
+empty code cache) and warm, best of 3 wall times, plus recomp's run-only MIPS from its own stats,
+and the same for the long program (the sieve at 20x its rounds).  ``measure`` takes the numbers,
+``show`` draws the tables, ``run_benchmarks`` does both and writes the JSON.  rich is imported
+inside the functions that draw, so importing this module keeps CLI start-up fast.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ INTERP_INSTRUCTIONS = 300_000  # ... and the reference engine over this many
 # Klaus Dormann's functional test: in $RECOMP_TESTDATA, by default ../shared/testdata beside a checkout
 FUNCTIONAL_TEST = Path(os.environ.get("RECOMP_TESTDATA") or "../shared/testdata") / "6502" / "6502_functional_test.bin"
 FUNCTIONAL_ENTRY, FUNCTIONAL_SUCCESS = 0x0400, 0x3469
+CC65_PROGRAMS = ("sieve", "crc32", "lz", "matmul")  # benchmarks/cc65/*.sim, each about 200 M sim65 cycles
+CC65_LONG = ("sieve", ("840",))  # the long C program: the sieve at 20x its 42 default rounds, 4.2 G cycles
+CC65_TARGETS = {"warm_vs_sim65": 3.0, "cold_vs_sim65": 1.5, "long_cold_vs_sim65": 10.0, "run_mips": 1500.0}
 
 
 @dataclass
@@ -84,11 +90,11 @@ def run_c(exe: Path, program: Path) -> CRun:
 
 
 def run_engine(program: bytes, engine: str) -> EngineRun:
-    """One run on a fresh Emulator, so every run pays its own translation."""
+    """One run on a fresh Emulator without a code cache, so every run pays its own translation."""
     from recomp.runtime.emulator import Emulator
 
     out = io.StringIO()
-    emulator = Emulator("tst27", engine=engine, output=out)
+    emulator = Emulator("tst27", engine=engine, output=out, code_cache=None)
     emulator.load(program)
     emulator.run()
     stats = emulator.stats
@@ -112,13 +118,16 @@ class KernelRun:
 
 def run_6502(image: bytes, at: int, entry: int, engine: str = "jit", optimize: bool = True,
              code_cache: Any = None, max_instructions: int | None = None) -> KernelRun:
-    """One run of a 6502 program to its trap (or the budget) on a fresh Emulator."""
+    """One run of a 6502 program to its trap (or the budget) on a fresh Emulator; then the code
+    still compiling in the background is finished (and filed in the code cache), as it would be
+    by a process that goes on, so that the next run finds what became hot in this one."""
     from recomp.runtime.emulator import Emulator
 
     emulator = Emulator("6502", engine=engine, optimize=optimize, console=None, code_cache=code_cache)
     emulator.load(image, at=at)
     emulator.state.pc = entry
     emulator.run(stop_on_trap=True, max_instructions=max_instructions)
+    emulator.finish_compiling()
     st, stats = emulator.state, emulator.stats
     machine = bytes([st.a, st.x, st.y, st.s, st.p]) + emulator.memory[0:0x10000]
     return KernelRun(emulator.instructions, st.pc, stats.compile_seconds, stats.run_seconds, stats.compiled,
@@ -194,12 +203,14 @@ def measure_kernel(name: str, cache_dir: Path, py65_instructions: int = PY65_INS
 
 
 def build_native_interpreter() -> float:
-    """Build the 6502 native interpreter in this process (once per recomp build and CPU with a
-    code cache; the bench's cold runs start with it built, as a user's would); its seconds."""
-    from recomp.runtime.emulator import Emulator
+    """Build the 6502 native interpreter, as installing recomp does (runs load the one built
+    then: see ``recomp.runtime.interpreters``); its seconds."""
+    from recomp.frontends import get_frontend
+    from recomp.runtime.interpreters import build
 
+    frontend = get_frontend("6502")
     start = time.perf_counter()
-    Emulator("6502", console=None).tiers.native_interpreter()
+    build(frontend, stops=False, trace=False)
     return time.perf_counter() - start
 
 
@@ -213,6 +224,108 @@ def run_process(program: Path) -> tuple[float, str] | None:
         return None
     wall = time.perf_counter() - start
     return (wall, done.stdout) if done.returncode == 0 else None
+
+
+@dataclass
+class ProcessRun:
+    seconds: float  # wall time of the whole process, start-up included
+    stdout: str
+    stats: dict[str, Any] | None  # recomp's --stats-json report (None for sim65)
+
+
+def timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall time and stdout of one process that must exit 0: the bench compares whole runs, as a
+    user sees them, so start-up is part of the time."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT, env=env)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"`{' '.join(command)}` exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    return wall, done.stdout
+
+
+def cc65_program(name: str) -> Path:
+    return data_path("benchmarks", "cc65", f"{name}.sim")
+
+
+def run_sim65(sim65: str, program: Path, args: tuple[str, ...]) -> ProcessRun:
+    """One run of the real sim65, the baseline recomp must beat as a process."""
+    wall, stdout = timed_process([sim65, str(program), *args])
+    return ProcessRun(wall, stdout, None)
+
+
+def new_cache_home(work: Path) -> Path:
+    """A fresh XDG_CACHE_HOME for a cold run; mkdtemp makes it 0700, as recomp wants its
+    folders (a folder others may write is not trusted, and the cache would be skipped)."""
+    return Path(tempfile.mkdtemp(prefix="cache-", dir=work))
+
+
+def run_recomp(program: Path, args: tuple[str, ...], cache_home: Path) -> ProcessRun:
+    """One ``recomp run`` process with its code cache in ``cache_home`` (so a cold run starts
+    from nothing and never touches the user's cache), and the stats it wrote."""
+    stats_path = cache_home / "stats.json"
+    command = [sys.executable, "-m", "recomp.cli", "run", "--stats-json", str(stats_path), str(program), *args]
+    wall, stdout = timed_process(command, env={**os.environ, "XDG_CACHE_HOME": str(cache_home)})
+    return ProcessRun(wall, stdout, json.loads(stats_path.read_text()))
+
+
+def measure_cc65(name: str, args: tuple[str, ...], work: Path, repeats: int = REPEATS,
+                 on_step: Any = None, on_done: Any = None) -> dict[str, Any]:
+    """A cc65 program as whole processes, best of ``repeats`` each: sim65 (if installed), recomp
+    cold (a fresh, empty code cache per run) and warm (the last cold run's cache); wall times,
+    run-only MIPS, speed-ups over sim65, and whether every output agrees."""
+    program, sim65 = cc65_program(name), shutil.which("sim65")
+    label = " ".join((name, *args))
+
+    def timed(what: str, run: Any) -> list[ProcessRun]:
+        runs = []
+        for i in range(repeats):
+            if on_step is not None:
+                on_step(f"cc65 {label}: {what}, run {i + 1}/{repeats}")
+            runs.append(run())
+            if on_done is not None:
+                on_done()
+        return runs
+
+    homes: list[Path] = []
+
+    def cold_run() -> ProcessRun:
+        homes.append(new_cache_home(work))
+        return run_recomp(program, args, homes[-1])
+
+    baseline = timed("sim65", lambda: run_sim65(sim65, program, args)) if sim65 else []
+    cold = timed("recomp cold", cold_run)
+    warm = timed("recomp warm", lambda: run_recomp(program, args, homes[-1]))
+    return _cc65_row(args, baseline, cold, warm)
+
+
+def _cc65_row(args: tuple[str, ...], sim65: list[ProcessRun], cold: list[ProcessRun],
+              warm: list[ProcessRun]) -> dict[str, Any]:
+    """The figures of one cc65 program from its runs: the best wall time of each kind (the least
+    disturbed by the rest of the machine), the speed-ups they give, and run-only MIPS from the
+    warm runs' own stats (no start-up, no compiling: the speed of the generated code)."""
+    def best(runs: list[ProcessRun]) -> float | None:
+        return min(r.seconds for r in runs) if runs else None
+
+    def stats(runs: list[ProcessRun], key: str) -> list[Any]:
+        return [r.stats[key] for r in runs if r.stats is not None]
+
+    instructions, run_seconds = stats(cold, "instructions")[0], min(stats(warm, "run_seconds"))
+    sim65_seconds, cold_seconds, warm_seconds = best(sim65), best(cold), best(warm)
+    return dict(
+        args=list(args), instructions=instructions, cycles=stats(cold, "cycles")[0],
+        sim65_seconds=sim65_seconds, cold_seconds=cold_seconds, warm_seconds=warm_seconds,
+        sim65_seconds_runs=[r.seconds for r in sim65], cold_seconds_runs=[r.seconds for r in cold],
+        warm_seconds_runs=[r.seconds for r in warm],
+        cold_compile_seconds=min(stats(cold, "compile_seconds")),
+        cold_interpreter_seconds=min(stats(cold, "interpreter_seconds")),
+        warm_cache_hits=min(stats(warm, "cache_hits")), run_seconds=run_seconds,
+        run_mips=_mips(instructions, run_seconds),
+        cold_vs_sim65=sim65_seconds / cold_seconds if sim65_seconds and cold_seconds else None,
+        warm_vs_sim65=sim65_seconds / warm_seconds if sim65_seconds and warm_seconds else None,
+        stdout=cold[0].stdout, outputs_agree=len({r.stdout for r in sim65 + cold + warm}) == 1,
+        same_instructions=len(set(stats(cold + warm, "instructions"))) == 1,
+    )
 
 
 def _median_run(runs: list[EngineRun]) -> EngineRun:
@@ -260,21 +373,23 @@ class _Steps:
 
 STEPS_PER_PROGRAM = 3 * REPEATS + 2  # C, JIT, process; the C scaled run and the interp run
 STEPS_PER_KERNEL = 5  # py65, the reference engine, the JIT cold, warm and without the optimizer
+CC65_RUNS = len(CC65_PROGRAMS) + 1  # the programs and the long run: sim65 (if any), cold and warm, REPEATS each
 
 
 def measure(console: Any, functional: Path) -> dict[str, Any]:
     """Every measurement of ``recomp bench``, with a progress bar on ``console``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    from recomp.backend.jit import jit
-
     results: dict[str, Any] = {
         "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
         "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
         "programs": {}, "kernels": {}, "functional": {}, "mismatches": [], "notes": [],
+        "cc65": {"targets": CC65_TARGETS, "repeats": REPEATS, "programs": {}},
     }
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    total = 4 + STEPS_PER_PROGRAM * len(PROGRAMS) + STEPS_PER_KERNEL * len(KERNELS)
+    have_sim65 = shutil.which("sim65") is not None
+    total = (4 + STEPS_PER_PROGRAM * len(PROGRAMS) + STEPS_PER_KERNEL * len(KERNELS)
+             + (3 if have_sim65 else 2) * REPEATS * CC65_RUNS)
     with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
             Progress(*columns, console=console, transient=True) as progress:
         work = Path(tmp)
@@ -287,7 +402,9 @@ def measure(console: Any, functional: Path) -> dict[str, Any]:
             results["c_compiler"] = "gcc -O2"
 
         steps.step("warming up the JIT (first compile in the process)")
-        results["first_compile_was_cold"] = jit.cache_info().currsize == 0
+        from recomp.backend.jit import jit_made
+
+        results["first_compile_was_cold"] = not jit_made()
         warm = run_engine(assemble_program(PROGRAMS[0]), "jit")
         results["first_compile_in_process_seconds"] = warm.compile_seconds
         steps.step("building the 6502 native interpreter")
@@ -308,7 +425,30 @@ def measure(console: Any, functional: Path) -> dict[str, Any]:
         else:
             results["notes"].append(f"{functional} not found: the functional test is skipped")
             steps.advance(2)
+        if not have_sim65:
+            results["notes"].append("sim65 not found (apt-get install cc65): the cc65 table has no sim65 times")
+        results["cc65"]["programs"] = _measure_cc65(work, steps)
     return results
+
+
+def _measure_cc65(work: Path, steps: _Steps) -> dict[str, Any]:
+    """The cc65 programs at their default counts, then the long run, keyed by command line; a
+    run that fails or disagrees (with sim65, or with expected.json) is reported as a mismatch."""
+    expected = json.loads(data_path("benchmarks", "cc65", "expected.json").read_text())
+    rows: dict[str, Any] = {}
+    for name, args in [*((name, ()) for name in CC65_PROGRAMS), CC65_LONG]:
+        label = " ".join((name, *args))
+        try:
+            row = measure_cc65(name, args, work, on_step=steps.step, on_done=steps.advance)
+        except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as error:
+            steps.mismatch(f"cc65 {label}: {error}")
+            continue
+        if not row["outputs_agree"] or (not args and row["stdout"] != expected[name]["stdout"]["default"]):
+            steps.mismatch(f"cc65 {label}: the outputs of sim65 and recomp (cold, warm) differ")
+        if not row.pop("same_instructions"):
+            steps.mismatch(f"cc65 {label}: recomp's runs counted different numbers of instructions")
+        rows[label] = dict(row, long=(name, args) == CC65_LONG)
+    return rows
 
 
 def assemble_program(name: str, scaled: bool = False) -> bytes:
@@ -412,6 +552,8 @@ def show(results: dict[str, Any], console: Any) -> None:
 
     console.print(_table(results, Table))
     console.print(_kernel_table(results, Table))
+    if results.get("cc65", {}).get("programs"):
+        console.print(_cc65_table(results["cc65"], Table))
     if results["functional"]:
         console.print(_functional_line(results["functional"]))
     for what in results["mismatches"]:
@@ -491,3 +633,38 @@ def _functional_line(functional: dict[str, Any]) -> str:
              f"{row['compiled']} compiled, {row['cache_hits']} from the cache)" for tier, row in functional.items()]
     instructions = next(iter(functional.values()))["instructions"]
     return f"Klaus Dormann's functional test, {instructions / 1e6:.1f} M instructions, engine time: " + "; ".join(parts)
+
+
+def _cc65_table(cc65: dict[str, Any], table_class: Any) -> Any:
+    """The cc65 programs as whole processes: sim65 against recomp cold and warm, with the targets."""
+    from rich import box
+
+    targets = cc65["targets"]
+
+    def fmt(value: float | None, spec: str, target: float | None = None) -> str:
+        if value is None:
+            return "—"
+        text = format(value, spec)
+        return text if target is None else f"[{'green' if value >= target else 'red'}]{text}[/]"
+
+    table = table_class(title="cc65 C programs: recomp run against sim65, whole processes", box=box.SIMPLE_HEAD,
+                        pad_edge=False, show_edge=False, collapse_padding=True,
+                        caption=f"best of {cc65['repeats']} wall times, start-up included; cold: a fresh, empty "
+                                f"code cache each run (the JSON has what its native interpreter cost); warm: the "
+                                f"cache the cold run filled; run MIPS: recomp's own run time (no start-up, no "
+                                f"compiling); "
+                                f"targets: warm >= {targets['warm_vs_sim65']:g}x sim65, cold >= "
+                                f"{targets['cold_vs_sim65']:g}x (the long run: >= {targets['long_cold_vs_sim65']:g}x), "
+                                f"run >= {targets['run_mips']:,.0f} MIPS")
+    for header in ("program", "guest\ninsns", "sim65\ns", "cold\ns", "warm\ns", "cold\nx sim65",
+                   "warm\nx sim65", "run\nMIPS"):
+        table.add_column(header, justify="left" if header == "program" else "right", no_wrap=True)
+    for label, row in cc65["programs"].items():
+        cold_target = targets["long_cold_vs_sim65" if row["long"] else "cold_vs_sim65"]
+        table.add_row(
+            f"{label} (long)" if row["long"] else label, f"{row['instructions'] / 1e6:.0f} M",
+            fmt(row["sim65_seconds"], ".2f"), fmt(row["cold_seconds"], ".2f"), fmt(row["warm_seconds"], ".2f"),
+            fmt(row["cold_vs_sim65"], ".1f", cold_target), fmt(row["warm_vs_sim65"], ".1f", targets["warm_vs_sim65"]),
+            fmt(row["run_mips"], ",.0f", targets["run_mips"]),
+        )
+    return table
