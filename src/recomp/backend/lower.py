@@ -86,6 +86,7 @@ class Lowering:
     chain_block: ll.Block | None = None
     chain_pc: ll.PhiInstr | None = None
     blocks: dict[str, ll.Block] = field(default_factory=dict)
+    addresses: dict[str, int] = field(default_factory=dict)  # block label -> its guest address
     block: Block | None = None
     pending: dict[str, ll.Value] = field(default_factory=dict)  # the block's deferred values
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
@@ -658,6 +659,18 @@ def _exit_ind(lo: Lowering, op: Op) -> None:
     _leave_to(lo, Exit.JUMP, op, chain=True)
 
 
+def _jump_ind(lo: Lowering, op: Op) -> None:
+    """A switch over the listed blocks' guest addresses; any other leaves as ``exit_ind``."""
+    b = lo.builder
+    target = lo.value(op.args[0])
+    elsewhere = lo.function.append_basic_block(f"{lo.block.label}_elsewhere")
+    switch = b.switch(target, elsewhere)
+    for label in op.args[1:]:
+        switch.add_case(target.type(lo.addresses[label]), lo.blocks[label])
+    b.position_at_end(elsewhere)
+    _leave_to(lo, Exit.JUMP, op, chain=True)
+
+
 def _zero(lo: Lowering, a: ll.Value) -> ll.Value:
     return a.type(0)
 
@@ -705,6 +718,7 @@ LOWER: dict[str, Callable[[Lowering, Op], None]] = {
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,
+    "jump_ind": _jump_ind,
     **{name: _leave_at(reason) for name, reason in LEAVE_AT.items()},
 }
 
@@ -740,6 +754,7 @@ def region_function(module: ll.Module, name: str) -> ll.Function:
 def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     """Lower the region's blocks into the function (labels prefixed); returns the first."""
     lo.blocks = {block.label: lo.function.append_basic_block(prefix + block.label) for block in region.blocks}
+    lo.addresses = {block.label: block.addr for block in region.blocks}
     for block in region.blocks:
         lo.block = block
         lo.pending = {}

@@ -45,6 +45,10 @@ class Insn:
     # target): for exploring a program, never for region formation (memory may change)
     more_code: tuple[int, ...] = ()
     control: bool = False  # ends its block even without static targets (computed jumps...)
+    # a call: where its callee returns to (regions follow a call into its callee and hold the
+    # code it returns to, so that a return there stays in the region: see recomp.frontends.region)
+    returns_to: int | None = None
+    is_return: bool = False  # a return: its target comes from the stack (usually a call's return)
     # offsets of the operand bytes that decide which guest state it touches (TST27's register
     # numbers): with the opcode, all that the optimizer's look at code ahead depends on
     shape: tuple[int, ...] = ()

@@ -3,10 +3,19 @@ over statically known branches, cut it into blocks at branch targets, and lift e
 
 Control flow that leaves the discovered code ends in a small exit block (``X0030``: ``exit 0x30``),
 so loops whose blocks were all discovered run inside one compiled function.
+
+Calls are followed into their callee, and the code a call returns to joins the region too: a
+return (whose target is whatever the stack holds) compares its target with the region's return
+addresses and branches to the one it equals (``jump_ind``), leaving the region only for any
+other.  C compiled by cc65 calls runtime helpers (``pushax``, ``ldaxysp``...) every few
+instructions; their code is then compiled into their callers' loops instead of a return to the
+run time's entry table each time.  It stays exact: the call still pushes and the return still
+pulls, and a program that changes its return address leaves for wherever it says.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence, Set
 
 from recomp.frontends.base import DecodeError, Frontend, Insn
@@ -35,6 +44,7 @@ class RegionBuilder(Builder):
         self.stored = False  # the current instruction has stored to memory
         self.loaded = False  # ... has loaded, with ``check_loads``
         self.traps: set[int] = set()  # branches to themselves: T blocks to add
+        self.return_sites: list[int] = []  # where the region's calls return to, if it holds them
 
     def label_for(self, addr: int) -> str:
         """The block that runs guest address ``addr``: in the region, or an exit stub."""
@@ -81,9 +91,13 @@ class RegionBuilder(Builder):
         self.cbr(cond, taken_label, self.label_for(not_taken))
 
     def jump_to(self, target: Value) -> None:
-        """Leave the region for a computed guest address."""
+        """Leave the region for a computed guest address; a return first tries the addresses the
+        region's calls return to."""
         self.check_accesses(target)
-        self.exit_ind(target)
+        if self.insn is not None and self.insn.is_return and self.return_sites:
+            self.jump_ind(target, *(self.labels[site] for site in self.return_sites))
+        else:
+            self.exit_ind(target)
 
     @property
     def terminated(self) -> bool:
@@ -94,9 +108,9 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
               stops: Set[int], volatile: Set[int], follow: bool) -> tuple[dict[int, Insn | DecodeError], set[int]]:
     decoded: dict[int, Insn | DecodeError] = {}
     leaders = {entry}
-    work = [entry]
+    work = deque([entry])  # breadth first: the code nearest the entry (its loop) before the rest
     while work:
-        addr = work.pop()
+        addr = work.popleft()
         while addr not in decoded and len(decoded) < limit and (addr == entry or addr not in stops):
             try:
                 insn = fe.decode(memory, addr, end, volatile)
@@ -106,9 +120,9 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
             decoded[addr] = insn
             if insn.ends_block:
                 if follow:
-                    new = [t for t in insn.targets if t not in leaders]
-                    if insn.falls_through and insn.next not in leaders:
-                        new.append(insn.next)
+                    after = insn.next if insn.falls_through else insn.returns_to
+                    new = [a for a in (after,) if a is not None and a not in leaders]
+                    new = [t for t in insn.targets if t not in leaders and t not in new] + new  # (callee first)
                     leaders.update(new)
                     work.extend(new)
                 break
@@ -143,6 +157,8 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
     # again (a breakpoint, a hook) rather than looping inside
     targets = {a: f"L{a:04X}" for a in starts if a != entry or entry not in stops} if follow else {}
     b = RegionBuilder(region, targets, volatile, fe.guest.pc_type, check_loads)
+    b.return_sites = sorted({item.returns_to for item in decoded.values()
+                             if isinstance(item, Insn) and item.returns_to in targets})
     covers: set[int] = set()
     for start in starts:
         run: list[Insn] = []

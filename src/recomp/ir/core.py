@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from recomp.ir.ops import OPS, OpSpec
+from recomp.ir.ops import OPS, OpSpec, operand_kinds
 from recomp.ir.types import I1, Type
 
 
@@ -70,7 +70,7 @@ class Block:
         term = self.terminator
         if term is None:
             return []
-        return [a for a, kind in zip(term.args, term.spec.operands) if kind == "b"]
+        return [a for a, kind in zip(term.args, operand_kinds(term.spec, len(term.args))) if kind == "b"]
 
     def budget(self) -> tuple[int, int]:
         """The guest instructions and most cycles of the block, as its guard states them (blocks

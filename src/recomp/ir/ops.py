@@ -4,7 +4,7 @@ a test).
 
 Operand kinds: ``v`` a value, ``i`` an integer immediate, ``a`` a guest address, ``n`` a count,
 ``r`` a guest register name, ``f`` a guest flag name, ``s`` a register or flag name, ``b`` a block
-label, ``h`` a helper name; ``v*`` any number of values.
+label, ``h`` a helper name; ``v*`` any number of values, ``b*`` of block labels.
 
 Result rules: ``None`` no result; ``"arg0"``/``"arg1"`` the type of that value operand;
 ``"i1"`` a condition; ``"decl"`` the type written at the definition (``%3:i16 = zext %2``).
@@ -165,6 +165,10 @@ _TABLE = [
            doc="leave the region; the guest continues at this address"),
     _leave("exit_ind", ("v",), Exit.JUMP, terminator=True, observes=True,
            doc="leave the region; the guest continues at a computed address"),
+    _leave("jump_ind", ("v", "b*"), Exit.JUMP, terminator=True, observes=True,
+           doc="continue at the listed block whose guest address is the value, if one is; else "
+               "leave the region, the guest continuing at that address (a return to one of the "
+               "region's calls)"),
     _leave("halt", ("a",), Exit.HALT, terminator=True, observes=True,
            doc="the guest stopped at this address (TST27 END)"),
     _leave("fault", ("a",), Exit.FAULT, terminator=True, observes=True,
@@ -183,6 +187,17 @@ LEAVE_IF: dict[str, tuple[str, Exit]] = {s.name: (s.reads[0], s.leaves) for s in
                                          if s.exits and s.operands == ("v",)}
 # mid-block exits taken when their i1 operand is 1; the guest continues at the immediate address
 LEAVE_WHEN: dict[str, Exit] = {s.name: s.leaves for s in _TABLE if s.exits and s.operands == ("v", "a")}
+
+
+
+def operand_kinds(spec: OpSpec, count: int) -> tuple[str, ...]:
+    """The kinds of an op's ``count`` operands: a last kind ending in ``*`` stands for any
+    number of that kind."""
+    kinds = spec.operands
+    if kinds and kinds[-1].endswith("*"):
+        return kinds[:-1] + (kinds[-1][:-1],) * max(0, count - len(kinds) + 1)
+    return kinds
+
 
 # the conditional form of each terminator that leaves at an immediate address
 CONDITIONAL: dict[str, str] = {"exit": "exit_if", "trap": "trap_if"}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from recomp.ir.core import Block, Op, Region, Value, result_type
-from recomp.ir.ops import OPS
+from recomp.ir.ops import OPS, operand_kinds
 from recomp.ir.types import TYPES, Type
 
 COMMENT_COLUMN = 34
@@ -37,8 +37,7 @@ def format_arg(arg: Value | int | str, kind: str) -> str:
 def format_op(op: Op) -> str:
     text = op.name
     if op.args:
-        kinds = op.spec.operands
-        text += " " + ", ".join(format_arg(a, k) for a, k in zip(op.args, kinds + ("v",) * len(op.args)))
+        text += " " + ", ".join(format_arg(a, k) for a, k in zip(op.args, operand_kinds(op.spec, len(op.args))))
     if op.result is not None:
         text = f"{op.result}:{op.result.type} = {text}"
     if op.comment:
@@ -88,9 +87,7 @@ def _parse_op(text: str, lineno: int, values: dict[int, Value]) -> Op:
     if spec is None:
         raise ParseError(f"line {lineno}: unknown op {name!r}")
     words = [w.strip() for w in rest.split(",")] if rest.strip() else []
-    kinds = list(spec.operands)
-    if kinds and kinds[-1] == "v*":
-        kinds = kinds[:-1] + ["v"] * max(0, len(words) - len(kinds) + 1)
+    kinds = operand_kinds(spec, len(words))
     if len(words) != len(kinds):
         raise ParseError(f"line {lineno}: {name} takes {len(kinds)} operands, got {len(words)}")
     args: list[Value | int | str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from recomp.ir.core import Op, Region
 from recomp.ir.guest import GuestSpec
+from recomp.ir.ops import operand_kinds
 from recomp.ir.types import I1, I8, I16
 
 
@@ -88,7 +89,7 @@ def verify(region: Region, guest: GuestSpec | None = None) -> None:
             for value in op.values():
                 if value.id not in local:
                     raise VerifyError(f"{at}: {value} is not defined earlier in this block")
-            for arg, kind in zip(op.args, op.spec.operands):
+            for arg, kind in zip(op.args, operand_kinds(op.spec, len(op.args))):
                 if kind == "b" and arg not in labels:
                     raise VerifyError(f"{at}: no block {arg}")
             problem = _check_types(op, guest)

@@ -325,6 +325,19 @@ def _exit_ind(r: ReferenceRegion, block: Block, op: Op) -> Step:
     return step
 
 
+def _jump_ind(r: ReferenceRegion, block: Block, op: Op) -> Step:
+    (a,), state = _ids(op), r.state
+    listed = {r.addresses[label]: label for label in op.args[1:]}
+
+    def step(env: Env) -> int | str:
+        label = listed.get(env[a])
+        if label is None:
+            state.pc = env[a]
+            return Exit.JUMP
+        return label
+    return step
+
+
 _STEPS: dict[str, Callable[[ReferenceRegion, Block, Op], Step]] = {
     "const": _const,
     "getreg": _get,
@@ -348,5 +361,6 @@ _STEPS: dict[str, Callable[[ReferenceRegion, Block, Op], Step]] = {
     "br": _br,
     "cbr": _cbr,
     "exit_ind": _exit_ind,
+    "jump_ind": _jump_ind,
     **{name: _leave_at(reason) for name, reason in LEAVE_AT.items()},
 }
