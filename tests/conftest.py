@@ -17,11 +17,31 @@ from recomp.runtime import Emulator
 _CACHE_HOME = tempfile.TemporaryDirectory(prefix="recomp-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME.name
 
+
+@pytest.fixture(autouse=True)
+def no_default_code_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Emulator made in a test has no code cache unless the test gives it one: the API's
+    default (the user's cache) would let one run's compiled code stand in for the next's, and the
+    tests compare tiers and modes that must each compile (tests/test_api_cache.py tests the
+    default)."""
+    monkeypatch.setattr("recomp.runtime.emulator.default_code_cache", lambda: None)
+
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 # third-party test data (Klaus Dormann's tests, SingleStepTests): $RECOMP_TESTDATA, by default
 # ../shared/testdata beside the checkout; tests that need it skip without it
 TESTDATA = Path(os.environ.get("RECOMP_TESTDATA") or ROOT.parent / "shared" / "testdata")
+
+
+def interpreter_records(variant: str = "interpreter") -> int:
+    """The records a 6502 native interpreter ``variant`` adds to an empty code cache: none when
+    the one prebuilt at install time fits (an installed recomp), one when it is built and filed
+    there (a checkout edited since its editable install)."""
+    from recomp.frontends import get_frontend
+    from recomp.runtime.interpreters import interpreter_context, prebuilt
+
+    return int(prebuilt(interpreter_context(get_frontend("6502")), variant) is None)
 
 
 def missing_testdata(path: Path) -> str:

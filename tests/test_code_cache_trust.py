@@ -6,6 +6,7 @@ done to the cache, a run gives the right result and never crashes."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import stat
@@ -205,7 +206,7 @@ HELLO = ("run", "-f", "6502", str(data_path("examples", "6502", "hello.bin")), "
 
 
 def test_the_cli_warns_once_and_runs_without_a_shared_cache(tmp_path):
-    assert cli(*HELLO, cache_home=tmp_path).returncode == 0
+    (tmp_path / "recomp").mkdir(mode=0o700)  # as a run that filed code made it
     (tmp_path / "recomp").chmod(0o777)
     done = cli(*HELLO, cache_home=tmp_path)
     assert (done.returncode, done.stdout) == (0, "Hello, 6502!\n")
@@ -215,20 +216,32 @@ def test_the_cli_warns_once_and_runs_without_a_shared_cache(tmp_path):
     assert "not trusted, so not used: it is writable by group or others" in info.stdout
 
 
-def test_a_planted_interpreter_record_never_runs(tmp_path):
-    """The native interpreter's record serves every program: one planted with a valid-looking
-    header (the old unkeyed checksum format, or another cache's key) is deleted, and the run is
-    right.  In fresh processes, so that the interpreter is looked up on disk."""
-    assert cli(*HELLO, cache_home=tmp_path / "mine").returncode == 0
-    assert cli(*HELLO, cache_home=tmp_path / "theirs").returncode == 0
-    mine = sorted((tmp_path / "mine" / "recomp").rglob("interpreter/*.o"))
-    theirs = sorted((tmp_path / "theirs" / "recomp").rglob("interpreter/*.o"))
-    assert len(mine) == len(theirs) == 1
-    shutil.copyfile(theirs[0], mine[0])  # another user's key: not ours
-    done = cli(*HELLO, cache_home=tmp_path / "mine")
-    assert (done.returncode, done.stdout) == (0, "Hello, 6502!\n")
-    assert done.stderr == "recomp: trap at $0211 after 72 instructions\n"
-    assert mine[0].read_bytes() != (theirs[0]).read_bytes()  # rejected, and filed anew
+def test_a_planted_interpreter_record_never_runs(tmp_path, monkeypatch):
+    """Where no prebuilt native interpreter fits (another CPU), it is built and filed in the code
+    cache, where its record serves every program: one planted with a valid-looking header
+    (another cache's key) is deleted, and the run is right.  With the process's own copy
+    forgotten each time, so that the interpreter is looked up on disk."""
+    from recomp.runtime import interpreters
+
+    monkeypatch.setattr(interpreters, "PREBUILT", tmp_path / "none")
+
+    def hello(cache: CodeCache) -> tuple:
+        monkeypatch.setattr(interpreters, "_BUILT", {})
+        emu = recomp.Emulator("6502", code_cache=cache, output=io.StringIO())
+        emu.load(data_path("examples", "6502", "hello.bin").read_bytes(), at=0x200)
+        emu.state.pc = 0x200
+        result = emu.run(stop_on_trap=True)
+        return result.exit, result.pc, emu.instructions, emu.output.getvalue()
+
+    mine, theirs = CodeCache(tmp_path / "mine"), CodeCache(tmp_path / "theirs")
+    expected = hello(mine)
+    assert hello(theirs) == expected == ("trap", 0x0211, 72, "Hello, 6502!\n")
+    ours = sorted(mine.root.rglob("interpreter/*.o"))
+    planted = sorted(theirs.root.rglob("interpreter/*.o"))
+    assert len(ours) == len(planted) == 1
+    shutil.copyfile(planted[0], ours[0])  # another user's key: not ours
+    assert hello(mine) == expected
+    assert ours[0].read_bytes() != planted[0].read_bytes()  # rejected, and filed anew
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -52,10 +52,12 @@ def test_jumps_to_themselves_are_traps_as_in_compiled_code():
     assert traps == {"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BVC", "BVS", "JMP", "JSR"}
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["at-once", "background"])
 @pytest.mark.parametrize("name", ["sieve", "bcd"])
-def test_hot_code_is_compiled_from_the_interpreter(name):
-    """Tiered: the kernel starts on the native interpreter, its loop gets hot and compiled, and
-    the machine ends as with every region compiled (tested against py65 in test_6502_kernels)."""
+def test_hot_code_is_compiled_from_the_interpreter(name, background):
+    """Tiered: the kernel starts on the native interpreter, its loop gets hot and compiled (at
+    once, or in the background while the interpreter goes on), and the machine ends as with
+    every region compiled (tested against py65 in test_6502_kernels)."""
     from recomp.data import data_path
 
     def run(**options) -> tuple:
@@ -66,7 +68,8 @@ def test_hot_code_is_compiled_from_the_interpreter(name):
         return emu, (result.pc, emu.state.a, emu.state.x, emu.state.y, emu.state.p, emu.instructions,
                      emu.cycles, emu.memory[0:0x10000])
 
-    tiered, got = run()
+    tiered, got = run(compile_in_background=background)
+    tiered.finish_compiling()
     assert tiered.stats.compiled >= 1 and tiered.stats.regions == tiered.stats.compiled
     assert got == run(jit_threshold=0)[1]
 
@@ -91,7 +94,8 @@ HOT_THEN_PATCHED = bytes([
 
 def test_code_compiled_from_the_interpreter_is_invalidated_when_patched():
     """The loop gets hot on the interpreter and is compiled with the code after it; halfway the
-    program patches an immediate there: the compiled region goes, the new value is used."""
+    program patches an immediate there: the compiled region goes, the new value is used.
+    (Compiled at once: in the background, the program may end before its code is ready.)"""
     def run(**options) -> recomp.Emulator:
         emu = recomp.Emulator("6502", console=None, output=io.StringIO(), **options)
         emu.load(HOT_THEN_PATCHED, at=0x0200)
@@ -100,7 +104,7 @@ def test_code_compiled_from_the_interpreter_is_invalidated_when_patched():
         assert (result.exit, result.pc) == ("trap", 0x0226)
         return emu
 
-    tiered = run()
+    tiered = run(compile_in_background=False)
     assert tiered.memory[0x20] == (16 * 0x11 + 16 * 0x22) & 0xFF
     assert tiered.stats.compiled >= 1 and tiered.stats.invalidations >= 1
     compiled = run(jit_threshold=0)

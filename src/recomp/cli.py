@@ -275,10 +275,12 @@ def run(
                                                 f"--expect-pc, or a wrong --expect-pc")] = 0,
     regs: Annotated[bool, typer.Option("--regs", help="print the registers at the end of the run on stderr")] = False,
     cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
-    stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr")] = False,
-    stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file")] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr (after waiting for "
+                                                        "the code compiling in the background)")] = False,
+    stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file (as --stats)")] = None,
     log: Annotated[Log | None, typer.Option(
-        "--log", help="regions: each compilation, promotion, invalidation and cache load on stderr, timed")] = None,
+        "--log", help="regions: each compilation, promotion, invalidation and cache load on stderr, timed (as "
+                      "--stats)")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
@@ -349,6 +351,8 @@ def run(
         print(f"recomp: the last {len(emulator.tracing)} instructions:", file=sys.stderr)
         for entry in emulator.tracing:
             print(trace_line(emulator, entry, emulator.tracing.names), file=sys.stderr)
+    if stats or stats_file is not None or log:  # the figures and the log are whole once the code
+        emulator.finish_compiling()  # compiling meanwhile is in
     report = run_report(emulator, result)
     if stats_file is not None:
         try:

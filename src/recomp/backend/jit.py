@@ -9,6 +9,9 @@ the JIT's memory stays bounded.  Code the process keeps for good (the native int
 SIGINT handler) goes to an arena of its own.  An engine costs about 0.3 ms and 0.8 MB, so
 functions share one.
 
+One lock serializes the JIT's work: regions are compiled on a thread of their own
+(``recomp.runtime.background``) while the run loop may load code from the code cache.
+
 llvmlite's ``create_mcjit_compiler`` takes ownership of the target machine, so each engine gets
 its own (a shared one segfaults once that engine is collected).
 """
@@ -17,10 +20,10 @@ from __future__ import annotations
 
 import ctypes
 import secrets
+import threading
 import time
 import weakref
 from dataclasses import dataclass
-from functools import cache
 
 import llvmlite.binding as llvm
 from llvmlite import ir as ll
@@ -115,6 +118,7 @@ class Jit:
         self._prefix = secrets.token_hex(4)
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
         self._loaded: weakref.WeakValueDictionary[str, Compiled] = weakref.WeakValueDictionary()  # by symbol
+        self.lock = threading.RLock()  # held by every method that makes or loads code
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
@@ -184,12 +188,13 @@ class Jit:
         optimizations leave would never stop (TST27's counting loops are computed in closed
         form, which a check would prevent): such a region is compiled again with them.  ``trace``:
         with a trace record before each instruction."""
-        start = time.perf_counter()
-        arena = self._current_arena()
-        module, name = self.build_module(region, guest, guards, chain, arena, markers, trace)
-        if not guards and loops(module.get_function(name)):
-            module, name = self.build_module(region, guest, True, chain, arena, markers, trace)
-        return self._add(module, name, start, arena, keep_ir)
+        with self.lock:
+            start = time.perf_counter()
+            arena = self._current_arena()
+            module, name = self.build_module(region, guest, guards, chain, arena, markers, trace)
+            if not guards and loops(module.get_function(name)):
+                module, name = self.build_module(region, guest, True, chain, arena, markers, trace)
+            return self._add(module, name, start, arena, keep_ir)
 
     def _add(self, module: llvm.ModuleRef, name: str, start: float, arena: Arena, keep_ir: bool = False
              ) -> Compiled:
@@ -203,35 +208,38 @@ class Jit:
     def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False,
                            trace: bool = False) -> Compiled:
         """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``)."""
-        start = time.perf_counter()
-        module, name = self._new_module(f"{guest.name}_interpreter")
-        lower_interpreter(lifts, guest, module, name, hot, stops, trace)
-        parsed = self._permanent.parse(module)
-        self._cheap_pipeline(parsed)
-        return self._add(parsed, name, start, self._permanent)
+        with self.lock:
+            start = time.perf_counter()
+            module, name = self._new_module(f"{guest.name}_interpreter")
+            lower_interpreter(lifts, guest, module, name, hot, stops, trace)
+            parsed = self._permanent.parse(module)
+            self._cheap_pipeline(parsed)
+            return self._add(parsed, name, start, self._permanent)
 
     def interrupt_handler(self, slots: int, count: int, busy: int, previous: int, offsets: dict[str, int]) -> int:
         """The address of a native SIGINT handler (``recomp.backend.signals``) for these tables,
         kept for the life of the process."""
-        module, name = self._new_module("sigint")
-        lower_interrupt_handler(module, name, slots, count, busy, previous, offsets)
-        return self._add(self._permanent.parse(module), name, time.perf_counter(), self._permanent).address
+        with self.lock:
+            module, name = self._new_module("sigint")
+            lower_interrupt_handler(module, name, slots, count, busy, previous, offsets)
+            return self._add(self._permanent.parse(module), name, time.perf_counter(), self._permanent).address
 
     def load(self, name: str, data: bytes, keep: bool = False) -> Compiled:
         """Code compiled earlier (by this JIT, in this process or another), from its object
         file; its entry point is ``name`` (``keep``: the process keeps it for good).  Raises
         ValueError if it is not there."""
-        compiled = self._loaded.get(name)
-        if compiled is not None:
+        with self.lock:
+            compiled = self._loaded.get(name)
+            if compiled is not None:
+                return compiled
+            start = time.perf_counter()
+            arena = self._permanent if keep else self._current_arena()
+            address = arena.add(llvm.ObjectFileRef.from_data(data), name)
+            if not address:
+                raise ValueError(f"the cached object does not define {name}")
+            compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, arena, data)
+            self._loaded[name] = compiled
             return compiled
-        start = time.perf_counter()
-        arena = self._permanent if keep else self._current_arena()
-        address = arena.add(llvm.ObjectFileRef.from_data(data), name)
-        if not address:
-            raise ValueError(f"the cached object does not define {name}")
-        compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, arena, data)
-        self._loaded[name] = compiled
-        return compiled
 
 
 def loops(function: llvm.ValueRef) -> bool:
@@ -241,7 +249,19 @@ def loops(function: llvm.ValueRef) -> bool:
     return bool(loop_targets(successors, successors))
 
 
-@cache
+_JIT_LOCK = threading.Lock()
+_JIT: list[Jit] = []  # the process's JIT, once made
+
+
+def jit_made() -> bool:
+    """Whether the process has made its JIT yet (LLVM's start-up is paid then)."""
+    return bool(_JIT)
+
+
 def jit() -> Jit:
-    """The process's JIT."""
-    return Jit()
+    """The process's JIT (made once, whichever thread asks first)."""
+    if not _JIT:
+        with _JIT_LOCK:
+            if not _JIT:
+                _JIT.append(Jit())
+    return _JIT[0]

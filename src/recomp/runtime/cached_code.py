@@ -4,6 +4,7 @@ entries the cache holds there, loading records (checked by the store) and filing
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
@@ -82,12 +83,18 @@ class CachedCode:
 
     def file(self, key: TranslationKey, compiled: Compiled, covers: set[int]) -> bool:
         """Keep compiled code in the cache, with the guest bytes it was made from."""
-        if not compiled.object:
-            return False
         memory = self.machine.memory_view
-        entry = key.cache_name()
-        if not self.cache.store(self.context(), entry, Record(compiled.name, {a: memory[a] for a in covers},
-                                                               compiled.object)):
-            return False
-        self._entries.add(entry)
-        return True
+        return self.filer(key)(compiled, {addr: memory[addr] for addr in covers})
+
+    def filer(self, key: TranslationKey) -> Callable[[Compiled, dict[int, int]], bool]:
+        """``file`` in the context of now, as a function of the code and the guest bytes it was
+        made from (address -> byte) that may be called on another thread."""
+        context, entry = self.context(), key.cache_name()
+
+        def file(compiled: Compiled, source: dict[int, int]) -> bool:
+            if not compiled.object or not self.cache.store(context, entry, Record(compiled.name, source,
+                                                                                  compiled.object)):
+                return False
+            self._entries.add(entry)
+            return True
+        return file

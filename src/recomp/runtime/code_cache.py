@@ -59,10 +59,11 @@ MAX_RECORD = 1 << 26  # bytes: a larger file is not a record (a region's object 
 
 @cache
 def source_digest() -> str:
-    """A digest of recomp's own sources: code compiled by another recomp is never reused."""
+    """A digest of recomp's own sources: code compiled by another recomp is never reused (the
+    examples an installed package carries in ``data`` are not its sources)."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted(p for p in package.rglob("*.py") if p.relative_to(package).parts[0] != "data"):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -51,18 +51,20 @@ class Emulator:
     the JIT, cold code runs on the frontend's native interpreter, which has hot code compiled;
     for guests without one, or with ``native_interpreter=False``, regions run on the Python tier
     until entered ``jit_threshold`` times, then are compiled; ``jit_threshold=0`` compiles
-    everything at once (see ``recomp.runtime.tiers``).  ``code_cache``: a ``CodeCache`` to load
-    compiled code from and file it in.
+    everything at once (see ``recomp.runtime.tiers``).  Hot code is compiled on a thread of its
+    own while the run goes on (``compile_in_background=False``: at once, the run waiting for
+    it; ``finish_compiling`` waits for it).  ``code_cache``: the ``CodeCache`` to load compiled
+    code from and file it in: by default the user's, as ``recomp run`` uses (``None``: none).
     """
 
     def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
-                 jit_threshold: int | None = None, code_cache: CodeCache | None = None,
-                 native_interpreter: bool = True) -> None:
+                 jit_threshold: int | None = None, code_cache: CodeCache | str | None = "default",
+                 native_interpreter: bool = True, compile_in_background: bool = True) -> None:
         self.options = Options(engine, optimize, None if passes is None else tuple(passes), region_instructions,
-                               jit_threshold, native_interpreter)
+                               jit_threshold, native_interpreter, compile_in_background)
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
         self.guest = self.frontend.guest
         self.output = output if output is not None else sys.stdout
@@ -78,6 +80,8 @@ class Emulator:
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
         self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
+        if code_cache == "default":
+            code_cache = default_code_cache() if engine == "jit" else None
         cached = None if code_cache is None else CachedCode(code_cache, self.machine, self.options, self.stops)
         self.tiers = Tiers(self.machine, self.options, self.pipeline, self.translations, self.entry_table, cached,
                            self.stats)
@@ -214,10 +218,13 @@ class Emulator:
         resumed, hooked = (st.pc, st.instructions) if resume else None, None
         hits, cycle_target = machine.watchpoints.hits, machine.cycle_target  # (fixed for the run)
         trapped: tuple[int, int, int] | None = None  # the last trap: (pc, instructions, cycles) after it
+        background = tiers.background
         hits.clear()
         while True:
             if st.interrupt:
                 self._interrupted(until_pc, stop_on_trap, guards)
+            if background is not None and background.ready:  # code compiled meanwhile
+                tiers.publish()
             if machine.timers or machine.irq_line or machine.nmi_pending or cycle_target != UNLIMITED:
                 kind = machine.events()
                 if kind is not None and st.pc != until_pc and st.instructions < st.limit:
@@ -334,6 +341,11 @@ class Emulator:
         st.interrupt = 0
         where = self.frontend.format_address(st.pc)
         raise KeyboardInterrupt(f"interrupted at {where} after {st.instructions} instructions")
+
+    def finish_compiling(self) -> None:
+        """Wait for the code being compiled in the background; the next run uses it."""
+        with self.machine.owner.running():
+            self.tiers.finish()
 
     def step(self) -> RunResult:
         """Run exactly one guest instruction; a pending interrupt is taken first, so the
@@ -467,6 +479,11 @@ class Emulator:
             self.stops.discard(addr)
             self.machine.attrs_view[addr] &= ~ATTR_STOP
             self.translations.link_at(addr)
+
+
+def default_code_cache() -> CodeCache | None:
+    """The code cache an Emulator uses unless told otherwise: the user's, as ``recomp run``'s."""
+    return CodeCache()
 
 
 def _stdin() -> BinaryIO | None:

@@ -19,6 +19,7 @@ class Options:
     jit_threshold: int | None = None  # Python-tier entries before compiling (None: the frontend's
     # preference, else the runtime's default; 0: compile every region at once)
     native_interpreter: bool = True  # cold code on the native interpreter, where the guest has one
+    background: bool = True  # hot code compiled on a thread of its own while the run goes on
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

@@ -2,17 +2,19 @@
 compiled by LLVM, one step after another.  The runtime, ``recomp inspect`` and the notebooks all
 translate through it, so what they show is what runs.
 
-It reads the machine as it is now: its memory, where loaded code ends (decoding stops there),
-where devices are, the state the translation will be entered with (its specialized flags), plus
-two things only the runtime knows: rewritten code bytes (``volatile``: lifted as memory reads)
-and stop addresses (regions end before them); and watchpoints (checked accesses).
+It reads the machine as it is now (its ``Sight``): its memory, where loaded code ends (decoding
+stops there), where devices are, watchpoints (checked accesses), whether a trace is on, plus two
+things only the runtime knows: rewritten code bytes (``volatile``: lifted as memory reads) and
+stop addresses (regions end before them); and the state the translation will be entered with
+(its specialized flags).  A ``frozen`` pipeline reads all that as it stood when it was made, so
+that the compile thread can translate while the machine goes on running.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence, Set
 from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.frontends.region import RegionBuilder, build_region
@@ -34,9 +36,20 @@ class Lifted(NamedTuple):
     covers: set[int]  # the guest bytes whose rewriting changes (or invalidates) it
 
 
+class Sight(NamedTuple):
+    """What translating reads of the machine, besides its guest and frontend."""
+
+    memory: Sequence[int]
+    loaded_end: int  # decoding stops here
+    check_loads: bool  # a watchpoint is on reads: loads are checked
+    watched: frozenset[int]  # addresses watchpoints watch
+    devices: frozenset[int]  # addresses devices answer
+    traced: bool  # a trace is on
+
+
 class Pipeline:
-    def __init__(self, machine: Machine, options: Options, stats: Stats, volatile: set[int],
-                 stops: set[int]) -> None:
+    def __init__(self, machine: Machine, options: Options, stats: Stats, volatile: Set[int],
+                 stops: Set[int], frozen: Sight | None = None) -> None:
         self.machine = machine
         self.frontend = machine.frontend
         self.guest = machine.guest
@@ -44,13 +57,30 @@ class Pipeline:
         self.stats = stats
         self.volatile = volatile
         self.stops = stops
+        self._frozen = frozen
+
+    def sight(self) -> Sight:
+        """The machine as this pipeline sees it: as it is now, or as it was when frozen."""
+        if self._frozen is not None:
+            return self._frozen
+        m = self.machine
+        return Sight(m.memory_view, m.loaded_end, m.watchpoints.reads, m.watchpoints.addresses(),
+                     frozenset(m.devices), m.trace is not None)
+
+    def frozen(self) -> Pipeline:
+        """A pipeline that sees the machine as it is now (a copy of its memory, its stops...)
+        while the machine goes on running, and counts into stats of its own: the compile thread
+        translates with it."""
+        sight = self.sight()
+        return Pipeline(self.machine, self.options, Stats(), frozenset(self.volatile), frozenset(self.stops),
+                        sight._replace(memory=bytes(sight.memory)))
 
     def lift(self, pc: int, single: bool = False) -> Lifted:
         """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it."""
         limit = 1 if single else self.options.region_instructions
-        m = self.machine
-        return Lifted(*build_region(self.frontend, m.memory_view, pc, m.loaded_end, limit,
-                                    volatile=self.volatile, stops=self.stops, check_loads=m.watchpoints.reads))
+        sight = self.sight()
+        return Lifted(*build_region(self.frontend, sight.memory, pc, sight.loaded_end, limit,
+                                    volatile=self.volatile, stops=self.stops, check_loads=sight.check_loads))
 
     def lift_interrupt(self, kind: str, pc: int) -> Lifted:
         """The code that takes interrupt ``kind`` at ``pc``: it covers no guest bytes."""
@@ -70,16 +100,16 @@ class Pipeline:
         be left stale at its exit: its successors count as unknown."""
         from recomp.opt.context import Context
 
-        m = self.machine
+        sight = self.sight()
 
         def successor(addr: int) -> tuple[Region, set[int]] | None:
             if addr in self.stops:  # execution stops there: everything is looked at
                 return None
-            return build_region(self.frontend, m.memory_view, addr, m.loaded_end, SUCCESSOR_INSTRUCTIONS,
-                                self.volatile, self.stops, follow=False, check_loads=m.watchpoints.reads)
+            return build_region(self.frontend, sight.memory, addr, sight.loaded_end, SUCCESSOR_INSTRUCTIONS,
+                                self.volatile, self.stops, follow=False, check_loads=sight.check_loads)
 
-        watched = m.watchpoints.addresses()  # (their accesses must all happen, as a device's)
-        return Context(self.guest, frozenset(covers), frozenset(m.devices) | watched,
+        watched = sight.watched  # (their accesses must all happen, as a device's)
+        return Context(self.guest, frozenset(covers), sight.devices | watched,
                        None if single else successor, entry or {}, watched)
 
     def reaches(self, ops: frozenset[str], span: range) -> Callable[[Region], bool]:
@@ -113,7 +143,7 @@ class Pipeline:
 
         context = self.context(lifted.covers, single, entry)
         passes = self.options.passes
-        if self.machine.trace is not None:  # a trace records the state at every instruction: no write is deferred
+        if self.sight().traced:  # a trace records the state at every instruction: no write is deferred
             passes = tuple(name for name in passes or PIPELINE if name != "liveness")
         start = time.perf_counter()
         counts = optimize(lifted.region, context, passes)
@@ -146,9 +176,20 @@ class Pipeline:
         interrupt entries, which the runtime must see end); ``keep_ir``: keep the LLVM IR's text;
         ``markers``: mark each guest instruction's host code (``recomp inspect --side-by-side``);
         while the machine is traced, the code records each instruction."""
+        compiled = self.compile_later(region, guards, chain, keep_ir, markers)()
+        self.count(compiled)
+        return compiled
+
+    def compile_later(self, region: Region, guards: bool, chain: bool = True, keep_ir: bool = False,
+                      markers: bool = False) -> Callable[[], Compiled]:
+        """``compile`` as a function that may be called on another thread (what it needs of
+        the machine is read now); ``count`` what it returns."""
         from recomp.backend.jit import jit
 
-        compiled = jit().compile(region, self.guest, guards, chain, keep_ir, markers, self.machine.trace is not None)
+        guest, trace = self.guest, self.sight().traced
+        return lambda: jit().compile(region, guest, guards, chain, keep_ir, markers, trace)
+
+    def count(self, compiled: Compiled) -> None:
+        """Count a region LLVM compiled."""
         self.stats.compiled += 1
         self.stats.llvm_seconds += compiled.seconds
-        return compiled

@@ -36,6 +36,13 @@ class Stats:
 
 
 
+def add_translations(total: Stats, more: Stats) -> None:
+    """Add what a pipeline of its own counted translating (on the compile thread) to a machine's stats."""
+    for name in ("regions", "compiled", "blocks", "opt_seconds", "llvm_seconds"):
+        setattr(total, name, getattr(total, name) + getattr(more, name))
+    add_pass_counts(total.opt, more.opt)
+
+
 def add_pass_counts(total: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]) -> None:
     """Add what the optimizer's passes removed from one region to a running total."""
     for name, removed in counts.items():

@@ -3,13 +3,17 @@
 - **Compiled code** (LLVM), loaded from the code cache when it holds code for these bytes, or
   compiled when code is hot (or at once, with ``jit_threshold=0``).
 - **The native tier**: for guests that hand the backend their opcodes' icode
-  (``Frontend.opcode_lifts``), cold code runs on the native interpreter, compiled once per
-  process (or loaded from the code cache).  It counts the instructions run from each control
-  transfer's target and returns ``Exit.HOT`` at a target that ran ``HOT_INSTRUCTIONS``; the
-  region there is then compiled (``promote``).
+  (``Frontend.opcode_lifts``), cold code runs on the native interpreter (built when recomp was
+  installed: see ``recomp.runtime.interpreters``).  It counts the instructions run from each
+  control transfer's target and returns ``Exit.HOT`` at a target that ran
+  ``interpreters.HOT_INSTRUCTIONS``; the region there is then compiled (``promote``) on a
+  thread of its own (``recomp.runtime.background``) while the native interpreter goes on
+  running it; the run loop ``publish``es the code when it is ready, if memory still holds the
+  bytes it was made from and nothing it assumed (stops, watchpoints, a trace) has changed.
 - **The Python tier**: for other guests (or ``native_interpreter=False``), a region runs on the
   reference engine until entered ``jit_threshold`` times, or looping ``HOT_BLOCKS`` times in one
-  entry, then is compiled.  The ``interp`` engine runs everything on the reference engine.
+  entry, then is compiled, at once.  The ``interp`` engine runs everything on the reference
+  engine.
 
 Single steps and interrupt entries never come from the code cache or the native interpreter.
 """
@@ -19,31 +23,36 @@ from __future__ import annotations
 import ctypes
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from recomp.frontends.base import Frontend
 from recomp.ir.core import Region
-from recomp.runtime.cached_code import CachedCode, jit_context
-from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
+from recomp.runtime.background import Background
+from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
+from recomp.runtime.interpreters import native_interpreter
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
 from recomp.runtime.machine import Machine
 from recomp.runtime.options import Options
 from recomp.runtime.pipeline import Lifted, Pipeline
 from recomp.runtime.reference import ReferenceRegion
-from recomp.runtime.stats import Stats
+from recomp.runtime.stats import Stats, add_translations
 from recomp.runtime.translations import Translation, Translations
 
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
 
+class Made(NamedTuple):
+    """A region the compile thread translated and compiled."""
+
+    lifted: Lifted
+    source: dict[int, int]  # the guest bytes it was made from
+    compiled: Compiled
+    filed: bool  # in the code cache
+    stats: Stats  # what translating it counted
+
+
 JIT_THRESHOLD = 8  # region entries the Python tier runs before LLVM compiles the region
 HOT_BLOCKS = 256  # ... or block transitions within one entry (a loop inside the region)
-# guest instructions run from one transfer target (up to the next transfer) before the native
-# tier compiles a region there: a million, 3 ms of the native interpreter, against the 30 to 80
-# ms LLVM takes for a region; code that ran that long is a loop likely to run much longer, and
-# Klaus Dormann's functional test (30 million instructions, no such loop) runs without compiling
-HOT_INSTRUCTIONS = 1 << 20
 
 
 class Tiers:
@@ -67,6 +76,13 @@ class Tiers:
         self._interpreters: dict[tuple[bool, bool], Translation] = {}
         self._pointers = [ctypes.addressof(x) for x in (machine.state, machine.ram, machine.attrs,
                                                         entry_table.slots)]
+        self.background = Background(self._wake) if options.background and options.engine == "jit" else None
+        self._compiling: dict[Key, int] = {}  # compiling in the background -> the epoch then
+
+    def _wake(self) -> None:
+        """(On the compile thread) code is ready: the native interpreter returns to the run loop
+        at its next control transfer."""
+        self.machine.state.events = 1
 
     # --- the start of a run ----------------------------------------------------------------------
     def prepare(self, guards: bool) -> None:
@@ -99,12 +115,63 @@ class Tiers:
         return self.translations.get(key) or self._translate(key, lambda: self.pipeline.lift_interrupt(kind, pc))
 
     def promote(self, pc: int, guards: bool) -> None:
-        """The native interpreter found ``pc`` hot: compile the region there."""
+        """The native interpreter found ``pc`` hot: compile the region there (in the background,
+        the native interpreter running it meanwhile)."""
         key = self.translations.key(pc, False, guards)
+        if self.background is not None and key in self.background.waiting:
+            return
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
+        if self.background is not None:
+            pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
+            self._submit(key, pipeline, lambda: pipeline.translate(pipeline.lift(pc), False, entry))
+            return
         self.translations.discard(key, self.native_interpreter())
         if self.translations.get(key) is None:
             self._translate(key, lambda: self.pipeline.lift(pc), self.pipeline.entry_facts(), compile=True)
+
+    def _submit(self, key: Key, pipeline: Pipeline, make: Callable[[], Lifted]) -> None:
+        """Translate (``make``) and compile a region on the compile thread, with a ``pipeline``
+        frozen now (unless the queue is full: the code is hot again later).  The thread files
+        the code in the code cache as soon as it is made: code still compiling when the process
+        exits is finished and kept for the next run."""
+        memory = pipeline.sight().memory
+        file = self.cached_code.filer(key) if self.cached_code is not None and not key.single else None
+
+        def work() -> Made:
+            lifted = make()
+            compiled = pipeline.compile_later(lifted.region, key.guards, chain=not key.single)()
+            pipeline.count(compiled)
+            source = {addr: memory[addr] for addr in lifted.covers}
+            return Made(lifted, source, compiled, file is not None and file(compiled, source), pipeline.stats)
+
+        self._compiling[key] = self.translations.epoch
+        if not self.background.submit(key, work):
+            del self._compiling[key]
+
+    def publish(self) -> None:
+        """Put the code the compile thread has finished into the run, where it still fits: memory
+        holds the bytes it was made from, nothing it assumed has changed, and no other code has
+        taken its place meanwhile.  (On the run loop's thread, between translations.)"""
+        self.machine.events()  # (the compile thread's ``_wake`` set ``events``)
+        for done in self.background.take():
+            key, epoch = done.key, self._compiling.pop(done.key)
+            if done.error is not None:
+                raise done.error
+            made: Made = done.result
+            add_translations(self.stats, made.stats)
+            self.stats.cache_stores += made.filed
+            memory, current = self.machine.memory_view, self.translations.get(key)
+            if epoch != self.translations.epoch or any(memory[addr] != value for addr, value in made.source.items()):
+                self.stats.event(f"stale     {self._where(key.pc)}: changed while it compiled, not used")
+            elif current is None or current.address is None or any(current is i for i in self._interpreters.values()):
+                self.translations.discard(key, current)
+                self.translations.add(key, self._compiled(made.lifted, made.compiled))
+
+    def finish(self) -> None:
+        """Wait for the code compiling in the background, and put it into the run."""
+        if self.background is not None:
+            self.background.wait()
+            self.publish()
 
     def _translate(self, key: Key, lift: Callable[[], Lifted], entry: dict[str, int] | None = None,
                    compile: bool = False) -> Translation:
@@ -157,7 +224,8 @@ class Tiers:
     def _python_tier(self, key: Key, lifted: Lifted) -> Translation:
         """The region on the reference engine; under the JIT, a first tier that compiles the
         region once it has been entered ``threshold`` times or loops ``HOT_BLOCKS`` times in one
-        entry (cold code never pays LLVM's cost)."""
+        entry (cold code never pays LLVM's cost).  At once, not in the background: the reference
+        engine runs a thousand times slower than compiled code, so waiting is cheaper."""
         entered, pc = self.entry_table.entered, lifted.region.entry  # (entries counted as compiled code counts them)
         if self.options.engine != "jit":
             interpreted = ReferenceRegion(lifted.region, self.machine)
@@ -185,14 +253,18 @@ class Tiers:
         return translation
 
     def _compile(self, key: Key, lifted: Lifted) -> Translation:
-        """Compile with LLVM (and file the code in the code cache); a single step or interrupt
-        entry does not chain: the runtime must see it end."""
+        """Compile with LLVM now (and file the code in the code cache); a single step or
+        interrupt entry does not chain: the runtime must see it end."""
         compiled = self.pipeline.compile(lifted.region, key.guards, chain=not key.single)
+        if not key.single and self.cached_code is not None and self.cached_code.file(key, compiled, lifted.covers):
+            self.stats.cache_stores += 1
+        return self._compiled(lifted, compiled)
+
+    def _compiled(self, lifted: Lifted, compiled: Compiled) -> Translation:
+        """The translation of a region LLVM compiled."""
         instructions = sum(op.name == "insn" for op in lifted.region.ops())
         self.stats.event(f"compile   {self._where(lifted.region.entry)}: {instructions} instructions, "
                          f"{len(lifted.region.blocks)} blocks, LLVM {compiled.seconds * 1e3:.1f} ms")
-        if not key.single and self.cached_code is not None and self.cached_code.file(key, compiled, lifted.covers):
-            self.stats.cache_stores += 1
         return self._native(lifted.region, lifted.covers, compiled)
 
     def _from_code_cache(self, key: TranslationKey) -> Translation | None:
@@ -212,28 +284,3 @@ class Tiers:
     def _native(self, region: Region | None, covers: set[int], compiled: Compiled) -> Translation:
         function, pointers = compiled.function, self._pointers
         return Translation(region, lambda: function(*pointers), covers, compiled)
-
-
-_NATIVE_INTERPRETERS: dict[tuple[str, bool, bool], Compiled] = {}  # compiled once per process
-
-
-def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: CodeCache | None) -> Compiled:
-    """The frontend's native interpreter (``stops``: the variant that returns before stop
-    addresses; ``trace``: the one that records each instruction), compiled once per process and
-    kept in the code cache if there is one."""
-    key = (frontend.guest.name, stops, trace)
-    if key not in _NATIVE_INTERPRETERS:
-        from recomp.backend.jit import jit
-
-        guest = frontend.guest
-        context = digest(source_digest(), jit_context(), guest.name, HOT_INSTRUCTIONS)
-        entry = "interpreter" + "-stops" * stops + "-trace" * trace
-        record = cache.find(context, entry, b"") if cache is not None else None
-        if record is not None:
-            compiled = jit().load(record.name, record.object, keep=True)
-        else:
-            compiled = jit().native_interpreter(frontend.opcode_lifts(), guest, HOT_INSTRUCTIONS, stops, trace)
-            if cache is not None:
-                cache.store(context, entry, Record(compiled.name, {}, compiled.object))
-        _NATIVE_INTERPRETERS[key] = compiled
-    return _NATIVE_INTERPRETERS[key]

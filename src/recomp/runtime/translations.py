@@ -60,6 +60,9 @@ class Translations:
         self.written: list[int] = []  # code bytes stored to since control last reached the run loop
         self._retired: OrderedDict[tuple[Key, int], Translation] = OrderedDict()  # oldest first
         self.get = self._cache.get  # the hot path: one dict lookup
+        # counts the times what translations may assume changed (a stop, a watchpoint, a trace,
+        # the memory map): code compiled in the background from before such a change is not used
+        self.epoch = 0
         self._specialized = specialized_fields(machine.guest)
         machine.listener = self
 
@@ -143,6 +146,7 @@ class Translations:
     def forget(self, addr: int) -> None:
         """Drop every translation covering guest byte ``addr`` for good, and those kept aside:
         execution is to stop there now (a breakpoint, a hook), and they would run through it."""
+        self.epoch += 1
         self._drop(addr, retire=False)
         for slot, translation in list(self._retired.items()):
             if addr in translation.covers:
@@ -168,6 +172,7 @@ class Translations:
         def unchecked(translation: Translation) -> bool:
             return bool(translation.covers) if translation.region is None else reaches(translation.region)
 
+        self.epoch += 1
         for key, translation in self:
             if unchecked(translation):
                 self._evict(key, translation)
@@ -219,6 +224,7 @@ class Translations:
 
     def drop_all(self) -> None:
         """Forget every translation (what they assumed about the machine has changed)."""
+        self.epoch += 1
         attrs = self.machine.attrs_view
         for addr in self.owners:
             attrs[addr] &= ~ATTR_CODE

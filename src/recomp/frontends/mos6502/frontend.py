@@ -4,8 +4,8 @@ status byte as a computed state field."""
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Sequence, Set
-from functools import cache
 from typing import Any
 
 from recomp.frontends.base import ComputedField, DecodeError, Frontend, Insn
@@ -13,6 +13,7 @@ from recomp.frontends.mos6502.modes import INDEXED_READS, Operand
 from recomp.frontends.mos6502.semantics import (
     P_BITS,
     SEMANTICS,
+    STACK_PAGE,
     UNUSED_BIT,
     VECTORS,
     c16,
@@ -73,11 +74,16 @@ def _set_p(state: ctypes.Structure, value: int) -> None:
         setattr(state, flag, value >> index & 1)
 
 
-@cache
-def _capstone() -> Any:
-    import capstone
+_HANDLES = threading.local()  # a capstone handle per thread: the compile thread decodes too
 
-    return capstone.Cs(capstone.CS_ARCH_MOS65XX, capstone.CS_MODE_MOS65XX_6502)
+
+def _capstone() -> Any:
+    handle = getattr(_HANDLES, "capstone", None)
+    if handle is None:
+        import capstone
+
+        handle = _HANDLES.capstone = capstone.Cs(capstone.CS_ARCH_MOS65XX, capstone.CS_MODE_MOS65XX_6502)
+    return handle
 
 
 def disassemble(code: bytes, addr: int) -> str:
@@ -119,11 +125,13 @@ class Mos6502(Frontend):
                 offset = operands[0] - 256 if operands[0] & 0x80 else operands[0]
                 targets = ((nxt + offset) & 0xFFFF,)
         elif opcode.mnemonic == "JMP" and opcode.mode == "abs" and static:
-            targets = (operands[0] | operands[1] << 8,)  # JSR's target is not followed: a
-            # subroutine gets a region of its own rather than a copy in every caller's
+            targets = (operands[0] | operands[1] << 8,)
+        elif opcode.mnemonic == "JSR" and static and not STACK_PAGE <= (addr + 2) & 0xFFFF < STACK_PAGE + 0x100:
+            targets = (operands[0] | operands[1] << 8,)  # (see semantics.jsr: its pushes may rewrite it)
         elif opcode.page_penalty and opcode.mode in INDEXED_READS:
             extra = 1
         return Insn(addr, opcode.length, opcode.mnemonic, operands, disassemble(raw, addr),
+                    returns_to=nxt if opcode.mnemonic == "JSR" else None, is_return=opcode.mnemonic == "RTS",
                     cycles=opcode.cycles, extra_cycles=extra, targets=targets,
                     falls_through=opcode.mnemonic not in _NO_FALL_THROUGH,
                     control=opcode.mnemonic in _ENDS_BLOCK or opcode.mode == "rel", mask=0xFFFF,

@@ -1,0 +1,105 @@
+"""Compiling on the second core: hot regions are compiled by a thread of their own while the
+guest goes on running on the native interpreter (or the Python tier), and their code joins the
+run when it is ready, as HotSpot and Ryujinx compile in the background.
+
+LLVM, called through ctypes, runs without the GIL, so the run loses only the Python part of
+lowering a region.  Jobs wait in a bounded queue, in the order code became hot.  The thread
+hands a result back by raising ``ready`` and calling ``wake`` (which sets the state's
+``events``, so that the native interpreter returns to the run loop at its next control
+transfer); the run loop ``take``s results at its next turn and decides, on its own thread,
+whether they still fit the machine.  Nothing on the dispatch path is shared with the thread.
+
+The thread lives while there is work.  When the process exits, the job in hand is finished (LLVM
+is never cut off halfway) and the rest are dropped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Any, NamedTuple
+
+MAX_JOBS = 32  # waiting at once; code that becomes hot meanwhile waits for its next turn
+
+
+class Done(NamedTuple):
+    key: Hashable
+    result: Any  # what the job returned (None if it failed)
+    error: Exception | None
+
+
+class Background:
+    """A compile thread for one machine: ``submit`` jobs, ``take`` what is done."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+        self._lock = threading.Lock()
+        self._jobs: deque[tuple[Hashable, Callable[[], Any]]] = deque()
+        self._done: list[Done] = []
+        self._thread: threading.Thread | None = None
+        self.waiting: set[Hashable] = set()  # keys submitted and not yet taken
+        self.ready = False  # results wait to be taken
+
+    def submit(self, key: Hashable, work: Callable[[], Any]) -> bool:
+        """Run ``work`` on the compile thread; False if ``key`` waits already or the queue is full."""
+        with self._lock:
+            if key in self.waiting or len(self._jobs) >= MAX_JOBS or _closing:
+                return False
+            self.waiting.add(key)
+            self._jobs.append((key, work))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="recomp-compile", daemon=True)
+                self._thread.start()
+                _alive.add(self)
+        return True
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._jobs or _closing:
+                    self._jobs.clear()
+                    self._thread = None
+                    return
+                key, work = self._jobs.popleft()
+            try:
+                done = Done(key, work(), None)
+            except Exception as error:  # (handed to the run loop, which says so)
+                done = Done(key, None, error)
+            with self._lock:
+                self._done.append(done)
+                self.ready = True
+            self._wake()
+
+    def take(self) -> list[Done]:
+        """The jobs done since the last time."""
+        with self._lock:
+            self.ready = False
+            done, self._done = self._done, []
+            for item in done:
+                self.waiting.discard(item.key)
+        return done
+
+    def wait(self) -> None:
+        """Until every job submitted is done (their results wait for ``take``)."""
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return
+            thread.join()
+
+
+_closing = False
+_alive: weakref.WeakSet[Background] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish() -> None:
+    """At exit: finish the jobs in hand, drop the rest."""
+    global _closing
+    _closing = True
+    for background in list(_alive):
+        background.wait()

@@ -1,0 +1,158 @@
+"""Where a guest's native interpreter comes from, so that no run waits for LLVM to build one.
+
+A native interpreter (``recomp.backend.native_interpreter``) takes LLVM about half a second to
+build: longer than most programs run.  In order of preference, a process gets it
+
+1. from those *prebuilt* when recomp was installed: the package's build hook (``hatch_build.py``
+   in the source tree) calls ``build_prebuilt``, which files every variant of every guest's
+   interpreter in ``recomp/prebuilt`` beside the code, with a manifest naming the context they
+   were made for (recomp's sources, LLVM, the host CPU, the guest, the hotness threshold);
+2. from the code cache, where an earlier run filed it;
+3. by building it (and filing it in the code cache, if there is one).
+
+It is built once per process either way.  Trust: the prebuilt objects are as trusted as the
+Python code beside them, no more: they are used only if the folder, the manifest and the object
+are regular files (not links) owned by the owner of recomp's own sources and writable by nobody
+else, if the object's SHA-256 is the manifest's, and if it is a well-formed object defining the
+function the manifest names (``recomp.backend.objects``).  Anything else is not used, and the
+interpreter comes from the next source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recomp.frontends import FRONTENDS, Frontend, get_frontend
+from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
+
+if TYPE_CHECKING:
+    from recomp.backend.jit import Compiled
+
+# guest instructions run from one transfer target (up to the next transfer) before the native
+# interpreter returns to have a region compiled there: a million, 3 ms of the native
+# interpreter, against the 30 to 80 ms LLVM takes for a region; code that ran that long is a
+# loop likely to run much longer, and Klaus Dormann's functional test (30 million instructions,
+# no such loop) runs without compiling
+HOT_INSTRUCTIONS = 1 << 20
+VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, True))
+PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
+MANIFEST = "manifest.json"
+MAX_OBJECT = 1 << 24  # bytes: an interpreter's object is about 200 KiB
+
+_BUILT: dict[tuple[str, bool, bool], Compiled] = {}  # one per process
+
+
+def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: CodeCache | None) -> Compiled:
+    """The frontend's native interpreter (``stops``: the variant that returns before stop
+    addresses; ``trace``: the one that records each instruction), prebuilt, from the code cache,
+    or built now (and filed there)."""
+    key = (frontend.guest.name, stops, trace)
+    if key not in _BUILT:
+        from recomp.backend.jit import jit
+
+        context, entry = interpreter_context(frontend), variant_name(stops, trace)
+        found = prebuilt(context, entry)
+        record = cache.find(context, entry, b"") if found is None and cache is not None else None
+        if found is not None:
+            compiled = jit().load(found.name, found.object, keep=True)
+        elif record is not None:
+            compiled = jit().load(record.name, record.object, keep=True)
+        else:
+            compiled = build(frontend, stops, trace)
+            if cache is not None:
+                cache.store(context, entry, Record(compiled.name, {}, compiled.object))
+        _BUILT[key] = compiled
+    return _BUILT[key]
+
+
+def interpreter_context(frontend: Frontend) -> str:
+    """What the interpreter's code depends on: recomp's sources, the JIT, the guest, hotness."""
+    from recomp.runtime.cached_code import jit_context
+
+    return digest(source_digest(), jit_context(), frontend.guest.name, HOT_INSTRUCTIONS)
+
+
+def variant_name(stops: bool, trace: bool) -> str:
+    return "interpreter" + "-stops" * stops + "-trace" * trace
+
+
+def build(frontend: Frontend, stops: bool, trace: bool) -> Compiled:
+    from recomp.backend.jit import jit
+
+    return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, HOT_INSTRUCTIONS, stops, trace)
+
+
+# --- built at install time --------------------------------------------------------------------
+def build_prebuilt(folder: Path) -> list[str]:
+    """Build every variant of every guest's native interpreter into ``folder`` with a manifest
+    (the package's build hook calls this); returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest: dict[str, dict[str, dict[str, str]]] = {}
+    written = []
+    for frontend in _interpreted_frontends():
+        context = interpreter_context(frontend)
+        entries = manifest.setdefault(context, {})
+        for stops, trace in VARIANTS:
+            compiled = build(frontend, stops, trace)
+            entry = variant_name(stops, trace)
+            file = f"{frontend.guest.name}-{entry}.o"
+            (folder / file).write_bytes(compiled.object)
+            entries[entry] = {"name": compiled.name, "file": file,
+                              "sha256": hashlib.sha256(compiled.object).hexdigest()}
+            written.append(file)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return [*written, MANIFEST]
+
+
+def _interpreted_frontends() -> Iterator[Frontend]:
+    for name in FRONTENDS:
+        frontend = get_frontend(name)
+        if frontend.native_interpreter:
+            yield frontend
+
+
+def prebuilt(context: str, entry: str, folder: Path | None = None) -> Record | None:
+    """The prebuilt interpreter ``entry`` made for ``context``, if there is a trusted one (in
+    ``folder``, by default the package's)."""
+    from recomp.backend.objects import MalformedObject, check_object
+
+    folder, owner = PREBUILT if folder is None else folder, _sources_owner()
+    manifest = _trusted_read(folder, MANIFEST, owner, 1 << 20)
+    if manifest is None:
+        return None
+    try:
+        found = json.loads(manifest)[context][entry]
+        name, file, expected = found["name"], found["file"], found["sha256"]
+        data = _trusted_read(folder, file, owner, MAX_OBJECT) if Path(file).name == file else None
+        if data is None or hashlib.sha256(data).hexdigest() != expected:
+            return None
+        check_object(data, name)
+    except (ValueError, KeyError, TypeError, MalformedObject):
+        return None
+    return Record(name, {}, data)
+
+
+def _sources_owner() -> int:
+    return os.stat(Path(__file__).resolve()).st_uid
+
+
+def _trusted_read(folder: Path, name: str, owner: int, limit: int) -> bytes | None:
+    """A file's bytes if it and its folder are not links, belong to ``owner`` and are writable
+    by nobody else; None otherwise (or if it is missing or larger than ``limit``)."""
+    try:
+        for path, kind in ((folder, stat.S_ISDIR), (folder / name, stat.S_ISREG)):
+            info = os.lstat(path)
+            if not kind(info.st_mode) or info.st_uid != owner or info.st_mode & 0o022:
+                return None
+        descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            data = file.read(limit + 1)
+    except OSError:
+        return None
+    return data if len(data) <= limit else None

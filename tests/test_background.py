@@ -1,0 +1,93 @@
+"""Compiling in the background: hot code is compiled on a thread of its own while the native
+interpreter goes on, joins the run when it is ready, and is not used if what it was made from
+changed meanwhile (its bytes, a stop inside it); with ``compile_in_background=False`` the run
+waits for it instead.  Exactness against py65 is the kernels' and hypothesis tests' business;
+here every run is compared with one whose regions were all compiled at once."""
+
+from __future__ import annotations
+
+import io
+
+import recomp
+from recomp.runtime.interpreters import HOT_INSTRUCTIONS
+from recomp.runtime.keys import TranslationKey
+
+# $0200: INX; INY; JMP $0200 (a loop the interpreter finds hot, at $0200, after a million)
+LOOP = bytes([0xE8, 0xC8, 0x4C, 0x00, 0x02])
+HOT = HOT_INSTRUCTIONS + 3000  # instructions by which the loop is hot and its region submitted
+
+
+def machine(**options) -> recomp.Emulator:
+    emu = recomp.Emulator("6502", console=None, output=io.StringIO(), **options)
+    emu.load(LOOP, at=0x0200)
+    emu.state.pc = 0x0200
+    events: list[str] = []
+    emu.stats.log = events.append
+    emu.events = events
+    return emu
+
+
+def compiled_at(emu: recomp.Emulator, pc: int) -> bool:
+    """Whether a region's compiled code runs at ``pc`` now (the native interpreter covers no bytes)."""
+    return any(key.pc == pc and isinstance(key, TranslationKey) and not key.single and t.address is not None
+               and t.covers for key, t in emu.translations)
+
+
+def registers(emu: recomp.Emulator) -> tuple:
+    st = emu.state
+    return st.pc, st.a, st.x, st.y, st.s, st.p, emu.instructions, emu.cycles
+
+
+def test_code_compiled_meanwhile_joins_the_run():
+    emu = machine()
+    emu.run(max_instructions=HOT)
+    emu.finish_compiling()
+    assert compiled_at(emu, 0x0200) and emu.stats.compiled == 1
+    chained = emu.stats.chain_hits
+    emu.run(max_instructions=1_000_000)
+    assert emu.stats.chain_hits > chained or emu.entry_table.entered[0x0200] > 0  # it ran compiled
+    at_once = machine(jit_threshold=0)
+    at_once.run(max_instructions=HOT + 1_000_000)
+    assert registers(emu) == registers(at_once)
+
+
+def test_code_whose_bytes_changed_while_it_compiled_is_not_used():
+    emu = machine()
+    emu.run(max_instructions=HOT)
+    emu.tiers.background.wait()  # done, not yet taken by the run loop
+    emu.memory[0x0201] = 0x88  # INY becomes DEY
+    x, y = emu.state.x, emu.state.y
+    emu.run(max_instructions=30)
+    assert any(event.startswith("stale") for event in emu.events)
+    assert not compiled_at(emu, 0x0200)
+    assert (emu.state.x - x) & 0xFF == 10 and (y - emu.state.y) & 0xFF == 10  # DEY ran, not the old INY
+
+
+def test_a_stop_set_while_it_compiled_keeps_it_out():
+    emu = machine()
+    emu.run(max_instructions=HOT)
+    emu.tiers.background.wait()
+    emu.breakpoints.add(0x0201)  # inside the region being compiled: it would run through
+    result = emu.run(max_instructions=100)
+    assert (result.exit, result.pc) == ("breakpoint", 0x0201)
+    assert any(event.startswith("stale") for event in emu.events)
+
+
+def test_without_the_background_the_run_waits_for_the_compile():
+    emu = machine(compile_in_background=False)
+    emu.run(max_instructions=HOT)
+    assert compiled_at(emu, 0x0200) and emu.stats.compiled == 1
+    assert emu.tiers.background is None
+
+
+def test_code_compiled_meanwhile_is_filed_in_the_code_cache(tmp_path):
+    from recomp.runtime.code_cache import CodeCache
+
+    cache = CodeCache(tmp_path)
+    emu = machine(code_cache=cache)
+    emu.run(max_instructions=HOT)
+    emu.finish_compiling()
+    assert emu.stats.cache_stores == 1
+    warm = machine(code_cache=cache)
+    warm.run(max_instructions=10)
+    assert warm.stats.cache_hits == 1 and compiled_at(warm, 0x0200)
