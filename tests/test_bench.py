@@ -60,3 +60,12 @@ def test_c_interpreter_rejects_a_bad_opcode(c_interpreter: Path, tmp_path: Path)
 def test_scaled_sources_keep_their_loop_bounds() -> None:
     for name, (_, new) in SCALED_BOUNDS.items():
         assert new in program_source(name, scaled=True)
+
+
+def test_startup_is_measured_as_whole_processes(tmp_path: Path) -> None:
+    from recomp.bench import _startup_line, measure_startup
+
+    figures = measure_startup(tmp_path, repeats=1)
+    assert set(figures) == {"version_seconds", "hello_cold_seconds", "hello_warm_seconds"}
+    assert all(seconds > 0 for seconds in figures.values())
+    assert "recomp --version" in _startup_line(figures)

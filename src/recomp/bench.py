@@ -260,13 +260,36 @@ def new_cache_home(work: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="cache-", dir=work))
 
 
-def run_recomp(program: Path, args: tuple[str, ...], cache_home: Path) -> ProcessRun:
+def run_recomp(program: Path, args: tuple[str, ...], cache_home: Path, stats: bool = False) -> ProcessRun:
     """One ``recomp run`` process with its code cache in ``cache_home`` (so a cold run starts
-    from nothing and never touches the user's cache), and the stats it wrote."""
+    from nothing and never touches the user's cache); with ``stats``, the stats it wrote (its
+    end then waits for the code still compiling in the background, so its time is not a user's)."""
     stats_path = cache_home / "stats.json"
-    command = [sys.executable, "-m", "recomp.cli", "run", "--stats-json", str(stats_path), str(program), *args]
+    report = ("--stats-json", str(stats_path)) if stats else ()
+    command = [sys.executable, "-m", "recomp.cli", "run", *report, str(program), *args]
     wall, stdout = timed_process(command, env={**os.environ, "XDG_CACHE_HOME": str(cache_home)})
-    return ProcessRun(wall, stdout, json.loads(stats_path.read_text()))
+    return ProcessRun(wall, stdout, json.loads(stats_path.read_text()) if stats else None)
+
+
+HELLO = ("run", "--frontend", "6502", "--load", "$200", "--entry", "$200", "--stop-on-trap")
+
+
+def measure_startup(work: Path, repeats: int = REPEATS) -> dict[str, float]:
+    """The CLI's start-up, best of ``repeats`` processes: ``recomp --version``, and ``recomp run``
+    of the 72-instruction hello example with an empty code cache (cold) and with the one it filled."""
+    hello, home = str(data_path("examples", "6502", "hello.bin")), new_cache_home(work)
+    env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+    commands = {"version": ["--version"], "hello_cold": [*HELLO, hello], "hello_warm": [*HELLO, hello]}
+    figures = {}
+    for name, args in commands.items():
+        runs = []
+        for _ in range(repeats):
+            if name == "hello_cold":
+                env["XDG_CACHE_HOME"] = str(new_cache_home(work))
+            runs.append(timed_process([sys.executable, "-m", "recomp.cli", *args], env=env)[0])
+        figures[f"{name}_seconds"] = min(runs)
+        env["XDG_CACHE_HOME"] = str(home)
+    return figures
 
 
 def measure_cc65(name: str, args: tuple[str, ...], work: Path, repeats: int = REPEATS,
@@ -296,35 +319,38 @@ def measure_cc65(name: str, args: tuple[str, ...], work: Path, repeats: int = RE
     baseline = timed("sim65", lambda: run_sim65(sim65, program, args)) if sim65 else []
     cold = timed("recomp cold", cold_run)
     warm = timed("recomp warm", lambda: run_recomp(program, args, homes[-1]))
-    return _cc65_row(args, baseline, cold, warm)
+    if on_step is not None:
+        on_step(f"cc65 {label}: recomp's stats, cold and warm")
+    reports = [run_recomp(program, args, new_cache_home(work), stats=True), run_recomp(program, args, homes[-1],
+                                                                                         stats=True)]
+    return _cc65_row(args, baseline, cold, warm, reports)
 
 
 def _cc65_row(args: tuple[str, ...], sim65: list[ProcessRun], cold: list[ProcessRun],
-              warm: list[ProcessRun]) -> dict[str, Any]:
+              warm: list[ProcessRun], reports: list[ProcessRun]) -> dict[str, Any]:
     """The figures of one cc65 program from its runs: the best wall time of each kind (the least
-    disturbed by the rest of the machine), the speed-ups they give, and run-only MIPS from the
-    warm runs' own stats (no start-up, no compiling: the speed of the generated code)."""
+    disturbed by the rest of the machine), the speed-ups they give, and from recomp's own stats
+    (``reports``: a cold and a warm run) what the cold run compiled and run-only MIPS (no
+    start-up, no compiling: the speed of the generated code)."""
     def best(runs: list[ProcessRun]) -> float | None:
         return min(r.seconds for r in runs) if runs else None
 
-    def stats(runs: list[ProcessRun], key: str) -> list[Any]:
-        return [r.stats[key] for r in runs if r.stats is not None]
-
-    instructions, run_seconds = stats(cold, "instructions")[0], min(stats(warm, "run_seconds"))
+    cold_report, warm_report = (run.stats for run in reports)
+    instructions, run_seconds = cold_report["instructions"], warm_report["run_seconds"]
     sim65_seconds, cold_seconds, warm_seconds = best(sim65), best(cold), best(warm)
     return dict(
-        args=list(args), instructions=instructions, cycles=stats(cold, "cycles")[0],
+        args=list(args), instructions=instructions, cycles=cold_report["cycles"],
         sim65_seconds=sim65_seconds, cold_seconds=cold_seconds, warm_seconds=warm_seconds,
         sim65_seconds_runs=[r.seconds for r in sim65], cold_seconds_runs=[r.seconds for r in cold],
         warm_seconds_runs=[r.seconds for r in warm],
-        cold_compile_seconds=min(stats(cold, "compile_seconds")),
-        cold_interpreter_seconds=min(stats(cold, "interpreter_seconds")),
-        warm_cache_hits=min(stats(warm, "cache_hits")), run_seconds=run_seconds,
+        cold_compile_seconds=cold_report["compile_seconds"],
+        cold_interpreter_seconds=cold_report["interpreter_seconds"],
+        warm_cache_hits=warm_report["cache_hits"], run_seconds=run_seconds,
         run_mips=_mips(instructions, run_seconds),
         cold_vs_sim65=sim65_seconds / cold_seconds if sim65_seconds and cold_seconds else None,
         warm_vs_sim65=sim65_seconds / warm_seconds if sim65_seconds and warm_seconds else None,
-        stdout=cold[0].stdout, outputs_agree=len({r.stdout for r in sim65 + cold + warm}) == 1,
-        same_instructions=len(set(stats(cold + warm, "instructions"))) == 1,
+        stdout=cold[0].stdout, outputs_agree=len({r.stdout for r in sim65 + cold + warm + reports}) == 1,
+        same_instructions=instructions == warm_report["instructions"],
     )
 
 
@@ -384,11 +410,11 @@ def measure(console: Any, functional: Path) -> dict[str, Any]:
         "target_speedup": TARGET_SPEEDUP, "repeats": REPEATS, "c_compiler": None,
         "first_compile_in_process_seconds": None, "first_compile_was_cold": None,
         "programs": {}, "kernels": {}, "functional": {}, "mismatches": [], "notes": [],
-        "cc65": {"targets": CC65_TARGETS, "repeats": REPEATS, "programs": {}},
+        "cc65": {"targets": CC65_TARGETS, "repeats": REPEATS, "programs": {}}, "startup": {},
     }
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     have_sim65 = shutil.which("sim65") is not None
-    total = (4 + STEPS_PER_PROGRAM * len(PROGRAMS) + STEPS_PER_KERNEL * len(KERNELS)
+    total = (5 + STEPS_PER_PROGRAM * len(PROGRAMS) + STEPS_PER_KERNEL * len(KERNELS)
              + (3 if have_sim65 else 2) * REPEATS * CC65_RUNS)
     with tempfile.TemporaryDirectory(prefix="recomp-bench-") as tmp, \
             Progress(*columns, console=console, transient=True) as progress:
@@ -401,6 +427,9 @@ def measure(console: Any, functional: Path) -> dict[str, Any]:
         else:
             results["c_compiler"] = "gcc -O2"
 
+        steps.step("start-up: recomp --version, recomp run of hello, cold and warm")
+        results["startup"] = measure_startup(work)
+        steps.advance()
         steps.step("warming up the JIT (first compile in the process)")
         from recomp.backend.jit import jit_made
 
@@ -556,15 +585,28 @@ def show(results: dict[str, Any], console: Any) -> None:
         console.print(_cc65_table(results["cc65"], Table))
     if results["functional"]:
         console.print(_functional_line(results["functional"]))
+    if results["startup"]:
+        console.print(_startup_line(results["startup"]))
     for what in results["mismatches"]:
         console.print(f"[bold red]OUTPUT MISMATCH: {what}[/]")
     for note in results["notes"]:
         console.print(f"[yellow]note:[/] {note}")
 
 
+def _new_table(table_class: Any, title: str, caption: str, headers: tuple[str, ...]) -> Any:
+    """A table of the bench's plain style, its first column (the names) left-aligned, the figures
+    right-aligned."""
+    from rich import box
+
+    table = table_class(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                        collapse_padding=True)
+    for header in headers:
+        table.add_column(header, justify="left" if header == headers[0] else "right", no_wrap=True)
+    return table
+
+
 def _table(results: dict[str, Any], table_class: Any) -> Any:
     """The rich table of ``results``; the class is passed in because rich is imported lazily."""
-    from rich import box
 
     def fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
         return "—" if value is None else format(value * scale, spec)
@@ -573,15 +615,12 @@ def _table(results: dict[str, Any], table_class: Any) -> Any:
         return "—" if value is None else f"{value / 1e3:.0f}k" if value >= 1e4 else f"{value:.0f}"
 
     first = results["first_compile_in_process_seconds"]
-    table = table_class(title="TST27: JIT engine vs a gcc -O2 switch interpreter", box=box.SIMPLE_HEAD,
-                        pad_edge=False, show_edge=False, collapse_padding=True,
-                        caption=f"first compile in process (LLVM start-up): {fmt(first, '.1f', 1e3)} ms; "
-                                f"median of {results['repeats']} runs; "
-                                f"speed-up target >= {results['target_speedup']:g}x")
     # short headers and values: the table fits an 80-column log; the JSON has the full numbers
-    for header in ("program", "guest\ninsns", "C -O2\ns", "JIT\ncompile\nms", "JIT\nrun ms",
-                   "JIT\nengine\nms", "speed-\nup vs C", "JIT\nMIPS", "interp\nMIPS\nscaled", "CLI\nwall s"):
-        table.add_column(header, justify="left" if header == "program" else "right", no_wrap=True)
+    table = _new_table(table_class, "TST27: JIT engine vs a gcc -O2 switch interpreter",
+                       f"first compile in process (LLVM start-up): {fmt(first, '.1f', 1e3)} ms; "
+                       f"median of {results['repeats']} runs; speed-up target >= {results['target_speedup']:g}x",
+                       ("program", "guest\ninsns", "C -O2\ns", "JIT\ncompile\nms", "JIT\nrun ms", "JIT\nengine\nms",
+                        "speed-\nup vs C", "JIT\nMIPS", "interp\nMIPS\nscaled", "CLI\nwall s"))
     for name, row in results["programs"].items():
         speedup = row["speedup_vs_c"]
         style = "" if speedup is None else ("green" if speedup >= results["target_speedup"] else "red")
@@ -598,22 +637,18 @@ def _table(results: dict[str, Any], table_class: Any) -> Any:
 
 def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
     """The 6502 kernels: MIPS on py65, the reference engine and the JIT's tiers."""
-    from rich import box
 
     def fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
         return "—" if value is None else format(value * scale, spec)
 
-    table = table_class(title="6502 kernels: MIPS per engine and tier, against py65", box=box.SIMPLE_HEAD,
-                        pad_edge=False, show_edge=False, collapse_padding=True,
-                        caption=f"engine = compile + run, tiered as `recomp run`; cold: no compiled code in the "
-                                f"cache (the native interpreter, built once per recomp build and CPU in "
-                                f"{results.get('native_interpreter_build_seconds') or 0:.2f} s, is); "
-                                f"warm: the cache the cold run filled; py65 over {PY65_INSTRUCTIONS:,} and "
-                                f"the reference engine over {INTERP_INSTRUCTIONS:,} instructions; "
-                                f"target: warm >= {KERNEL_TARGET:g}x py65")
-    for header in ("kernel", "guest\ninsns", "py65\nMIPS", "interp\nMIPS", "cold\ncompile\nms", "cold\nMIPS",
-                   "warm\nMIPS", "warm\nrun\nMIPS", "no-opt\ncold\nMIPS", "cold\nx py65", "warm\nx py65"):
-        table.add_column(header, justify="left" if header == "kernel" else "right", no_wrap=True)
+    table = _new_table(table_class, "6502 kernels: MIPS per engine and tier, against py65",
+                       f"engine = compile + run, tiered as `recomp run` (hot code compiled in the background); "
+                       f"cold: no compiled code in the cache (the native interpreter is built when recomp is "
+                       f"installed, in {results.get('native_interpreter_build_seconds') or 0:.2f} s); warm: the "
+                       f"cache the cold run filled; py65 over {PY65_INSTRUCTIONS:,} and the reference engine over "
+                       f"{INTERP_INSTRUCTIONS:,} instructions; target: warm >= {KERNEL_TARGET:g}x py65",
+                       ("kernel", "guest\ninsns", "py65\nMIPS", "interp\nMIPS", "cold\ncompile\nms", "cold\nMIPS",
+                        "warm\nMIPS", "warm\nrun\nMIPS", "no-opt\ncold\nMIPS", "cold\nx py65", "warm\nx py65"))
     for name, row in results["kernels"].items():
         warm = row["warm_vs_py65"]
         style = "" if warm is None else "green" if warm >= KERNEL_TARGET else "red"
@@ -627,6 +662,13 @@ def _kernel_table(results: dict[str, Any], table_class: Any) -> Any:
     return table
 
 
+def _startup_line(startup: dict[str, float]) -> str:
+    """The CLI's start-up figures as one line."""
+    return (f"start-up, whole processes, best of {REPEATS}: recomp --version {startup['version_seconds']:.3f} s; "
+            f"recomp run hello (72 instructions) cold {startup['hello_cold_seconds']:.3f} s, warm "
+            f"{startup['hello_warm_seconds']:.3f} s; targets: 0.08, 0.3 and 0.15 s")
+
+
 def _functional_line(functional: dict[str, Any]) -> str:
     """Klaus Dormann's functional test, cold and warm, as one line."""
     parts = [f"{tier} {row['engine_seconds']:.2f} s (compile {row['compile_seconds']:.2f} s, "
@@ -637,7 +679,6 @@ def _functional_line(functional: dict[str, Any]) -> str:
 
 def _cc65_table(cc65: dict[str, Any], table_class: Any) -> Any:
     """The cc65 programs as whole processes: sim65 against recomp cold and warm, with the targets."""
-    from rich import box
 
     targets = cc65["targets"]
 
@@ -647,18 +688,15 @@ def _cc65_table(cc65: dict[str, Any], table_class: Any) -> Any:
         text = format(value, spec)
         return text if target is None else f"[{'green' if value >= target else 'red'}]{text}[/]"
 
-    table = table_class(title="cc65 C programs: recomp run against sim65, whole processes", box=box.SIMPLE_HEAD,
-                        pad_edge=False, show_edge=False, collapse_padding=True,
-                        caption=f"best of {cc65['repeats']} wall times, start-up included; cold: a fresh, empty "
-                                f"code cache each run (the JSON has what its native interpreter cost); warm: the "
-                                f"cache the cold run filled; run MIPS: recomp's own run time (no start-up, no "
-                                f"compiling); "
-                                f"targets: warm >= {targets['warm_vs_sim65']:g}x sim65, cold >= "
-                                f"{targets['cold_vs_sim65']:g}x (the long run: >= {targets['long_cold_vs_sim65']:g}x), "
-                                f"run >= {targets['run_mips']:,.0f} MIPS")
-    for header in ("program", "guest\ninsns", "sim65\ns", "cold\ns", "warm\ns", "cold\nx sim65",
-                   "warm\nx sim65", "run\nMIPS"):
-        table.add_column(header, justify="left" if header == "program" else "right", no_wrap=True)
+    table = _new_table(table_class, "cc65 C programs: recomp run against sim65, whole processes",
+                       f"best of {cc65['repeats']} wall times, start-up included; cold: a fresh, empty code cache "
+                       f"each run (the native interpreter is built when recomp is installed); warm: the cache the "
+                       f"cold runs filled; run MIPS: recomp's own run time, warm (no start-up, no compiling); "
+                       f"targets: warm >= {targets['warm_vs_sim65']:g}x sim65, cold >= "
+                       f"{targets['cold_vs_sim65']:g}x (the long run: >= {targets['long_cold_vs_sim65']:g}x), "
+                       f"run >= {targets['run_mips']:,.0f} MIPS",
+                       ("program", "guest\ninsns", "sim65\ns", "cold\ns", "warm\ns", "cold\nx sim65",
+                        "warm\nx sim65", "run\nMIPS"))
     for label, row in cc65["programs"].items():
         cold_target = targets["long_cold_vs_sim65" if row["long"] else "cold_vs_sim65"]
         table.add_row(
