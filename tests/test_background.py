@@ -91,3 +91,21 @@ def test_code_compiled_meanwhile_is_filed_in_the_code_cache(tmp_path):
     warm = machine(code_cache=cache)
     warm.run(max_instructions=10)
     assert warm.stats.cache_hits == 1 and compiled_at(warm, 0x0200)
+
+
+def test_a_process_that_ends_while_code_compiles_files_it(tmp_path):
+    """bcd ends on the native interpreter about when its hot loop is handed to the compile
+    thread: at exit the region in hand is finished and filed (the process ends cleanly), so the
+    next run finds it."""
+    import subprocess
+    import sys
+
+    from recomp.data import data_path
+
+    run = [sys.executable, "-m", "recomp.cli", "run", str(data_path("benchmarks", "6502", "bcd.bin")), "--load", "$200",
+           "--entry", "$200", "--stop-on-trap"]
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "recomp: trap at $0237 after 14692410 instructions\n")
+    regions = [record for record in tmp_path.rglob("*.o") if not record.parent.name.startswith("interpreter")]
+    assert regions

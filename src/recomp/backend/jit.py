@@ -56,16 +56,19 @@ class Arena:
     code are parsed into it, so the constants and types LLVM interns for them go with it too);
     its code lives as long as it does."""
 
-    def __init__(self, target: llvm.Target, cpu: str, features: str, emitted: object) -> None:
+    def __init__(self, target: llvm.Target, cpu: str, features: str, emitted: object,
+                 lock: threading.RLock) -> None:
         machine = target.create_target_machine(cpu=cpu, features=features, opt=CODEGEN_LEVEL, jit=True)
         self.context = llvm.create_context()
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly("", self.context), machine)
         self.engine.set_object_cache(emitted)
         self.functions = 0
+        self.lock = lock  # the JIT's: an arena goes (on whichever thread drops it) while no other code is made
 
     def __del__(self) -> None:
-        self.engine.close()  # (before the context its modules live in)
-        self.context.close()
+        with self.lock:
+            self.engine.close()  # (before the context its modules live in)
+            self.context.close()
 
     def parse(self, module: ll.Module) -> llvm.ModuleRef:
         """A module of IR, parsed into this arena's context and verified."""
@@ -110,6 +113,7 @@ class Jit:
         # passes and the data layout use a machine no engine owns
         self._pass_machine = target.create_target_machine(
             cpu=self.cpu, features=self.features, opt=CODEGEN_LEVEL, jit=True)
+        self.lock = threading.RLock()  # held by every method that makes, loads or frees code
         self._arena: Arena | None = None  # the one new code goes to
         self._permanent = self._new_arena()  # for code the process keeps
         self._pto = llvm.create_pipeline_tuning_options(speed_level=SPEED_LEVEL)
@@ -118,13 +122,12 @@ class Jit:
         self._prefix = secrets.token_hex(4)
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
         self._loaded: weakref.WeakValueDictionary[str, Compiled] = weakref.WeakValueDictionary()  # by symbol
-        self.lock = threading.RLock()  # held by every method that makes or loads code
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
 
     def _new_arena(self) -> Arena:
-        return Arena(self._target, self.cpu, self.features, self._object_emitted)
+        return Arena(self._target, self.cpu, self.features, self._object_emitted, self.lock)
 
     def _current_arena(self) -> Arena:
         if self._arena is None or self._arena.functions >= ARENA_FUNCTIONS:
