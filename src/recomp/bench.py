@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,14 +217,10 @@ def build_native_interpreter() -> float:
 
 def run_process(program: Path) -> tuple[float, str] | None:
     """Wall time and stdout of ``python -m recomp.cli run``; None if the CLI fails."""
-    command = [sys.executable, "-m", "recomp.cli", "run", "--frontend", "tst27", str(program)]
-    start = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
-    except subprocess.TimeoutExpired:
+        return timed_process([sys.executable, "-m", "recomp.cli", "run", "--frontend", "tst27", str(program)])
+    except (RuntimeError, subprocess.TimeoutExpired):
         return None
-    wall = time.perf_counter() - start
-    return (wall, done.stdout) if done.returncode == 0 else None
 
 
 @dataclass
@@ -271,25 +268,24 @@ def run_recomp(program: Path, args: tuple[str, ...], cache_home: Path, stats: bo
     return ProcessRun(wall, stdout, json.loads(stats_path.read_text()) if stats else None)
 
 
-HELLO = ("run", "--frontend", "6502", "--load", "$200", "--entry", "$200", "--stop-on-trap")
-
-
 def measure_startup(work: Path, repeats: int = REPEATS) -> dict[str, float]:
     """The CLI's start-up, best of ``repeats`` processes: ``recomp --version``, and ``recomp run``
-    of the 72-instruction hello example with an empty code cache (cold) and with the one it filled."""
-    hello, home = str(data_path("examples", "6502", "hello.bin")), new_cache_home(work)
-    env = {**os.environ, "XDG_CACHE_HOME": str(home)}
-    commands = {"version": ["--version"], "hello_cold": [*HELLO, hello], "hello_warm": [*HELLO, hello]}
-    figures = {}
-    for name, args in commands.items():
-        runs = []
-        for _ in range(repeats):
-            if name == "hello_cold":
-                env["XDG_CACHE_HOME"] = str(new_cache_home(work))
-            runs.append(timed_process([sys.executable, "-m", "recomp.cli", *args], env=env)[0])
-        figures[f"{name}_seconds"] = min(runs)
-        env["XDG_CACHE_HOME"] = str(home)
-    return figures
+    of the 72-instruction hello example with an empty code cache (cold) and with the one the
+    last cold run filled (warm)."""
+    hello = ("run", "--frontend", "6502", "--load", "$200", "--entry", "$200", "--stop-on-trap",
+             str(data_path("examples", "6502", "hello.bin")))
+    homes: list[Path] = []
+
+    def best(args: tuple[str, ...], home: Callable[[], Path]) -> float:
+        return min(timed_process([sys.executable, "-m", "recomp.cli", *args],
+                                 env={**os.environ, "XDG_CACHE_HOME": str(home())})[0] for _ in range(repeats))
+
+    def fresh() -> Path:
+        homes.append(new_cache_home(work))
+        return homes[-1]
+
+    return {"version_seconds": best(("--version",), fresh), "hello_cold_seconds": best(hello, fresh),
+            "hello_warm_seconds": best(hello, lambda: homes[-1])}
 
 
 def measure_cc65(name: str, args: tuple[str, ...], work: Path, repeats: int = REPEATS,

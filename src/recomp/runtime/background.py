@@ -1,6 +1,6 @@
 """Compiling on the second core: hot regions are compiled by a thread of their own while the
-guest goes on running on the native interpreter (or the Python tier), and their code joins the
-run when it is ready, as HotSpot and Ryujinx compile in the background.
+guest goes on running on the native interpreter, and their code joins the run when it is
+ready, as HotSpot and Ryujinx compile in the background.
 
 LLVM, called through ctypes, runs without the GIL, so the run loses only the Python part of
 lowering a region.  Jobs wait in a bounded queue, in the order code became hot.  The thread

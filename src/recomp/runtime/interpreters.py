@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recomp.frontends import FRONTENDS, Frontend, get_frontend
 from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
+from recomp.runtime.private_files import folder_problem, read_private
 
 if TYPE_CHECKING:
     from recomp.backend.jit import Compiled
@@ -57,12 +57,9 @@ def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: Code
         from recomp.backend.jit import jit
 
         context, entry = interpreter_context(frontend), variant_name(stops, trace)
-        found = prebuilt(context, entry)
-        record = cache.find(context, entry, b"") if found is None and cache is not None else None
+        found = prebuilt(context, entry) or (cache.find(context, entry, b"") if cache is not None else None)
         if found is not None:
             compiled = jit().load(found.name, found.object, keep=True)
-        elif record is not None:
-            compiled = jit().load(record.name, record.object, keep=True)
         else:
             compiled = build(frontend, stops, trace)
             if cache is not None:
@@ -144,15 +141,9 @@ def _sources_owner() -> int:
 
 def _trusted_read(folder: Path, name: str, owner: int, limit: int) -> bytes | None:
     """A file's bytes if it and its folder are not links, belong to ``owner`` and are writable
-    by nobody else; None otherwise (or if it is missing or larger than ``limit``)."""
-    try:
-        for path, kind in ((folder, stat.S_ISDIR), (folder / name, stat.S_ISREG)):
-            info = os.lstat(path)
-            if not kind(info.st_mode) or info.st_uid != owner or info.st_mode & 0o022:
-                return None
-        descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(descriptor, "rb") as file:
-            data = file.read(limit + 1)
-    except OSError:
+    by nobody else (``recomp.runtime.private_files``' rules, others may read); None otherwise
+    (or if it is missing or larger than ``limit``)."""
+    if folder_problem(folder, owner) is not None:
         return None
-    return data if len(data) <= limit else None
+    data = read_private(folder / name, limit, owner, others_may_read=True)
+    return data if data is not None and len(data) <= limit else None

@@ -12,7 +12,8 @@ executes) and the state folder (``$XDG_STATE_HOME/recomp``: the monitor's histor
   sees half a file, and a link planted at the name is replaced, never followed.
 
 ``owner`` is the user the files must belong to (the current one; tests pass another, as if
-another user had made them)."""
+another user had made them).  Files others may read but not write (``others_may_read``: the
+native interpreters prebuilt beside recomp's code) are read by the same rules otherwise."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def owner_id(owner: int | None) -> int:
     return os.getuid() if owner is None else owner
 
 
-def unsafe(info: os.stat_result, directory: bool, owner: int) -> str | None:
+def unsafe(info: os.stat_result, directory: bool, owner: int, others_may_read: bool = False) -> str | None:
     """Why a folder (``directory``) or a file with this ``lstat``/``fstat`` is not to be trusted,
     or None."""
     if stat.S_ISLNK(info.st_mode):
@@ -54,9 +55,9 @@ def unsafe(info: os.stat_result, directory: bool, owner: int) -> str | None:
     if info.st_uid != owner:
         return f"is owned by user {info.st_uid}, not by you ({owner})"
     mode = stat.S_IMODE(info.st_mode)
-    if directory and mode & SHARED_WRITE:
+    if (directory or others_may_read) and mode & SHARED_WRITE:
         return f"is writable by group or others (mode {mode:04o})"
-    if not directory and mode & NOT_PRIVATE:
+    if not (directory or others_may_read) and mode & NOT_PRIVATE:
         return f"is readable or writable by others (mode {mode:04o})"
     return None
 
@@ -85,7 +86,7 @@ def make_folder(path: Path, owner: int, parents: bool = False) -> bool:
     return folder_problem(path, owner) is None
 
 
-def read_private(path: Path, limit: int, owner: int) -> bytes | None:
+def read_private(path: Path, limit: int, owner: int, others_may_read: bool = False) -> bytes | None:
     """The bytes of an owner-only file (at most ``limit + 1`` of them), or None if it is missing,
     cannot be read or is not to be trusted (a link is never followed, a FIFO never waited on)."""
     try:
@@ -93,7 +94,7 @@ def read_private(path: Path, limit: int, owner: int) -> bytes | None:
     except OSError:
         return None
     with os.fdopen(handle, "rb") as file:
-        if unsafe(os.fstat(file.fileno()), False, owner) is not None:
+        if unsafe(os.fstat(file.fileno()), False, owner, others_may_read) is not None:
             return None
         try:
             return file.read(limit + 1)

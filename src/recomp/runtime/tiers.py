@@ -122,24 +122,24 @@ class Tiers:
             return
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
         if self.background is not None:
-            pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
-            self._submit(key, pipeline, lambda: pipeline.translate(pipeline.lift(pc), False, entry))
+            self._submit(key)
             return
         self.translations.discard(key, self.native_interpreter())
         if self.translations.get(key) is None:
             self._translate(key, lambda: self.pipeline.lift(pc), self.pipeline.entry_facts(), compile=True)
 
-    def _submit(self, key: Key, pipeline: Pipeline, make: Callable[[], Lifted]) -> None:
-        """Translate (``make``) and compile a region on the compile thread, with a ``pipeline``
+    def _submit(self, key: TranslationKey) -> None:
+        """Translate and compile the region at ``key`` on the compile thread, with a pipeline
         frozen now (unless the queue is full: the code is hot again later).  The thread files
         the code in the code cache as soon as it is made: code still compiling when the process
         exits is finished and kept for the next run."""
+        pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
         memory = pipeline.sight().memory
-        file = self.cached_code.filer(key) if self.cached_code is not None and not key.single else None
+        file = self.cached_code.filer(key) if self.cached_code is not None else None
 
         def work() -> Made:
-            lifted = make()
-            compiled = pipeline.compile_later(lifted.region, key.guards, chain=not key.single)()
+            lifted = pipeline.translate(pipeline.lift(key.pc), False, entry)
+            compiled = pipeline.compile_later(lifted.region, key.guards)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
             return Made(lifted, source, compiled, file is not None and file(compiled, source), pipeline.stats)
