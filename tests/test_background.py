@@ -73,6 +73,23 @@ def test_a_stop_set_while_it_compiled_keeps_it_out():
     assert any(event.startswith("stale") for event in emu.events)
 
 
+def test_code_of_a_loop_compiling_is_not_compiled_again_from_another_address():
+    # $0200: INX; JMP $0204 / $0204: INY; JMP $0200: the interpreter finds both targets hot
+    # within a few instructions, while the region at the first (holding both) compiles
+    two_targets = bytes([0xE8, 0x4C, 0x04, 0x02, 0xC8, 0x4C, 0x00, 0x02])
+    emu = machine()
+    emu.load(two_targets, at=0x0200)
+    emu.run(max_instructions=2 * HOT)
+    emu.finish_compiling()
+    assert emu.stats.compiled == 1
+    assert compiled_at(emu, 0x0200) != compiled_at(emu, 0x0204)
+    at_once = machine(jit_threshold=0)
+    at_once.load(two_targets, at=0x0200)
+    emu.run(max_instructions=1_000_000)
+    at_once.run(max_instructions=2 * HOT + 1_000_000)
+    assert registers(emu) == registers(at_once)
+
+
 def test_without_the_background_the_run_waits_for_the_compile():
     emu = machine(compile_in_background=False)
     emu.run(max_instructions=HOT)

@@ -78,6 +78,10 @@ class Tiers:
                                                         entry_table.slots)]
         self.background = Background(self._wake) if options.background and options.engine == "jit" else None
         self._compiling: dict[Key, int] = {}  # compiling in the background -> the epoch then
+        # the guest instructions of each region compiled in the background, while it may run
+        # (written by the compile thread once it has lifted; forgotten when code is dropped)
+        self._held: dict[Key, frozenset[int]] = {}
+        self._held_epoch = translations.epoch
 
     def _wake(self) -> None:
         """(On the compile thread) code is ready: the native interpreter returns to the run loop
@@ -118,7 +122,7 @@ class Tiers:
         """The native interpreter found ``pc`` hot: compile the region there (in the background,
         the native interpreter running it meanwhile)."""
         key = self.translations.key(pc, False, guards)
-        if self.background is not None and key in self.background.waiting:
+        if self.background is not None and (key in self.background.waiting or self._held_elsewhere(key)):
             return
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
         if self.background is not None:
@@ -137,8 +141,11 @@ class Tiers:
         memory = pipeline.sight().memory
         file = self.cached_code.filer(key) if self.cached_code is not None else None
 
-        def work() -> Made:
+        def work() -> Made | None:
+            if self._held_elsewhere(key):
+                return None
             lifted = pipeline.translate(pipeline.lift(key.pc), False, entry)
+            self._held[key] = frozenset(op.args[0] for op in lifted.region.ops() if op.name == "insn")
             compiled = pipeline.compile_later(lifted.region, key.guards)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
@@ -147,6 +154,17 @@ class Tiers:
         self._compiling[key] = self.translations.epoch
         if not self.background.submit(key, work):
             del self._compiling[key]
+
+    def _held_elsewhere(self, key: TranslationKey) -> bool:
+        """Whether another region compiled in the background holds the code at ``key``: while a
+        loop compiles, the native interpreter finds more of its addresses hot, and each would be
+        compiled into a region holding the same loop.  (On either thread.)"""
+        if self._held_epoch != self.translations.epoch:  # code was dropped: what holds what is unknown
+            self._held.clear()
+            self._held_epoch = self.translations.epoch
+        mode = key._replace(pc=0)
+        return any(key.pc in held for other, held in list(self._held.items())
+                   if other != key and other._replace(pc=0) == mode)
 
     def publish(self) -> None:
         """Put the code the compile thread has finished into the run, where it still fits: memory
@@ -157,12 +175,16 @@ class Tiers:
             key, epoch = done.key, self._compiling.pop(done.key)
             if done.error is not None:
                 raise done.error
-            made: Made = done.result
+            made: Made | None = done.result
+            if made is None:
+                self.stats.event(f"skipped   {self._where(key.pc)}: in a region compiled meanwhile")
+                continue
             add_translations(self.stats, made.stats)
             self.stats.cache_stores += made.filed
             memory, current = self.machine.memory_view, self.translations.get(key)
             if epoch != self.translations.epoch or any(memory[addr] != value for addr, value in made.source.items()):
                 self.stats.event(f"stale     {self._where(key.pc)}: changed while it compiled, not used")
+                self._held.pop(key, None)
             elif current is None or current.address is None or any(current is i for i in self._interpreters.values()):
                 self.translations.discard(key, current)
                 self.translations.add(key, self._compiled(made.lifted, made.compiled))
