@@ -41,7 +41,7 @@ def lift_opcodes(frontend: Frontend, at: int | None = None) -> OpcodeLifts:
             insn = frontend.decode(memory, at, size)
         except DecodeError:
             continue
-        region, _ = build_region(frontend, memory, at, size, 1, volatile)
+        region = build_region(frontend, memory, at, size, 1, volatile)[0]
         lifts.append(OpcodeLift(opcode, region, insn.ends_block, _traps_on_itself(frontend, memory, at)))
     return OpcodeLifts(at, OPERAND_BYTES, tuple(lifts))
 
@@ -54,7 +54,7 @@ def _traps_on_itself(frontend: Frontend, memory: bytearray, at: int) -> bool:
     for operands in fillings:
         probe = bytearray(memory)
         probe[at + 1:at + 1 + len(operands)] = operands
-        region, _ = build_region(frontend, probe, at, len(probe), 1)
+        region = build_region(frontend, probe, at, len(probe), 1)[0]
         if any(op.name == "trap" for op in region.ops()):
             return True
     return False

@@ -4,6 +4,14 @@ over statically known branches, cut it into blocks at branch targets, and lift e
 Control flow that leaves the discovered code ends in a small exit block (``X0030``: ``exit 0x30``),
 so loops whose blocks were all discovered run inside one compiled function.
 
+Given a profile (how many instructions the native interpreter ran from each control
+transfer's target), a region entered in a hot loop holds that loop whole: every hot instruction
+from which the entry is reached again within its subroutine, and the subroutines they call, up
+to ``LOOP_FACTOR`` times the region's size.  cc65's loops call so many runtime helpers that 64
+instructions rarely hold one, and a loop cut into several regions leaves a region every 16 to
+20 instructions.  A return counts as going back to its own call (two loops calling one helper
+are not one loop), and cold code (an outer loop run a few times, a rare path) is left out.
+
 Calls are followed into their callee, and the code a call returns to joins the region too: a
 return (whose target is whatever the stack holds) compares its target with the region's return
 addresses and branches to the one it equals (``jump_ind``), leaving the region only for any
@@ -16,13 +24,15 @@ pulls, and a program that changes its return address leaves for wherever it says
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 
 from recomp.frontends.base import DecodeError, Frontend, Insn
 from recomp.ir.core import Builder, Region, Value
 from recomp.ir.types import I32, Type
 
-REGION_INSTRUCTIONS = 64  # guest instructions discovered per region at most
+REGION_INSTRUCTIONS = 64  # guest instructions per region at most, but for a hot loop
+LOOP_FACTOR = 4  # ... which may hold this many times that
+HOT_SHARE = 16  # a block is hot that ran at least 1/HOT_SHARE as much as the hottest one near
 
 
 class RegionBuilder(Builder):
@@ -120,14 +130,80 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
             decoded[addr] = insn
             if insn.ends_block:
                 if follow:
-                    after = insn.next if insn.falls_through else insn.returns_to
-                    new = [a for a in (after,) if a is not None and a not in leaders]
-                    new = [t for t in insn.targets if t not in leaders and t not in new] + new  # (callee first)
+                    new = [a for a in dict.fromkeys(_next_blocks(insn)) if a not in leaders]  # (callee first)
                     leaders.update(new)
                     work.extend(new)
                 break
             addr = insn.next
     return decoded, leaders
+
+
+def _next_blocks(insn: Insn) -> list[int]:
+    """Where the blocks after an instruction that ends one start: its targets (a call's callee),
+    then the code after it, or that its call returns to."""
+    after = insn.next if insn.falls_through else insn.returns_to
+    return [*insn.targets, *([after] if after is not None else [])]
+
+
+def _leaders(decoded: dict[int, Insn | DecodeError], entry: int) -> set[int]:
+    """Where blocks start (the native interpreter's control transfers land there too)."""
+    return {entry}.union(*(_next_blocks(i) for i in decoded.values() if isinstance(i, Insn) and i.ends_block))
+
+
+def _within(insn: Insn) -> list[int]:
+    """Where control goes next within a subroutine: a call goes on at its return address."""
+    if insn.returns_to is not None:
+        return [insn.returns_to]
+    return [*insn.targets, *([insn.next] if insn.falls_through or not insn.ends_block else [])]
+
+
+def _callees(insn: Insn) -> list[int]:
+    return list(insn.targets) if insn.returns_to is not None else []
+
+
+def _frequencies(insns: dict[int, Insn], starts: Set[int], profile: Callable[[int], int]) -> dict[int, float]:
+    """How often each instruction ran, from the instructions run from each control transfer's
+    target (the native interpreter's counters): a run goes on to the next control instruction."""
+    often = dict.fromkeys(insns, 0.0)
+    for start in starts:
+        run, addr = [], start
+        while addr in insns and len(run) < len(insns):
+            run.append(addr)
+            if insns[addr].ends_block:
+                break
+            addr = insns[addr].next
+        for addr in run:
+            often[addr] += profile(start) / len(run)
+    return often
+
+
+def _reaching(insns: dict[int, Insn], entry: int, keep: Callable[[int], bool]) -> set[int]:
+    """The instructions (that ``keep`` accepts) from which the entry is reached again within its
+    subroutine: the loop through the entry.  (A return goes back to its own call: two loops
+    calling one helper are not one loop.)"""
+    before: dict[int, list[int]] = {}
+    for addr, insn in insns.items():
+        for succ in _within(insn):
+            before.setdefault(succ, []).append(addr)
+    loop, work = {entry}, [entry]
+    while work:
+        for pred in before.get(work.pop(), ()):
+            if pred not in loop and keep(pred):
+                loop.add(pred)
+                work.append(pred)
+    return loop if len(loop) > 1 or entry in before.get(entry, ()) else set()
+
+
+def _with_callees(insns: dict[int, Insn], code: set[int]) -> set[int]:
+    """``code`` and the subroutines it calls, and theirs."""
+    code = set(code)
+    work = [callee for addr in code for callee in _callees(insns[addr])]
+    while work:
+        addr = work.pop()
+        if addr in insns and addr not in code:
+            code.add(addr)
+            work.extend(_within(insns[addr]) + _callees(insns[addr]))
+    return code
 
 
 def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool, follow: bool) -> set[int]:
@@ -143,14 +219,30 @@ def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool, follo
 
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  limit: int = REGION_INSTRUCTIONS, volatile: Set[int] = frozenset(),
-                 stops: Set[int] = frozenset(), follow: bool = True, check_loads: bool = False
-                 ) -> tuple[Region, set[int]]:
+                 stops: Set[int] = frozenset(), follow: bool = True, check_loads: bool = False,
+                 profile: Callable[[int], int] | None = None) -> tuple[Region, set[int], frozenset[int]]:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
     ``follow=False``: only the straight-line code at ``entry``, every branch leaving the region
     (the optimizer's look ahead at a region's exits); ``check_loads``: a ``watched`` check after
-    every instruction that loads (while a watchpoint is on reads).  Returns the
-    region and the guest bytes whose rewriting changes it."""
+    every instruction that loads (while a watchpoint is on reads); ``profile``: how many
+    instructions ran from each control transfer's target (a hot loop through the entry is then
+    held whole).  Returns the region, the guest bytes whose rewriting changes it, and the
+    instructions of that hot loop (code entered there reaches the entry within one time round;
+    none without a profile)."""
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
+    loop: frozenset[int] = frozenset()
+    if profile is not None and follow and limit > 1:
+        cut = len(decoded) >= limit  # the region is cut short: a hot loop may hold more
+        wider = _discover(fe, memory, entry, end, LOOP_FACTOR * limit, stops, volatile, True)[0] if cut else decoded
+        insns = {a: i for a, i in wider.items() if isinstance(i, Insn)}
+        often = _frequencies(insns, _leaders(wider, entry), profile)
+        least = max(often.values(), default=0) / HOT_SHARE
+        loop = frozenset(_reaching(insns, entry, lambda addr: often[addr] > least))
+        if loop and cut:
+            held = _with_callees(insns, loop)
+            nearest = [a for a in wider if a not in held][:max(0, limit - len(held))]
+            decoded = {a: item for a, item in wider.items() if a in held or a in nearest}
+            leaders = _leaders(decoded, entry)
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
     # a branch back to an entry that is a stop address leaves the region: execution stops there
@@ -196,4 +288,4 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
     for addr, label in b.exit_stubs.items():
         b.new_block(label, addr)
         b.exit(addr)
-    return region, covers
+    return region, covers, loop

@@ -24,6 +24,8 @@ class EntryTable:
         self.slots = (ctypes.c_void_p * (guest.entry_table_bytes // 8))()
         # times compiled code (or the Python tier) entered a region at each address
         self.entered = (ctypes.c_uint64 * guest.memory_size).from_buffer(self.slots, guest.entered_offset)
+        # instructions the native interpreter ran from each address since it was last found hot
+        self.hotness = (ctypes.c_uint32 * guest.memory_size).from_buffer(self.slots, guest.hotness_offset)
         self.guards: bool | None = None  # the guard mode the table is filled for
 
     def index(self, key: Key) -> int | None:

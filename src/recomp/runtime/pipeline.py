@@ -34,6 +34,7 @@ SUCCESSOR_INSTRUCTIONS = 4  # guest instructions the optimizer looks at after a 
 class Lifted(NamedTuple):
     region: Region
     covers: set[int]  # the guest bytes whose rewriting changes (or invalidates) it
+    loop: frozenset[int] = frozenset()  # the instructions of the hot loop through its entry it holds
 
 
 class Sight(NamedTuple):
@@ -75,12 +76,14 @@ class Pipeline:
         return Pipeline(self.machine, self.options, Stats(), frozenset(self.volatile), frozenset(self.stops),
                         sight._replace(memory=bytes(sight.memory)))
 
-    def lift(self, pc: int, single: bool = False) -> Lifted:
-        """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it."""
+    def lift(self, pc: int, single: bool = False, profile: Callable[[int], int] | None = None) -> Lifted:
+        """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it.
+        ``profile``: instructions run from each block start (see ``build_region``)."""
         limit = 1 if single else self.options.region_instructions
         sight = self.sight()
         return Lifted(*build_region(self.frontend, sight.memory, pc, sight.loaded_end, limit,
-                                    volatile=self.volatile, stops=self.stops, check_loads=sight.check_loads))
+                                    volatile=self.volatile, stops=self.stops, check_loads=sight.check_loads,
+                                    profile=profile))
 
     def lift_interrupt(self, kind: str, pc: int) -> Lifted:
         """The code that takes interrupt ``kind`` at ``pc``: it covers no guest bytes."""
@@ -106,7 +109,7 @@ class Pipeline:
             if addr in self.stops:  # execution stops there: everything is looked at
                 return None
             return build_region(self.frontend, sight.memory, addr, sight.loaded_end, SUCCESSOR_INSTRUCTIONS,
-                                self.volatile, self.stops, follow=False, check_loads=sight.check_loads)
+                                self.volatile, self.stops, follow=False, check_loads=sight.check_loads)[:2]
 
         watched = sight.watched  # (their accesses must all happen, as a device's)
         return Context(self.guest, frozenset(covers), sight.devices | watched,
@@ -165,7 +168,7 @@ class Pipeline:
         what ``recomp inspect`` shows."""
         lifted = self.lift(pc)
         verify(lifted.region, self.guest)
-        optimized = Lifted(copy.deepcopy(lifted.region), set(lifted.covers))
+        optimized = Lifted(copy.deepcopy(lifted.region), set(lifted.covers), lifted.loop)
         counts = self.optimize(optimized, entry=self.entry_facts() if entry is None else entry)
         return lifted.region, optimized.region, counts
 

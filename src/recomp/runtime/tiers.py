@@ -29,7 +29,7 @@ from recomp.ir.core import Region
 from recomp.runtime.background import Background
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
-from recomp.runtime.interpreters import native_interpreter
+from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
 from recomp.runtime.machine import Machine
 from recomp.runtime.options import Options
@@ -78,10 +78,12 @@ class Tiers:
                                                         entry_table.slots)]
         self.background = Background(self._wake) if options.background and options.engine == "jit" else None
         self._compiling: dict[Key, int] = {}  # compiling in the background -> the epoch then
-        # the guest instructions of each region compiled in the background, while it may run
-        # (written by the compile thread once it has lifted; forgotten when code is dropped)
+        # the guest instructions of the loop through the entry of each region compiled in the
+        # background, while it may run (written by the compile thread once it has lifted;
+        # forgotten when code is dropped)
         self._held: dict[Key, frozenset[int]] = {}
         self._held_epoch = translations.epoch
+        self._promoted: set[int] = set()  # addresses the native interpreter found hot
 
     def _wake(self) -> None:
         """(On the compile thread) code is ready: the native interpreter returns to the run loop
@@ -125,27 +127,30 @@ class Tiers:
         if self.background is not None and (key in self.background.waiting or self._held_elsewhere(key)):
             return
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
+        self._promoted.add(pc)
         if self.background is not None:
             self._submit(key)
             return
         self.translations.discard(key, self.native_interpreter())
         if self.translations.get(key) is None:
-            self._translate(key, lambda: self.pipeline.lift(pc), self.pipeline.entry_facts(), compile=True)
+            profile = self._profile()
+            self._translate(key, lambda: self.pipeline.lift(pc, profile=profile), self.pipeline.entry_facts(),
+                            compile=True)
 
     def _submit(self, key: TranslationKey) -> None:
         """Translate and compile the region at ``key`` on the compile thread, with a pipeline
         frozen now (unless the queue is full: the code is hot again later).  The thread files
         the code in the code cache as soon as it is made: code still compiling when the process
         exits is finished and kept for the next run."""
-        pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
+        pipeline, entry, profile = self.pipeline.frozen(), self.pipeline.entry_facts(), self._profile()
         memory = pipeline.sight().memory
         file = self.cached_code.filer(key) if self.cached_code is not None else None
 
         def work() -> Made | None:
             if self._held_elsewhere(key):
                 return None
-            lifted = pipeline.translate(pipeline.lift(key.pc), False, entry)
-            self._held[key] = frozenset(op.args[0] for op in lifted.region.ops() if op.name == "insn")
+            lifted = pipeline.translate(pipeline.lift(key.pc, profile=profile), False, entry)
+            self._held[key] = lifted.loop
             compiled = pipeline.compile_later(lifted.region, key.guards)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
@@ -155,10 +160,18 @@ class Tiers:
         if not self.background.submit(key, work):
             del self._compiling[key]
 
+    def _profile(self) -> Callable[[int], int]:
+        """How many instructions the native interpreter has run from each address, as now; an
+        address it found hot (its counter then started again) counts as hot as that."""
+        counts = memoryview(bytes(self.entry_table.hotness)).cast("I")
+        promoted = frozenset(self._promoted)
+        return lambda addr: max(counts[addr], HOT_INSTRUCTIONS) if addr in promoted else counts[addr]
+
     def _held_elsewhere(self, key: TranslationKey) -> bool:
-        """Whether another region compiled in the background holds the code at ``key``: while a
-        loop compiles, the native interpreter finds more of its addresses hot, and each would be
-        compiled into a region holding the same loop.  (On either thread.)"""
+        """Whether another region compiled in the background holds the code at ``key`` in the loop
+        through its entry: while a loop compiles, the native interpreter finds more of its
+        addresses hot, and each would be compiled into a region holding the same loop; code
+        entered there reaches the region's entry within one time round.  (On either thread.)"""
         if self._held_epoch != self.translations.epoch:  # code was dropped: what holds what is unknown
             self._held.clear()
             self._held_epoch = self.translations.epoch

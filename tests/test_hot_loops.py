@@ -1,0 +1,97 @@
+"""Regions that hold a hot loop whole: given the native interpreter's profile, a region entered
+in a loop holds every hot instruction from which its entry is reached again within its
+subroutine, and the subroutines they call, beyond the region's usual size; cold code (an outer
+loop run a few times) is left out, and a return counts as going back to its own call, so two
+loops calling one helper stay two loops.  The cc65 programs, whose loops call the C runtime's
+helpers every few instructions, still print and count what sim65 does."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from recomp.frontends import get_frontend
+from recomp.frontends.region import build_region
+
+CC65 = ROOT / "benchmarks" / "cc65"
+EXPECTED = json.loads((CC65 / "expected.json").read_text())
+
+# 0200 LDX #0 / 0202 LDY #0 / 0204 JSR $0300; INY; CPY #$10; BNE $0204 (the inner loop)
+# 020C INX; CPX #$10; BNE $0202 (the outer loop) / 0211 JMP * / 0300 LDA #1; CLC; ADC #2; STA $10; RTS
+NESTED = {
+    0x0200: bytes([0xA2, 0x00, 0xA0, 0x00, 0x20, 0x00, 0x03, 0xC8, 0xC0, 0x10, 0xD0, 0xF8,
+                   0xE8, 0xE0, 0x10, 0xD0, 0xF1, 0x4C, 0x11, 0x02]),
+    0x0300: bytes([0xA9, 0x01, 0x18, 0x69, 0x02, 0x85, 0x10, 0x60]),
+}
+INNER = {0x0204, 0x0207, 0x0208, 0x020A}
+HELPER = {0x0300, 0x0302, 0x0303, 0x0305, 0x0307}
+OUTER = {0x0202, 0x020C, 0x020D, 0x020F}
+
+# 0200 JSR $0300; DEX; BNE $0200 (loop A) / 0206 JSR $0300; DEY; BNE $0206 (loop B) / 020C JMP $0200
+TWO_LOOPS = {
+    0x0200: bytes([0x20, 0x00, 0x03, 0xCA, 0xD0, 0xFA, 0x20, 0x00, 0x03, 0x88, 0xD0, 0xFA, 0x4C, 0x00, 0x02]),
+    0x0300: NESTED[0x0300],
+}
+
+
+def region_at(program: dict[int, bytes], entry: int, limit: int, profile: dict[int, int] | None):
+    memory = bytearray(0x10000)
+    for at, code in program.items():
+        memory[at:at + len(code)] = code
+    counts = None if profile is None else (lambda addr: profile.get(addr, 0))
+    region, _, loop = build_region(get_frontend("6502"), memory, entry, 0x10000, limit, profile=counts)
+    instructions = {op.args[0] for op in region.ops() if op.name == "insn"}
+    return instructions, loop
+
+
+def test_a_hot_inner_loop_is_held_whole_and_its_cold_outer_loop_left_out():
+    hot = {0x0204: 1000, 0x0207: 1000, 0x0300: 1000, 0x020C: 10, 0x0202: 10}
+    instructions, loop = region_at(NESTED, 0x0204, 8, hot)
+    assert instructions == INNER | HELPER  # nine instructions, more than the region's eight
+    assert loop == INNER
+    without, none = region_at(NESTED, 0x0204, 8, None)
+    assert len(without) == 8 and not INNER <= without and none == frozenset()
+
+
+def test_an_outer_loop_as_hot_as_the_inner_one_is_held_too():
+    hot = dict.fromkeys([0x0204, 0x0207, 0x0300, 0x020C, 0x0202], 1000)
+    instructions, loop = region_at(NESTED, 0x0204, 8, hot)
+    assert instructions >= INNER | HELPER | OUTER
+    assert loop == INNER | OUTER
+
+
+def test_two_loops_calling_one_helper_are_not_one_loop():
+    hot = dict.fromkeys([0x0200, 0x0203, 0x0206, 0x0209, 0x0300], 1000) | {0x020C: 1}
+    instructions, loop = region_at(TWO_LOOPS, 0x0200, 4, hot)
+    assert loop == {0x0200, 0x0203, 0x0204}
+    assert instructions == loop | HELPER  # loop B returns from the helper too, but is not in A
+
+
+def test_a_region_the_loop_does_not_come_back_to_holds_no_loop():
+    _, loop = region_at(NESTED, 0x0300, 4, {0x0300: 1000, 0x0207: 1000})
+    assert loop == frozenset()
+
+
+@pytest.mark.parametrize("name", ["crc32", "matmul"])
+def test_cc65_programs_with_hot_loops_held_whole_count_what_sim65_counts(tmp_path: Path, name: str):
+    """A whole run (56 to 60 million instructions), regions compiled as they become hot (at once,
+    so that the run is the same every time): sim65's output and cycle count."""
+    from recomp.machines import get_machine
+    from recomp.machines.base import Settings
+    from recomp.machines.boot import Boot, boot, program_image
+    from test_sim65 import sim65_branch_quirk
+
+    path, machine = CC65 / f"{name}.sim", get_machine("sim65")
+    settings = Settings(output=io.StringIO(), errors=io.StringIO(), args=[path.name], sandbox=tmp_path)
+    emulator = machine.emulator("6502", settings, compile_in_background=False)
+    boot(machine, emulator, program_image(path, None, "6502", 0x10000, 0), Boot(path))
+    moved = sim65_branch_quirk(emulator)
+    result = emulator.run()
+    assert (result.exit, result.status, settings.output.getvalue()) == ("exit", 0, EXPECTED[name]["stdout"]["default"])
+    assert machine.reported_cycles(emulator) + moved[0] == EXPECTED[name]["cycles"]["default"]
+    sizes = [sum(op.name == "insn" for op in t.region.ops()) for _, t in emulator.translations if t.region is not None]
+    assert max(sizes) > 64  # a loop held whole
