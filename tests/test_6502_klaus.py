@@ -52,6 +52,21 @@ def decimal(engine: str, optimize: bool, **options) -> recomp.Emulator:
     return emu
 
 
+def test_functional_test_passes_with_its_loops_compiled_meanwhile(monkeypatch, tmp_path):
+    """With the native interpreter finding code hot sooner, regions of the test's self-modifying
+    loops compile in the background (a second run loading the first one's from the code cache)
+    while their bytes are rewritten, with the same values too, and their translations dropped:
+    each run ends at the success trap."""
+    from recomp.runtime.code_cache import CodeCache
+
+    monkeypatch.setattr("recomp.runtime.interpreters.HOT_INSTRUCTIONS", 1 << 19)
+    cache = CodeCache(tmp_path / "cache")
+    for _ in ("cold", "warm"):
+        emu = functional("jit", True, code_cache=cache)
+        emu.finish_compiling()
+        assert emu.stats.compiled + emu.stats.cache_hits > 0
+
+
 @pytest.mark.parametrize("native", [True, False], ids=["native-tier", "python-tier"])
 @pytest.mark.parametrize("engine, optimize", JIT_MODES, ids=["jit", "jit-noopt"])
 def test_functional_test_passes(engine, optimize, native):

@@ -117,7 +117,7 @@ class Translations:
     def discard(self, key: Key, translation: Translation) -> None:
         """Forget the translation at ``key`` if it is still this one (the native interpreter, where
         a region is compiled now); its bytes stay watched by whatever else covers them."""
-        if self._cache.get(key) is translation:
+        if key in self._cache and self._cache[key] is translation:
             del self._cache[key]
 
     # --- what the machine tells ----------------------------------------------------------------
