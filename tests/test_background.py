@@ -7,8 +7,11 @@ here every run is compared with one whose regions were all compiled at once."""
 from __future__ import annotations
 
 import io
+import threading
+from collections import Counter
 
 import recomp
+from recomp.runtime.background import LATER, Background
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS
 from recomp.runtime.keys import TranslationKey
 
@@ -126,3 +129,26 @@ def test_a_process_that_ends_while_code_compiles_files_it(tmp_path):
     assert (done.returncode, done.stderr) == (0, "recomp: trap at $0237 after 14692410 instructions\n")
     regions = [record for record in tmp_path.rglob("*.o") if not record.parent.name.startswith("interpreter")]
     assert regions
+
+
+def test_a_job_may_go_to_the_back_of_the_queue_once():
+    """(A region that holds no loop waits behind the others once, as the compile thread sees it.)"""
+    gate, ran, calls = threading.Event(), [], Counter()
+
+    def job(name: str, later: bool = False):
+        def work():
+            calls[name] += 1
+            if later and calls[name] == 1:
+                return LATER
+            gate.wait(5)
+            ran.append(name)
+            return name
+        return work
+
+    background = Background(lambda: None)
+    for name, later in (("first", False), ("helper", True), ("loop", False)):
+        assert background.submit(name, job(name, later))
+    gate.set()
+    background.wait()
+    assert ran == ["first", "loop", "helper"] and calls["helper"] == 2
+    assert sorted(done.result for done in background.take()) == ["first", "helper", "loop"]

@@ -10,7 +10,9 @@ transfer); the run loop ``take``s results at its next turn and decides, on its o
 whether they still fit the machine.  Nothing on the dispatch path is shared with the thread.
 
 The thread lives while there is work.  When the process exits, the job in hand is finished (LLVM
-is never cut off halfway) and the rest are dropped.
+is never cut off halfway) and the rest are dropped.  A job may ask to go to the back of the
+queue (``LATER``): a region that holds no loop waits behind the others, whose loops the run
+needs more.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 MAX_JOBS = 32  # waiting at once; code that becomes hot meanwhile waits for its next turn
+LATER = object()  # what a job returns to go to the back of the queue (once: it runs again later)
 
 
 class Done(NamedTuple):
@@ -68,10 +71,18 @@ class Background:
                 done = Done(key, work(), None)
             except Exception as error:  # (handed to the run loop, which says so)
                 done = Done(key, None, error)
+            if done.result is LATER:
+                with self._lock:
+                    self._jobs.append((key, work))
+                continue
             with self._lock:
                 self._done.append(done)
                 self.ready = True
             self._wake()
+
+    def others_waiting(self) -> bool:
+        """Whether jobs wait besides the one in hand (on the compile thread)."""
+        return bool(self._jobs)
 
     def take(self) -> list[Done]:
         """The jobs done since the last time."""

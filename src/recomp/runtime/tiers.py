@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.ir.core import Region
-from recomp.runtime.background import Background
+from recomp.runtime.background import LATER, Background
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
@@ -146,11 +146,17 @@ class Tiers:
         memory = pipeline.sight().memory
         file = self.cached_code.filer(key) if self.cached_code is not None else None
 
-        def work() -> Made | None:
-            if self._held_elsewhere(key):
-                return None
-            lifted = pipeline.translate(pipeline.lift(key.pc, profile=profile), False, entry)
-            self._held[key] = lifted.loop
+        lifted: Lifted | None = None
+
+        def work() -> Made | object | None:
+            nonlocal lifted
+            if lifted is None:
+                if self._held_elsewhere(key):
+                    return None
+                lifted = pipeline.translate(pipeline.lift(key.pc, profile=profile), False, entry)
+                self._held[key] = lifted.loop
+                if not lifted.loop and self.background.others_waiting():
+                    return LATER  # a loop's region first: it runs most
             compiled = pipeline.compile_later(lifted.region, key.guards)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
