@@ -32,7 +32,7 @@ from recomp.ir.types import I32, Type
 
 REGION_INSTRUCTIONS = 64  # guest instructions per region at most, but for a hot loop
 LOOP_FACTOR = 4  # ... which may hold this many times that
-HOT_SHARE = 16  # a block is hot that ran at least 1/HOT_SHARE as much as the hottest one near
+HOT_SHARE = 16  # an instruction is hot that ran more than 1/HOT_SHARE as often as the most run one
 
 
 class RegionBuilder(Builder):

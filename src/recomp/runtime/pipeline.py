@@ -78,7 +78,7 @@ class Pipeline:
 
     def lift(self, pc: int, single: bool = False, profile: Callable[[int], int] | None = None) -> Lifted:
         """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it.
-        ``profile``: instructions run from each block start (see ``build_region``)."""
+        ``profile``: instructions run from each control transfer's target (see ``build_region``)."""
         limit = 1 if single else self.options.region_instructions
         sight = self.sight()
         return Lifted(*build_region(self.frontend, sight.memory, pc, sight.loaded_end, limit,

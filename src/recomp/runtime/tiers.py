@@ -78,8 +78,8 @@ class Tiers:
                                                         entry_table.slots)]
         self.background = Background(self._wake) if options.background and options.engine == "jit" else None
         self._compiling: dict[Key, int] = {}  # compiling in the background -> the epoch then
-        # the guest instructions of the loop through the entry of each region compiled in the
-        # background, while it may run (written by the compile thread once it has lifted;
+        # the guest instructions of the hot loop through the entry of each region compiled in
+        # the background, while it may run (written by the compile thread once it has lifted;
         # forgotten when code is dropped)
         self._held: dict[Key, frozenset[int]] = {}
         self._held_epoch = translations.epoch
@@ -174,8 +174,8 @@ class Tiers:
         return lambda addr: max(counts[addr], HOT_INSTRUCTIONS) if addr in promoted else counts[addr]
 
     def _held_elsewhere(self, key: TranslationKey) -> bool:
-        """Whether another region compiled in the background holds the code at ``key`` in the loop
-        through its entry: while a loop compiles, the native interpreter finds more of its
+        """Whether another region compiled in the background holds the code at ``key`` in the hot
+        loop through its entry: while a loop compiles, the native interpreter finds more of its
         addresses hot, and each would be compiled into a region holding the same loop; code
         entered there reaches the region's entry within one time round.  (On either thread.)"""
         if self._held_epoch != self.translations.epoch:  # code was dropped: what holds what is unknown
