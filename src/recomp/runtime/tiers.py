@@ -203,10 +203,11 @@ class Tiers:
             memory, current = self.machine.memory_view, self.translations.get(key)
             if epoch != self.translations.epoch or any(memory[addr] != value for addr, value in made.source.items()):
                 self.stats.event(f"stale     {self._where(key.pc)}: changed while it compiled, not used")
-                self._held.pop(key, None)
             elif current is None or current.address is None or any(current is i for i in self._interpreters.values()):
                 self.translations.discard(key, current)
                 self.translations.add(key, self._compiled(made.lifted, made.compiled))
+                continue
+            self._held.pop(key, None)  # not used: its loop's addresses may be compiled from again
 
     def finish(self) -> None:
         """Wait for the code compiling in the background, and put it into the run."""
