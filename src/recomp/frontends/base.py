@@ -6,6 +6,7 @@ import ctypes
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from recomp.ir.guest import GuestSpec
@@ -36,7 +37,8 @@ class Insn:
     size: int
     mnemonic: str
     operands: tuple[Any, ...]
-    text: str
+    # its text, made when first shown (``text``): disassembly costs, and compiling never shows it
+    describe: Callable[[], str] = field(compare=False, repr=False)
     cycles: int = 0  # base cycles
     extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
     targets: tuple[int, ...] = ()
@@ -54,6 +56,13 @@ class Insn:
     shape: tuple[int, ...] = ()
     mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
     info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
+
+    @cached_property
+    def text(self) -> str:
+        return self.describe()
+
+    def __str__(self) -> str:  # (an icode ``insn`` op's comment: shown only when printed)
+        return self.text
 
     @property
     def next(self) -> int:

@@ -65,7 +65,7 @@ class RegionBuilder(Builder):
     def start(self, insn: Insn) -> None:
         self.insn = insn
         self.stored = self.loaded = False
-        self.emit("insn", insn.addr, insn.cycles, comment=insn.text)
+        self.emit("insn", insn.addr, insn.cycles, comment=insn)  # (its text, when printed)
 
     def store(self, addr: Value, value: Value) -> None:
         self.emit("store", addr, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
+from functools import partial
 
 from recomp.frontends.base import DecodeError, Frontend, HelperHost, Insn
 from recomp.frontends.region import RegionBuilder
@@ -84,6 +85,11 @@ def format_operand(kind: str, value: int) -> str:
     return {"reg": f"r{value}", "imm": f"{value:#010x}", "addr": f"{value:#06x}"}[kind]
 
 
+def insn_text(op: Opcode, operands: Sequence[int]) -> str:
+    """An instruction as the assembler reads it: ``SET r0, 0x10``."""
+    return " ".join((op.mnemonic, ", ".join(format_operand(k, v) for k, v in zip(op.operands, operands)))).rstrip()
+
+
 def format_print(reg: int, value: int) -> str:
     """The output line of PRINT (without its newline)."""
     return f" r{reg:02d} = {value:08X}" if reg < FIRST_SEPARATOR else " "
@@ -135,11 +141,9 @@ class Tst27(Frontend):
             if kind == "reg":
                 registers.append(pos - addr)
             pos += width
-        text = op.mnemonic
-        if operands:
-            text += " " + ", ".join(format_operand(k, v) for k, v in zip(op.operands, operands))
         targets = tuple(v for k, v in zip(op.operands, operands) if k == "addr")
-        return Insn(addr, size, op.mnemonic, tuple(operands), text, targets=targets,
+        found = tuple(operands)
+        return Insn(addr, size, op.mnemonic, found, partial(insn_text, op, found), targets=targets,
                     falls_through=op.falls_through, shape=tuple(registers), info=op)
 
     def idles(self, memory: Sequence[int], pc: int) -> bool:

@@ -32,7 +32,7 @@ class Op:
     name: str
     args: list[Value | int | str]
     result: Value | None = None
-    comment: str = ""
+    comment: object = ""  # shown as its ``str()``: a decoded instruction is disassembled only when shown
 
     @property
     def spec(self) -> OpSpec:
@@ -134,7 +134,7 @@ class Builder:
         return block
 
     def emit(self, name: str, *args: Value | int | str, type: Type | None = None,
-             comment: str = "") -> Value | None:
+             comment: object = "") -> Value | None:
         if name not in OPS:
             raise KeyError(f"unknown icode op {name!r}")
         arglist = list(args)
@@ -156,7 +156,7 @@ class Builder:
         if name not in OPS:
             raise AttributeError(name)
 
-        def emit(*args: Value | int | str, type: Type | None = None, comment: str = ""):
+        def emit(*args: Value | int | str, type: Type | None = None, comment: object = ""):
             return self.emit(name, *args, type=type, comment=comment)
 
         return emit

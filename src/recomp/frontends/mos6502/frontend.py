@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Sequence, Set
+from functools import partial
 from typing import Any
 
 from recomp.frontends.base import ComputedField, DecodeError, Frontend, Insn
@@ -130,7 +131,7 @@ class Mos6502(Frontend):
             targets = (operands[0] | operands[1] << 8,)  # (see semantics.jsr: its pushes may rewrite it)
         elif opcode.page_penalty and opcode.mode in INDEXED_READS:
             extra = 1
-        return Insn(addr, opcode.length, opcode.mnemonic, operands, disassemble(raw, addr),
+        return Insn(addr, opcode.length, opcode.mnemonic, operands, partial(disassemble, raw, addr),
                     returns_to=nxt if opcode.mnemonic == "JSR" else None, is_return=opcode.mnemonic == "RTS",
                     cycles=opcode.cycles, extra_cycles=extra, targets=targets,
                     falls_through=opcode.mnemonic not in _NO_FALL_THROUGH,
