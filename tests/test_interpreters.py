@@ -1,4 +1,4 @@
-"""The native interpreters built when recomp is installed: used only when made for this context
+"""The native interpreters (and the SIGINT handler) built when recomp is installed: used only when made for this context
 and as trusted as the code beside them; a run on one ends as a run on an interpreter built in
 the process does.  An installed recomp (as CI tests it) has them, made for its own sources."""
 
@@ -14,7 +14,15 @@ import pytest
 import recomp
 from recomp.frontends import get_frontend
 from recomp.runtime import interpreters
-from recomp.runtime.interpreters import MANIFEST, build_prebuilt, interpreter_context, prebuilt
+from recomp.runtime.ctrl_c import SYMBOLS
+from recomp.runtime.interpreters import (
+    HANDLER,
+    MANIFEST,
+    build_prebuilt,
+    handler_context,
+    interpreter_context,
+    prebuilt,
+)
 
 FRONTEND = get_frontend("6502")
 
@@ -24,8 +32,8 @@ def folder(tmp_path_factory) -> Path:
     """Every variant, prebuilt as the build hook does."""
     folder = tmp_path_factory.mktemp("prebuilt")
     written = build_prebuilt(folder)
-    assert sorted(written) == sorted([MANIFEST, *(f"mos6502-{interpreters.variant_name(*v)}.o"
-                                                  for v in interpreters.VARIANTS)])
+    assert sorted(written) == sorted([MANIFEST, f"{HANDLER}.o", *(f"mos6502-{interpreters.variant_name(*v)}.o"
+                                                                  for v in interpreters.VARIANTS)])
     return folder
 
 
@@ -43,6 +51,18 @@ def test_a_prebuilt_interpreter_made_for_this_context_is_used(folder, monkeypatc
     emu.state.pc = 0x0200
     result = emu.run(stop_on_trap=True)
     assert (result.exit, result.pc, emu.state.x, emu.instructions) == ("trap", 0x0205, 0, 12)
+
+
+def test_the_prebuilt_sigint_handler_is_used(folder, monkeypatch):
+    """Linked from the file, with the process's tables: LLVM builds nothing."""
+    import recomp.backend.jit
+
+    assert prebuilt(handler_context(), HANDLER, folder) is not None
+    monkeypatch.setattr(interpreters, "PREBUILT", folder)
+    monkeypatch.setattr(recomp.backend.jit.Jit, "interrupt_handler", lambda *args: pytest.fail("built, not loaded"))
+    values = {"slots": 0x1000, "count": 1, "busy": 0x2000, "previous": 0x3000, "interrupt": 50, "events": 49,
+              "limit": 24, "cycle_limit": 32}
+    assert interpreters.interrupt_handler(SYMBOLS, values).address
 
 
 def test_another_context_or_entry_finds_none(folder):
@@ -101,3 +121,4 @@ def test_an_installed_recomp_has_its_interpreters_prebuilt():
         pytest.skip(f"recomp is imported from a checkout ({package}), not an installed wheel")
     for stops, trace in interpreters.VARIANTS:
         assert prebuilt(context(), interpreters.variant_name(stops, trace)) is not None
+    assert prebuilt(handler_context(), HANDLER) is not None

@@ -15,7 +15,7 @@ from recomp.runtime.stats import add_pass_counts
 from recomp.runtime.trace import Traced
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
 
 STAGES = ("guest", "icode", "opt", "llvm-raw", "llvm", "host")
 # pygments lexer per stage, for syntax highlighting

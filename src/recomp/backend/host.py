@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 
-from recomp.backend.jit import Compiled
+from recomp.backend.compiled import Compiled
 from recomp.backend.lower import MARK_CHAIN, MARK_INSN, MARK_LEAVE
 from recomp.backend.objects import text_size
 

@@ -1,12 +1,13 @@
-"""MCJIT and the LLVM pass pipelines: the process's JIT compiles what it is handed and loads
-object files it made earlier; what to keep on disk is the runtime's business.
+"""MCJIT and the LLVM pass pipelines: the process's JIT compiles what it is handed (and links
+object files it made earlier where ``recomp.backend.loader`` cannot); what to keep on disk is
+the runtime's business.
 
 Compiled code lives in *arenas*: MCJIT execution engines of ``ARENA_FUNCTIONS`` functions each.
 An engine frees its code (and the modules it keeps) only when it is disposed of, so each
 ``Compiled`` keeps its arena alive, and an arena whose functions are all gone (dropped by
 self-modifying code, say) is disposed of with them: however long a program rewrites its code,
-the JIT's memory stays bounded.  Code the process keeps for good (the native interpreter, the
-SIGINT handler) goes to an arena of its own.  An engine costs about 0.3 ms and 0.8 MB, so
+the JIT's memory stays bounded.  Code the process keeps for good (a native interpreter built
+now) goes to an arena of its own.  An engine costs about 0.3 ms and 0.8 MB, so
 functions share one.
 
 One lock serializes the JIT's work: regions are compiled on a thread of their own
@@ -18,17 +19,15 @@ its own (a shared one segfaults once that engine is collected).
 
 from __future__ import annotations
 
-import ctypes
 import secrets
 import threading
 import time
-import weakref
-from dataclasses import dataclass
 
 import llvmlite.binding as llvm
 from llvmlite import ir as ll
 
 from recomp.backend.cfg import loop_targets
+from recomp.backend.compiled import REGION_FUNCTION, Compiled
 from recomp.backend.lower import lower
 from recomp.backend.native_interpreter import lower_interpreter
 from recomp.backend.signals import lower_interrupt_handler
@@ -46,10 +45,6 @@ O2_MAX_OPS = 150
 CHEAP_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "dead_code_elimination")
 CODEGEN_LEVEL = 1
 ARENA_FUNCTIONS = 64  # compiled functions per execution engine
-
-# (state, memory, attrs, entries) -> Exit; see recomp.backend.lower
-REGION_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * 4)
-
 
 class Arena:
     """An execution engine with its own target machine and LLVM context (the modules of its
@@ -87,19 +82,6 @@ class Arena:
         return self.engine.get_function_address(name)
 
 
-@dataclass
-class Compiled:
-    """A compiled region: its entry point and what it took to make it."""
-
-    function: ctypes._CFuncPtr
-    address: int
-    name: str
-    optimized_ir: str  # the LLVM IR after the pass pipeline, where it was asked for
-    seconds: float
-    arena: Arena  # kept: the code lives as long as its engine
-    object: bytes  # the object file MCJIT made (for the code cache, and to find the code's size)
-
-
 class Jit:
     def __init__(self) -> None:
         llvm.initialize_native_target()
@@ -121,7 +103,6 @@ class Jit:
         # symbols are unique across processes too: objects from the code cache join this engine
         self._prefix = secrets.token_hex(4)
         self._objects: dict[str, bytes] = {}  # module name -> its object file, as MCJIT emits it
-        self._loaded: weakref.WeakValueDictionary[str, Compiled] = weakref.WeakValueDictionary()  # by symbol
 
     def _object_emitted(self, module: llvm.ModuleRef, data: bytes) -> None:
         self._objects[module.name] = bytes(data)
@@ -219,30 +200,28 @@ class Jit:
             self._cheap_pipeline(parsed)
             return self._add(parsed, name, start, self._permanent)
 
-    def interrupt_handler(self, slots: int, count: int, busy: int, previous: int, offsets: dict[str, int]) -> int:
-        """The address of a native SIGINT handler (``recomp.backend.signals``) for these tables,
-        kept for the life of the process."""
+    def interrupt_handler(self, symbols: dict[str, str]) -> tuple[str, bytes]:
+        """A native SIGINT handler (``recomp.backend.signals``) whose tables and offsets are the
+        values of ``symbols``: its function's name and its object file, to link with them."""
         with self.lock:
             module, name = self._new_module("sigint")
-            lower_interrupt_handler(module, name, slots, count, busy, previous, offsets)
-            return self._add(self._permanent.parse(module), name, time.perf_counter(), self._permanent).address
+            lower_interrupt_handler(module, name, symbols)
+            return name, self._pass_machine.emit_object(self._permanent.parse(module))
 
-    def load(self, name: str, data: bytes, keep: bool = False) -> Compiled:
+    def load(self, name: str, data: bytes, keep: bool = False, externals: dict[str, int] | None = None
+             ) -> Compiled:
         """Code compiled earlier (by this JIT, in this process or another), from its object
-        file; its entry point is ``name`` (``keep``: the process keeps it for good).  Raises
-        ValueError if it is not there."""
+        file; its entry point is ``name`` (``keep``: the process keeps it for good), the symbols
+        it leaves undefined are ``externals``.  Raises ValueError if it is not there."""
         with self.lock:
-            compiled = self._loaded.get(name)
-            if compiled is not None:
-                return compiled
+            for symbol, value in (externals or {}).items():
+                llvm.add_symbol(symbol, value)
             start = time.perf_counter()
             arena = self._permanent if keep else self._current_arena()
             address = arena.add(llvm.ObjectFileRef.from_data(data), name)
             if not address:
                 raise ValueError(f"the cached object does not define {name}")
-            compiled = Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, arena, data)
-            self._loaded[name] = compiled
-            return compiled
+            return Compiled(REGION_FUNCTION(address), address, name, "", time.perf_counter() - start, arena, data)
 
 
 def loops(function: llvm.ValueRef) -> bool:

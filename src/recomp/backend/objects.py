@@ -22,10 +22,12 @@ RELOCATION_SIZES = {SHT_RELA: 24, SHT_REL: 16}
 class Section:
     name: bytes
     type: int
+    flags: int
     offset: int
     size: int
     link: int
     info: int
+    align: int
     entsize: int
 
 
@@ -56,11 +58,12 @@ def sections(data: bytes) -> list[Section]:
     names = raw[shstrndx]
     if names[1] != SHT_STRTAB:
         raise MalformedObject("the section names are not a string table")
-    return [Section(_string(data, names[4], names[5], name), kind, offset, size, link, info, entsize)
-            for name, kind, _, _, offset, size, link, info, _, entsize in raw]
+    return [Section(string(data, names[4], names[5], name), kind, flags, offset, size, link, info, align, entsize)
+            for name, kind, flags, _, offset, size, link, info, align, entsize in raw]
 
 
-def _string(data: bytes, table: int, size: int, index: int) -> bytes:
+def string(data: bytes, table: int, size: int, index: int) -> bytes:
+    """The name at ``index`` of the string table at ``table`` (``size`` bytes)."""
     if index >= size:
         raise MalformedObject("a name lies outside its string table")
     end = data.find(b"\0", table + index, table + size)
@@ -69,19 +72,24 @@ def _string(data: bytes, table: int, size: int, index: int) -> bytes:
     return data[table + index:end]
 
 
+def symbol_table(found: list[Section]) -> tuple[Section, Section]:
+    """The object's one symbol table and its string table."""
+    symbols = [s for s in found if s.type == SHT_SYMTAB]
+    if len(symbols) != 1 or symbols[0].entsize != SYMBOL.size or symbols[0].size % SYMBOL.size:
+        raise MalformedObject("no well-formed symbol table")
+    strings = found[symbols[0].link]
+    if strings.type != SHT_STRTAB:
+        raise MalformedObject("the symbol names are not a string table")
+    return symbols[0], strings
+
+
 def check_object(data: bytes, symbol: str) -> None:
     """Raise ``MalformedObject`` unless ``data`` is an object MCJIT will load that defines the
     function ``symbol``: well-formed section headers, symbol and relocation tables within bounds,
     and the symbol defined in a section of the object."""
     found = sections(data)
     count = len(found)
-    symbols = [s for s in found if s.type == SHT_SYMTAB]
-    if len(symbols) != 1 or symbols[0].entsize != SYMBOL.size or symbols[0].size % SYMBOL.size:
-        raise MalformedObject("no well-formed symbol table")
-    table = symbols[0]
-    strings = found[table.link]
-    if strings.type != SHT_STRTAB:
-        raise MalformedObject("the symbol names are not a string table")
+    table, strings = symbol_table(found)
     entries = table.size // SYMBOL.size
     for section in found:
         if section.type in RELOCATION_SIZES:
@@ -96,7 +104,7 @@ def check_object(data: bytes, symbol: str) -> None:
     wanted = symbol.encode()
     for offset in range(table.offset, table.offset + table.size, SYMBOL.size):
         name, info, _, shndx, _, _ = SYMBOL.unpack_from(data, offset)
-        if name and _string(data, strings.offset, strings.size, name) == wanted:
+        if name and string(data, strings.offset, strings.size, name) == wanted:
             if info & 0xF != STT_FUNC or not 0 < shndx < count:
                 raise MalformedObject(f"{symbol} is not a function defined in the object")
             return

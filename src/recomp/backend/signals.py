@@ -3,7 +3,11 @@ next bytecode, which a loop in compiled code never reaches.  This one marks ever
 machine (a table of state addresses the runtime keeps) as ``recomp.runtime.ctrl_c`` describes,
 then passes the signal on to the handler it replaced, unless ``busy`` says the main thread is
 running a machine (whose run loop then raises ``KeyboardInterrupt`` at a clean point).  It only
-stores words and calls the previous handler: it is async-signal-safe."""
+stores words and calls the previous handler: it is async-signal-safe.
+
+The tables' addresses, their size and the fields' offsets are symbols the object leaves
+undefined, given when it is linked: one object, built when recomp is installed, serves every
+process."""
 
 from __future__ import annotations
 
@@ -11,17 +15,21 @@ from llvmlite import ir as ll
 
 from recomp.backend.lower import I8_T, I32_T, I64_T, PTR, function_pointer, load_volatile, store_volatile
 
+FIELDS = (("interrupt", I8_T, 1), ("events", I8_T, 1), ("limit", I64_T, 0), ("cycle_limit", I64_T, 0))
 
-def lower_interrupt_handler(module: ll.Module, name: str, slots: int, count: int, busy: int, previous: int,
-                            offsets: dict[str, int]) -> ll.Function:
+
+def lower_interrupt_handler(module: ll.Module, name: str, symbols: dict[str, str]) -> ll.Function:
     """``void name(int sig, siginfo *, void *)``: for each non-null state address in the ``count``
     slots at address ``slots``, set the byte fields ``interrupt`` and ``events`` to 1 and the
-    64-bit fields ``limit`` and ``cycle_limit`` to 0 (at ``offsets``); then, unless the word at
+    64-bit fields ``limit`` and ``cycle_limit`` to 0 (at their offsets); then, unless the word at
     ``busy`` is non-zero, call the handler whose address is at ``previous`` (if it is one, not
-    SIG_DFL or SIG_IGN)."""
+    SIG_DFL or SIG_IGN).  Each of these (and each field's offset) is the value of the symbol
+    ``symbols`` names for it."""
     function = ll.Function(module, ll.FunctionType(ll.VoidType(), [I32_T, PTR, PTR]), name)
     b = ll.IRBuilder(function.append_basic_block("entry"))
-    table = b.inttoptr(I64_T(slots), PTR)
+    given = {what: ll.GlobalVariable(module, I8_T, symbol) for what, symbol in symbols.items()}
+    number = {what: b.ptrtoint(given[what], I64_T) for what in ("count", *(field for field, _, _ in FIELDS))}
+    table = given["slots"]
     loop, mark, step, chain, call, done = (function.append_basic_block(n)
                                           for n in ("loop", "mark", "step", "chain", "call", "done"))
     b.branch(loop)
@@ -31,17 +39,16 @@ def lower_interrupt_handler(module: ll.Module, name: str, slots: int, count: int
     state = load_volatile(b, b.gep(table, [index], inbounds=True, source_etype=PTR), PTR, "state")
     b.cbranch(b.icmp_unsigned("==", state, ll.Constant(PTR, None)), step, mark)
     b.position_at_end(mark)
-    for field, width, value in (("interrupt", I8_T, 1), ("events", I8_T, 1), ("limit", I64_T, 0),
-                                ("cycle_limit", I64_T, 0)):
-        store_volatile(b, width(value), b.gep(state, [I64_T(offsets[field])], inbounds=True, source_etype=I8_T))
+    for field, width, value in FIELDS:
+        store_volatile(b, width(value), b.gep(state, [number[field]], inbounds=True, source_etype=I8_T))
     b.branch(step)
     b.position_at_end(step)
     after = b.add(index, I64_T(1))
     index.add_incoming(after, step)
-    b.cbranch(b.icmp_unsigned("==", after, I64_T(count)), chain, loop)
+    b.cbranch(b.icmp_unsigned("==", after, number["count"]), chain, loop)
     b.position_at_end(chain)
-    running = load_volatile(b, b.inttoptr(I64_T(busy), PTR), I64_T)
-    handler = function_pointer(b, b.inttoptr(I64_T(previous), PTR), function.function_type)
+    running = load_volatile(b, given["busy"], I64_T)
+    handler = function_pointer(b, given["previous"], function.function_type)
     usable = b.and_(b.icmp_unsigned("==", running, I64_T(0)),
                     b.icmp_unsigned(">", b.ptrtoint(handler, I64_T), I64_T(1)))
     b.cbranch(usable, call, done)

@@ -32,7 +32,11 @@ class Op:
     name: str
     args: list[Value | int | str]
     result: Value | None = None
-    comment: object = ""  # shown as its ``str()``: a decoded instruction is disassembled only when shown
+    note: object = ""  # the comment, as its ``str()``: a decoded instruction is disassembled only when shown
+
+    @property
+    def comment(self) -> str:
+        return str(self.note)
 
     @property
     def spec(self) -> OpSpec:

@@ -3,8 +3,10 @@ entries the cache holds there, loading records (checked by the store) and filing
 
 from __future__ import annotations
 
+import platform
 import warnings
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
@@ -13,14 +15,33 @@ from recomp.runtime.machine import Machine
 from recomp.runtime.options import Options
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
 
 
+CPU_FACTS = ("vendor_id", "cpu family", "model", "model name", "stepping", "flags")  # of /proc/cpuinfo
+
+
+@cache
 def jit_context() -> tuple:
-    """What, besides the icode, decides the code the process's JIT makes."""
-    from recomp.backend.jit import jit
+    """What, besides the icode and recomp's sources, decides the code the process's JIT makes:
+    LLVM (llvmlite's version fixes it) and the host CPU it generates code for.  Without loading
+    LLVM, where Linux describes the CPU: LLVM reads the same CPUID facts (vendor, family, model,
+    feature flags) as Linux shows, so hosts that show the same get the same code.  A warm run
+    then loads no LLVM at all.  Elsewhere, LLVM's own view of the host."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as file:
+            first = file.read(1 << 16).split("\n\n")[0]
+    except OSError:
+        first = ""
+    facts = {name.strip(): value.strip() for name, _, value in (line.partition(":") for line in first.splitlines())}
+    cpu = tuple(facts.get(name, "") for name in CPU_FACTS)
+    if not cpu[0] or not cpu[-1]:
+        from recomp.backend.jit import jit
 
-    return jit().context
+        return jit().context
+    import llvmlite
+
+    return llvmlite.__version__, platform.machine(), cpu
 
 
 class CachedCode:
@@ -71,13 +92,13 @@ class CachedCode:
         entry = key.cache_name()
         if entry not in self._entries:  # not on disk: no lookup
             return None
-        from recomp.backend.jit import jit
+        from recomp.backend.loader import link
 
         try:
             record = self.cache.find(self.context(), entry, self.machine.memory_view)
             if record is None:
                 return None
-            return jit().load(record.name, record.object), set(record.covers)
+            return link(record.name, record.object), set(record.covers)
         except (OSError, ValueError, RuntimeError):
             return None
 

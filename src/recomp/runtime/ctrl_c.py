@@ -31,6 +31,9 @@ from contextlib import contextmanager
 from functools import cache
 
 SLOTS = 64  # machines running at once (nested in helpers, or in threads) that Ctrl-C can reach
+FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the handler writes in a state
+# the symbols the native handler reads its tables, their size and the fields' offsets from
+SYMBOLS = {what: f"recomp_sigint_{what}" for what in ("slots", "count", "busy", "previous", *FIELDS)}
 SA_ONSTACK, SA_RESTART, SA_SIGINFO = 0x08000000, 0x10000000, 0x00000004
 SIG_IGN = 1
 
@@ -51,17 +54,19 @@ class _Running:
         self.busy = ctypes.c_int64(0)  # machines the main thread is running
         self.previous = ctypes.c_void_p(0)  # the handler ours passes the signal on to
         self.handler: int | None = None  # our native handler's address
+        self.code: object = None  # (kept: the handler lives as long as it)
         self.lock = threading.Lock()
         self._sigaction: Callable[..., int] | None = None
         self._current = _Sigaction()
 
     def native_handler(self, offsets: dict[str, int]) -> int | None:
         if self.handler is None and sys.platform.startswith("linux"):
-            from recomp.backend.jit import jit
+            from recomp.runtime.interpreters import interrupt_handler
 
-            self.handler = jit().interrupt_handler(ctypes.addressof(self.slots), SLOTS,
-                                                   ctypes.addressof(self.busy), ctypes.addressof(self.previous),
-                                                   offsets)
+            self.code = interrupt_handler(SYMBOLS, {
+                "slots": ctypes.addressof(self.slots), "count": SLOTS, "busy": ctypes.addressof(self.busy),
+                "previous": ctypes.addressof(self.previous), **offsets})
+            self.handler = self.code.address
         return self.handler
 
     def install(self, handler: int) -> None:
@@ -125,7 +130,7 @@ def watched(state: ctypes.Structure, native: bool) -> Iterator[None]:
 @cache
 def _offsets(state_type: type) -> dict[str, int]:
     """Where the fields the handler writes are in a state structure."""
-    return {name: getattr(state_type, name).offset for name in ("interrupt", "events", "limit", "cycle_limit")}
+    return {name: getattr(state_type, name).offset for name in FIELDS}
 
 
 def _python_handler(state: ctypes.Structure) -> Callable[[], None] | None:

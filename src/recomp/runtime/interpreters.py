@@ -10,12 +10,15 @@ build: longer than most programs run.  In order of preference, a process gets it
 2. from the code cache, where an earlier run filed it;
 3. by building it (and filing it in the code cache, if there is one).
 
-It is built once per process either way.  Trust: the prebuilt objects are as trusted as the
-Python code beside them, no more: they are used only if the folder, the manifest and the object
-are regular files (not links) owned by the owner of recomp's own sources and writable by nobody
-else, if the object's SHA-256 is the manifest's, and if it is a well-formed object defining the
-function the manifest names (``recomp.backend.objects``).  Anything else is not used, and the
-interpreter comes from the next source.
+It is built once per process either way.  The native SIGINT handler is prebuilt the same way:
+it takes LLVM less time, but then a warm run need not load LLVM at all (``recomp.backend.loader``).
+
+Trust: the prebuilt objects are as trusted as the Python code beside them, no more: they are
+used only if the folder, the manifest and the object are regular files (not links) owned by the
+owner of recomp's own sources and writable by nobody else, if the object's SHA-256 is the
+manifest's, and if it is a well-formed object defining the function the manifest names
+(``recomp.backend.objects``).  Anything else is not used, and the code comes from the next
+source.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from recomp.runtime.code_cache import CodeCache, Record, digest, source_digest
 from recomp.runtime.private_files import folder_problem, read_private
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
 
 # guest instructions run from one transfer target (up to the next transfer) before the native
 # interpreter returns to have a region compiled there: a million, 3 ms of the native
@@ -43,6 +46,7 @@ HOT_INSTRUCTIONS = 1 << 20
 VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, True))
 PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
 MANIFEST = "manifest.json"
+HANDLER = "sigint-handler"
 MAX_OBJECT = 1 << 24  # bytes: an interpreter's object is about 200 KiB
 
 _BUILT: dict[tuple[str, bool, bool], Compiled] = {}  # one per process
@@ -54,12 +58,12 @@ def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: Code
     or built now (and filed there)."""
     key = (frontend.guest.name, stops, trace)
     if key not in _BUILT:
-        from recomp.backend.jit import jit
+        from recomp.backend.loader import link
 
         context, entry = interpreter_context(frontend), variant_name(stops, trace)
         found = prebuilt(context, entry) or (cache.find(context, entry, b"") if cache is not None else None)
         if found is not None:
-            compiled = jit().load(found.name, found.object, keep=True)
+            compiled = link(found.name, found.object, keep=True)
         else:
             compiled = build(frontend, stops, trace)
             if cache is not None:
@@ -73,6 +77,26 @@ def interpreter_context(frontend: Frontend) -> str:
     from recomp.runtime.cached_code import jit_context
 
     return digest(source_digest(), jit_context(), frontend.guest.name, HOT_INSTRUCTIONS)
+
+
+def interrupt_handler(symbols: dict[str, str], values: dict[str, int]) -> Compiled:
+    """The native SIGINT handler (``recomp.backend.signals``) that reads its tables and offsets
+    as the ``symbols`` named for them, linked with their ``values``: prebuilt, or built now."""
+    from recomp.backend.loader import link
+
+    found = prebuilt(handler_context(), HANDLER)
+    if found is None:
+        from recomp.backend.jit import jit
+
+        name, data = jit().interrupt_handler(symbols)
+        found = Record(name, {}, data)
+    return link(found.name, found.object, keep=True, externals={symbols[k]: v for k, v in values.items()})
+
+
+def handler_context() -> str:
+    from recomp.runtime.cached_code import jit_context
+
+    return digest(source_digest(), jit_context(), HANDLER)
 
 
 def variant_name(stops: bool, trace: bool) -> str:
@@ -103,6 +127,14 @@ def build_prebuilt(folder: Path) -> list[str]:
             entries[entry] = {"name": compiled.name, "file": file,
                               "sha256": hashlib.sha256(compiled.object).hexdigest()}
             written.append(file)
+    from recomp.backend.jit import jit
+    from recomp.runtime.ctrl_c import SYMBOLS
+
+    name, data = jit().interrupt_handler(SYMBOLS)
+    manifest[handler_context()] = {HANDLER: {"name": name, "file": f"{HANDLER}.o",
+                                             "sha256": hashlib.sha256(data).hexdigest()}}
+    (folder / f"{HANDLER}.o").write_bytes(data)
+    written.append(f"{HANDLER}.o")
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return [*written, MANIFEST]
 

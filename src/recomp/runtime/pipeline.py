@@ -25,7 +25,7 @@ from recomp.runtime.options import Options
 from recomp.runtime.stats import Stats, add_pass_counts
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
     from recomp.opt.context import Context
 
 SUCCESSOR_INSTRUCTIONS = 4  # guest instructions the optimizer looks at after a static exit

@@ -39,7 +39,7 @@ from recomp.runtime.stats import Stats, add_translations
 from recomp.runtime.translations import Translation, Translations
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
 
 class Made(NamedTuple):
     """A region the compile thread translated and compiled."""

@@ -27,7 +27,7 @@ from recomp.runtime.machine import Machine
 from recomp.runtime.stats import Stats
 
 if TYPE_CHECKING:
-    from recomp.backend.jit import Compiled
+    from recomp.backend.compiled import Compiled
 
 RETIRED = 64  # dropped translations kept for when memory holds their bytes again
 
