@@ -35,13 +35,14 @@ TESTDATA = Path(os.environ.get("RECOMP_TESTDATA") or ROOT.parent / "shared" / "t
 
 
 def interpreter_records(variant: str = "interpreter") -> int:
-    """The records a 6502 native interpreter ``variant`` adds to an empty code cache: none when
-    the one prebuilt at install time fits (an installed recomp), one when it is built and filed
-    there (a checkout edited since its editable install)."""
+    """The records a 6502 native interpreter ``variant`` and the SIGINT handler add to an empty
+    code cache: none when those prebuilt at install time fit (an installed recomp), one each
+    when they are built and filed there (a checkout edited since its editable install)."""
     from recomp.frontends import get_frontend
-    from recomp.runtime.interpreters import interpreter_context, prebuilt
+    from recomp.runtime.interpreters import HANDLER, handler_context, interpreter_context, prebuilt
 
-    return int(prebuilt(interpreter_context(get_frontend("6502")), variant) is None)
+    return (int(prebuilt(interpreter_context(get_frontend("6502")), variant) is None)
+            + int(prebuilt(handler_context(), HANDLER) is None))
 
 
 def missing_testdata(path: Path) -> str:

@@ -62,7 +62,7 @@ def test_the_prebuilt_sigint_handler_is_used(folder, monkeypatch):
     monkeypatch.setattr(recomp.backend.jit.Jit, "interrupt_handler", lambda *args: pytest.fail("built, not loaded"))
     values = {"slots": 0x1000, "count": 1, "busy": 0x2000, "previous": 0x3000, "interrupt": 50, "events": 49,
               "limit": 24, "cycle_limit": 32}
-    assert interpreters.interrupt_handler(SYMBOLS, values).address
+    assert interpreters.interrupt_handler(SYMBOLS, values, None).address
 
 
 def test_another_context_or_entry_finds_none(folder):

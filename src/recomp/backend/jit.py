@@ -190,15 +190,15 @@ class Jit:
                         self._objects.pop(module.name, b""))
 
     def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False,
-                           trace: bool = False) -> Compiled:
-        """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``)."""
+                           trace: bool = False) -> tuple[str, bytes]:
+        """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``):
+        its function's name and its object file, to link."""
         with self.lock:
-            start = time.perf_counter()
             module, name = self._new_module(f"{guest.name}_interpreter")
             lower_interpreter(lifts, guest, module, name, hot, stops, trace)
             parsed = self._permanent.parse(module)
             self._cheap_pipeline(parsed)
-            return self._add(parsed, name, start, self._permanent)
+            return name, self._pass_machine.emit_object(parsed)
 
     def interrupt_handler(self, symbols: dict[str, str]) -> tuple[str, bytes]:
         """A native SIGINT handler (``recomp.backend.signals``) whose tables and offsets are the

@@ -29,6 +29,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from recomp.runtime.code_cache import CodeCache
 
 SLOTS = 64  # machines running at once (nested in helpers, or in threads) that Ctrl-C can reach
 FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the handler writes in a state
@@ -59,13 +63,13 @@ class _Running:
         self._sigaction: Callable[..., int] | None = None
         self._current = _Sigaction()
 
-    def native_handler(self, offsets: dict[str, int]) -> int | None:
+    def native_handler(self, offsets: dict[str, int], cache: CodeCache | None) -> int | None:
         if self.handler is None and sys.platform.startswith("linux"):
             from recomp.runtime.interpreters import interrupt_handler
 
             self.code = interrupt_handler(SYMBOLS, {
                 "slots": ctypes.addressof(self.slots), "count": SLOTS, "busy": ctypes.addressof(self.busy),
-                "previous": ctypes.addressof(self.previous), **offsets})
+                "previous": ctypes.addressof(self.previous), **offsets}, cache)
             self.handler = self.code.address
         return self.handler
 
@@ -96,13 +100,14 @@ def mark(state: ctypes.Structure) -> None:
 
 
 @contextmanager
-def watched(state: ctypes.Structure, native: bool) -> Iterator[None]:
+def watched(state: ctypes.Structure, native: bool, cache: CodeCache | None = None) -> Iterator[None]:
     """Ctrl-C reaches the machine with this state while the block runs; ``native``: it may run
-    native code (a Python handler is not enough)."""
+    native code (a Python handler is not enough; the native one is filed in ``cache`` if it has
+    to be built)."""
     main = threading.current_thread() is threading.main_thread()
     handler = _RUNNING.handler
     if handler is None and native:
-        handler = _RUNNING.native_handler(_offsets(type(state)))
+        handler = _RUNNING.native_handler(_offsets(type(state)), cache)
     with _RUNNING.lock:
         slot = _RUNNING.free.pop() if _RUNNING.free else None
         if slot is not None:

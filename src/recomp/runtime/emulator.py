@@ -170,7 +170,7 @@ class Emulator:
         chained = st.chained
         compile_before = stats.compile_seconds
         start = time.perf_counter()
-        with watched(st, native=self.options.engine == "jit"):
+        with watched(st, self.options.engine == "jit", self.tiers.code_cache()):
             try:
                 if stretches:
                     return self._in_stretches(until_pc, stop_on_trap, guards)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,15 +60,9 @@ def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: Code
     if key not in _BUILT:
         from recomp.backend.loader import link
 
-        context, entry = interpreter_context(frontend), variant_name(stops, trace)
-        found = prebuilt(context, entry) or (cache.find(context, entry, b"") if cache is not None else None)
-        if found is not None:
-            compiled = link(found.name, found.object, keep=True)
-        else:
-            compiled = build(frontend, stops, trace)
-            if cache is not None:
-                cache.store(context, entry, Record(compiled.name, {}, compiled.object))
-        _BUILT[key] = compiled
+        found = _made(interpreter_context(frontend), variant_name(stops, trace), cache,
+                      lambda: build(frontend, stops, trace))
+        _BUILT[key] = link(found.name, found.object, keep=True)
     return _BUILT[key]
 
 
@@ -79,17 +73,13 @@ def interpreter_context(frontend: Frontend) -> str:
     return digest(source_digest(), jit_context(), frontend.guest.name, HOT_INSTRUCTIONS)
 
 
-def interrupt_handler(symbols: dict[str, str], values: dict[str, int]) -> Compiled:
+def interrupt_handler(symbols: dict[str, str], values: dict[str, int], cache: CodeCache | None) -> Compiled:
     """The native SIGINT handler (``recomp.backend.signals``) that reads its tables and offsets
-    as the ``symbols`` named for them, linked with their ``values``: prebuilt, or built now."""
+    as the ``symbols`` named for them, linked with their ``values``: prebuilt, from the code
+    cache, or built now (and filed there)."""
     from recomp.backend.loader import link
 
-    found = prebuilt(handler_context(), HANDLER)
-    if found is None:
-        from recomp.backend.jit import jit
-
-        name, data = jit().interrupt_handler(symbols)
-        found = Record(name, {}, data)
+    found = _made(handler_context(), HANDLER, cache, lambda: build_handler(symbols))
     return link(found.name, found.object, keep=True, externals={symbols[k]: v for k, v in values.items()})
 
 
@@ -99,14 +89,33 @@ def handler_context() -> str:
     return digest(source_digest(), jit_context(), HANDLER)
 
 
+def _made(context: str, entry: str, cache: CodeCache | None, build: Callable[[], tuple[str, bytes]]) -> Record:
+    """Code made once per context: prebuilt, from the code cache, or built now (and filed there)."""
+    found = prebuilt(context, entry) or (cache.find(context, entry, b"") if cache is not None else None)
+    if found is None:
+        name, data = build()
+        found = Record(name, {}, data)
+        if cache is not None:
+            cache.store(context, entry, found)
+    return found
+
+
 def variant_name(stops: bool, trace: bool) -> str:
     return "interpreter" + "-stops" * stops + "-trace" * trace
 
 
-def build(frontend: Frontend, stops: bool, trace: bool) -> Compiled:
+def build(frontend: Frontend, stops: bool, trace: bool) -> tuple[str, bytes]:
+    """A native interpreter made now by LLVM: its function's name and its object file."""
     from recomp.backend.jit import jit
 
     return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, HOT_INSTRUCTIONS, stops, trace)
+
+
+def build_handler(symbols: dict[str, str]) -> tuple[str, bytes]:
+    """The SIGINT handler made now by LLVM: its function's name and its object file."""
+    from recomp.backend.jit import jit
+
+    return jit().interrupt_handler(symbols)
 
 
 # --- built at install time --------------------------------------------------------------------
@@ -120,23 +129,23 @@ def build_prebuilt(folder: Path) -> list[str]:
         context = interpreter_context(frontend)
         entries = manifest.setdefault(context, {})
         for stops, trace in VARIANTS:
-            compiled = build(frontend, stops, trace)
             entry = variant_name(stops, trace)
-            file = f"{frontend.guest.name}-{entry}.o"
-            (folder / file).write_bytes(compiled.object)
-            entries[entry] = {"name": compiled.name, "file": file,
-                              "sha256": hashlib.sha256(compiled.object).hexdigest()}
-            written.append(file)
-    from recomp.backend.jit import jit
+            written.append(_file(folder, f"{frontend.guest.name}-{entry}.o", build(frontend, stops, trace), entries,
+                                 entry))
     from recomp.runtime.ctrl_c import SYMBOLS
 
-    name, data = jit().interrupt_handler(SYMBOLS)
-    manifest[handler_context()] = {HANDLER: {"name": name, "file": f"{HANDLER}.o",
-                                             "sha256": hashlib.sha256(data).hexdigest()}}
-    (folder / f"{HANDLER}.o").write_bytes(data)
-    written.append(f"{HANDLER}.o")
+    written.append(_file(folder, f"{HANDLER}.o", build_handler(SYMBOLS), manifest.setdefault(handler_context(), {}),
+                         HANDLER))
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return [*written, MANIFEST]
+
+
+def _file(folder: Path, file: str, made: tuple[str, bytes], entries: dict[str, dict[str, str]], entry: str) -> str:
+    """Write an object and enter it in the manifest's ``entries``; returns the file's name."""
+    name, data = made
+    (folder / file).write_bytes(data)
+    entries[entry] = {"name": name, "file": file, "sha256": hashlib.sha256(data).hexdigest()}
+    return file
 
 
 def _interpreted_frontends() -> Iterator[Frontend]:

@@ -40,6 +40,7 @@ from recomp.runtime.translations import Translation, Translations
 
 if TYPE_CHECKING:
     from recomp.backend.compiled import Compiled
+    from recomp.runtime.code_cache import CodeCache
 
 class Made(NamedTuple):
     """A region the compile thread translated and compiled."""
@@ -236,6 +237,10 @@ class Tiers:
         return translation
 
     # --- the tiers -------------------------------------------------------------------------------
+    def code_cache(self) -> CodeCache | None:
+        """The code cache the machine uses, if any."""
+        return self.cached_code.cache if self.cached_code is not None else None
+
     def native_interpreter(self) -> Translation:
         """The native interpreter, as the translation of every cold address (the variant that
         checks for stop addresses once the run has any, and the one that records while a trace
@@ -243,8 +248,7 @@ class Tiers:
         variant = (bool(self.entry_table.stops), self.machine.trace is not None)
         if variant not in self._interpreters:
             start = time.perf_counter()
-            cache = self.cached_code.cache if self.cached_code is not None else None
-            compiled = native_interpreter(self.machine.frontend, *variant, cache)
+            compiled = native_interpreter(self.machine.frontend, *variant, self.code_cache())
             self._interpreters[variant] = self._native(None, set(), compiled)
             self.stats.interpreter_seconds += time.perf_counter() - start
             kinds = ", ".join(kind for kind, on in zip(("checking stops", "tracing"), variant) if on)
