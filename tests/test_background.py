@@ -152,3 +152,36 @@ def test_a_job_may_go_to_the_back_of_the_queue_once():
     background.wait()
     assert ran == ["first", "loop", "helper"] and calls["helper"] == 2
     assert sorted(done.result for done in background.take()) == ["first", "helper", "loop"]
+
+
+def test_at_exit_the_job_in_hand_is_finished_and_the_rest_dropped_unless_all_are_asked_for(tmp_path):
+    """(A run that found its program's code in the cache asks for all: the next run has it all.)"""
+    import subprocess
+    import sys
+
+    script = f"""
+import threading, time
+from pathlib import Path
+from recomp.runtime.background import Background
+folder = Path({str(tmp_path)!r})
+started = threading.Event()
+def job(name):
+    def work():
+        started.set()
+        time.sleep(0.05)
+        (folder / name).touch()
+        return name
+    return work
+for kind, every in (("some", False), ("all", True)):
+    background = Background(lambda: None)
+    background.finish_all = every
+    for n in range(3):
+        background.submit(f"{{kind}}{{n}}", job(f"{{kind}}{{n}}"))
+    started.wait(5)
+    started.clear()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    finished = sorted(path.name for path in tmp_path.iterdir())
+    assert finished[:3] == ["all0", "all1", "all2"] and finished[3:4] == ["some0"]
+    assert "some2" not in finished

@@ -10,7 +10,7 @@ transfer); the run loop ``take``s results at its next turn and decides, on its o
 whether they still fit the machine.  Nothing on the dispatch path is shared with the thread.
 
 The thread lives while there is work.  When the process exits, the job in hand is finished (LLVM
-is never cut off halfway) and the rest are dropped.  A job may ask to go to the back of the
+is never cut off halfway) and the rest are dropped, unless ``finish_all`` asks for them too.  A job may ask to go to the back of the
 queue (``LATER``): a region that holds no loop waits behind the others, whose loops the run
 needs more.
 """
@@ -45,6 +45,7 @@ class Background:
         self._thread: threading.Thread | None = None
         self.waiting: set[Hashable] = set()  # keys submitted and not yet taken
         self.ready = False  # results wait to be taken
+        self.finish_all = False  # at exit, every job waiting is done too (not only the one in hand)
 
     def submit(self, key: Hashable, work: Callable[[], Any]) -> bool:
         """Run ``work`` on the compile thread; False if ``key`` waits already or the queue is full."""
@@ -62,7 +63,7 @@ class Background:
     def _work(self) -> None:
         while True:
             with self._lock:
-                if not self._jobs or _closing:
+                if not self._jobs or (_closing and not self.finish_all):
                     self._jobs.clear()
                     self._thread = None
                     return
@@ -109,7 +110,7 @@ _alive: weakref.WeakSet[Background] = weakref.WeakSet()
 
 @atexit.register
 def _finish() -> None:
-    """At exit: finish the jobs in hand, drop the rest."""
+    """At exit: finish the jobs in hand, drop the rest (or finish them: ``finish_all``)."""
     global _closing
     _closing = True
     for background in list(_alive):

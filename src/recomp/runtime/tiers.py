@@ -323,6 +323,8 @@ class Tiers:
         if found is None:
             return None
         self.stats.cache_hits += 1
+        if self.background is not None:  # the program ran before: its cache is to hold all its hot code
+            self.background.finish_all = True
         self.stats.event(f"cached    {self._where(key.pc)}: loaded from the code cache")
         compiled, covers = found
         return self._native(None, covers, compiled)
