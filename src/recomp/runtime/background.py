@@ -10,9 +10,9 @@ transfer); the run loop ``take``s results at its next turn and decides, on its o
 whether they still fit the machine.  Nothing on the dispatch path is shared with the thread.
 
 The thread lives while there is work.  When the process exits, the job in hand is finished (LLVM
-is never cut off halfway) and the rest are dropped, unless ``finish_all`` asks for them too.  A job may ask to go to the back of the
-queue (``LATER``): a region that holds no loop waits behind the others, whose loops the run
-needs more.
+is never cut off halfway) and the rest are dropped, unless ``finish_all`` asks for them too.  A
+job may ask to go to the back of the queue (``LATER``): a region that holds no loop waits behind
+the others, whose loops the run needs more.
 """
 
 from __future__ import annotations
