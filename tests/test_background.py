@@ -174,7 +174,7 @@ def job(name):
     return work
 for kind, every in (("some", False), ("all", True)):
     background = Background(lambda: None)
-    background.finish_all = every
+    background.at_exit = "all" if every else "in hand"
     for n in range(3):
         background.submit(f"{{kind}}{{n}}", job(f"{{kind}}{{n}}"))
     started.wait(5)
@@ -185,3 +185,53 @@ for kind, every in (("some", False), ("all", True)):
     finished = sorted(path.name for path in tmp_path.iterdir())
     assert finished[:3] == ["all0", "all1", "all2"] and finished[3:4] == ["some0"]
     assert "some2" not in finished
+
+
+def test_a_first_run_ends_without_waiting_and_the_third_finds_all_its_code(tmp_path):
+    """A first run that has filed code leaves what still compiles to later runs (the process
+    ends at once, cleanly, with the program's own status and output); the second, finding
+    code in the cache, finishes all it found hot at its exit; the third compiles nothing."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    program = ROOT / "benchmarks" / "cc65" / "crc32.sim"
+    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    expected = json.loads((ROOT / "benchmarks" / "cc65" / "expected.json").read_text())["crc32"]
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(program)], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert (done.returncode, done.stderr, done.stdout) == (0, "", expected["stdout"]["default"])
+    stats = tmp_path / "stats.json"
+    subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(program), "--stats-json", str(stats)],
+                   capture_output=True, env=env, timeout=120, check=True)
+    report = json.loads(stats.read_text())
+    assert report["compiled"] == 0 and report["cache_hits"] >= 2
+
+
+def test_exit_now_ends_the_process_with_its_status_when_only_droppable_work_is_left():
+    import subprocess
+    import sys
+    import time
+
+    script = """
+import sys, threading, time
+from recomp.runtime.background import NOTHING, Background, exit_now
+started = threading.Event()
+def work():
+    started.set()
+    time.sleep(30)
+background = Background(lambda: None)
+background.at_exit = NOTHING
+background.submit("long", work)
+started.wait(5)
+print("output before the end", end="")
+exit_now(3)
+print("not reached")
+"""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (3, "output before the end")
+    assert time.perf_counter() - start < 20

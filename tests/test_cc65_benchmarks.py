@@ -25,14 +25,15 @@ EXPECTED = json.loads((CC65 / "expected.json").read_text())
 
 
 def recomp_in_process(*args: str) -> tuple[int, str, str]:
-    """``recomp ARGS`` in this process, as the console script runs it: exit status, stdout, stderr."""
-    from recomp.cli import main
+    """``recomp ARGS`` in this process, as the console script runs it (but for ending its process at
+    once): exit status, stdout, stderr."""
+    from recomp.cli import command
 
     out, err = io.StringIO(), io.StringIO()
     with mock.patch.object(sys, "argv", ["recomp", *args]), contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):
         try:
-            main()
+            command()
             status = 0
         except SystemExit as end:
             status = end.code

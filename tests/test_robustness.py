@@ -224,18 +224,19 @@ HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}
 
 
 def run_in_process(args: list[str], stdin: bytes = b"") -> tuple[int, str]:
-    """``recomp ARGS`` in this process (as the console script runs it): the exit status and stderr."""
+    """``recomp ARGS`` in this process (as the console script runs it, but for ending its process at
+    once): the exit status and stderr."""
     import contextlib
     from unittest import mock
 
-    from recomp.cli import main
+    from recomp.cli import command
 
     err, out = io.StringIO(), io.StringIO()
     stdin_text = io.TextIOWrapper(io.BytesIO(stdin))
     with mock.patch.object(sys, "argv", ["recomp", *args]), mock.patch.object(sys, "stdin", stdin_text), \
             contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         try:
-            main()
+            command()
             status = 0
         except SystemExit as end:
             status = end.code

@@ -880,9 +880,9 @@ def bench(
     run_benchmarks(str(json_out) if json_out else None, functional_test=functional_test)
 
 
-def main() -> None:
-    """The ``recomp`` command.  Usage errors are one line too (``recomp: error: ...``, status 2);
-    Ctrl-C ends a command with status 130 and says so."""
+def command() -> None:
+    """The ``recomp`` command, ending in ``SystemExit``.  Usage errors are one line too
+    (``recomp: error: ...``, status 2); Ctrl-C ends a command with status 130 and says so."""
     try:
         status = app(standalone_mode=False)
     except typer.TyperException as error:
@@ -898,6 +898,19 @@ def main() -> None:
     if status == 130:
         print("recomp: interrupted", file=sys.stderr)
     sys.exit(status or 0)
+
+
+def main() -> None:
+    """The ``recomp`` command as its own process: ``command``, but a process whose only work
+    left is code compiling for later runs ends at once, without waiting for it."""
+    try:
+        command()
+    except SystemExit as end:
+        if end.code is None or isinstance(end.code, int):
+            from recomp.runtime.background import exit_now
+
+            exit_now(end.code or 0)
+        raise
 
 
 if __name__ == "__main__":

@@ -9,21 +9,25 @@ hands a result back by raising ``ready`` and calling ``wake`` (which sets the st
 transfer); the run loop ``take``s results at its next turn and decides, on its own thread,
 whether they still fit the machine.  Nothing on the dispatch path is shared with the thread.
 
-The thread lives while there is work.  When the process exits, the job in hand is finished (LLVM
-is never cut off halfway) and the rest are dropped, unless ``finish_all`` asks for them too.  A
-job may ask to go to the back of the queue (``LATER``): a region that holds no loop waits behind
-the others, whose loops the run needs more.
+The thread lives while there is work.  What the process's exit waits for is the machine's to
+say (``at_exit``): every job (``ALL``), the job in hand (``IN_HAND``, LLVM is never cut off
+halfway; the rest are dropped), or nothing (``NOTHING``: a command then ends at once through
+``exit_now``).  A job may ask to go to the back of the queue (``LATER``): a region that holds no
+loop waits behind the others, whose loops the run needs more.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
+import sys
 import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
+ALL, IN_HAND, NOTHING = "all", "in hand", "nothing"  # what the process's exit waits for
 MAX_JOBS = 32  # waiting at once; code that becomes hot meanwhile waits for its next turn
 LATER = object()  # what a job returns to go to the back of the queue (once: it runs again later)
 
@@ -45,7 +49,7 @@ class Background:
         self._thread: threading.Thread | None = None
         self.waiting: set[Hashable] = set()  # keys submitted and not yet taken
         self.ready = False  # results wait to be taken
-        self.finish_all = False  # at exit, every job waiting is done too (not only the one in hand)
+        self.at_exit = IN_HAND
 
     def submit(self, key: Hashable, work: Callable[[], Any]) -> bool:
         """Run ``work`` on the compile thread; False if ``key`` waits already or the queue is full."""
@@ -63,7 +67,7 @@ class Background:
     def _work(self) -> None:
         while True:
             with self._lock:
-                if not self._jobs or (_closing and not self.finish_all):
+                if not self._jobs or (_closing and self.at_exit != ALL):
                     self._jobs.clear()
                     self._thread = None
                     return
@@ -110,8 +114,23 @@ _alive: weakref.WeakSet[Background] = weakref.WeakSet()
 
 @atexit.register
 def _finish() -> None:
-    """At exit: finish the jobs in hand, drop the rest (or finish them: ``finish_all``)."""
+    """At exit: finish the jobs in hand, drop the rest (or finish them: ``ALL``)."""
     global _closing
     _closing = True
     for background in list(_alive):
         background.wait()
+
+
+def exit_now(status: int) -> None:
+    """End a command's process with ``status`` at once when all that is left is compiles its
+    machines may drop (``NOTHING``: code for later runs only): Python's own exit waits for them,
+    since LLVM's static destructors must not run under a compile.  Otherwise return (the exit
+    then waits as ``_finish`` says)."""
+    busy = [background for background in list(_alive) if background._thread is not None]
+    if busy and all(background.at_exit == NOTHING for background in busy):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.ir.core import Region
-from recomp.runtime.background import LATER, Background
+from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
@@ -161,7 +161,10 @@ class Tiers:
             compiled = pipeline.compile_later(lifted.region, key.guards)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
-            return Made(lifted, source, compiled, file is not None and file(compiled, source), pipeline.stats)
+            filed = file is not None and file(compiled, source)
+            if filed and self.background.at_exit == IN_HAND:  # the next run finds code, and compiles the rest:
+                self.background.at_exit = NOTHING  # this one need not wait for it at its exit
+            return Made(lifted, source, compiled, filed, pipeline.stats)
 
         self._compiling[key] = self.translations.epoch
         if not self.background.submit(key, work):
@@ -324,7 +327,7 @@ class Tiers:
             return None
         self.stats.cache_hits += 1
         if self.background is not None:  # the program ran before: its cache is to hold all its hot code
-            self.background.finish_all = True
+            self.background.at_exit = ALL
         self.stats.event(f"cached    {self._where(key.pc)}: loaded from the code cache")
         compiled, covers = found
         return self._native(None, covers, compiled)
