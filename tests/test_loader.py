@@ -64,8 +64,8 @@ def test_a_warm_cli_run_loads_no_llvm(tmp_path):
         pytest.skip("the prebuilt code does not fit these sources (a checkout edited since it was installed)")
     program = ROOT / "benchmarks" / "cc65" / "crc32.sim"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    probe = ("import sys, runpy; sys.argv = ['recomp', 'run', sys.argv[1]]\n"
-             "try: runpy.run_module('recomp.cli', run_name='__main__')\n"
+    probe = ("import sys; from recomp.cli import command; sys.argv = ['recomp', 'run', sys.argv[1]]\n"
+             "try: command()\n"
              "except SystemExit: pass\n"
              "print('llvm loaded' if 'llvmlite.binding' in sys.modules else 'no llvm', file=sys.stderr)")
     runs = [subprocess.run([sys.executable, "-c", probe, str(program)], env=env, capture_output=True, text=True,
