@@ -235,3 +235,23 @@ print("not reached")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (3, "output before the end")
     assert time.perf_counter() - start < 20
+
+
+def test_the_gil_changes_hands_sooner_while_a_compile_thread_runs():
+    """(The run loop's thread, back from native code, waits less for the compile thread's Python.)"""
+    import sys
+
+    from recomp.runtime.background import SWITCH_INTERVAL
+
+    before, seen, gate = sys.getswitchinterval(), [], threading.Event()
+
+    def work():
+        seen.append(sys.getswitchinterval())
+        gate.wait(5)
+        return "done"
+
+    background = Background(lambda: None)
+    background.submit("job", work)
+    gate.set()
+    background.wait()
+    assert seen == [min(before, SWITCH_INTERVAL)] and sys.getswitchinterval() == before

@@ -28,6 +28,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 ALL, IN_HAND, NOTHING = "all", "in hand", "nothing"  # what the process's exit waits for
+# while a compile thread runs, Python hands the GIL over after this many seconds (instead of its
+# 5 ms): the run loop's thread, back from native code, waits that long for the compile thread's
+# Python part (lifting, optimizing, lowering); cold cc65 runs ended 0.03 s sooner (0.27 -> 0.24 s)
+SWITCH_INTERVAL = 0.00025
 MAX_JOBS = 32  # waiting at once; code that becomes hot meanwhile waits for its next turn
 LATER = object()  # what a job returns to go to the back of the queue (once: it runs again later)
 
@@ -65,11 +69,13 @@ class Background:
         return True
 
     def _work(self) -> None:
+        _SWITCHING.enter()
         while True:
             with self._lock:
                 if not self._jobs or (_closing and self.at_exit != ALL):
                     self._jobs.clear()
                     self._thread = None
+                    _SWITCHING.leave()
                     return
                 key, work = self._jobs.popleft()
             try:
@@ -108,6 +114,29 @@ class Background:
             thread.join()
 
 
+class _Switching:
+    """``SWITCH_INTERVAL`` while any compile thread runs; Python's own setting again after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._saved = sys.getswitchinterval()
+
+    def enter(self) -> None:
+        with self._lock:
+            if not self._threads:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, SWITCH_INTERVAL))
+            self._threads += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._threads -= 1
+            if not self._threads:
+                sys.setswitchinterval(self._saved)
+
+
+_SWITCHING = _Switching()
 _closing = False
 _alive: weakref.WeakSet[Background] = weakref.WeakSet()
 
