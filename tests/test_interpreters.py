@@ -14,7 +14,6 @@ import pytest
 import recomp
 from recomp.frontends import get_frontend
 from recomp.runtime import interpreters
-from recomp.runtime.ctrl_c import SYMBOLS
 from recomp.runtime.interpreters import (
     HANDLER,
     MANIFEST,
@@ -62,7 +61,7 @@ def test_the_prebuilt_sigint_handler_is_used(folder, monkeypatch):
     monkeypatch.setattr(recomp.backend.jit.Jit, "interrupt_handler", lambda *args: pytest.fail("built, not loaded"))
     values = {"slots": 0x1000, "count": 1, "busy": 0x2000, "previous": 0x3000, "interrupt": 50, "events": 49,
               "limit": 24, "cycle_limit": 32}
-    assert interpreters.interrupt_handler(SYMBOLS, values, None).address
+    assert interpreters.interrupt_handler(values, None).address
 
 
 def test_another_context_or_entry_finds_none(folder):

@@ -21,8 +21,7 @@ from recomp.backend import loader
 from recomp.backend.jit import jit
 from recomp.backend.objects import SECTION_HEADER, MalformedObject, sections
 from recomp.frontends import get_frontend
-from recomp.runtime.ctrl_c import SYMBOLS
-from recomp.runtime.interpreters import HANDLER, handler_context, interpreter_context, prebuilt
+from recomp.runtime.interpreters import HANDLER, HANDLER_SYMBOLS, handler_context, interpreter_context, prebuilt
 
 pytestmark = pytest.mark.skipif(not loader.SUPPORTED, reason="recomp links code itself only on x86-64 Linux")
 
@@ -76,7 +75,7 @@ def test_a_warm_cli_run_loads_no_llvm(tmp_path):
 
 
 def test_the_sigint_handler_links_with_the_values_given():
-    name, data = jit().interrupt_handler(SYMBOLS)
+    name, data = jit().interrupt_handler(HANDLER_SYMBOLS)
     slots = (ctypes.c_void_p * 4)()
     busy, previous = ctypes.c_int64(1), ctypes.c_void_p(0)
     state = (ctypes.c_uint8 * 64)()
@@ -84,11 +83,11 @@ def test_the_sigint_handler_links_with_the_values_given():
     values = {"slots": ctypes.addressof(slots), "count": 4, "busy": ctypes.addressof(busy),
               "previous": ctypes.addressof(previous), "interrupt": 50, "events": 49, "limit": 24, "cycle_limit": 32}
     struct.pack_into("<QQ", state, 24, 7, 9)
-    handler = loader.load(data, name, {SYMBOLS[k]: v for k, v in values.items()})
+    handler = loader.load(data, name, {HANDLER_SYMBOLS[k]: v for k, v in values.items()})
     ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(2, None, None)
     assert (state[50], state[49], struct.unpack_from("<QQ", state, 24)) == (1, 1, (0, 0))
     with pytest.raises(MalformedObject, match="recomp_sigint_busy"):
-        loader.load(data, name, {SYMBOLS[k]: v for k, v in values.items() if k != "busy"})
+        loader.load(data, name, {HANDLER_SYMBOLS[k]: v for k, v in values.items() if k != "busy"})
 
 
 def region_object() -> tuple[bytes, str]:
@@ -121,8 +120,8 @@ def header_index(data: bytearray, name: bytes) -> int:
     ("alignment", "bad alignment"),
 ])
 def test_what_the_linker_does_not_take_is_refused(damage, message):
-    name, data = jit().interrupt_handler(SYMBOLS)  # (its code has relocations)
-    externals = dict.fromkeys(SYMBOLS.values(), 8)
+    name, data = jit().interrupt_handler(HANDLER_SYMBOLS)  # (its code has relocations)
+    externals = dict.fromkeys(HANDLER_SYMBOLS.values(), 8)
     loader.load(data, name, externals)
     damaged = bytearray(data)
     if damage == "relocation type":

@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 SLOTS = 64  # machines running at once (nested in helpers, or in threads) that Ctrl-C can reach
 FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the handler writes in a state
-# the symbols the native handler reads its tables, their size and the fields' offsets from
-SYMBOLS = {what: f"recomp_sigint_{what}" for what in ("slots", "count", "busy", "previous", *FIELDS)}
 SA_ONSTACK, SA_RESTART, SA_SIGINFO = 0x08000000, 0x10000000, 0x00000004
 SIG_IGN = 1
 
@@ -67,7 +65,7 @@ class _Running:
         if self.handler is None and sys.platform.startswith("linux"):
             from recomp.runtime.interpreters import interrupt_handler
 
-            self.code = interrupt_handler(SYMBOLS, {
+            self.code = interrupt_handler({
                 "slots": ctypes.addressof(self.slots), "count": SLOTS, "busy": ctypes.addressof(self.busy),
                 "previous": ctypes.addressof(self.previous), **offsets}, cache)
             self.handler = self.code.address

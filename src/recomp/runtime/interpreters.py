@@ -47,6 +47,10 @@ VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, 
 PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
 MANIFEST = "manifest.json"
 HANDLER = "sigint-handler"
+# the symbols the SIGINT handler reads its tables' addresses, their size and the state fields'
+# offsets from, given when it is linked (``recomp.runtime.ctrl_c`` keeps the tables)
+HANDLER_SYMBOLS = {what: f"recomp_sigint_{what}" for what in ("slots", "count", "busy", "previous", "interrupt",
+                                                                 "events", "limit", "cycle_limit")}
 MAX_OBJECT = 1 << 24  # bytes: an interpreter's object is about 200 KiB
 
 _BUILT: dict[tuple[str, bool, bool], Compiled] = {}  # one per process
@@ -73,14 +77,13 @@ def interpreter_context(frontend: Frontend) -> str:
     return digest(source_digest(), jit_context(), frontend.guest.name, HOT_INSTRUCTIONS)
 
 
-def interrupt_handler(symbols: dict[str, str], values: dict[str, int], cache: CodeCache | None) -> Compiled:
-    """The native SIGINT handler (``recomp.backend.signals``) that reads its tables and offsets
-    as the ``symbols`` named for them, linked with their ``values``: prebuilt, from the code
-    cache, or built now (and filed there)."""
+def interrupt_handler(values: dict[str, int], cache: CodeCache | None) -> Compiled:
+    """The native SIGINT handler (``recomp.backend.signals``), linked with the ``values`` of its
+    ``HANDLER_SYMBOLS``: prebuilt, from the code cache, or built now (and filed there)."""
     from recomp.backend.loader import link
 
-    found = _made(handler_context(), HANDLER, cache, lambda: build_handler(symbols))
-    return link(found.name, found.object, keep=True, externals={symbols[k]: v for k, v in values.items()})
+    found = _made(handler_context(), HANDLER, cache, build_handler)
+    return link(found.name, found.object, keep=True, externals={HANDLER_SYMBOLS[k]: v for k, v in values.items()})
 
 
 def handler_context() -> str:
@@ -111,11 +114,11 @@ def build(frontend: Frontend, stops: bool, trace: bool) -> tuple[str, bytes]:
     return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, HOT_INSTRUCTIONS, stops, trace)
 
 
-def build_handler(symbols: dict[str, str]) -> tuple[str, bytes]:
+def build_handler() -> tuple[str, bytes]:
     """The SIGINT handler made now by LLVM: its function's name and its object file."""
     from recomp.backend.jit import jit
 
-    return jit().interrupt_handler(symbols)
+    return jit().interrupt_handler(HANDLER_SYMBOLS)
 
 
 # --- built at install time --------------------------------------------------------------------
@@ -132,9 +135,7 @@ def build_prebuilt(folder: Path) -> list[str]:
             entry = variant_name(stops, trace)
             written.append(_file(folder, f"{frontend.guest.name}-{entry}.o", build(frontend, stops, trace), entries,
                                  entry))
-    from recomp.runtime.ctrl_c import SYMBOLS
-
-    written.append(_file(folder, f"{HANDLER}.o", build_handler(SYMBOLS), manifest.setdefault(handler_context(), {}),
+    written.append(_file(folder, f"{HANDLER}.o", build_handler(), manifest.setdefault(handler_context(), {}),
                          HANDLER))
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return [*written, MANIFEST]
