@@ -522,12 +522,13 @@ def memory_spans(guest: GuestSpec, dumps: list[str]) -> list[tuple[int, int]]:
 
 def show_end_state(emulator: Emulator, dumps: list[tuple[int, int]], regs: bool, cycles: int | None) -> None:
     """``--dump``, ``--regs`` and ``--cycles``: memory, registers and cycles as the run left them."""
-    from recomp.inspection import hex_dump, register_line
+    if dumps or regs:
+        from recomp.inspection import hex_dump, register_line
 
-    for start, length in dumps:
-        print(hex_dump(emulator, start, length), file=sys.stderr, end="")
-    if regs:
-        print(register_line(emulator), file=sys.stderr)
+        for start, length in dumps:
+            print(hex_dump(emulator, start, length), file=sys.stderr, end="")
+        if regs:
+            print(register_line(emulator), file=sys.stderr)
     if cycles is not None:
         print(f"{cycles} cycles", file=sys.stderr)
 
