@@ -50,7 +50,7 @@ class InterpreterLowering(Lowering):
     to ``pc``, and going on means continuing the loop."""
 
     lifts: OpcodeLifts | None = None
-    stops: bool = False  # check for stop addresses after every instruction (1 % slower on the sieve kernel: 523 against 529 MIPS)
+    stops: bool = False  # check for stop addresses after every instruction (1 % slower on the sieve kernel)
     hot: int = 0  # instructions run from a transfer target that make it hot
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
