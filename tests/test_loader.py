@@ -118,6 +118,7 @@ def header_index(data: bytearray, name: bytes) -> int:
     ("writable", "writable data"),
     ("function", "does not define"),
     ("alignment", "bad alignment"),
+    ("size", "sections take"),
 ])
 def test_what_the_linker_does_not_take_is_refused(damage, message):
     name, data = jit().interrupt_handler(HANDLER_SYMBOLS)  # (its code has relocations)
@@ -134,6 +135,10 @@ def test_what_the_linker_does_not_take_is_refused(damage, message):
         struct.pack_into("<Q", damaged, at, struct.unpack_from("<Q", damaged, at)[0] | 1)
     elif damage == "function":
         name = name + "_elsewhere"
+    elif damage == "size":  # (a section that takes no bytes of the file: sh_type NOBITS, sh_size)
+        at = header_of(damaged, b".ltext")
+        struct.pack_into("<I", damaged, at + 4, 8)
+        struct.pack_into("<Q", damaged, at + 32, 1 << 40)
     else:
         struct.pack_into("<Q", damaged, header_of(damaged, b".ltext") + 48, 3)  # sh_addralign
     with pytest.raises(MalformedObject, match=message):

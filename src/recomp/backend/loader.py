@@ -49,6 +49,7 @@ RELA = struct.Struct("<QQq")  # offset, info (symbol << 32 | type), addend
 RELOCATIONS = {1: (8, False, False), 24: (8, True, False),  # R_X86_64_64, R_X86_64_PC64
                2: (4, True, True), 4: (4, True, True)}  # R_X86_64_PC32, R_X86_64_PLT32
 PAGE = mmap.PAGESIZE
+MAX_IMAGE = 1 << 26  # bytes mapped for one object (a region's code is a few KiB, an interpreter's 200)
 
 SUPPORTED = sys.platform.startswith("linux") and platform.machine() == "x86_64"  # else MCJIT links
 
@@ -104,6 +105,8 @@ def load(data: bytes, name: str, externals: Mapping[str, int] | None = None) -> 
     end = _lay_out(found, code, place, 0)
     data_start = -(-end // PAGE) * PAGE
     end = _lay_out(found, [i for i in loaded if i not in place], place, data_start)
+    if end > MAX_IMAGE:
+        raise MalformedObject(f"the object's sections take {end} bytes (at most {MAX_IMAGE})")
     image = bytearray(max(end, 1))
     for i, offset in place.items():
         section = found[i]
