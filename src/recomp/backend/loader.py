@@ -35,6 +35,7 @@ from recomp.backend.objects import (
     SYMBOL,
     MalformedObject,
     Section,
+    function_symbol,
     sections,
     string,
     symbol_table,
@@ -42,7 +43,6 @@ from recomp.backend.objects import (
 
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHN_UNDEF, SHN_ABS = 0, 0xFFF1
-STT_FUNC = 2
 NOT_LOADED = (b".eh_frame",)  # allocated, but only for unwinders
 RELA = struct.Struct("<QQq")  # offset, info (symbol << 32 | type), addend
 # relocation type -> (width in bytes, relative to the place, signed range)
@@ -187,14 +187,10 @@ def _relocate(data: bytes, relocations: Section, at: int, size: int, symbols: li
 
 def _function(data: bytes, found: list[Section], place: dict[int, int], name: str) -> int:
     """The offset in the pages of the function ``name``, defined in a code section."""
-    table, strings = symbol_table(found)
-    for offset in range(table.offset, table.offset + table.size, SYMBOL.size):
-        index, info, _, shndx, value, _ = SYMBOL.unpack_from(data, offset)
-        if index and info & 0xF == STT_FUNC and _name(data, strings, index) == name:
-            if shndx not in place or not found[shndx].flags & SHF_EXECINSTR or value >= found[shndx].size:
-                raise MalformedObject(f"{name} is not a function in the object's code")
-            return place[shndx] + value
-    raise MalformedObject(f"the object does not define {name}")
+    shndx, value = function_symbol(data, found, name)
+    if shndx not in place or not found[shndx].flags & SHF_EXECINSTR or value >= found[shndx].size:
+        raise MalformedObject(f"{name} is not a function in the object's code")
+    return place[shndx] + value
 
 
 _LIBC: list[ctypes.CDLL] = []

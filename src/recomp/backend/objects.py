@@ -89,7 +89,7 @@ def check_object(data: bytes, symbol: str) -> None:
     and the symbol defined in a section of the object."""
     found = sections(data)
     count = len(found)
-    table, strings = symbol_table(found)
+    table, _ = symbol_table(found)
     entries = table.size // SYMBOL.size
     for section in found:
         if section.type in RELOCATION_SIZES:
@@ -101,13 +101,20 @@ def check_object(data: bytes, symbol: str) -> None:
                 info, = struct.unpack_from("<Q", data, offset + 8)
                 if info >> 32 >= entries:
                     raise MalformedObject("a relocation names no symbol")
+    function_symbol(data, found, symbol)
+
+
+def function_symbol(data: bytes, found: list[Section], symbol: str) -> tuple[int, int]:
+    """The section index and offset of the function ``symbol``, defined in a section of the
+    object (``MalformedObject`` otherwise)."""
+    table, strings = symbol_table(found)
     wanted = symbol.encode()
     for offset in range(table.offset, table.offset + table.size, SYMBOL.size):
-        name, info, _, shndx, _, _ = SYMBOL.unpack_from(data, offset)
+        name, info, _, shndx, value, _ = SYMBOL.unpack_from(data, offset)
         if name and string(data, strings.offset, strings.size, name) == wanted:
-            if info & 0xF != STT_FUNC or not 0 < shndx < count:
+            if info & 0xF != STT_FUNC or not 0 < shndx < len(found):
                 raise MalformedObject(f"{symbol} is not a function defined in the object")
-            return
+            return shndx, value
     raise MalformedObject(f"the object does not define {symbol}")
 
 
