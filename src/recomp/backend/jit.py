@@ -6,8 +6,9 @@ Compiled code lives in *arenas*: MCJIT execution engines of ``ARENA_FUNCTIONS`` 
 An engine frees its code (and the modules it keeps) only when it is disposed of, so each
 ``Compiled`` keeps its arena alive, and an arena whose functions are all gone (dropped by
 self-modifying code, say) is disposed of with them: however long a program rewrites its code,
-the JIT's memory stays bounded.  Code the process keeps for good (a native interpreter built
-now) goes to an arena of its own.  An engine costs about 0.3 ms and 0.8 MB, so
+the JIT's memory stays bounded.  Code the process keeps for good (the native interpreter and
+the SIGINT handler, on hosts ``recomp.backend.loader`` does not serve) goes to an arena of its
+own, whose context also parses the modules made into object files only.  An engine costs about 0.3 ms and 0.8 MB, so
 functions share one.
 
 One lock serializes the JIT's work: regions are compiled on a thread of their own

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from recomp.runtime.code_cache import CodeCache
 
 SLOTS = 64  # machines running at once (nested in helpers, or in threads) that Ctrl-C can reach
-FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the handler writes in a state
 SA_ONSTACK, SA_RESTART, SA_SIGINFO = 0x08000000, 0x10000000, 0x00000004
 SIG_IGN = 1
 
@@ -133,7 +132,9 @@ def watched(state: ctypes.Structure, native: bool, cache: CodeCache | None = Non
 @cache
 def _offsets(state_type: type) -> dict[str, int]:
     """Where the fields the handler writes are in a state structure."""
-    return {name: getattr(state_type, name).offset for name in FIELDS}
+    from recomp.runtime.interpreters import HANDLER_FIELDS
+
+    return {name: getattr(state_type, name).offset for name in HANDLER_FIELDS}
 
 
 def _python_handler(state: ctypes.Structure) -> Callable[[], None] | None:

@@ -47,10 +47,10 @@ VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, 
 PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
 MANIFEST = "manifest.json"
 HANDLER = "sigint-handler"
-# the symbols the SIGINT handler reads its tables' addresses, their size and the state fields'
-# offsets from, given when it is linked (``recomp.runtime.ctrl_c`` keeps the tables)
-HANDLER_SYMBOLS = {what: f"recomp_sigint_{what}" for what in ("slots", "count", "busy", "previous", "interrupt",
-                                                                 "events", "limit", "cycle_limit")}
+HANDLER_FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the SIGINT handler writes in a state
+# the symbols the handler reads its tables' addresses, their size and those fields' offsets from,
+# given when it is linked (``recomp.runtime.ctrl_c`` keeps the tables)
+HANDLER_SYMBOLS = {what: f"recomp_sigint_{what}" for what in ("slots", "count", "busy", "previous", *HANDLER_FIELDS)}
 MAX_OBJECT = 1 << 24  # bytes: an interpreter's object is about 200 KiB
 
 _BUILT: dict[tuple[str, bool, bool], Compiled] = {}  # one per process
