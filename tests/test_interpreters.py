@@ -31,8 +31,8 @@ def folder(tmp_path_factory) -> Path:
     """Every variant, prebuilt as the build hook does."""
     folder = tmp_path_factory.mktemp("prebuilt")
     written = build_prebuilt(folder)
-    assert sorted(written) == sorted([MANIFEST, f"{HANDLER}.o", *(f"mos6502-{interpreters.variant_name(*v)}.o"
-                                                                  for v in interpreters.VARIANTS)])
+    assert sorted(written) == sorted([MANIFEST, f"{HANDLER}.o", f"mos6502-{interpreters.STENCILS}.o",
+                                      *(f"mos6502-{interpreters.variant_name(*v)}.o" for v in interpreters.VARIANTS)])
     return folder
 
 

@@ -32,6 +32,7 @@ from recomp.backend.compiled import REGION_FUNCTION, Compiled
 from recomp.backend.lower import lower
 from recomp.backend.native_interpreter import lower_interpreter
 from recomp.backend.signals import lower_interrupt_handler
+from recomp.backend.stencils import ENTER, lower_stencils, stencil_ir
 from recomp.ir.core import Region
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLifts
@@ -200,6 +201,19 @@ class Jit:
             parsed = self._permanent.parse(module)
             self._cheap_pipeline(parsed)
             return name, self._pass_machine.emit_object(parsed)
+
+    def stencils(self, lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, bytes]:
+        """The baseline compiler's stencils (``recomp.backend.stencils``): the name of the
+        region entry among them, and their object file (small code model, static relocation)."""
+        with self.lock:
+            module, _ = self._new_module(f"{guest.name}_stencils")
+            registers = lower_stencils(lifts, guest, module)
+            parsed = llvm.parse_assembly(stencil_ir(module, guest, registers))
+            builder = self._pass_builder()
+            builder.getModulePassManager().run(parsed, builder)
+            machine = self._target.create_target_machine(cpu=self.cpu, features=self.features, opt=2,
+                                                         reloc="static", codemodel="small")
+            return ENTER, machine.emit_object(parsed)
 
     def interrupt_handler(self, symbols: dict[str, str]) -> tuple[str, bytes]:
         """A native SIGINT handler (``recomp.backend.signals``) whose tables and offsets are the

@@ -138,6 +138,15 @@ def _discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: 
     return decoded, leaders
 
 
+def discover(fe: Frontend, memory: Sequence[int], entry: int, end: int, limit: int = REGION_INSTRUCTIONS,
+             stops: Set[int] = frozenset()) -> tuple[dict[int, Insn], set[int]]:
+    """The instructions reachable from ``entry`` over static branches (up to ``limit``, none at a
+    stop address but the entry) and where blocks start among them, as regions find them."""
+    decoded, _ = _discover(fe, memory, entry, end, limit, stops, frozenset(), True)
+    insns = {addr: item for addr, item in decoded.items() if isinstance(item, Insn)}
+    return insns, _leaders(decoded, entry) & insns.keys()
+
+
 def _next_blocks(insn: Insn) -> list[int]:
     """Where the blocks after an instruction that ends one start: its targets (a call's callee),
     then the code after it, or that its call returns to."""

@@ -53,7 +53,9 @@ class Emulator:
     until entered ``jit_threshold`` times, then are compiled; ``jit_threshold=0`` compiles
     everything at once (see ``recomp.runtime.tiers``).  Hot code is compiled on a thread of its
     own while the run goes on (``compile_in_background=False``: at once, the run waiting for
-    it; ``finish_compiling`` waits for it).  ``code_cache``: the ``CodeCache`` to load compiled
+    it; ``finish_compiling`` waits for it), and meanwhile runs as code the baseline compiler
+    stitches from stencils in well under a millisecond (``baseline=False``: on the native
+    interpreter).  ``code_cache``: the ``CodeCache`` to load compiled
     code from and file it in: by default the user's, as ``recomp run`` uses (``None``: none).
     """
 
@@ -62,9 +64,10 @@ class Emulator:
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
                  jit_threshold: int | None = None, code_cache: CodeCache | str | None = "default",
-                 native_interpreter: bool = True, compile_in_background: bool = True) -> None:
+                 native_interpreter: bool = True, compile_in_background: bool = True, baseline: bool = True
+                 ) -> None:
         self.options = Options(engine, optimize, None if passes is None else tuple(passes), region_instructions,
-                               jit_threshold, native_interpreter, compile_in_background)
+                               jit_threshold, native_interpreter, compile_in_background, baseline)
         self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
         self.guest = self.frontend.guest
         self.output = output if output is not None else sys.stdout

@@ -47,6 +47,7 @@ VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, 
 PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
 MANIFEST = "manifest.json"
 HANDLER = "sigint-handler"
+STENCILS = "stencils"  # the baseline compiler's (``recomp.runtime.baseline``)
 HANDLER_FIELDS = ("interrupt", "events", "limit", "cycle_limit")  # what the SIGINT handler writes in a state
 # the symbols the handler reads its tables' addresses, their size and those fields' offsets from,
 # given when it is linked (``recomp.runtime.ctrl_c`` keeps the tables)
@@ -68,6 +69,12 @@ def native_interpreter(frontend: Frontend, stops: bool, trace: bool, cache: Code
                       lambda: build(frontend, stops, trace))
         _BUILT[key] = link(found.name, found.object, keep=True)
     return _BUILT[key]
+
+
+def stencil_object(frontend: Frontend, cache: CodeCache | None) -> bytes:
+    """The object file of the frontend's stencils (``recomp.backend.stencils``), prebuilt, from
+    the code cache, or built now (and filed there)."""
+    return _made(interpreter_context(frontend), STENCILS, cache, lambda: build_stencils(frontend)).object
 
 
 def interpreter_context(frontend: Frontend) -> str:
@@ -114,6 +121,13 @@ def build(frontend: Frontend, stops: bool, trace: bool) -> tuple[str, bytes]:
     return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, HOT_INSTRUCTIONS, stops, trace)
 
 
+def build_stencils(frontend: Frontend) -> tuple[str, bytes]:
+    """The baseline compiler's stencils made now by LLVM: their entry's name and object file."""
+    from recomp.backend.jit import jit
+
+    return jit().stencils(frontend.opcode_lifts(), frontend.guest)
+
+
 def build_handler() -> tuple[str, bytes]:
     """The SIGINT handler made now by LLVM: its function's name and its object file."""
     from recomp.backend.jit import jit
@@ -123,7 +137,7 @@ def build_handler() -> tuple[str, bytes]:
 
 # --- built at install time --------------------------------------------------------------------
 def build_prebuilt(folder: Path) -> list[str]:
-    """Build every variant of every guest's native interpreter into ``folder`` with a manifest
+    """Build every variant of every guest's native interpreter, and its stencils, into ``folder`` with a manifest
     (the package's build hook calls this); returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, dict[str, str]]] = {}
@@ -135,6 +149,8 @@ def build_prebuilt(folder: Path) -> list[str]:
             entry = variant_name(stops, trace)
             written.append(_file(folder, f"{frontend.guest.name}-{entry}.o", build(frontend, stops, trace), entries,
                                  entry))
+        written.append(_file(folder, f"{frontend.guest.name}-{STENCILS}.o", build_stencils(frontend), entries,
+                             STENCILS))
     written.append(_file(folder, f"{HANDLER}.o", build_handler(), manifest.setdefault(handler_context(), {}),
                          HANDLER))
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

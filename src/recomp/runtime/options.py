@@ -20,6 +20,7 @@ class Options:
     # preference, else the runtime's default; 0: compile every region at once)
     native_interpreter: bool = True  # cold code on the native interpreter, where the guest has one
     background: bool = True  # hot code compiled on a thread of its own while the run goes on
+    baseline: bool = True  # ... and meanwhile run as stencils stitched at once (recomp.runtime.baseline)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 class Stats:
     regions: int = 0  # regions translated
     compiled: int = 0  # regions compiled by LLVM (the rest ran on the Python tier only)
+    stitched: int = 0  # regions stitched from stencils by the baseline compiler
     blocks: int = 0  # blocks in them
     compile_seconds: float = 0.0  # lifting, optimizing and compiling
     opt_seconds: float = 0.0  # of which in the icode optimizer

@@ -25,8 +25,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from recomp.frontends.region import LOOP_FACTOR
 from recomp.ir.core import Region
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
+from recomp.runtime.baseline import plan, stencil_set
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
@@ -130,6 +132,7 @@ class Tiers:
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
         self._promoted.add(pc)
         if self.background is not None:
+            self._stitch(key)
             self._submit(key)
             return
         self.translations.discard(key, self.native_interpreter())
@@ -137,6 +140,27 @@ class Tiers:
             profile = self._profile()
             self._translate(key, lambda: self.pipeline.lift(pc, profile=profile), self.pipeline.entry_facts(),
                             compile=True)
+
+    def _stitch(self, key: TranslationKey) -> None:
+        """Run the region at ``key`` as stencils stitched now, until LLVM's code takes its place
+        (``recomp.runtime.baseline``); not while a trace records (the stencils write none)."""
+        if not self.options.baseline or not self.native or self.machine.trace is not None:
+            return
+        frontend = self.machine.frontend
+        stencils = stencil_set(frontend, self.code_cache())
+        if stencils is None:
+            return
+        from recomp.backend.stitch import stitch
+
+        start = time.perf_counter()
+        steps, returns = plan(frontend, self.machine.memory_view, key.pc, self.entry_table.stops,
+                              LOOP_FACTOR * self.options.region_instructions, stencils)
+        compiled = stitch(stencils, steps, returns, f"{frontend.guest.name}_stitched_{key.pc:04x}")
+        self.translations.replace(key, self._native(None, {step.addr for step in steps}, compiled, baseline=True))
+        seconds = time.perf_counter() - start
+        self.stats.stitched += 1
+        self.stats.compile_seconds += seconds
+        self.stats.event(f"stitch    {self._where(key.pc)}: {len(steps)} instructions, {seconds * 1e3:.2f} ms")
 
     def _submit(self, key: TranslationKey) -> None:
         """Translate and compile the region at ``key`` on the compile thread, with a pipeline
@@ -207,9 +231,9 @@ class Tiers:
             memory, current = self.machine.memory_view, self.translations.get(key)
             if epoch != self.translations.epoch or any(memory[addr] != value for addr, value in made.source.items()):
                 self.stats.event(f"stale     {self._where(key.pc)}: changed while it compiled, not used")
-            elif current is None or current.address is None or any(current is i for i in self._interpreters.values()):
-                self.translations.discard(key, current)
-                self.translations.add(key, self._compiled(made.lifted, made.compiled))
+            elif (current is None or current.address is None or current.baseline
+                  or any(current is i for i in self._interpreters.values())):
+                self.translations.replace(key, self._compiled(made.lifted, made.compiled))
                 continue
             self._held.pop(key, None)  # not used: its loop's addresses may be compiled from again
 
@@ -332,6 +356,7 @@ class Tiers:
         compiled, covers = found
         return self._native(None, covers, compiled)
 
-    def _native(self, region: Region | None, covers: set[int], compiled: Compiled) -> Translation:
+    def _native(self, region: Region | None, covers: set[int], compiled: Compiled, baseline: bool = False
+                ) -> Translation:
         function, pointers = compiled.function, self._pointers
-        return Translation(region, lambda: function(*pointers), covers, compiled)
+        return Translation(region, lambda: function(*pointers), covers, compiled, baseline=baseline)

@@ -41,6 +41,7 @@ class Translation:
     compiled: Compiled | None = None  # native code
     source: dict[int, int] | None = None  # the covered bytes' values it was made from
     volatile: frozenset[int] = frozenset()  # ... those of them that were volatile then
+    baseline: bool = False  # stitched from stencils: compiled code may take its place
 
     @property
     def address(self) -> int | None:
@@ -114,6 +115,13 @@ class Translations:
 
     def _where(self, pc: int) -> str:
         return self.machine.frontend.format_address(pc)
+
+    def replace(self, key: Key, translation: Translation) -> None:
+        """Put ``translation`` at ``key`` in place of whatever stands there now."""
+        current = self._cache.get(key)
+        if current is not None:
+            self._evict(key, current)
+        self.add(key, translation)
 
     def discard(self, key: Key, translation: Translation) -> None:
         """Forget the translation at ``key`` if it is still this one (the native interpreter, where

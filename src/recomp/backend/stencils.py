@@ -1,0 +1,301 @@
+"""Stencils: every opcode's icode compiled once, as LLVM makes it, into a small function that the
+baseline compiler (``recomp.backend.stitch``) copies and patches into a region in microseconds.
+
+A region compiled by LLVM takes it 20 to 250 ms; programs that run a few tens of milliseconds
+end before their loops are compiled, on the native interpreter.  Copy-and-patch (Xu and
+Kjolstad, 2021; CPython's JIT) gives them code at once: the per-opcode icode the native
+interpreter is built from (``recomp.ir.opcodes``), compiled at install time into one function
+per opcode whose guest address and successors are *holes* (undefined symbols), stitched at run
+time by laying the opcodes' code side by side and writing the holes' values into it.
+
+- Guest state the opcodes use most (``registers``: counters, registers, flags) travels from one
+  stencil to the next in host registers: every stencil has the prototype
+  ``i32 preserve_none (state, memory, attrs, registers...)`` and goes on with a ``musttail``
+  call (a ``jmp``) to the hole ``NEXT``, or, for a control transfer, compares its target with
+  ``TAKEN_PC`` and ``NEXT_PC`` and goes on at ``TAKEN`` or ``NEXT``; any other target (a
+  return, an indirect jump) goes to ``ELSEWHERE``, the region's dispatch: ``dispatch`` stencils
+  that each compare it with one address in the region (``CASE_PC``), then ``leave_elsewhere``.
+  An exit (a budget, a store into code, a device asking to stop, a trap, a target outside the
+  region) writes the state back and returns an ``Exit`` to the stub that entered the region.
+  The other fields live in the state, where each stencil reads and writes them.
+- ``PC0`` to ``PCk``: the instruction's address plus 0..k (wrapped), as the icode's address
+  constants ``placeholder + k``; operand bytes are read from guest memory at run time as the
+  native interpreter reads them, so a program that rewrites operands stays exact (a changed
+  branch or jump target no longer equals ``TAKEN_PC`` and leaves the region).
+- ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
+  placed before the block's first stencil: opcodes do not check budgets themselves.
+- ``leave_jump``: the way out to an address outside the region (its address in ``PC0``).
+- ``enter``: the region's entry, of the prototype every region shares: it moves the registers
+  from the state into host registers, runs the stencils from ``FIRST``, and on an ``Exit.JUMP``
+  goes on in compiled code at the new ``pc`` as regions chain.
+
+The object is built with the small code model and static relocation, so a hole is a 32-bit
+absolute value (``R_X86_64_32``) and a successor a 32-bit relative jump (``R_X86_64_PLT32``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from llvmlite import ir as ll
+
+from recomp.backend.lower import (
+    I8_T,
+    I32_T,
+    I64_T,
+    PTR,
+    Lowering,
+    lower_blocks,
+    region_function,
+    state_fields,
+)
+from recomp.backend.native_interpreter import InterpreterLowering
+from recomp.backend.stitch import (
+    CASE_PC,
+    DISPATCH,
+    ENTER,
+    FIRST,
+    GUARD,
+    GUARD_C,
+    GUARD_N,
+    LEAVE,
+    LEAVE_ELSEWHERE,
+    NEXT_PC,
+    TAKEN_PC,
+    opcode_stencil,
+    pc_hole,
+)
+from recomp.ir.guest import GuestSpec
+from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
+from recomp.ir.ops import Exit
+
+CALLING_CONVENTION = "preserve_nonecc"  # every register free to carry state; x86-64: 11 of them
+HOST_REGISTERS = 11  # integer arguments preserve_none passes in registers on x86-64
+POINTERS = ("state", "memory", "attrs")
+
+def registers(lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, ...]:
+    """The state fields kept in host registers between stencils: the counters, then the fields
+    the most opcodes use, as many as the calling convention passes in registers."""
+    used = Counter(name for lift in lifts.opcodes for name in state_fields([lift.region], guest)[0])
+    counters = tuple(name for name in ("instructions", "cycles") if name in used)
+    others = sorted((name for name in used if name not in counters and name != "code_written"),
+                    key=lambda name: (-used[name], name))
+    return counters + tuple(others[:HOST_REGISTERS - len(POINTERS) - len(counters)])
+
+
+def _argument_type(guest: GuestSpec, name: str) -> ll.IntType:
+    """Registers travel as i32 (known to hold their field's width: LLVM extends nothing) or i64."""
+    return I64_T if dict(guest.fields())[name].bits > 32 else I32_T
+
+
+@dataclass
+class Stencils:
+    """What a module of stencils is built from: the guest, its lifts and its host registers."""
+
+    guest: GuestSpec
+    lifts: OpcodeLifts
+    registers: tuple[str, ...]
+    module: ll.Module
+
+    def prototype(self) -> ll.FunctionType:
+        return ll.FunctionType(I32_T, [PTR] * len(POINTERS) + [_argument_type(self.guest, n) for n in self.registers])
+
+    def function(self, name: str) -> ll.Function:
+        """A stencil (or a successor hole) of the shared prototype."""
+        function = self.module.globals.get(name)
+        if function is None:
+            function = ll.Function(self.module, self.prototype(), name)
+            function.calling_convention = CALLING_CONVENTION
+            for arg, arg_name in zip(function.args, POINTERS + self.registers):
+                arg.name = arg_name
+        return function
+
+    def hole(self, b: ll.IRBuilder, name: str) -> ll.Value:
+        """A hole's value, as an i32."""
+        symbol = self.module.globals.get(name)
+        if symbol is None:
+            symbol = ll.GlobalVariable(self.module, I8_T, name)
+            symbol.linkage = "external"
+        return b.ptrtoint(symbol, I32_T)
+
+    def arguments(self, lo: Lowering) -> list[ll.Value]:
+        """The registers as the next stencil takes them, from ``lo``'s slots."""
+        b = lo.builder
+        values = []
+        for name in self.registers:
+            value = b.load(lo.slots[name])
+            values.append(b.zext(value, I32_T) if value.type.width < 32 else value)
+        return [*lo.function.args[:len(POINTERS)], *values]
+
+
+@dataclass
+class StencilLowering(InterpreterLowering):
+    """Lowers one opcode's icode into its stencil: addresses are holes, budgets are the guard's,
+    and going on is a jump to the successor hole that the guest's target equals."""
+
+    stencils: Stencils | None = None
+
+    def constant(self, t: object, value: int) -> ll.Value:
+        offset = self.lifts.relative(value) if t == self.guest.pc_type else None
+        if offset is None:
+            return Lowering.constant(self, t, value)
+        hole = self.stencils.hole(self.builder, pc_hole(offset))
+        return self.builder.trunc(hole, ll.IntType(t.bits)) if t.bits < 32 else hole
+
+    def guest_address(self, addr: int) -> ll.Value:
+        offset = self.lifts.relative(addr)
+        if offset is None:
+            return Lowering.guest_address(self, addr)
+        return self.stencils.hole(self.builder, pc_hole(offset))
+
+    def leave(self, reason: Exit, pc: ll.Value, chain: bool = False) -> None:
+        if not (chain and reason == Exit.JUMP):
+            Lowering.leave(self, reason, pc)
+            return
+        b = self.builder
+        pc = b.and_(pc, I32_T(self.guest.memory_size - 1))
+        if self.lift.traps:
+            with b.if_then(b.icmp_unsigned("==", pc, self.pc), likely=False):
+                Lowering.leave(self, Exit.TRAP, self.pc)
+        if not self.lift.control:
+            self.go_on("NEXT")
+            return
+        for successor, hole in (("TAKEN", TAKEN_PC), ("NEXT", NEXT_PC)):
+            there, elsewhere = (self.function.append_basic_block(f"{successor.lower()}{suffix}")
+                                for suffix in ("", "_not"))
+            b.cbranch(b.icmp_unsigned("==", pc, self.stencils.hole(b, hole)), there, elsewhere)
+            b.position_at_end(there)
+            self.go_on(successor)
+            b.position_at_end(elsewhere)
+        b.store(pc, self.field_ptr("pc"))  # a computed target (a return): the region's dispatch
+        self.go_on("ELSEWHERE")
+
+    def go_on(self, successor: str) -> None:
+        """Jump to the stencil ``successor``, the state fields kept in memory written back."""
+        b = self.builder
+        for name in sorted(self.written - set(self.stencils.registers) - {"code_written"}):
+            b.store(b.load(self.slots[name]), self.field_ptr(name))
+        b.ret(b.call(self.stencils.function(successor), self.stencils.arguments(self), tail="musttail",
+                     cconv=CALLING_CONVENTION))
+
+
+def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **more: object) -> StencilLowering:
+    """A stencil's lowering, its slots filled from the registers it is passed (the rest read
+    from the state; ``code_written`` starts clear: a stencil entered has no store pending)."""
+    from recomp.backend.lower import state_type
+
+    guest, function = stencils.guest, stencils.function(name)
+    fields = guest.fields()
+    builder = ll.IRBuilder(function.append_basic_block("entry"))
+    lo = StencilLowering(guest, function, builder, False, True, frozenset(),
+                         {n: i for i, (n, _) in enumerate(fields)}, state_type(guest),
+                         written=written | set(stencils.registers), lifts=stencils.lifts, stencils=stencils, **more)
+    for index, (field_name, _) in enumerate(fields):
+        lo.field_ptrs[field_name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
+                                                name=field_name + "_p", source_etype=lo.struct_type)
+    passed = dict(zip(stencils.registers, function.args[len(POINTERS):]))
+    for field_name in sorted(used | set(stencils.registers)):
+        slot = lo.slots[field_name] = builder.alloca(ll.IntType(dict(fields)[field_name].bits), name=field_name)
+        if field_name in passed:
+            value = passed[field_name]
+            builder.store(builder.trunc(value, slot.allocated_type)
+                          if value.type.width > slot.allocated_type.width else value, slot)
+        elif field_name == "code_written":
+            builder.store(I8_T(0), slot)
+        else:
+            builder.store(lo.load_field(field_name), slot)
+    lo.pc = stencils.hole(builder, pc_hole(0))
+    return lo
+
+
+def _opcode(stencils: Stencils, lift: OpcodeLift) -> None:
+    used, written = state_fields([lift.region], stencils.guest)
+    lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift)
+    entry = lo.builder.block
+    first = lower_blocks(lo, lift.region)
+    lo.builder.position_at_end(entry)
+    lo.builder.branch(first)
+
+
+def _guard(stencils: Stencils) -> None:
+    lo = _start(stencils, GUARD, set(), set())
+    b = lo.builder
+    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), b.zext(stencils.hole(b, GUARD_N), I64_T)),
+                           lo.load_field("limit"))
+    if "cycles" in lo.slots:
+        late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), b.zext(stencils.hole(b, GUARD_C), I64_T)),
+                               lo.load_field("cycle_limit"))
+        over = b.or_(over, late)
+    with b.if_then(over, likely=False):
+        lo.leave(Exit.GUARD, lo.pc)
+    lo.go_on("NEXT")
+
+
+def _leave(stencils: Stencils) -> None:
+    lo = _start(stencils, LEAVE, set(), set())
+    lo.leave(Exit.JUMP, lo.pc)
+
+
+def _dispatch(stencils: Stencils) -> None:
+    """One case of a region's dispatch of computed targets (the target is in the state's ``pc``):
+    ``TAKEN`` if it is ``CASE_PC``, else ``NEXT`` (the next case, or ``leave_elsewhere``)."""
+    lo = _start(stencils, DISPATCH, set(), set())
+    b = lo.builder
+    there, elsewhere = lo.function.append_basic_block("case"), lo.function.append_basic_block("other")
+    b.cbranch(b.icmp_unsigned("==", lo.load_field("pc"), stencils.hole(b, CASE_PC)), there, elsewhere)
+    b.position_at_end(there)
+    lo.go_on("TAKEN")
+    b.position_at_end(elsewhere)
+    lo.go_on("NEXT")
+
+
+def _leave_elsewhere(stencils: Stencils) -> None:
+    lo = _start(stencils, LEAVE_ELSEWHERE, set(), set())
+    lo.leave(Exit.JUMP, lo.load_field("pc"))
+
+
+def _enter(stencils: Stencils) -> None:
+    """The region's entry (the shared region prototype): registers in, stencils run, chain out."""
+    guest = stencils.guest
+    function = region_function(stencils.module, ENTER)
+    lo = Lowering.start(guest, function, True, True, set(stencils.registers), set())
+    b = lo.builder
+    values = [b.load(lo.slots[name]) for name in stencils.registers]
+    values = [b.zext(v, I32_T) if v.type.width < 32 else v for v in values]
+    result = b.call(stencils.function(FIRST), [*function.args[:len(POINTERS)], *values], cconv=CALLING_CONVENTION)
+    with b.if_then(b.icmp_unsigned("==", result, I32_T(int(Exit.JUMP)))):
+        lo.reload()  # (the stencils wrote the state back)
+        lo.leave(Exit.JUMP, lo.load_field("pc"), chain=True)
+    b.ret(result)
+
+
+def lower_stencils(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module) -> tuple[str, ...]:
+    """Every stencil into ``module``; returns the registers they keep in host registers."""
+    stencils = Stencils(guest, lifts, registers(lifts, guest), module)
+    for lift in lifts.opcodes:
+        _opcode(stencils, lift)
+    _guard(stencils)
+    _leave(stencils)
+    _dispatch(stencils)
+    _leave_elsewhere(stencils)
+    _enter(stencils)
+    return stencils.registers
+
+
+def stencil_ir(module: ll.Module, guest: GuestSpec, names: Sequence[str]) -> str:
+    """The module's IR text, with what llvmlite cannot say: holes and stencils are ``dso_local``
+    (their addresses are absolute values, not loaded from a global offset table), and a register
+    narrower than its i32 is known to fit its field (LLVM then extends nothing it passes on)."""
+    text = (str(module).replace("= external global", "= external dso_local global")
+            .replace(f"declare {CALLING_CONVENTION}", f"declare dso_local {CALLING_CONVENTION}"))
+    ranges = {f'i32 %"{name}"': f'i32 range(i32 0, {1 << dict(guest.fields())[name].bits}) %"{name}"'
+              for name in names if dict(guest.fields())[name].bits < 32}
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if line.startswith(f"define {CALLING_CONVENTION}"):
+            for plain, ranged in ranges.items():
+                line = line.replace(plain, ranged)
+            lines[index] = line
+    return "\n".join(lines)

@@ -1,0 +1,193 @@
+"""The baseline compiler: a region's code made by copying stencils (``recomp.backend.stencils``)
+side by side and writing their holes, in well under a millisecond and without LLVM.
+
+``StencilSet.parse`` takes the stencils' object file apart once per process, refusing anything
+but what the stencils are built to hold: functions in one code section whose relocations are
+32-bit absolute holes (a guest address, a budget) and 32-bit relative jumps to successors.
+``stitch`` lays out a region from its ``Step``s: the entry stub, then each step's stencil in
+order (a block's guard before its first), then a way out for every successor outside the
+region; a successor that is the very next stencil falls through.  The code gets pages of its
+own (``recomp.backend.loader.Pages``): written, then mapped read+execute.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import itertools
+import mmap
+import re
+import struct
+import time
+from dataclasses import dataclass
+
+from recomp.backend.compiled import REGION_FUNCTION, Compiled
+from recomp.backend.loader import NOT_LOADED, PAGE, SHF_ALLOC, SHF_EXECINSTR, Pages
+from recomp.backend.objects import SHT_RELA, STT_FUNC, SYMBOL, MalformedObject, sections, string, symbol_table
+
+# the stencils' names and holes (see recomp.backend.stencils, which builds them)
+ENTER, GUARD, LEAVE = "enter", "guard", "leave_jump"
+DISPATCH, LEAVE_ELSEWHERE = "dispatch", "leave_elsewhere"
+SUCCESSORS = ("NEXT", "TAKEN", "ELSEWHERE")  # holes: where a stencil goes on
+FIRST = "FIRST"  # hole: the region's first stencil (entered by ``enter``)
+NEXT_PC, TAKEN_PC = "NEXT_PC", "TAKEN_PC"  # holes: the guest addresses of those successors
+GUARD_N, GUARD_C = "GUARD_N", "GUARD_C"  # holes: a block's instructions and most cycles
+CASE_PC = "CASE_PC"  # hole: the address a dispatch case compares a computed target with
+NOWHERE = 1 << 20  # a ``TAKEN_PC`` no guest address equals (a transfer without a static target)
+
+
+def opcode_stencil(opcode: int) -> str:
+    return f"op_{opcode:02X}"
+
+
+def pc_hole(offset: int) -> str:
+    """The hole holding an instruction's address plus ``offset``."""
+    return f"PC{offset}"
+
+
+RELA = struct.Struct("<QQq")  # offset, info (symbol << 32 | type), addend
+ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
+RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
+VALUE_HOLES = re.compile(rf"PC\d|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
+JUMP_HOLES = (*SUCCESSORS, FIRST)
+PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
+
+
+@dataclass(frozen=True)
+class Stencil:
+    code: bytes
+    holes: tuple[tuple[int, int, str, int], ...]  # (offset, relocation type, hole, addend)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One guest instruction of a region to stitch: its stencil's opcode, where it goes on
+    (``taken`` None: no static target) and, at a block's start, the block's budget."""
+
+    addr: int
+    opcode: int
+    next: int
+    taken: int | None = None
+    guard: tuple[int, int] | None = None  # (instructions, most cycles) of the block it starts
+
+
+class StencilSet:
+    """The stencils of one object file, by name (``op_A9``, ``guard``...)."""
+
+    def __init__(self, stencils: dict[str, Stencil]) -> None:
+        self.stencils = stencils
+
+    @classmethod
+    def parse(cls, data: bytes) -> StencilSet:
+        """Take the object apart; ``MalformedObject`` for anything stencils do not hold."""
+        found = sections(data)
+        loaded = [i for i, s in enumerate(found) if s.flags & SHF_ALLOC and s.size and s.name not in NOT_LOADED]
+        if len(loaded) != 1 or not found[loaded[0]].flags & SHF_EXECINSTR:
+            raise MalformedObject("stencils are code in one section, and nothing else")
+        text_index = loaded[0]
+        text = found[text_index]
+        table, strings = symbol_table(found)
+        symbols = []
+        for offset in range(table.offset, table.offset + table.size, SYMBOL.size):
+            name, info, _, shndx, value, size = SYMBOL.unpack_from(data, offset)
+            symbols.append((string(data, strings.offset, strings.size, name).decode("ascii", "replace"),
+                            info & 0xF, shndx, value, size))
+        functions = sorted((value, value + size, name) for name, kind, shndx, value, size in symbols
+                           if kind == STT_FUNC and shndx == text_index)
+        if any(end > text.size or start >= end for start, end, _ in functions):
+            raise MalformedObject("a stencil lies outside its section")
+        if any(a[1] > b[0] for a, b in itertools.pairwise(functions)):
+            raise MalformedObject("stencils overlap")
+        starts = [start for start, _, _ in functions]
+        holes: dict[str, list[tuple[int, int, str, int]]] = {name: [] for _, _, name in functions}
+        for table_section in (s for s in found if s.type == SHT_RELA and s.info in (text_index,)):
+            if table_section.entsize != RELA.size or table_section.size % RELA.size:
+                raise MalformedObject("a relocation table is malformed")
+            for entry in range(table_section.offset, table_section.offset + table_section.size, RELA.size):
+                offset, info, addend = RELA.unpack_from(data, entry)
+                kind, index = info & 0xFFFFFFFF, info >> 32
+                hole = symbols[index][0] if index < len(symbols) else ""
+                value_hole = kind in ABSOLUTE and VALUE_HOLES.fullmatch(hole)
+                if not (value_hole or (kind in RELATIVE and hole in JUMP_HOLES)):
+                    raise MalformedObject(f"a stencil's relocation (type {kind}, {hole or 'no symbol'}) is no hole")
+                index = bisect.bisect_right(starts, offset) - 1
+                if index < 0 or offset + 4 > functions[index][1]:
+                    raise MalformedObject("a relocation lies outside every stencil")
+                start, _, name = functions[index]
+                holes[name].append((offset - start, kind, hole, addend))
+        code = data[text.offset:text.offset + text.size]
+        stencils = {name: Stencil(code[start:end], tuple(holes[name])) for start, end, name in functions}
+        if any(name not in stencils for name in (ENTER, GUARD, LEAVE, DISPATCH, LEAVE_ELSEWHERE)):
+            raise MalformedObject("the stencils lack the entry, the guard, the dispatch or the ways out")
+        return cls(stencils)
+
+    def has(self, opcode: int) -> bool:
+        return opcode_stencil(opcode) in self.stencils
+
+
+def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str) -> Compiled:
+    """The region of ``steps`` (the first is its entry) as native code, its computed transfers
+    dispatched among ``cases`` (addresses of steps that start blocks: a region's return sites);
+    its entry point has the prototype of every region."""
+    start = time.perf_counter()
+    at = {step.addr: index for index, step in enumerate(steps)}
+    outside = {target: 0 for step in steps for target in (step.next, step.taken)
+               if target is not None and target not in at}
+    pieces: list[tuple[Stencil, dict[str, int], dict[str, tuple[str, int]]]] = []  # stencil, values, successors
+    starts: dict[int, int] = {}  # step -> its first piece (its guard, if it has one)
+    elsewhere = ("piece", -1)  # the dispatch's first piece, once laid out
+    for index, step in enumerate(steps):
+        starts[index] = len(pieces)
+        address = {pc_hole(k): (step.addr + k) & 0xFFFF for k in range(PC_HOLES)}
+        if step.guard is not None:
+            pieces.append((stencils.stencils[GUARD], {**address, GUARD_N: step.guard[0], GUARD_C: step.guard[1]},
+                           {"NEXT": ("piece", len(pieces) + 1)}))
+        taken = step.next if step.taken is None else step.taken
+        pieces.append((stencils.stencils[opcode_stencil(step.opcode)],
+                       {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken},
+                       {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}))
+    dispatch = len(pieces)
+    for case in cases:
+        pieces.append((stencils.stencils[DISPATCH], {CASE_PC: case},
+                       {"TAKEN": ("addr", case), "NEXT": ("piece", len(pieces) + 1)}))
+    pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))
+    for target in outside:
+        outside[target] = len(pieces)
+        pieces.append((stencils.stencils[LEAVE], {pc_hole(0): target}, {}))
+    entry = stencils.stencils[ENTER]
+    offsets, offset = [], len(entry.code)
+    for stencil, _, _ in pieces:
+        offsets.append(offset)
+        offset += len(stencil.code)
+    pages = Pages(max(-(-offset // PAGE) * PAGE, PAGE))
+    base = pages.address
+
+    def piece_of(successor: tuple[str, int]) -> int:
+        kind, value = successor
+        if kind == "piece":
+            return dispatch if value < 0 else value
+        return starts[at[value]] if value in at else outside[value]
+
+    image = bytearray(offset)
+    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]]}, base)
+    for index, (stencil, values, successors) in enumerate(pieces):
+        jumps = {hole: base + offsets[piece_of(successor)] for hole, successor in successors.items()}
+        _patch(image, offsets[index], stencil, {**values, **jumps}, base)
+    ctypes.memmove(base, bytes(image), len(image))
+    pages.protect(0, pages.size, mmap.PROT_READ | mmap.PROT_EXEC)
+    return Compiled(REGION_FUNCTION(base), base, name, "", time.perf_counter() - start, pages, b"")
+
+
+def _patch(image: bytearray, at: int, stencil: Stencil, values: dict[str, int], base: int) -> None:
+    """Copy ``stencil`` to ``at`` and write its holes (jumps relative to where the code runs)."""
+    image[at:at + len(stencil.code)] = stencil.code
+    for offset, kind, hole, addend in stencil.holes:
+        if kind in ABSOLUTE:
+            value = values[hole] + addend
+            low, high = (-(1 << 31), 1 << 31) if ABSOLUTE[kind] else (0, 1 << 32)
+        else:
+            value = values[hole] + addend - (base + at + offset)
+            low, high = -(1 << 31), 1 << 31
+        if not low <= value < high:
+            raise ValueError(f"a stencil's hole {hole} cannot hold {value:#x}")
+        image[at + offset:at + offset + 4] = (value & 0xFFFFFFFF).to_bytes(4, "little")

@@ -1,0 +1,76 @@
+"""The baseline tier: hot code stitched from stencils at once (``recomp.backend.stitch``), to run
+while LLVM compiles its region in the background, which then takes its place.
+
+A region here is the code reachable from the hot address over static branches, as regions
+find it; each block starts with its budget check.  The stencils read operand bytes from guest
+memory as they run and compare a transfer's target with the one stitched in, so only opcode
+bytes are covered: a store there drops the code, as a store into any translation does.
+Code that has stop addresses in it ends before them; while a trace records, nothing is
+stitched (the stencils write no trace).  The stencils' object comes as the native
+interpreter's does (``recomp.runtime.interpreters``): prebuilt, from the code cache, or built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+from typing import TYPE_CHECKING
+
+from recomp.frontends.base import Frontend, Insn
+from recomp.frontends.region import discover
+
+if TYPE_CHECKING:
+    from recomp.backend.stitch import StencilSet, Step
+    from recomp.runtime.code_cache import CodeCache
+
+_STENCILS: dict[str, StencilSet | None] = {}  # per guest, once per process (None: not to be had)
+
+
+def stencil_set(frontend: Frontend, cache: CodeCache | None) -> StencilSet | None:
+    """The guest's stencils, or None where the baseline compiler cannot place them (a host
+    other than the one recomp's linker takes, or an object it refuses)."""
+    name = frontend.guest.name
+    if name not in _STENCILS:
+        from recomp.backend.loader import SUPPORTED
+        from recomp.backend.objects import MalformedObject
+        from recomp.backend.stitch import StencilSet
+        from recomp.runtime.interpreters import stencil_object
+
+        found = None
+        if SUPPORTED:
+            try:
+                found = StencilSet.parse(stencil_object(frontend, cache))
+            except MalformedObject:
+                found = None
+        _STENCILS[name] = found
+    return _STENCILS[name]
+
+
+def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], limit: int,
+         stencils: StencilSet) -> tuple[list[Step], list[int]]:
+    """The steps of the region at ``entry`` (the entry first, then in address order), and where
+    its computed transfers may go within it: the return sites of its calls."""
+    from recomp.backend.stitch import Step
+
+    insns, leaders = discover(frontend, memory, entry, len(memory), limit, stops)
+    insns = {addr: insn for addr, insn in insns.items() if stencils.has(memory[addr])}
+    starts = ({entry} | leaders) & insns.keys()
+    steps = []
+    for addr in [entry, *sorted(insns.keys() - {entry})]:
+        insn = insns[addr]
+        taken = insn.targets[0] if insn.targets else None
+        after = insn.next if insn.falls_through or taken is None else taken
+        steps.append(Step(addr, memory[addr], after, taken, _block(insns, starts, addr) if addr in starts else None))
+    returns = sorted({insn.returns_to for insn in insns.values() if insn.returns_to in starts})
+    return steps, returns
+
+
+def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, int]:
+    """The instructions and most cycles of the block from ``addr``: to a control transfer, the
+    next block's start, or the end of the code found."""
+    count = cycles = 0
+    while True:
+        insn = insns[addr]
+        count, cycles = count + 1, cycles + insn.max_cycles
+        addr = insn.next
+        if insn.ends_block or addr in starts or addr not in insns:
+            return count, cycles
