@@ -18,6 +18,7 @@ half the ADC cases start with D=1.  So P is compared in full, decimal or not.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -167,14 +168,17 @@ def run_py65(machine: Machine, n: int, memory: bytearray) -> Py65Run:
     return Py65Run(mpu, memory, trace, mpu.processorCycles + extra, fault)
 
 
-def run_recomp(machine: Machine, n: int, memory: bytearray,
+def run_recomp(machine: Machine, n: int, memory: bytearray, prepare: Callable[[recomp.Emulator], None] | None = None,
                **options) -> tuple[recomp.Emulator, RunResult | GuestFault]:
-    """Run recomp; returns the emulator and the run's result or the fault it raised."""
+    """Run recomp (``prepare``: called with the emulator before the run); returns the emulator
+    and the run's result or the fault it raised."""
     emu = recomp.Emulator("6502", console=None, **options)
     emu.load(bytes(memory), at=0)
     state = emu.state
     state.pc, state.a, state.x, state.y, state.s, state.p = (
         machine.pc, machine.a, machine.x, machine.y, machine.s, machine.p)
+    if prepare is not None:
+        prepare(emu)
     try:
         outcome: RunResult | GuestFault = emu.run(max_instructions=n)
     except GuestFault as fault:
@@ -205,12 +209,12 @@ def differences(emu: recomp.Emulator, outcome: RunResult | GuestFault, reference
     return diff  # key -> (recomp, py65)
 
 
-def check(machine: Machine, n: int, **options) -> None:
+def check(machine: Machine, n: int, prepare: Callable[[recomp.Emulator], None] | None = None, **options) -> None:
     initial = machine.memory
     reference = run_py65(machine, n, initial)
     if reference.fault is None:
         n = len(reference.trace)  # py65 stopped short of a JSR it gets wrong
-    emu, outcome = run_recomp(machine, n, initial, **options)
+    emu, outcome = run_recomp(machine, n, initial, prepare, **options)
     event("stopped at a fault" if reference.fault is not None else "ran to the budget")
     event(f"self-modifying store: {bool(emu.stats.invalidations)}")
     decimal = bool(machine.p & 0x08) and any(raw[0] in DECIMAL_OPS for _, raw in reference.trace)

@@ -5,9 +5,11 @@ A region here is the code reachable from the hot address over static branches, a
 find it; each block starts with its budget check.  The stencils read operand bytes from guest
 memory as they run and compare a transfer's target with the one stitched in, so only opcode
 bytes are covered: a store there drops the code, as a store into any translation does.
-Code that has stop addresses in it ends before them; while a trace records, nothing is
-stitched (the stencils write no trace).  The stencils' object comes as the native
-interpreter's does (``recomp.runtime.interpreters``): prebuilt, from the code cache, or built.
+Code that has stop addresses in it ends before them; while a trace records, or a watchpoint
+is on reads, nothing is stitched (the stencils write no trace, and a watched load would be
+seen only at the end of its block; a watched store leaves at once, as a store into code does).
+The stencils' object comes as the native interpreter's does (``recomp.runtime.interpreters``):
+prebuilt, from the code cache, or built.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from recomp.frontends.base import Frontend, Insn
 from recomp.frontends.region import discover
 
 if TYPE_CHECKING:
+    from recomp.backend.compiled import Compiled
     from recomp.backend.stitch import StencilSet, Step
     from recomp.runtime.code_cache import CodeCache
 
@@ -53,6 +56,8 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
 
     insns, leaders = discover(frontend, memory, entry, len(memory), limit, stops)
     insns = {addr: insn for addr, insn in insns.items() if stencils.has(memory[addr])}
+    if entry not in insns:
+        return [], []
     starts = ({entry} | leaders) & insns.keys()
     steps = []
     for addr in [entry, *sorted(insns.keys() - {entry})]:
@@ -74,3 +79,19 @@ def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, in
         addr = insn.next
         if insn.ends_block or addr in starts or addr not in insns:
             return count, cycles
+
+
+def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], limit: int,
+             cache: CodeCache | None) -> tuple[Compiled, set[int]] | None:
+    """The region at ``entry`` stitched now, and the bytes it covers (its opcodes); None if the
+    guest has no stencils here, or none for the instruction at ``entry``."""
+    stencils = stencil_set(frontend, cache)
+    if stencils is None:
+        return None
+    from recomp.backend.stitch import stitch
+
+    steps, returns = plan(frontend, memory, entry, stops, limit, stencils)
+    if not steps:
+        return None
+    name = f"{frontend.guest.name}_stitched_{entry:04x}"
+    return stitch(stencils, steps, returns, name), {step.addr for step in steps}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from recomp.frontends.region import LOOP_FACTOR
 from recomp.ir.core import Region
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
-from recomp.runtime.baseline import plan, stencil_set
+from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
@@ -132,7 +132,7 @@ class Tiers:
         self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
         self._promoted.add(pc)
         if self.background is not None:
-            self._stitch(key)
+            self.stitch(key)
             self._submit(key)
             return
         self.translations.discard(key, self.native_interpreter())
@@ -141,26 +141,26 @@ class Tiers:
             self._translate(key, lambda: self.pipeline.lift(pc, profile=profile), self.pipeline.entry_facts(),
                             compile=True)
 
-    def _stitch(self, key: TranslationKey) -> None:
-        """Run the region at ``key`` as stencils stitched now, until LLVM's code takes its place
-        (``recomp.runtime.baseline``); not while a trace records (the stencils write none)."""
-        if not self.options.baseline or not self.native or self.machine.trace is not None:
-            return
-        frontend = self.machine.frontend
-        stencils = stencil_set(frontend, self.code_cache())
-        if stencils is None:
-            return
-        from recomp.backend.stitch import stitch
-
+    def stitch(self, key: TranslationKey, limit: int | None = None) -> bool:
+        """Run the region at ``key`` (up to ``limit`` instructions) as stencils stitched now,
+        until LLVM's code takes its place (``recomp.runtime.baseline``); not while a trace
+        records (the stencils write none) or a watchpoint is on reads (a stencil would stop only
+        at its block's end).  Returns whether it did."""
+        machine = self.machine
+        if not self.options.baseline or not self.native or machine.trace is not None or machine.watchpoints.reads:
+            return False
         start = time.perf_counter()
-        steps, returns = plan(frontend, self.machine.memory_view, key.pc, self.entry_table.stops,
-                              LOOP_FACTOR * self.options.region_instructions, stencils)
-        compiled = stitch(stencils, steps, returns, f"{frontend.guest.name}_stitched_{key.pc:04x}")
-        self.translations.replace(key, self._native(None, {step.addr for step in steps}, compiled, baseline=True))
+        made = stitched(self.machine.frontend, self.machine.memory_view, key.pc, self.entry_table.stops,
+                        limit or LOOP_FACTOR * self.options.region_instructions, self.code_cache())
+        if made is None:
+            return False
+        compiled, covers = made
+        self.translations.replace(key, self._native(None, covers, compiled, baseline=True))
         seconds = time.perf_counter() - start
         self.stats.stitched += 1
         self.stats.compile_seconds += seconds
-        self.stats.event(f"stitch    {self._where(key.pc)}: {len(steps)} instructions, {seconds * 1e3:.2f} ms")
+        self.stats.event(f"stitch    {self._where(key.pc)}: {len(covers)} instructions, {seconds * 1e3:.2f} ms")
+        return True
 
     def _submit(self, key: TranslationKey) -> None:
         """Translate and compile the region at ``key`` on the compile thread, with a pipeline

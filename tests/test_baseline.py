@@ -1,0 +1,216 @@
+"""The baseline tier: regions stitched from stencils (``recomp.backend.stitch``) run exactly as
+the reference engine, py65 and LLVM's code, are refused when their object is not what the
+stencils are built as, and give way to LLVM's code."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import pytest
+from hypothesis import given, settings
+
+import recomp
+from recomp.backend.objects import SHT_RELA, MalformedObject, sections
+from recomp.backend.stitch import ENTER, StencilSet
+from recomp.data import data_path
+from recomp.frontends import get_frontend
+from recomp.runtime.interpreters import stencil_object
+from test_6502_interrupts import IRQ_HANDLER, TIMER, TIMER_HANDLER, TIMER_PROGRAMS, timer_model
+from test_6502_py65 import SETTINGS, check, machines
+from test_6502_singlestep import REGISTERS, SINGLESTEP
+
+FRONTEND = get_frontend("6502")
+
+
+def stencil_data() -> bytes:
+    return stencil_object(FRONTEND, None)
+
+
+def stitched(emu: recomp.Emulator, pc: int, limit: int | None = None) -> None:
+    """Stitch the region at ``pc`` for runs with and without budgets."""
+    for guards in (False, True):
+        assert emu.tiers.stitch(emu.translations.key(pc, False, guards), limit)
+
+
+def test_every_opcode_has_a_stencil():
+    stencils = StencilSet.parse(stencil_data())
+    assert all(stencils.has(lift.opcode) for lift in FRONTEND.opcode_lifts().opcodes)
+    assert not stencils.has(0x02)  # (an undocumented opcode: the interpreter's fault)
+
+
+def _relocation(data: bytes) -> int:
+    """The offset of the first relocation of the code's table."""
+    table = next(s for s in sections(data) if s.type == SHT_RELA and s.name == b".rela.text")
+    return table.offset
+
+
+def _renamed(data: bytes, old: bytes, new: bytes) -> bytes:
+    """The object with a symbol's name changed in its string table."""
+    assert len(old) == len(new) and data.count(b"\0" + old + b"\0") == 1
+    return data.replace(b"\0" + old + b"\0", b"\0" + new + b"\0")
+
+
+@pytest.mark.parametrize("damage", ["relocation type", "a symbol that is no hole", "no entry"])
+def test_damaged_stencils_are_refused(damage):
+    data = bytearray(stencil_data())
+    if damage == "relocation type":
+        at = _relocation(bytes(data)) + 8
+        info = struct.unpack_from("<Q", data, at)[0]
+        struct.pack_into("<Q", data, at, info & ~0xFFFFFFFF | 1)  # R_X86_64_64
+    elif damage == "a symbol that is no hole":
+        data = bytearray(_renamed(bytes(data), b"TAKEN_PC", b"TAKEN_XY"))
+    else:
+        data = bytearray(_renamed(bytes(data), ENTER.encode(), b"entex"))
+    with pytest.raises(MalformedObject):
+        StencilSet.parse(bytes(data))
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(machines())
+def test_stitched_code_runs_as_py65(case):
+    """Random programs (self-modifying stores, faults and all) stitched at their entry."""
+    machine, n = case
+    check(machine, n, prepare=lambda emu: stitched(emu, machine.pc))
+
+
+def _singlestep_files() -> list[str]:
+    return sorted(path.stem for path in SINGLESTEP.glob("*.json")) if SINGLESTEP.is_dir() else []
+
+
+@pytest.mark.parametrize("name", _singlestep_files()[::1])
+def test_one_stitched_instruction_as_singlestep_records(name):
+    """Each documented opcode's stencil, in a region of one instruction, on a sample of Tom
+    Harte's cases: registers, memory and cycles as recorded."""
+    cases = json.loads((SINGLESTEP / f"{name}.json").read_text())[:4]
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    for case in cases:
+        initial, final = case["initial"], case["final"]
+        emu.memory[0:0x10000] = bytes(0x10000)
+        for addr, value in initial["ram"]:
+            emu.memory[addr] = value
+        for register in REGISTERS:
+            setattr(emu.state, register, initial[register])
+        emu.translations.drop_all()
+        stitched(emu, initial["pc"], limit=1)
+        cycles = emu.cycles
+        emu.run(max_instructions=1)
+        want = {register: final[register] for register in REGISTERS}
+        got = {register: getattr(emu.state, register) for register in REGISTERS}
+        assert (got, emu.cycles - cycles) == (want, len(case["cycles"])), case["name"]
+        assert all(emu.memory[addr] == value for addr, value in final["ram"]), case["name"]
+
+
+def _kernel(name: str, **options) -> tuple[recomp.Emulator, tuple]:
+    emu = recomp.Emulator("6502", console=None, output=io.StringIO(), code_cache=None, **options)
+    emu.load(data_path("benchmarks", "6502", f"{name}.bin").read_bytes(), at=0x0200)
+    emu.state.pc = 0x0200
+    result = emu.run(stop_on_trap=True, max_instructions=50_000_000)
+    state = emu.state
+    return emu, (result.pc, state.a, state.x, state.y, state.s, state.p, emu.instructions, emu.cycles,
+                 emu.memory[0:0x10000])
+
+
+@pytest.mark.parametrize("name", ["sieve", "crc16", "mul16", "memcpy", "sort", "bcd"])
+def test_hot_kernels_run_stitched_then_compiled(name):
+    """Hot on the native interpreter, a kernel's loop is stitched at once and runs so until
+    LLVM's code takes its place; the machine ends as with the baseline tier off."""
+    emu, got = _kernel(name)
+    assert emu.stats.stitched >= 1
+    assert got == _kernel(name, baseline=False)[1]
+    emu.finish_compiling()
+    assert emu.stats.compiled >= 1
+    assert not any(translation.baseline for _, translation in emu.translations)
+
+
+# 0200 LDX #0; LDY #0
+# 0204 loop: INX; BNE loop      (256 times round)
+# 0207 INY; CPY #8; BNE loop
+# 020C STA $0205 ... (patched below)
+# a loop stitched at once: a store into its opcodes drops it; a store into a branch's operand
+# (its target) is read as the loop runs
+LOOP = bytes([0xA2, 0x00, 0xA0, 0x00, 0xE8, 0xD0, 0xFD, 0xC8, 0xC0, 0x08, 0xD0, 0xF8, 0x4C, 0x0C, 0x02])
+
+
+def test_a_store_into_stitched_code_drops_it():
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(LOOP, at=0x0200)
+    emu.state.pc = 0x0200
+    stitched(emu, 0x0200)
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.y, emu.instructions) == ("trap", 0x020C, 8, 2 + 8 * (2 * 256 + 3) + 1)
+    emu.memory[0x0207] = 0xEA  # INY -> NOP: the stitched code covering it goes
+    assert not any(key.pc == 0x0200 for key, _ in emu.translations)
+
+
+def test_a_changed_branch_target_leaves_stitched_code():
+    """The inner branch's offset rewritten from outside between runs keeps the code (operands
+    are read as the code runs): the branch now leaves the loop, and the run goes on there."""
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(LOOP, at=0x0200)
+    stitched(emu, 0x0200)
+    emu.memory[0x0206] = 0x00  # BNE loop -> BNE +0: falls to INY either way
+    emu.state.pc = 0x0200
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("trap", 0x020C, 8, 8)
+    assert emu.instructions == 2 + 8 * 5 + 1
+
+
+def test_a_breakpoint_in_stitched_code_stops_the_run():
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(LOOP, at=0x0200)
+    emu.state.pc = 0x0200
+    stitched(emu, 0x0200)
+    emu.breakpoints.add(0x0207)
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("breakpoint", 0x0207, 0, 0)
+
+
+def test_nothing_is_stitched_while_a_trace_records():
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(LOOP, at=0x0200)
+    emu.trace(16)
+    assert not emu.tiers.stitch(emu.translations.key(0x0200, False, True))
+
+
+@pytest.mark.parametrize("program", sorted(TIMER_PROGRAMS))
+def test_timer_interrupts_reach_stitched_loops(program):
+    """The interval timer's IRQs are taken between the stitched loop's instructions at the
+    cycle the model says: the budget check at each block sees the timer's deadline."""
+    code, _, loop, _ = TIMER_PROGRAMS[program]
+    emu = recomp.Emulator("6502", console=None, output=io.StringIO(), timer=TIMER, code_cache=None)
+    emu.load(code, at=0x0200)
+    emu.load(TIMER_HANDLER, at=IRQ_HANDLER)
+    emu.memory[0xFFFE:0x10000] = IRQ_HANDLER.to_bytes(2, "little")
+    emu.state.pc, emu.state.s, emu.state.p = 0x0200, 0xFF, 0x20
+    stitched(emu, loop)
+    assert emu.run(max_instructions=100_000).exit == "max-instructions"
+    _, (pc, x, y, cycles, count) = timer_model(program, 100_000)
+    assert (emu.state.pc, emu.state.x, emu.state.y, emu.cycles) == (pc, x, y, cycles)
+    assert emu.memory[0x10] == count & 0xFF and emu.stats.interrupts == count
+    assert any(translation.baseline for _, translation in emu.translations)
+
+
+# 0200 LDX #0
+# 0202 loop: INX; STX $40; LDA $41; BNE loop
+# 0209 JMP $0209
+WATCHED = bytes([0xA2, 0x00, 0xE8, 0x86, 0x40, 0xA5, 0x41, 0xD0, 0xF9, 0x4C, 0x09, 0x02])
+
+
+def test_a_watchpoint_stops_a_stitched_loop_after_the_store():
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(WATCHED, at=0x0200)
+    emu.memory[0x41] = 1
+    emu.state.pc, emu.state.x = 0x0202, 0  # (in the stitched loop from the first instruction)
+    emu.watch(0x40, on="w", value=5)
+    stitched(emu, 0x0202)  # (a new watch drops code made before it)
+    result = emu.run(stop_on_trap=True, max_instructions=10_000)
+    assert (result.exit, result.pc, emu.state.x) == ("watchpoint", 0x0205, 5)
+
+
+def test_nothing_is_stitched_while_a_watchpoint_is_on_reads():
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(WATCHED, at=0x0200)
+    emu.watch(0x41, on="r")
+    assert not emu.tiers.stitch(emu.translations.key(0x0202, False, True))
