@@ -95,6 +95,10 @@ class Lowering:
     # the address of the guest instruction being lowered (the memory helpers are given it);
     # before the first, the region's (an interrupt entry's pushes)
     insn_pc: ll.Value = field(default_factory=lambda: I32_T(0))
+    # load the helper table and helpers once, in the entry block (off: where each is called, for
+    # code whose every helper call is off its fast path: a stencil would keep the table in a
+    # stack slot)
+    hoist_helpers: bool = True
     _helper_table: ll.Value | None = None
 
     @classmethod
@@ -257,13 +261,21 @@ class Lowering:
 
     def helper_table(self) -> ll.Value:
         """The machine's helper table (from the state's ``helpers`` field, loaded once in the
-        entry block: it does not change while the machine runs)."""
+        entry block: it does not change while the machine runs; with ``hoist_helpers`` off,
+        where it is used)."""
+        if not self.hoist_helpers:
+            return self._load_helper_table(self.builder)
         if self._helper_table is None:
-            b = self._at_entry()
-            address = b.load(self.field_ptr("helpers"), typ=I64_T)
-            address.set_metadata("invariant.load", b.module.add_metadata([]))
-            self._helper_table = b.inttoptr(address, PTR, name="helper_table")
+            self._helper_table = self._load_helper_table(self._at_entry())
         return self._helper_table
+
+    def _load_helper_table(self, b: ll.IRBuilder) -> ll.Value:
+        return load_helper_table(b, self.field_ptr("helpers"))
+
+    def helpers_argument(self) -> ll.Value:
+        """What a memory access's slow path finds the helpers through: the helper table, or
+        without ``hoist_helpers``, the state's field to load it from there."""
+        return self.helper_table() if self.hoist_helpers else self.field_ptr("helpers")
 
     def call_helper(self, index: int, helper: Helper, args: list[ll.Value]) -> ll.Value:
         """Call a helper of the machine's table (its address loaded once, in the entry block),
@@ -271,7 +283,9 @@ class Lowering:
         callee = self.helpers.get(index)
         if callee is None:
             table = self.helper_table()  # (first: a builder marks its place by instruction count)
-            callee = self.helpers[index] = helper_function(self._at_entry(), table, index, helper)
+            callee = helper_function(self._at_entry() if self.hoist_helpers else self.builder, table, index, helper)
+            if self.hoist_helpers:
+                self.helpers[index] = callee
         if not helper.touches_state:
             return self.builder.call(callee, args)
         self.flush()
@@ -319,6 +333,14 @@ class _FunctionPointer(ll.LoadInstr):
     @property
     def function_type(self) -> ll.FunctionType:
         return self._function_type
+
+
+def load_helper_table(b: ll.IRBuilder, helpers: ll.Value) -> ll.Value:
+    """The helper table, from a pointer to the state's ``helpers`` field (which does not change
+    while the machine runs: the load is invariant)."""
+    address = b.load(helpers, typ=I64_T)
+    address.set_metadata("invariant.load", b.module.add_metadata([]))
+    return b.inttoptr(address, PTR, name="helper_table")
 
 
 def helper_function(b: ll.IRBuilder, table: ll.Value, index: int, helper: Helper) -> ll.Value:
@@ -401,39 +423,40 @@ def _select(lo: Lowering, op: Op) -> None:
     lo.define(op, lo.builder.select(c, a, b))
 
 
-def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.Function], None],
+def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.Function, bool], None],
                      ret: ll.Type, args: list[ll.Type]) -> ll.Function:
     """A small internal function of the module, inlined by LLVM: the Python side emits one call
     per guest memory access instead of the whole device and code check."""
     module = lo.function.module
+    name += "" if lo.hoist_helpers else "_unhoisted"
     function = module.globals.get(name)
     if function is None:
         function = ll.Function(module, ll.FunctionType(ret, args), name)
         function.linkage = "internal"
         function.attributes.add("alwaysinline")
-        build(ll.IRBuilder(function.append_basic_block("entry")), function)
+        build(ll.IRBuilder(function.append_basic_block("entry")), function, lo.hoist_helpers)
     return function
 
 
-def _build_load8(b: ll.IRBuilder, f: ll.Function) -> None:
-    table, memory, attrs, addr, cycles, pc = f.args
+def _build_load8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
+    helpers, memory, attrs, addr, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
     with b.if_then(_has(b, attr, ATTR_READ_HELPER), likely=False):
-        b.ret(_memory_helper(b, table, "io_read", [b.trunc(addr, I32_T), cycles, pc]))
+        b.ret(_memory_helper(b, helpers, hoisted, "io_read", [b.trunc(addr, I32_T), cycles, pc]))
     b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
 
 
-def _build_store8(b: ll.IRBuilder, f: ll.Function) -> None:
-    table, memory, attrs, addr, value, cycles, pc = f.args
+def _build_store8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
+    helpers, memory, attrs, addr, value, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
     with b.if_then(_has(b, attr, ATTR_WRITE_HELPER), likely=False):
-        _memory_helper(b, table, "io_write", [b.trunc(addr, I32_T), value, cycles, pc])
+        _memory_helper(b, helpers, hoisted, "io_write", [b.trunc(addr, I32_T), value, cycles, pc])
         with b.if_then(_has(b, attr, ATTR_WRITE_WATCH), likely=False):
             b.ret(I8_T(1))
         b.ret(I8_T(0))
     b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
     with b.if_then(_has(b, attr, ATTR_WRITE_CHECK), likely=False):
-        _memory_helper(b, table, "code_write", [b.trunc(addr, I32_T), pc])
+        _memory_helper(b, helpers, hoisted, "code_write", [b.trunc(addr, I32_T), pc])
         b.ret(I8_T(1))
     b.ret(I8_T(0))
 
@@ -443,22 +466,24 @@ def _has(b: ll.IRBuilder, attr: ll.Value, bits: int) -> ll.Value:
     return b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0))
 
 
-def _memory_helper(b: ll.IRBuilder, table: ll.Value, name: str, args: list[ll.Value]) -> ll.Value:
-    """Call a memory helper from inside ``load8``/``store8``."""
+def _memory_helper(b: ll.IRBuilder, helpers: ll.Value, hoisted: bool, name: str, args: list[ll.Value]) -> ll.Value:
+    """Call a memory helper from inside ``load8``/``store8``: ``helpers`` is the helper table
+    (``hoisted``: loaded in the entry block), or the state's field it is loaded from here."""
+    table = helpers if hoisted else load_helper_table(b, helpers)
     return b.call(helper_function(b, table, memory_helper_index(name), MEMORY_HELPERS[name]), args)
 
 
 def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
     """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
     load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
-    return lo.builder.call(load8, [lo.helper_table(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc])
+    return lo.builder.call(load8, [lo.helpers_argument(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc])
 
 
 def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:
     """One guest byte: to a device, or to memory, noting a hit on translated code or a watchpoint."""
     store8 = _memory_function(lo, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T])
     b = lo.builder
-    hit = b.call(store8, [lo.helper_table(), lo.memory, lo.attrs, addr, value, lo.cycles(), lo.insn_pc])
+    hit = b.call(store8, [lo.helpers_argument(), lo.memory, lo.attrs, addr, value, lo.cycles(), lo.insn_pc])
     slot = lo.slots["code_written"]
     b.store(b.or_(b.load(slot), hit), slot)
 

@@ -191,7 +191,8 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
     builder = ll.IRBuilder(function.append_basic_block("entry"))
     lo = StencilLowering(guest, function, builder, False, True, frozenset(),
                          {n: i for i, (n, _) in enumerate(fields)}, state_type(guest),
-                         written=written | set(stencils.registers), lifts=stencils.lifts, stencils=stencils, **more)
+                         written=written | set(stencils.registers), lifts=stencils.lifts, stencils=stencils,
+                         hoist_helpers=False, **more)
     for index, (field_name, _) in enumerate(fields):
         lo.field_ptrs[field_name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
                                                 name=field_name + "_p", source_etype=lo.struct_type)
