@@ -13,8 +13,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   ``i32 preserve_none (state, memory, attrs, registers...)`` and goes on with a ``musttail``
   call (a ``jmp``) to the hole ``NEXT``, or, for a control transfer, compares its target with
   ``TAKEN_PC`` and ``NEXT_PC`` and goes on at ``TAKEN`` or ``NEXT``; any other target (a
-  return, an indirect jump) goes to ``ELSEWHERE``, the region's dispatch: ``dispatch`` stencils
-  that each compare it with one address in the region (``CASE_PC``), then ``leave_elsewhere``.
+  return, an indirect jump) goes to ``ELSEWHERE``, the region's dispatch: a search tree of
+  ``dispatch`` stencils that each compare it with one address in the region (``CASE_PC``),
+  ending in ``leave_elsewhere``.
   An exit (a budget, a store into code, a device asking to stop, a trap, a target outside the
   region) writes the state back and returns an ``Exit`` to the stub that entered the region.
   The other fields live in the state, where each stencil reads and writes them.
@@ -240,15 +241,18 @@ def _leave(stencils: Stencils) -> None:
 
 
 def _dispatch(stencils: Stencils) -> None:
-    """One case of a region's dispatch of computed targets (the target is in the state's ``pc``):
-    ``TAKEN`` if it is ``CASE_PC``, else ``NEXT`` (the next case, or ``leave_elsewhere``)."""
+    """A node of a region's search tree of computed targets (the target is in the state's
+    ``pc``): ``TAKEN`` if it is ``CASE_PC``, else the subtree of lower addresses (``ELSEWHERE``)
+    or of higher ones (``NEXT``), each another node or ``leave_elsewhere``."""
     lo = _start(stencils, DISPATCH, set(), set())
     b = lo.builder
-    there, elsewhere = lo.function.append_basic_block("case"), lo.function.append_basic_block("other")
-    b.cbranch(b.icmp_unsigned("==", lo.load_field("pc"), stencils.hole(b, CASE_PC)), there, elsewhere)
-    b.position_at_end(there)
-    lo.go_on("TAKEN")
-    b.position_at_end(elsewhere)
+    pc, case = lo.load_field("pc"), stencils.hole(b, CASE_PC)
+    for successor, predicate in (("TAKEN", "=="), ("ELSEWHERE", "<")):
+        there, other = lo.function.append_basic_block(successor.lower()), lo.function.append_basic_block("other")
+        b.cbranch(b.icmp_unsigned(predicate, pc, case), there, other)
+        b.position_at_end(there)
+        lo.go_on(successor)
+        b.position_at_end(other)
     lo.go_on("NEXT")
 
 

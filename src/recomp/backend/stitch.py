@@ -127,8 +127,8 @@ class StencilSet:
 
 def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str) -> Compiled:
     """The region of ``steps`` (the first is its entry) as native code, its computed transfers
-    dispatched among ``cases`` (addresses of steps that start blocks: a region's return sites);
-    its entry point has the prototype of every region."""
+    dispatched among ``cases`` (addresses of steps that start blocks: a region's return sites)
+    by a search tree; its entry point has the prototype of every region."""
     start = time.perf_counter()
     at = {step.addr: index for index, step in enumerate(steps)}
     outside = {target: 0 for step in steps for target in (step.next, step.taken)
@@ -146,11 +146,22 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str)
         pieces.append((stencils.stencils[opcode_stencil(step.opcode)],
                        {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken},
                        {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}))
-    dispatch = len(pieces)
-    for case in cases:
-        pieces.append((stencils.stencils[DISPATCH], {CASE_PC: case},
-                       {"TAKEN": ("addr", case), "NEXT": ("piece", len(pieces) + 1)}))
+    nowhere = len(pieces)
     pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))
+
+    def search(sorted_cases: list[int]) -> int:
+        """The piece that dispatches among ``sorted_cases``: a balanced tree of comparisons."""
+        if not sorted_cases:
+            return nowhere
+        middle = len(sorted_cases) // 2
+        node = len(pieces)
+        pieces.append((stencils.stencils[DISPATCH], {CASE_PC: sorted_cases[middle]}, {}))
+        lower, higher = search(sorted_cases[:middle]), search(sorted_cases[middle + 1:])
+        pieces[node][2].update(TAKEN=("addr", sorted_cases[middle]), ELSEWHERE=("piece", lower),
+                               NEXT=("piece", higher))
+        return node
+
+    dispatch = search(sorted(cases))
     for target in outside:
         outside[target] = len(pieces)
         pieces.append((stencils.stencils[LEAVE], {pc_hole(0): target}, {}))
