@@ -214,3 +214,18 @@ def test_nothing_is_stitched_while_a_watchpoint_is_on_reads():
     emu.load(WATCHED, at=0x0200)
     emu.watch(0x41, on="r")
     assert not emu.tiers.stitch(emu.translations.key(0x0202, False, True))
+
+
+def test_the_monitor_shows_stitched_regions_and_their_entries():
+    from recomp.debug.monitor import Monitor
+
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(LOOP, at=0x0200)
+    emu.state.pc = 0x0200
+    stitched(emu, 0x0204)
+    out = io.StringIO()
+    Monitor(emu, stdin=io.StringIO("g $200\nregions\n"), stdout=out).cmdloop(intro="")
+    rows = {line.split()[0]: line.split() for line in out.getvalue().splitlines() if line.startswith("$0204")}
+    # both loops' five instructions and the trap after them; entered once, from the native
+    # interpreter (the loops run inside)
+    assert rows["$0204"][1:] == ["$0204-$020C", "stitched", "6", "1"]

@@ -267,6 +267,10 @@ def _enter(stencils: Stencils) -> None:
     function = region_function(stencils.module, ENTER)
     lo = Lowering.start(guest, function, True, True, set(stencils.registers), set())
     b = lo.builder
+    entry = b.zext(stencils.hole(b, pc_hole(0)), I64_T)  # (counted as regions count their entries)
+    entered = b.gep(lo.entries, [b.add(I64_T(guest.entered_offset), b.mul(entry, I64_T(8)))], inbounds=True,
+                    source_etype=I8_T)
+    b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)
     values = [b.load(lo.slots[name]) for name in stencils.registers]
     values = [b.zext(v, I32_T) if v.type.width < 32 else v for v in values]
     result = b.call(stencils.function(FIRST), [*function.args[:len(POINTERS)], *values], cconv=CALLING_CONVENTION)

@@ -180,7 +180,7 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str)
         return starts[at[value]] if value in at else outside[value]
 
     image = bytearray(offset)
-    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]]}, base)
+    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]], pc_hole(0): steps[0].addr}, base)
     for index, (stencil, values, successors) in enumerate(pieces):
         jumps = {hole: base + offsets[piece_of(successor)] for hole, successor in successors.items()}
         _patch(image, offsets[index], stencil, {**values, **jumps}, base)

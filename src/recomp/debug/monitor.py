@@ -473,8 +473,9 @@ class Monitor(cmd.Cmd):
 
     def do_regions(self, arg: str) -> None:
         """regions: the translations the machine holds: where each starts and the bytes it covers,
-        its tier, its instructions, and the times it was entered (compiled code and the Python tier
-        count them; cold code on the native interpreter is not a region)."""
+        its tier (stitched: the baseline tier's, until LLVM's code takes its place), its
+        instructions, and the times it was entered (compiled code and the Python tier count
+        them; cold code on the native interpreter is not a region)."""
         entered = self.emu.entry_table.entered
         rows = []
         for key, translation in sorted(self.emu.translations, key=lambda item: item[0].pc):
@@ -483,9 +484,11 @@ class Monitor(cmd.Cmd):
             rows.append([
                 self.where(key.pc),
                 f"{self.where(min(covers))}-{self.where(max(covers))}" if covers else "-",
-                ("native interpreter" if interpreter else "compiled" if translation.compiled is not None
+                ("native interpreter" if interpreter else "stitched" if translation.baseline
+                 else "compiled" if translation.compiled is not None
                  else "python tier") + (" (one step)" if getattr(key, "single", False) else ""),
-                "-" if region is None else str(sum(op.name == "insn" for op in region.ops())),
+                str(len(covers)) if translation.baseline  # (it covers its opcodes)
+                else "-" if region is None else str(sum(op.name == "insn" for op in region.ops())),
                 "-" if interpreter else f"{entered[key.pc]:,}",
             ])
         self.table(["address", "bytes", "tier", "instructions", "entered"], rows)
