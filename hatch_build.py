@@ -1,5 +1,6 @@
-"""The package's build hook: the native interpreters, built when recomp is installed so that no
-run waits for LLVM to build one (see ``recomp.runtime.interpreters``).
+"""The package's build hook: the native interpreters and the baseline compiler's stencils, built
+when recomp is installed so that no run waits for LLVM to build them (see
+``recomp.runtime.interpreters``).
 
 A wheel gets them in ``recomp/prebuilt``; an editable install, in ``src/recomp/prebuilt`` (where
 its code is imported from; not tracked by git).  They are made for this machine's CPU and LLVM:
@@ -36,7 +37,7 @@ class NativeInterpreters(BuildHookInterface):
             shutil.rmtree(folder, ignore_errors=True)
             built = build_prebuilt(folder)
         except Exception as error:  # (an install must not fail for want of a speed-up)
-            print(f"recomp: native interpreters not prebuilt ({error}); they are built when first needed",
+            print(f"recomp: native interpreters and stencils not prebuilt ({error}); they are built when first needed",
                   file=sys.stderr)
             return
         finally:
