@@ -12,6 +12,8 @@ build: longer than most programs run.  In order of preference, a process gets it
 
 It is built once per process either way.  The native SIGINT handler is prebuilt the same way:
 it takes LLVM less time, but then a warm run need not load LLVM at all (``recomp.backend.loader``).
+So are the baseline compiler's stencils (``recomp.runtime.baseline``), which a run needs the
+first time code turns hot.
 
 Trust: the prebuilt objects are as trusted as the Python code beside them, no more: they are
 used only if the folder, the manifest and the object are regular files (not links) owned by the
