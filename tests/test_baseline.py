@@ -229,3 +229,47 @@ def test_the_monitor_shows_stitched_regions_and_their_entries():
     # both loops' five instructions and the trap after them; entered once, from the native
     # interpreter (the loops run inside)
     assert rows["$0204"][1:] == ["$0204-$020C", "stitched", "6", "1"]
+
+
+STITCHED_CTRL_C = """
+import os, signal, threading
+import recomp
+
+def machine(**options):
+    emu = recomp.Emulator("6502", console=None, code_cache=None, **options)
+    emu.load(bytes({code}), at=0x0200)
+    emu.state.pc = 0x0200
+    return emu
+
+emu = machine()
+for guards in (False, True):
+    assert emu.tiers.stitch(emu.translations.key(0x0200, False, guards))
+threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    emu.run()
+    raise SystemExit("not interrupted")
+except KeyboardInterrupt:
+    pass
+assert emu.stats.stitched == 2 and emu.stats.compiled == 0
+reference = machine(optimize=False, jit_threshold=0)  # nothing deferred: exact at every exit
+reference.run(max_instructions=emu.instructions)
+look = lambda e: (e.state.pc, e.state.a, e.state.x, e.state.y, e.state.s, e.state.p, e.instructions, e.cycles,
+                  e.memory[0:0x10000])
+assert look(emu) == look(reference), (look(emu)[:8], look(reference)[:8])
+print("exact after", emu.instructions)
+"""
+
+
+def test_ctrl_c_stops_a_stitched_loop_exactly():
+    """The loop runs only in stitched code (nothing makes it hot again): Ctrl-C cuts the budget,
+    the next block's guard sees it, and the machine is as after the last whole instruction."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from test_ctrl_c import FLAGS_LOOP
+
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(STITCHED_CTRL_C.format(code=list(FLAGS_LOOP)))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "exact after" in done.stdout
