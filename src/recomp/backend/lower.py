@@ -174,6 +174,10 @@ class Lowering:
         for name, value in self.pending.items():
             self.builder.store(value, self.slots[name])
 
+    def flag(self, name: str) -> ll.Value:
+        """A flag's value now, as an i1."""
+        return self.builder.trunc(self.builder.load(self.slots[name]), ll.IntType(1))
+
     def store_field(self, name: str, v: Value) -> None:
         """A register or flag write; it supersedes a value deferred earlier in the block."""
         self.pending.pop(name, None)
@@ -411,7 +415,7 @@ def _set(lo: Lowering, op: Op) -> None:
 
 
 def _getflag(lo: Lowering, op: Op) -> None:
-    lo.define(op, lo.builder.trunc(lo.builder.load(lo.slots[op.args[0]]), ll.IntType(1)))
+    lo.define(op, lo.flag(op.args[0]))
 
 
 def _defer(lo: Lowering, op: Op) -> None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llvmlite import ir as ll
 
@@ -68,27 +68,60 @@ from recomp.backend.stitch import (
     opcode_stencil,
     pc_hole,
 )
+from recomp.ir.core import Op, Value
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
+from recomp.ir.types import I1, I8
 
 CALLING_CONVENTION = "preserve_nonecc"  # every register free to carry state; x86-64: 11 of them
 HOST_REGISTERS = 11  # integer arguments preserve_none passes in registers on x86-64
 POINTERS = ("state", "memory", "attrs")
+NZ = "NZ"  # the guest's sign and zero flags as one register (``GuestSpec.sign_zero``)
+NZ_SIGN, NZ_LOW = 0x100, 0xFF  # NZ's bit for a sign set apart from a result, its result byte
+
 
 def registers(lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, ...]:
     """The state fields kept in host registers between stencils: the counters, then the fields
-    the most opcodes use, as many as the calling convention passes in registers."""
+    the most opcodes use (the sign and zero flags as one, ``NZ``), as many as the calling
+    convention passes in registers."""
     used = Counter(name for lift in lifts.opcodes for name in state_fields([lift.region], guest)[0])
+    if guest.sign_zero is not None:
+        used[NZ] = max(used.pop(flag, 0) for flag in guest.sign_zero)
     counters = tuple(name for name in ("instructions", "cycles") if name in used)
     others = sorted((name for name in used if name not in counters and name != "code_written"),
                     key=lambda name: (-used[name], name))
     return counters + tuple(others[:HOST_REGISTERS - len(POINTERS) - len(counters)])
 
 
+def _register_bits(guest: GuestSpec, name: str) -> int:
+    return 9 if name == NZ else dict(guest.fields())[name].bits
+
+
 def _argument_type(guest: GuestSpec, name: str) -> ll.IntType:
     """Registers travel as i32 (known to hold their field's width: LLVM extends nothing) or i64."""
-    return I64_T if dict(guest.fields())[name].bits > 32 else I32_T
+    return I64_T if _register_bits(guest, name) > 32 else I32_T
+
+
+class SignZero:
+    """The sign and zero flags kept as one value, ``NZ``: the 8-bit result both were set from
+    (the sign is its bit 7; the zero flag, whether it is 0), or, where they were set apart, bit 8
+    for the sign and 1 for a clear zero flag.  So sign = ``NZ & 0x180 != 0`` and zero =
+    ``NZ & 0xFF == 0`` whichever way they were set.  Most instructions set both from one result,
+    which is then all a stencil does with them: no flag is computed until one is read."""
+
+    @staticmethod
+    def sign(b: ll.IRBuilder, nz: ll.Value) -> ll.Value:
+        return b.icmp_unsigned("!=", b.and_(nz, I32_T(NZ_SIGN | 0x80)), I32_T(0))
+
+    @staticmethod
+    def zero(b: ll.IRBuilder, nz: ll.Value) -> ll.Value:
+        return b.icmp_unsigned("==", b.and_(nz, I32_T(NZ_LOW)), I32_T(0))
+
+    @staticmethod
+    def encode(b: ll.IRBuilder, sign: ll.Value, zero: ll.Value) -> ll.Value:
+        """``NZ`` for two flags (i1 each) set apart."""
+        return b.or_(b.select(sign, I32_T(NZ_SIGN), I32_T(0)), b.select(zero, I32_T(0), I32_T(1)))
 
 
 @dataclass
@@ -121,6 +154,11 @@ class Stencils:
             symbol.linkage = "external"
         return b.ptrtoint(symbol, I32_T)
 
+    def in_registers(self, name: str) -> bool:
+        """Whether a state field travels in a host register (the sign and zero flags: in ``NZ``)."""
+        pair = self.guest.sign_zero or ()
+        return name in self.registers or (name in pair and NZ in self.registers)
+
     def arguments(self, lo: Lowering) -> list[ll.Value]:
         """The registers as the next stencil takes them, from ``lo``'s slots."""
         b = lo.builder
@@ -137,6 +175,77 @@ class StencilLowering(InterpreterLowering):
     and going on is a jump to the successor hole that the guest's target equals."""
 
     stencils: Stencils | None = None
+    producers: dict[int, Op] = field(default_factory=dict)  # icode value id -> the op that made it
+    results: dict[int, tuple[str, int]] = field(default_factory=dict)  # an i1's id -> (which flag of
+    # an 8-bit result it is, "sign" or "zero"; that result's id)
+    sources: dict[str, int | None] = field(default_factory=dict)  # sign/zero flag -> the result
+    # it was set from, while it is so
+
+    def define(self, op: Op, result: ll.Value) -> None:
+        super().define(op, result)
+        self.producers[op.result.id] = op
+        if op.result.type == I1 and op.name in ("trunc", "eq"):
+            self._note_flag_of_result(op)
+
+    def _note_flag_of_result(self, op: Op) -> None:
+        """Note an i1 that is the sign (``trunc(lshr(x, 7))``) or the zero flag (``x == 0``) of
+        an 8-bit result ``x``."""
+        def constant(v: Value) -> int | None:
+            made = self.producers.get(v.id)
+            return made.args[0] if made is not None and made.name == "const" else None
+
+        if op.name == "eq":
+            x, c = op.values()
+            if x.type == I8 and constant(c) == 0:
+                self.results[op.result.id] = ("zero", x.id)
+            return
+        (truncated,) = op.values()
+        shifted = self.producers.get(truncated.id)
+        if shifted is not None and shifted.name == "lshr":
+            x, by = shifted.values()
+            if x.type == I8 and constant(by) == 7:
+                self.results[op.result.id] = ("sign", x.id)
+
+    def flag(self, name: str) -> ll.Value:
+        pair = self.stencils.guest.sign_zero
+        if pair is None or name not in pair:
+            return super().flag(name)
+        nz = self.builder.load(self.slots[NZ])
+        return (SignZero.sign if name == pair[0] else SignZero.zero)(self.builder, nz)
+
+    def store_field(self, name: str, v: Value) -> None:
+        pair = self.stencils.guest.sign_zero
+        if pair is None or name not in pair:
+            super().store_field(name, v)
+            return
+        b, slot = self.builder, self.slots[NZ]
+        kind = "sign" if name == pair[0] else "zero"
+        noted = self.results.get(v.id)
+        self.sources[name] = noted[1] if noted is not None and noted[0] == kind else None
+        source = self.sources[pair[0]]
+        if source is not None and source == self.sources[pair[1]]:  # both from one result: keep it
+            b.store(b.zext(self.values[source], I32_T), slot)
+            return
+        nz = b.load(slot)
+        sign, zero = (self.value(v), SignZero.zero(b, nz)) if kind == "sign" else (SignZero.sign(b, nz), self.value(v))
+        b.store(SignZero.encode(b, sign, zero), slot)
+
+    def flush(self) -> None:
+        pair = self.stencils.guest.sign_zero or ()
+        for name in sorted(self.written):
+            if name in pair and NZ in self.slots:
+                self.builder.store(self.builder.zext(self.flag(name), I8_T), self.field_ptr(name))
+            elif name != NZ:
+                self.builder.store(self.builder.load(self.slots[name]), self.field_ptr(name))
+
+    def reload(self) -> None:
+        pair = self.stencils.guest.sign_zero
+        for name, slot in self.slots.items():
+            if name == NZ:
+                sign, zero = (self.builder.trunc(self.load_field(flag), ll.IntType(1)) for flag in pair)
+                self.builder.store(SignZero.encode(self.builder, sign, zero), slot)
+            else:
+                self.builder.store(self.load_field(name), slot)
 
     def constant(self, t: object, value: int) -> ll.Value:
         offset = self.lifts.relative(value) if t == self.guest.pc_type else None
@@ -176,8 +285,9 @@ class StencilLowering(InterpreterLowering):
     def go_on(self, successor: str) -> None:
         """Jump to the stencil ``successor``, the state fields kept in memory written back."""
         b = self.builder
-        for name in sorted(self.written - set(self.stencils.registers) - {"code_written"}):
-            b.store(b.load(self.slots[name]), self.field_ptr(name))
+        for name in sorted(self.written):
+            if not self.stencils.in_registers(name) and name != "code_written":
+                b.store(b.load(self.slots[name]), self.field_ptr(name))
         b.ret(b.call(self.stencils.function(successor), self.stencils.arguments(self), tail="musttail",
                      cconv=CALLING_CONVENTION))
 
@@ -189,17 +299,19 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
 
     guest, function = stencils.guest, stencils.function(name)
     fields = guest.fields()
+    pair = set(guest.sign_zero or ()) if NZ in stencils.registers else set()
     builder = ll.IRBuilder(function.append_basic_block("entry"))
     lo = StencilLowering(guest, function, builder, False, True, frozenset(),
                          {n: i for i, (n, _) in enumerate(fields)}, state_type(guest),
-                         written=written | set(stencils.registers), lifts=stencils.lifts, stencils=stencils,
-                         hoist_helpers=False, **more)
+                         written=written | set(stencils.registers) | pair, lifts=stencils.lifts, stencils=stencils,
+                         hoist_helpers=False, sources=dict.fromkeys(pair), **more)
     for index, (field_name, _) in enumerate(fields):
         lo.field_ptrs[field_name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
                                                 name=field_name + "_p", source_etype=lo.struct_type)
     passed = dict(zip(stencils.registers, function.args[len(POINTERS):]))
-    for field_name in sorted(used | set(stencils.registers)):
-        slot = lo.slots[field_name] = builder.alloca(ll.IntType(dict(fields)[field_name].bits), name=field_name)
+    for field_name in sorted(used - pair | set(stencils.registers)):
+        width = 32 if field_name == NZ else dict(fields)[field_name].bits
+        slot = lo.slots[field_name] = builder.alloca(ll.IntType(width), name=field_name)
         if field_name in passed:
             value = passed[field_name]
             builder.store(builder.trunc(value, slot.allocated_type)
@@ -265,13 +377,15 @@ def _enter(stencils: Stencils) -> None:
     """The region's entry (the shared region prototype): registers in, stencils run, chain out."""
     guest = stencils.guest
     function = region_function(stencils.module, ENTER)
-    lo = Lowering.start(guest, function, True, True, set(stencils.registers), set())
+    pair = tuple(guest.sign_zero or ()) if NZ in stencils.registers else ()
+    lo = Lowering.start(guest, function, True, True, set(stencils.registers) - {NZ} | set(pair), set())
     b = lo.builder
     entry = b.zext(stencils.hole(b, pc_hole(0)), I64_T)  # (counted as regions count their entries)
     entered = b.gep(lo.entries, [b.add(I64_T(guest.entered_offset), b.mul(entry, I64_T(8)))], inbounds=True,
                     source_etype=I8_T)
     b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)
-    values = [b.load(lo.slots[name]) for name in stencils.registers]
+    values = [SignZero.encode(b, *(lo.flag(flag) for flag in pair)) if name == NZ else b.load(lo.slots[name])
+              for name in stencils.registers]
     values = [b.zext(v, I32_T) if v.type.width < 32 else v for v in values]
     result = b.call(stencils.function(FIRST), [*function.args[:len(POINTERS)], *values], cconv=CALLING_CONVENTION)
     with b.if_then(b.icmp_unsigned("==", result, I32_T(int(Exit.JUMP)))):
@@ -299,8 +413,8 @@ def stencil_ir(module: ll.Module, guest: GuestSpec, names: Sequence[str]) -> str
     narrower than its i32 is known to fit its field (LLVM then extends nothing it passes on)."""
     text = (str(module).replace("= external global", "= external dso_local global")
             .replace(f"declare {CALLING_CONVENTION}", f"declare dso_local {CALLING_CONVENTION}"))
-    ranges = {f'i32 %"{name}"': f'i32 range(i32 0, {1 << dict(guest.fields())[name].bits}) %"{name}"'
-              for name in names if dict(guest.fields())[name].bits < 32}
+    ranges = {f'i32 %"{name}"': f'i32 range(i32 0, {1 << _register_bits(guest, name)}) %"{name}"'
+              for name in names if _register_bits(guest, name) < 32}
     lines = text.split("\n")
     for index, line in enumerate(lines):
         if line.startswith(f"define {CALLING_CONVENTION}"):

@@ -40,6 +40,7 @@ GUEST = GuestSpec(
     reset_vector=VECTORS["reset"],
     interrupts=True,
     console=(0xF001, 0xF004),  # py65's putc / getc addresses
+    sign_zero=("N", "Z"),
 )
 
 INTERRUPT_CYCLES = 7
