@@ -178,6 +178,10 @@ class Lowering:
         """A flag's value now, as an i1."""
         return self.builder.trunc(self.builder.load(self.slots[name]), ll.IntType(1))
 
+    def current(self, name: str) -> ll.Value:
+        """A state field's value now, as the state stores it."""
+        return self.builder.load(self.slots[name]) if name in self.slots else self.load_field(name)
+
     def store_field(self, name: str, v: Value) -> None:
         """A register or flag write; it supersedes a value deferred earlier in the block."""
         self.pending.pop(name, None)
@@ -575,8 +579,7 @@ def trace_record(lo: Lowering) -> None:
         record.linkage = "internal"
         record.attributes.add("noinline")
         _build_trace_record(ll.IRBuilder(record.append_basic_block("entry")), record, lo)
-    values = [lo.insn_pc if name == "pc" else b.load(lo.slots[name]) if name in lo.slots else lo.load_field(name)
-              for name, _ in fields]
+    values = [lo.insn_pc if name == "pc" else lo.current(name) for name, _ in fields]
     b.call(record, [lo.state, lo.memory, *values])
 
 

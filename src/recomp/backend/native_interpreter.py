@@ -31,13 +31,13 @@ from recomp.backend.lower import (
     I32_T,
     I64_T,
     PTR,
-    Lowering,
     llvm_type,
     load_volatile,
     lower_blocks,
     region_function,
     state_fields,
 )
+from recomp.backend.sign_zero import SignZeroLowering
 from recomp.ir.guest import ATTR_STOP, GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
@@ -45,7 +45,7 @@ from recomp.ir.types import Type
 
 
 @dataclass
-class InterpreterLowering(Lowering):
+class InterpreterLowering(SignZeroLowering):
     """Lowers one opcode's icode after another into the interpreter: address constants relative
     to ``pc``, and going on means continuing the loop."""
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from llvmlite import ir as ll
 
@@ -53,6 +53,7 @@ from recomp.backend.lower import (
     state_fields,
 )
 from recomp.backend.native_interpreter import InterpreterLowering
+from recomp.backend.sign_zero import NZ, NZ_BITS, encode
 from recomp.backend.stitch import (
     CASE_PC,
     DISPATCH,
@@ -68,19 +69,13 @@ from recomp.backend.stitch import (
     opcode_stencil,
     pc_hole,
 )
-from recomp.ir.core import Op, Value
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
-from recomp.ir.types import I1, I8
 
 CALLING_CONVENTION = "preserve_nonecc"  # every register free to carry state; x86-64: 11 of them
 HOST_REGISTERS = 11  # integer arguments preserve_none passes in registers on x86-64
 POINTERS = ("state", "memory", "attrs")
-NZ = "NZ"  # the guest's sign and zero flags as one register (``GuestSpec.sign_zero``)
-NZ_SIGN, NZ_LOW = 0x100, 0xFF  # NZ's bit for a sign set apart from a result, its result byte
-
-
 def registers(lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, ...]:
     """The state fields kept in host registers between stencils: the counters, then the fields
     the most opcodes use (the sign and zero flags as one, ``NZ``), as many as the calling
@@ -95,33 +90,12 @@ def registers(lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, ...]:
 
 
 def _register_bits(guest: GuestSpec, name: str) -> int:
-    return 9 if name == NZ else dict(guest.fields())[name].bits
+    return NZ_BITS if name == NZ else dict(guest.fields())[name].bits
 
 
 def _argument_type(guest: GuestSpec, name: str) -> ll.IntType:
     """Registers travel as i32 (known to hold their field's width: LLVM extends nothing) or i64."""
     return I64_T if _register_bits(guest, name) > 32 else I32_T
-
-
-class SignZero:
-    """The sign and zero flags kept as one value, ``NZ``: the 8-bit result both were set from
-    (the sign is its bit 7; the zero flag, whether it is 0), or, where they were set apart, bit 8
-    for the sign and 1 for a clear zero flag.  So sign = ``NZ & 0x180 != 0`` and zero =
-    ``NZ & 0xFF == 0`` whichever way they were set.  Most instructions set both from one result,
-    which is then all a stencil does with them: no flag is computed until one is read."""
-
-    @staticmethod
-    def sign(b: ll.IRBuilder, nz: ll.Value) -> ll.Value:
-        return b.icmp_unsigned("!=", b.and_(nz, I32_T(NZ_SIGN | 0x80)), I32_T(0))
-
-    @staticmethod
-    def zero(b: ll.IRBuilder, nz: ll.Value) -> ll.Value:
-        return b.icmp_unsigned("==", b.and_(nz, I32_T(NZ_LOW)), I32_T(0))
-
-    @staticmethod
-    def encode(b: ll.IRBuilder, sign: ll.Value, zero: ll.Value) -> ll.Value:
-        """``NZ`` for two flags (i1 each) set apart."""
-        return b.or_(b.select(sign, I32_T(NZ_SIGN), I32_T(0)), b.select(zero, I32_T(0), I32_T(1)))
 
 
 @dataclass
@@ -175,77 +149,6 @@ class StencilLowering(InterpreterLowering):
     and going on is a jump to the successor hole that the guest's target equals."""
 
     stencils: Stencils | None = None
-    producers: dict[int, Op] = field(default_factory=dict)  # icode value id -> the op that made it
-    results: dict[int, tuple[str, int]] = field(default_factory=dict)  # an i1's id -> (which flag of
-    # an 8-bit result it is, "sign" or "zero"; that result's id)
-    sources: dict[str, int | None] = field(default_factory=dict)  # sign/zero flag -> the result
-    # it was set from, while it is so
-
-    def define(self, op: Op, result: ll.Value) -> None:
-        super().define(op, result)
-        self.producers[op.result.id] = op
-        if op.result.type == I1 and op.name in ("trunc", "eq"):
-            self._note_flag_of_result(op)
-
-    def _note_flag_of_result(self, op: Op) -> None:
-        """Note an i1 that is the sign (``trunc(lshr(x, 7))``) or the zero flag (``x == 0``) of
-        an 8-bit result ``x``."""
-        def constant(v: Value) -> int | None:
-            made = self.producers.get(v.id)
-            return made.args[0] if made is not None and made.name == "const" else None
-
-        if op.name == "eq":
-            x, c = op.values()
-            if x.type == I8 and constant(c) == 0:
-                self.results[op.result.id] = ("zero", x.id)
-            return
-        (truncated,) = op.values()
-        shifted = self.producers.get(truncated.id)
-        if shifted is not None and shifted.name == "lshr":
-            x, by = shifted.values()
-            if x.type == I8 and constant(by) == 7:
-                self.results[op.result.id] = ("sign", x.id)
-
-    def flag(self, name: str) -> ll.Value:
-        pair = self.stencils.guest.sign_zero
-        if pair is None or name not in pair:
-            return super().flag(name)
-        nz = self.builder.load(self.slots[NZ])
-        return (SignZero.sign if name == pair[0] else SignZero.zero)(self.builder, nz)
-
-    def store_field(self, name: str, v: Value) -> None:
-        pair = self.stencils.guest.sign_zero
-        if pair is None or name not in pair:
-            super().store_field(name, v)
-            return
-        b, slot = self.builder, self.slots[NZ]
-        kind = "sign" if name == pair[0] else "zero"
-        noted = self.results.get(v.id)
-        self.sources[name] = noted[1] if noted is not None and noted[0] == kind else None
-        source = self.sources[pair[0]]
-        if source is not None and source == self.sources[pair[1]]:  # both from one result: keep it
-            b.store(b.zext(self.values[source], I32_T), slot)
-            return
-        nz = b.load(slot)
-        sign, zero = (self.value(v), SignZero.zero(b, nz)) if kind == "sign" else (SignZero.sign(b, nz), self.value(v))
-        b.store(SignZero.encode(b, sign, zero), slot)
-
-    def flush(self) -> None:
-        pair = self.stencils.guest.sign_zero or ()
-        for name in sorted(self.written):
-            if name in pair and NZ in self.slots:
-                self.builder.store(self.builder.zext(self.flag(name), I8_T), self.field_ptr(name))
-            elif name != NZ:
-                self.builder.store(self.builder.load(self.slots[name]), self.field_ptr(name))
-
-    def reload(self) -> None:
-        pair = self.stencils.guest.sign_zero
-        for name, slot in self.slots.items():
-            if name == NZ:
-                sign, zero = (self.builder.trunc(self.load_field(flag), ll.IntType(1)) for flag in pair)
-                self.builder.store(SignZero.encode(self.builder, sign, zero), slot)
-            else:
-                self.builder.store(self.load_field(name), slot)
 
     def constant(self, t: object, value: int) -> ll.Value:
         offset = self.lifts.relative(value) if t == self.guest.pc_type else None
@@ -304,7 +207,7 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
     lo = StencilLowering(guest, function, builder, False, True, frozenset(),
                          {n: i for i, (n, _) in enumerate(fields)}, state_type(guest),
                          written=written | set(stencils.registers) | pair, lifts=stencils.lifts, stencils=stencils,
-                         hoist_helpers=False, sources=dict.fromkeys(pair), **more)
+                         hoist_helpers=False, **more)
     for index, (field_name, _) in enumerate(fields):
         lo.field_ptrs[field_name] = builder.gep(lo.state, [I32_T(0), I32_T(index)], inbounds=True,
                                                 name=field_name + "_p", source_etype=lo.struct_type)
@@ -384,7 +287,7 @@ def _enter(stencils: Stencils) -> None:
     entered = b.gep(lo.entries, [b.add(I64_T(guest.entered_offset), b.mul(entry, I64_T(8)))], inbounds=True,
                     source_etype=I8_T)
     b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)
-    values = [SignZero.encode(b, *(lo.flag(flag) for flag in pair)) if name == NZ else b.load(lo.slots[name])
+    values = [encode(b, *(lo.flag(flag) for flag in pair)) if name == NZ else b.load(lo.slots[name])
               for name in stencils.registers]
     values = [b.zext(v, I32_T) if v.type.width < 32 else v for v in values]
     result = b.call(stencils.function(FIRST), [*function.args[:len(POINTERS)], *values], cconv=CALLING_CONVENTION)
