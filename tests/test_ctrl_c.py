@@ -110,6 +110,7 @@ def machine(**options):
     return emu
 
 emu = machine({options})
+{prepare}
 threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
 try:
     emu.run()
@@ -125,11 +126,19 @@ print("exact after", emu.instructions)
 """
 
 
-@pytest.mark.parametrize("options", ["", "jit_threshold=0", "native_interpreter=False"])
-def test_an_interrupted_machine_is_exact(options):
+# the loop stitched from stencils at once (``recomp.runtime.baseline``), and run only so: nothing
+# makes it hot again; Ctrl-C cuts the budget, and the next block's guard sees it
+STITCHED = """for guards in (False, True):
+    assert emu.tiers.stitch(emu.translations.key(0x0200, False, guards))"""
+
+
+@pytest.mark.parametrize(("options", "prepare"), [("", ""), ("jit_threshold=0", ""), ("native_interpreter=False", ""),
+                                                  ("code_cache=None", STITCHED)],
+                         ids=["tiered", "compiled", "python-tier", "stitched"])
+def test_an_interrupted_machine_is_exact(options, prepare):
     """Every register and flag as after the last complete instruction, as a run without the
     optimizer (which defers nothing) has them after as many instructions."""
-    script = EXACT_SCRIPT.format(options=options, code=list(FLAGS_LOOP))
+    script = EXACT_SCRIPT.format(options=options, prepare=prepare, code=list(FLAGS_LOOP))
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
