@@ -51,6 +51,7 @@ from recomp.backend.lower import (
     lower_blocks,
     region_function,
     state_fields,
+    state_type,
 )
 from recomp.backend.native_interpreter import InterpreterLowering
 from recomp.backend.sign_zero import NZ, NZ_BITS, encode
@@ -76,6 +77,8 @@ from recomp.ir.ops import Exit
 CALLING_CONVENTION = "preserve_nonecc"  # every register free to carry state; x86-64: 11 of them
 HOST_REGISTERS = 11  # integer arguments preserve_none passes in registers on x86-64
 POINTERS = ("state", "memory", "attrs")
+
+
 def registers(lifts: OpcodeLifts, guest: GuestSpec) -> tuple[str, ...]:
     """The state fields kept in host registers between stencils: the counters, then the fields
     the most opcodes use (the sign and zero flags as one, ``NZ``), as many as the calling
@@ -198,8 +201,6 @@ class StencilLowering(InterpreterLowering):
 def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **more: object) -> StencilLowering:
     """A stencil's lowering, its slots filled from the registers it is passed (the rest read
     from the state; ``code_written`` starts clear: a stencil entered has no store pending)."""
-    from recomp.backend.lower import state_type
-
     guest, function = stencils.guest, stencils.function(name)
     fields = guest.fields()
     pair = set(guest.sign_zero or ()) if NZ in stencils.registers else set()
