@@ -5,9 +5,10 @@ side by side and writing their holes, in well under a millisecond and without LL
 but what the stencils are built to hold: functions in one code section whose relocations are
 32-bit absolute holes (a guest address, a budget) and 32-bit relative jumps to successors.
 ``stitch`` lays out a region from its ``Step``s: the entry stub, then each step's stencil in
-order (a block's guard before its first), then a way out for every successor outside the
-region; a successor that is the very next stencil falls through.  The code gets pages of its
-own (``recomp.backend.loader.Pages``): written, then mapped read+execute.
+order (a block's guard before its first), the dispatch of computed targets, then a way out for
+every successor outside the region.  Every stencil keeps its jump to the next, even where the
+next is the stencil after it (LLVM places a stencil's slow paths after that jump).  The code
+gets pages of its own (``recomp.backend.loader.Pages``): written, then mapped read+execute.
 """
 
 from __future__ import annotations
@@ -125,10 +126,11 @@ class StencilSet:
         return opcode_stencil(opcode) in self.stencils
 
 
-def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str) -> Compiled:
+def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int, name: str) -> Compiled:
     """The region of ``steps`` (the first is its entry) as native code, its computed transfers
     dispatched among ``cases`` (addresses of steps that start blocks: a region's return sites)
-    by a search tree; its entry point has the prototype of every region."""
+    by a search tree; guest addresses wrap with ``mask``.  Its entry point has the prototype of
+    every region."""
     start = time.perf_counter()
     at = {step.addr: index for index, step in enumerate(steps)}
     outside = {target: 0 for step in steps for target in (step.next, step.taken)
@@ -138,7 +140,7 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], name: str)
     elsewhere = ("piece", -1)  # the dispatch's first piece, once laid out
     for index, step in enumerate(steps):
         starts[index] = len(pieces)
-        address = {pc_hole(k): (step.addr + k) & 0xFFFF for k in range(PC_HOLES)}
+        address = {pc_hole(k): (step.addr + k) & mask for k in range(PC_HOLES)}
         if step.guard is not None:
             pieces.append((stencils.stencils[GUARD], {**address, GUARD_N: step.guard[0], GUARD_C: step.guard[1]},
                            {"NEXT": ("piece", len(pieces) + 1)}))

@@ -94,4 +94,4 @@ def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[i
     if not steps:
         return None
     name = f"{frontend.guest.name}_stitched_{entry:04x}"
-    return stitch(stencils, steps, returns, name), {step.addr for step in steps}
+    return stitch(stencils, steps, returns, frontend.guest.memory_size - 1, name), {step.addr for step in steps}
