@@ -272,13 +272,10 @@ class Lowering:
         entry block: it does not change while the machine runs; with ``hoist_helpers`` off,
         where it is used)."""
         if not self.hoist_helpers:
-            return self._load_helper_table(self.builder)
+            return load_helper_table(self.builder, self.field_ptr("helpers"))
         if self._helper_table is None:
-            self._helper_table = self._load_helper_table(self._at_entry())
+            self._helper_table = load_helper_table(self._at_entry(), self.field_ptr("helpers"))
         return self._helper_table
-
-    def _load_helper_table(self, b: ll.IRBuilder) -> ll.Value:
-        return load_helper_table(b, self.field_ptr("helpers"))
 
     def helpers_argument(self) -> ll.Value:
         """What a memory access's slow path finds the helpers through: the helper table, or
@@ -818,7 +815,15 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
     first = lower_blocks(lo, region)
     b = lo.builder
     b.position_at_end(entry)
-    entered = b.gep(lo.entries, [I64_T(guest.entered_offset + region.entry * 8)], inbounds=True, source_etype=I8_T)
-    b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)  # (for the monitor's ``regions``)
+    count_entry(lo, I64_T(region.entry))
     b.branch(first)
     return function
+
+
+def count_entry(lo: Lowering, pc: ll.Value) -> None:
+    """Count an entry into the code at guest address ``pc`` (an i64), in the entry table's
+    counters (for the monitor's ``regions``)."""
+    b = lo.builder
+    offset = b.add(I64_T(lo.guest.entered_offset), b.mul(pc, I64_T(8)))
+    entered = b.gep(lo.entries, [offset], inbounds=True, source_etype=I8_T)
+    b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)

@@ -19,6 +19,7 @@ from llvmlite import ir as ll
 
 from recomp.backend.lower import I8_T, I32_T, Lowering
 from recomp.ir.core import Op, Value
+from recomp.ir.guest import GuestSpec
 from recomp.ir.types import I1, I8
 
 NZ = "NZ"  # the name of the sign and zero flags kept as one value (a slot, a stencil register)
@@ -51,7 +52,7 @@ class SignZeroLowering(Lowering):
     # it was last set from, while it is so
 
     @classmethod
-    def start(cls, guest: object, function: ll.Function, guards: bool, chain: bool, used: set[str],
+    def start(cls, guest: GuestSpec, function: ll.Function, guards: bool, chain: bool, used: set[str],
               written: set[str], loop_heads: frozenset[str] = frozenset(), **more: object) -> SignZeroLowering:
         pair = set(guest.sign_zero or ()) & used
         lo = super().start(guest, function, guards, chain, used - pair, written, loop_heads, **more)

@@ -48,13 +48,14 @@ from recomp.backend.lower import (
     I64_T,
     PTR,
     Lowering,
+    count_entry,
     lower_blocks,
     region_function,
     state_fields,
     state_type,
 )
 from recomp.backend.native_interpreter import InterpreterLowering
-from recomp.backend.sign_zero import NZ, NZ_BITS, encode
+from recomp.backend.sign_zero import NZ, NZ_BITS, SignZeroLowering
 from recomp.backend.stitch import (
     CASE_PC,
     DISPATCH,
@@ -281,17 +282,11 @@ def _enter(stencils: Stencils) -> None:
     """The region's entry (the shared region prototype): registers in, stencils run, chain out."""
     guest = stencils.guest
     function = region_function(stencils.module, ENTER)
-    pair = tuple(guest.sign_zero or ()) if NZ in stencils.registers else ()
-    lo = Lowering.start(guest, function, True, True, set(stencils.registers) - {NZ} | set(pair), set())
+    pair = set(guest.sign_zero or ()) if NZ in stencils.registers else set()
+    lo = SignZeroLowering.start(guest, function, True, True, set(stencils.registers) - {NZ} | pair, set())
     b = lo.builder
-    entry = b.zext(stencils.hole(b, pc_hole(0)), I64_T)  # (counted as regions count their entries)
-    entered = b.gep(lo.entries, [b.add(I64_T(guest.entered_offset), b.mul(entry, I64_T(8)))], inbounds=True,
-                    source_etype=I8_T)
-    b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)
-    values = [encode(b, *(lo.flag(flag) for flag in pair)) if name == NZ else b.load(lo.slots[name])
-              for name in stencils.registers]
-    values = [b.zext(v, I32_T) if v.type.width < 32 else v for v in values]
-    result = b.call(stencils.function(FIRST), [*function.args[:len(POINTERS)], *values], cconv=CALLING_CONVENTION)
+    count_entry(lo, b.zext(stencils.hole(b, pc_hole(0)), I64_T))  # (as regions count theirs)
+    result = b.call(stencils.function(FIRST), stencils.arguments(lo), cconv=CALLING_CONVENTION)
     with b.if_then(b.icmp_unsigned("==", result, I32_T(int(Exit.JUMP)))):
         lo.reload()  # (the stencils wrote the state back)
         lo.leave(Exit.JUMP, lo.load_field("pc"), chain=True)
