@@ -107,7 +107,7 @@ class GuestSpec:
     reset_vector: int | None = None  # where the reset address is stored (None: execution starts at 0)
     interrupts: bool = False  # the guest takes IRQ and NMI (its frontend lifts their entry)
     # the sign and zero flags, which most instructions set from one 8-bit result (its top bit,
-    # whether it is zero): code may keep the pair as that result (recomp.backend.stencils)
+    # whether it is zero): code may keep the pair as that result (recomp.backend.sign_zero)
     sign_zero: tuple[str, str] | None = None
     console: tuple[int, int] | None = None  # the default console's output and input addresses
 

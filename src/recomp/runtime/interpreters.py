@@ -139,8 +139,9 @@ def build_handler() -> tuple[str, bytes]:
 
 # --- built at install time --------------------------------------------------------------------
 def build_prebuilt(folder: Path) -> list[str]:
-    """Build every variant of every guest's native interpreter, and its stencils, into ``folder`` with a manifest
-    (the package's build hook calls this); returns the files written."""
+    """Build every variant of every guest's native interpreter, its stencils and the SIGINT
+    handler into ``folder`` with a manifest (the package's build hook calls this); returns the
+    files written."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, dict[str, str]]] = {}
     written = []

@@ -150,7 +150,7 @@ class Tiers:
         if not self.options.baseline or not self.native or machine.trace is not None or machine.watchpoints.reads:
             return False
         start = time.perf_counter()
-        made = stitched(self.machine.frontend, self.machine.memory_view, key.pc, self.entry_table.stops,
+        made = stitched(machine.frontend, machine.memory_view, key.pc, self.entry_table.stops,
                         limit or LOOP_FACTOR * self.options.region_instructions, self.code_cache())
         if made is None:
             return False
