@@ -3,6 +3,7 @@ exit status, never a traceback, a hang or unbounded memory (issue: trust and rob
 
 from __future__ import annotations
 
+import gc
 import io
 import shlex
 import subprocess
@@ -14,7 +15,7 @@ import recomp
 from conftest import EXAMPLES
 from recomp.runtime.errors import ConfigError, StreamError
 
-CLI = [sys.executable, "-m", "recomp.cli"]
+CLI = [sys.executable, "-m", "recomp"]  # the process as the console script starts it
 HELLO = [str(EXAMPLES / "6502" / "hello.bin"), "--load", "0x200", "--entry", "0x200", "--stop-on-trap"]
 UPCASE = [str(EXAMPLES / "6502" / "upcase.bin"), "--load", "0x200", "--entry", "0x200", "--stop-on-trap"]
 
@@ -92,6 +93,20 @@ def test_usage_errors_are_one_line_and_help_and_version_answer():
     assert version.returncode == 0 and version.stdout.strip() == f"recomp {recomp.__version__}"
     helped = shell("run -h")
     assert helped.returncode == 0 and "--max-instructions" in helped.stdout
+
+
+def test_the_process_collects_garbage_once_the_command_line_is_imported(monkeypatch):
+    """``recomp.__main__`` keeps the collector off only while the command line's modules import."""
+    import recomp.__main__
+    import recomp.cli
+
+    seen = []
+    monkeypatch.setattr(recomp.cli, "main", lambda: seen.append((gc.isenabled(), gc.get_freeze_count() > 0)))
+    try:
+        recomp.__main__.main()
+    finally:
+        gc.unfreeze()
+    assert seen == [(True, True)] and gc.isenabled()
 
 
 @pytest.mark.parametrize("engine", ["jit", "interp"])

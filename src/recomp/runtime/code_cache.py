@@ -60,11 +60,25 @@ MAX_RECORD = 1 << 26  # bytes: a larger file is not a record (a region's object 
 @cache
 def source_digest() -> str:
     """A digest of recomp's own sources: code compiled by another recomp is never reused (the
-    examples an installed package carries in ``data`` are not its sources)."""
-    package = Path(__file__).resolve().parent.parent
+    examples an installed package carries in ``data`` are not its sources).  Every process
+    computes it: the files are listed with ``os.scandir`` (``Path.rglob`` took 1 of its 3 ms)."""
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    sources: list[tuple[str, str]] = []  # (path in the package, path)
+
+    def find(folder: str, inside: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__" and (inside or entry.name != "data"):
+                        find(entry.path, f"{inside}{entry.name}/")
+                elif entry.name.endswith(".py"):
+                    sources.append((inside + entry.name, entry.path))
+
+    find(package, "")
     digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*.py") if p.relative_to(package).parts[0] != "data"):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    for name, path in sorted(sources):
+        with open(path, "rb") as source:
+            digest.update(name.encode() + b"\0" + source.read())
     return digest.hexdigest()
 
 
