@@ -46,6 +46,7 @@ FUNCTIONAL_TEST = Path(os.environ.get("RECOMP_TESTDATA") or "../shared/testdata"
 FUNCTIONAL_ENTRY, FUNCTIONAL_SUCCESS = 0x0400, 0x3469
 CC65_PROGRAMS = ("sieve", "crc32", "lz", "matmul")  # benchmarks/cc65/*.sim, each about 200 M sim65 cycles
 CC65_LONG = ("sieve", ("840",))  # the long C program: the sieve at 20x its 42 default rounds, 4.2 G cycles
+RECOMP = (sys.executable, "-m", "recomp")  # the process as the console script starts it (recomp.__main__)
 CC65_TARGETS = {"warm_vs_sim65": 3.0, "cold_vs_sim65": 1.5, "long_cold_vs_sim65": 10.0, "run_mips": 1500.0}
 
 
@@ -216,9 +217,9 @@ def build_native_interpreter() -> float:
 
 
 def run_process(program: Path) -> tuple[float, str] | None:
-    """Wall time and stdout of ``python -m recomp.cli run``; None if the CLI fails."""
+    """Wall time and stdout of ``python -m recomp run``; None if the CLI fails."""
     try:
-        return timed_process([sys.executable, "-m", "recomp.cli", "run", "--frontend", "tst27", str(program)])
+        return timed_process([*RECOMP, "run", "--frontend", "tst27", str(program)])
     except (RuntimeError, subprocess.TimeoutExpired):
         return None
 
@@ -263,7 +264,7 @@ def run_recomp(program: Path, args: tuple[str, ...], cache_home: Path, stats: bo
     end then waits for the code still compiling in the background, so its time is not a user's)."""
     stats_path = cache_home / "stats.json"
     report = ("--stats-json", str(stats_path)) if stats else ()
-    command = [sys.executable, "-m", "recomp.cli", "run", *report, str(program), *args]
+    command = [*RECOMP, "run", *report, str(program), *args]
     wall, stdout = timed_process(command, env={**os.environ, "XDG_CACHE_HOME": str(cache_home)})
     return ProcessRun(wall, stdout, json.loads(stats_path.read_text()) if stats else None)
 
@@ -277,7 +278,7 @@ def measure_startup(work: Path, repeats: int = REPEATS) -> dict[str, float]:
     homes: list[Path] = []
 
     def best(args: tuple[str, ...], home: Callable[[], Path]) -> float:
-        return min(timed_process([sys.executable, "-m", "recomp.cli", *args],
+        return min(timed_process([*RECOMP, *args],
                                  env={**os.environ, "XDG_CACHE_HOME": str(home())})[0] for _ in range(repeats))
 
     def fresh() -> Path:
@@ -513,11 +514,11 @@ def _measure_program(name: str, exe: Path | None, work: Path, steps: _Steps) -> 
 
     walls: list[float] = []
     for i in range(REPEATS):
-        steps.step(f"{name}: python -m recomp.cli run, {i + 1}/{REPEATS}")
+        steps.step(f"{name}: python -m recomp run, {i + 1}/{REPEATS}")
         measured = run_process(binary)
         if measured is None:
             steps.advance(REPEATS - i)
-            steps.results["notes"].append(f"{name}: `python -m recomp.cli run` failed; wall time is null")
+            steps.results["notes"].append(f"{name}: `python -m recomp run` failed; wall time is null")
             break
         wall, process_output = measured
         walls.append(wall)
