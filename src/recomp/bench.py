@@ -16,6 +16,7 @@ inside the functions that draw, so importing this module keeps CLI start-up fast
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -122,9 +123,12 @@ def run_6502(image: bytes, at: int, entry: int, engine: str = "jit", optimize: b
              code_cache: Any = None, max_instructions: int | None = None) -> KernelRun:
     """One run of a 6502 program to its trap (or the budget) on a fresh Emulator; then the code
     still compiling in the background is finished (and filed in the code cache), as it would be
-    by a process that goes on, so that the next run finds what became hot in this one."""
+    by a process that goes on, so that the next run finds what became hot in this one.  The
+    garbage earlier measurements left (py65's, LLVM's) is collected first: a full collection of
+    it took 30 ms, and landed in a kernel's cold run."""
     from recomp.runtime.emulator import Emulator
 
+    gc.collect()
     emulator = Emulator("6502", engine=engine, optimize=optimize, console=None, code_cache=code_cache)
     emulator.load(image, at=at)
     emulator.state.pc = entry
