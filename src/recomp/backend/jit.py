@@ -8,8 +8,8 @@ An engine frees its code (and the modules it keeps) only when it is disposed of,
 self-modifying code, say) is disposed of with them: however long a program rewrites its code,
 the JIT's memory stays bounded.  Code the process keeps for good (the native interpreter and
 the SIGINT handler, on hosts ``recomp.backend.loader`` does not serve) goes to an arena of its
-own, whose context also parses the modules made into object files only.  An engine costs about 0.3 ms and 0.8 MB, so
-functions share one.
+own, whose context also parses the modules made into object files only.  An engine costs
+about 0.3 ms and 0.8 MB, so functions share one.
 
 One lock serializes the JIT's work: regions are compiled on a thread of their own
 (``recomp.runtime.background``) while the run loop may load code from the code cache.

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from recomp.backend.compiled import REGION_FUNCTION, Compiled
 from recomp.backend.objects import (
@@ -96,7 +96,7 @@ def load(data: bytes, name: str, externals: Mapping[str, int] | None = None) -> 
     Raises ``MalformedObject`` for anything this linker does not take (see the module)."""
     start = time.perf_counter()
     found = sections(data)
-    loaded = [i for i, s in enumerate(found) if s.flags & SHF_ALLOC and s.size and s.name not in NOT_LOADED]
+    loaded = loaded_sections(found)
     if any(found[i].flags & SHF_WRITE for i in loaded):
         raise MalformedObject("the object has writable data")
     # code first, then data from a page boundary: each keeps its own protection
@@ -114,9 +114,8 @@ def load(data: bytes, name: str, externals: Mapping[str, int] | None = None) -> 
             image[offset:offset + section.size] = data[section.offset:section.offset + section.size]
     pages = Pages(-(-len(image) // PAGE) * PAGE)
     symbols = _symbols(data, found, place, pages.address, externals or {})
-    for relocations in (s for s in found if s.type == SHT_RELA and s.info in place):
-        _relocate(data, relocations, place[relocations.info], found[relocations.info].size, symbols, image,
-                  pages.address)
+    for table in (s for s in found if s.type == SHT_RELA and s.info in place):
+        _relocate(data, table, place[table.info], found[table.info].size, symbols, image, pages.address)
     entry = _function(data, found, place, name)
     ctypes.memmove(pages.address, bytes(image), len(image))
     pages.protect(0, data_start, mmap.PROT_READ | mmap.PROT_EXEC)
@@ -165,13 +164,23 @@ def _name(data: bytes, strings: Section, index: int) -> str:
     return string(data, strings.offset, strings.size, index).decode("ascii", "replace")
 
 
-def _relocate(data: bytes, relocations: Section, at: int, size: int, symbols: list[int], image: bytearray,
-              base: int) -> None:
-    if relocations.entsize != RELA.size or relocations.size % RELA.size:
+def loaded_sections(found: list[Section]) -> list[int]:
+    """The indices of the sections a process maps: allocated, not empty, not for unwinders."""
+    return [i for i, s in enumerate(found) if s.flags & SHF_ALLOC and s.size and s.name not in NOT_LOADED]
+
+
+def relocations(data: bytes, table: Section) -> Iterator[tuple[int, int, int, int]]:
+    """The entries of a well-formed ``SHT_RELA`` table: (offset, type, symbol index, addend)."""
+    if table.entsize != RELA.size or table.size % RELA.size:
         raise MalformedObject("a relocation table is malformed")
-    for entry in range(relocations.offset, relocations.offset + relocations.size, RELA.size):
+    for entry in range(table.offset, table.offset + table.size, RELA.size):
         offset, info, addend = RELA.unpack_from(data, entry)
-        kind, symbol = info & 0xFFFFFFFF, info >> 32
+        yield offset, info & 0xFFFFFFFF, info >> 32, addend
+
+
+def _relocate(data: bytes, table: Section, at: int, size: int, symbols: list[int], image: bytearray,
+              base: int) -> None:
+    for offset, kind, symbol, addend in relocations(data, table):
         if kind not in RELOCATIONS:
             raise MalformedObject(f"relocation type {kind} is not one recomp's code uses")
         width, relative, signed = RELOCATIONS[kind]

@@ -18,12 +18,11 @@ import ctypes
 import itertools
 import mmap
 import re
-import struct
 import time
 from dataclasses import dataclass
 
 from recomp.backend.compiled import REGION_FUNCTION, Compiled
-from recomp.backend.loader import NOT_LOADED, PAGE, SHF_ALLOC, SHF_EXECINSTR, Pages
+from recomp.backend.loader import PAGE, SHF_EXECINSTR, Pages, loaded_sections, relocations
 from recomp.backend.objects import SHT_RELA, STT_FUNC, SYMBOL, MalformedObject, sections, string, symbol_table
 
 # the stencils' names and holes (see recomp.backend.stencils, which builds them)
@@ -46,7 +45,6 @@ def pc_hole(offset: int) -> str:
     return f"PC{offset}"
 
 
-RELA = struct.Struct("<QQq")  # offset, info (symbol << 32 | type), addend
 ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
 RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
 VALUE_HOLES = re.compile(rf"PC\d|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
@@ -82,7 +80,7 @@ class StencilSet:
     def parse(cls, data: bytes) -> StencilSet:
         """Take the object apart; ``MalformedObject`` for anything stencils do not hold."""
         found = sections(data)
-        loaded = [i for i, s in enumerate(found) if s.flags & SHF_ALLOC and s.size and s.name not in NOT_LOADED]
+        loaded = loaded_sections(found)
         if len(loaded) != 1 or not found[loaded[0]].flags & SHF_EXECINSTR:
             raise MalformedObject("stencils are code in one section, and nothing else")
         text_index = loaded[0]
@@ -101,12 +99,8 @@ class StencilSet:
             raise MalformedObject("stencils overlap")
         starts = [start for start, _, _ in functions]
         holes: dict[str, list[tuple[int, int, str, int]]] = {name: [] for _, _, name in functions}
-        for table_section in (s for s in found if s.type == SHT_RELA and s.info in (text_index,)):
-            if table_section.entsize != RELA.size or table_section.size % RELA.size:
-                raise MalformedObject("a relocation table is malformed")
-            for entry in range(table_section.offset, table_section.offset + table_section.size, RELA.size):
-                offset, info, addend = RELA.unpack_from(data, entry)
-                kind, index = info & 0xFFFFFFFF, info >> 32
+        for table_section in (s for s in found if s.type == SHT_RELA and s.info == text_index):
+            for offset, kind, index, addend in relocations(data, table_section):
                 hole = symbols[index][0] if index < len(symbols) else ""
                 value_hole = kind in ABSOLUTE and VALUE_HOLES.fullmatch(hole)
                 if not (value_hole or (kind in RELATIVE and hole in JUMP_HOLES)):
