@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from recomp.machines.base import MachineType, Settings
     from recomp.machines.boot import Boot
     from recomp.runtime.trace import Traced
-from recomp.opt import UnknownPass
 from recomp.runtime.addresses import AddressError, address
 from recomp.runtime.code_cache import CodeCache
 from recomp.runtime.emulator import Emulator
@@ -141,7 +140,7 @@ def find_frontend(name: str) -> Frontend:
 def optimizer_passes(passes: str | None) -> list[str] | None:
     names = [p.strip() for p in passes.split(",") if p.strip()] if passes is not None else None
     if names is not None:
-        from recomp.opt import check_passes
+        from recomp.opt import UnknownPass, check_passes
 
         try:
             check_passes(names)
@@ -823,7 +822,7 @@ def opt_command(
     """Run optimizer passes over an icode file and print the result, as LLVM's opt does."""
     from recomp.icode_files import read_icode
     from recomp.ir import format_region
-    from recomp.opt import optimize
+    from recomp.opt import UnknownPass, optimize
     from recomp.runtime.user_files import read_file
 
     try:

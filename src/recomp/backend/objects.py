@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import platform
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ELF_MAGIC = b"\x7fELF"
 ET_REL = 1  # a relocatable object, as MCJIT emits them
@@ -18,8 +18,7 @@ SYMBOL = struct.Struct("<IBBHQQ")  # name info other shndx value size
 RELOCATION_SIZES = {SHT_RELA: 24, SHT_REL: 16}
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     name: bytes
     type: int
     flags: int

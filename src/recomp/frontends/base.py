@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLifts
@@ -81,8 +81,7 @@ class Insn:
         return self.control or bool(self.targets) or not self.falls_through
 
 
-@dataclass(frozen=True)
-class ComputedField:
+class ComputedField(NamedTuple):
     """A state field made of others, read and written through functions (the 6502's packed
     status byte ``p``, kept as separate flags); ``bits``: how wide it is."""
 

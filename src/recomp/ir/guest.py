@@ -5,12 +5,12 @@ that the runtime needs besides its instructions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from recomp.ir.types import I8, I32, I64, Type
 
 
-@dataclass(frozen=True)
-class Helper:
+class Helper(NamedTuple):
     """A runtime function compiled code may call: argument types and result type (None: void).
 
     ``touches_state``: the helper may read or write guest state, so cached state is written back
@@ -23,8 +23,7 @@ class Helper:
     touches_state: bool = False
 
 
-@dataclass(frozen=True)
-class StateField:
+class StateField(NamedTuple):
     """A field of every guest's state.  ``shared``: the runtime, a helper or a signal handler may
     change it while compiled code runs (cutting a budget, raising an interrupt, Ctrl-C), so
     compiled code reads it in place, afresh each time (a volatile load), and never keeps a copy
@@ -84,7 +83,7 @@ MEMORY_HELPERS: dict[str, Helper] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per op (per guest): identity is equality
 class GuestSpec:
     """A guest's registers, flags, helpers and memory, and what the runtime must know of it.
 

@@ -8,13 +8,12 @@ into ``pc + k`` and run the same icode for an instruction at any address.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from recomp.ir.core import Region
 
 
-@dataclass(frozen=True)
-class OpcodeLift:
+class OpcodeLift(NamedTuple):
     """One opcode's icode, as a one-instruction region at the placeholder."""
 
     opcode: int
@@ -23,8 +22,7 @@ class OpcodeLift:
     traps: bool  # a jump to its own address is a trap, as in compiled regions
 
 
-@dataclass(frozen=True)
-class OpcodeLifts:
+class OpcodeLifts(NamedTuple):
     """Every valid opcode of a guest, lifted at ``placeholder``."""
 
     placeholder: int

@@ -47,7 +47,7 @@ EXIT_MEANING: dict[Exit, str] = {
 BUDGETS = ("instructions", "cycles", "limit", "cycle_limit")  # what a budget check reads
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per op (per guest): identity is equality
 class OpSpec:
     name: str
     operands: tuple[str, ...]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Type:
+class Type(NamedTuple):
     """An integer type; arithmetic on it wraps modulo 2**bits."""
 
     bits: int

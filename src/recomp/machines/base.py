@@ -22,7 +22,7 @@ from recomp.runtime.errors import ConfigError, LoadError
 from recomp.runtime.result import RunResult
 
 
-@dataclass
+@dataclass(eq=False)
 class Settings:
     """How the user set up a run (the ``recomp run`` options a machine reads)."""
 

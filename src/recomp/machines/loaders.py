@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 SIM65_SIGNATURE = b"sim65"
 SIM65_HEADER = 12  # bytes
@@ -23,8 +24,7 @@ class FormatError(ValueError):
     """A file that does not hold what its format says (one line, for the user)."""
 
 
-@dataclass(frozen=True)
-class Sim65Header:
+class Sim65Header(NamedTuple):
     version: int
     cpu: int
     sp_address: int  # the zero-page address of cc65's C stack pointer

@@ -15,7 +15,7 @@ from recomp.ir.guest import GuestSpec
 Lifter = Callable[[int], "tuple[Region, set[int]] | None"]
 
 
-@dataclass
+@dataclass(eq=False)
 class Context:
     guest: GuestSpec | None = None
     code: frozenset[int] | None = None  # bytes the region was lifted from; None: unknown

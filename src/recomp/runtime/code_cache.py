@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from recomp.backend.objects import MalformedObject, check_object
 from recomp.runtime.private_files import (
@@ -86,8 +87,7 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A compiled region: its function's symbol, the guest bytes it relies on, its object code."""
 
     name: str

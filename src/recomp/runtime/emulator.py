@@ -22,7 +22,6 @@ from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP
 from recomp.ir.ops import Exit
-from recomp.opt.liveness import HORIZON
 from recomp.runtime.addresses import Address, address
 from recomp.runtime.breakpoints import Breakpoints
 from recomp.runtime.cached_code import CachedCode
@@ -332,6 +331,8 @@ class Emulator:
         instructions overwrite were left stale (deferred: see ``recomp.opt.liveness``), so the
         machine first runs as far as such a value may wait, ``HORIZON`` instructions, with the
         budget one instruction ahead each time (a budget makes every exit exact)."""
+        from recomp.opt.liveness import HORIZON  # (the optimizer loads where code is lifted)
+
         machine = self.machine
         st = machine.state
         st.cycle_limit = UNLIMITED

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recomp.frontends.region import REGION_INSTRUCTIONS
-from recomp.opt import check_passes
 
 ENGINES = ("jit", "interp")
 
@@ -26,6 +25,8 @@ class Options:
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
         if self.passes is not None:
+            from recomp.opt import check_passes  # (the optimizer loads where code is lifted)
+
             check_passes(self.passes)
         for name, value in (("region_instructions", self.region_instructions), ("jit_threshold", self.jit_threshold)):
             lowest = 1 if name == "region_instructions" else 0

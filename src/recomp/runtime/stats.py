@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(eq=False)
 class Stats:
     regions: int = 0  # regions translated
     compiled: int = 0  # regions compiled by LLVM (the rest ran on the Python tier only)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from recomp.ir.guest import TRACE_CODE_BYTES
 
@@ -23,8 +23,7 @@ MAX_TRACE = 1_000_000  # instructions a trace keeps at most (a ring of 2^20 reco
 _RECORDS: dict[type, type[ctypes.Structure]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Traced:
+class Traced(NamedTuple):
     """One executed instruction: the counters and registers before it, and its bytes."""
 
     instructions: int

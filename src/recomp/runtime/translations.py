@@ -33,7 +33,7 @@ RETIRED = 64  # dropped translations kept for when memory holds their bytes agai
 _CODE_BIT = bytes(1 if value & ATTR_CODE else 0 for value in range(256))  # attribute byte -> marked as code
 
 
-@dataclass
+@dataclass(eq=False)
 class Translation:
     region: Region | None  # None for code loaded from the code cache, and the native interpreter
     run: Callable[[], int]  # runs it on its machine; returns an ``Exit``

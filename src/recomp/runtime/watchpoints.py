@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from recomp.ir.guest import ATTR_READ_WATCH, ATTR_WRITE_WATCH
 
@@ -39,8 +40,7 @@ def check_watch(span: range, on: str, value: int | None) -> None:
         raise ValueError(f"a watchpoint's value is a byte, not {value:#x}")
 
 
-@dataclass(frozen=True)
-class WatchHit:
+class WatchHit(NamedTuple):
     addr: int
     value: int
     access: str  # "read" or "write"
