@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import select
 import sys
 import time
@@ -48,6 +47,8 @@ class RandomByte:
     name = "random generator"
 
     def __init__(self, seed: int | None) -> None:
+        import random  # (loaded only by the machine that has the device)
+
         self.random = random.Random(seed)
 
     def addresses(self) -> tuple[int, ...]:

@@ -30,10 +30,8 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -176,6 +174,9 @@ class CodeCache:
     def _new_key(self) -> bytes | None:
         """Make the key: written to a private temporary file, then linked into place (so a
         reader never sees half a key, and of two processes making one at once, one wins)."""
+        import secrets  # (with tempfile: loaded only by the run that makes a cache)
+        import tempfile
+
         if not self._make_dir(self.root):
             return None
         key = secrets.token_bytes(KEY_BYTES)

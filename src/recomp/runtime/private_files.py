@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 SHARED_WRITE = 0o022  # mode bits no folder may have (group or others write)
@@ -105,6 +104,8 @@ def read_private(path: Path, limit: int, owner: int, others_may_read: bool = Fal
 def write_private(path: Path, data: bytes) -> None:
     """Write an owner-only file whole: a temporary file (0600) renamed over ``path``.  Raises
     OSError if it cannot be written."""
+    import tempfile  # (loaded only by a run that files something)
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
