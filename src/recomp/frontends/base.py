@@ -25,7 +25,7 @@ class DecodeError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each decode makes its own: identity is equality
 class Insn:
     """One decoded guest instruction.
 
@@ -38,7 +38,7 @@ class Insn:
     mnemonic: str
     operands: tuple[Any, ...]
     # its text, made when first shown (``text``): disassembly costs, and compiling never shows it
-    describe: Callable[[], str] = field(compare=False, repr=False)
+    describe: Callable[[], str] = field(repr=False)
     cycles: int = 0  # base cycles
     extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
     targets: tuple[int, ...] = ()
@@ -55,7 +55,7 @@ class Insn:
     # numbers): with the opcode, all that the optimizer's look at code ahead depends on
     shape: tuple[int, ...] = ()
     mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
-    info: Any = field(default=None, compare=False)  # the frontend's opcode-table entry
+    info: Any = None  # the frontend's opcode-table entry
 
     @cached_property
     def text(self) -> str:

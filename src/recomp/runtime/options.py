@@ -9,7 +9,7 @@ from recomp.frontends.region import REGION_INSTRUCTIONS
 ENGINES = ("jit", "interp")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per machine
 class Options:
     engine: str = "jit"  # "jit" (LLVM, tiered) or "interp" (the reference engine only)
     optimize: bool = True  # run the icode optimizer
