@@ -69,3 +69,33 @@ def test_startup_is_measured_as_whole_processes(tmp_path: Path) -> None:
     assert set(figures) == {"version_seconds", "hello_cold_seconds", "hello_warm_seconds"}
     assert all(seconds > 0 for seconds in figures.values())
     assert "recomp --version" in _startup_line(figures)
+
+
+def test_warm_runs_wait_for_the_code_cache_to_settle(tmp_path: Path) -> None:
+    """A run on a cold run's cache compiles what it found hot, and that code can make more of the
+    program hot in the next run: the warm runs are the ones after a run filed nothing new."""
+    from recomp.bench import SETTLE_RUNS, cc65_program, new_cache_home, run_recomp, settle
+    from recomp.runtime.code_cache import CodeCache
+
+    program, home = cc65_program("sieve"), new_cache_home(tmp_path)
+    cold = run_recomp(program, (), home)
+    cache = CodeCache(home / "recomp")
+    filed = cache.info().records
+    settling = settle(program, (), home)
+    assert filed >= 1 and 1 <= len(settling) <= SETTLE_RUNS
+    assert {run.stdout for run in settling} == {cold.stdout}
+    settled = cache.info().records
+    warm = run_recomp(program, (), home, stats=True)
+    assert warm.stdout == cold.stdout and cache.info().records == settled
+    assert warm.stats is not None and warm.stats["compiled"] == 0 and warm.stats["cache_hits"] >= 1
+
+
+def test_settling_stops_at_the_first_run_that_files_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    import recomp.bench as bench
+
+    records = iter([2, 4, 5, 5, 5, 5, 5])  # before the first run, then after each
+    monkeypatch.setattr(bench, "run_recomp", lambda *args, **kwargs: bench.ProcessRun(0.1, "out", None))
+    monkeypatch.setattr("recomp.runtime.code_cache.CodeCache.info",
+                        lambda self: type("Info", (), {"records": next(records)})())
+    assert len(bench.settle(Path("p.sim"), (), tmp_path)) == 3
