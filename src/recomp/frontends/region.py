@@ -159,6 +159,38 @@ def _leaders(decoded: dict[int, Insn | DecodeError], entry: int) -> set[int]:
     return {entry}.union(*(_next_blocks(i) for i in decoded.values() if isinstance(i, Insn) and i.ends_block))
 
 
+def hot_loops(fe: Frontend, memory: Sequence[int], end: int, targets: Sequence[int], profile: Callable[[int], int],
+              threshold: int, stops: Set[int] = frozenset(), volatile: Set[int] = frozenset(),
+              limit: int = REGION_INSTRUCTIONS) -> list[int]:
+    """Of ``targets`` (control transfer targets, the most run first), those where a region would
+    hold a hot loop that, with the subroutines it calls, ran ``threshold`` instructions or more by
+    the profile: a loop is hot as a whole even where none of its targets is (cc65's loops run a
+    few instructions between calls, returns and branches).  Each loop is counted once."""
+    found: list[int] = []
+    held: set[int] = set()
+    for entry in targets:
+        if entry in held:
+            continue
+        wider = _discover(fe, memory, entry, end, LOOP_FACTOR * limit, stops, volatile, True)[0]
+        insns = {a: i for a, i in wider.items() if isinstance(i, Insn)}
+        loop, often = _hot_loop(insns, _leaders(wider, entry), entry, profile)
+        code = _with_callees(insns, loop) if loop else set()
+        if sum(often[addr] for addr in code) >= threshold:
+            found.append(entry)
+            held |= code
+    return found
+
+
+def _hot_loop(insns: dict[int, Insn], starts: Set[int], entry: int, profile: Callable[[int], int]
+              ) -> tuple[frozenset[int], dict[int, float]]:
+    """The hot loop through ``entry`` (its instructions that ran more than 1/``HOT_SHARE`` as
+    often as the most run one, from which the entry is reached again), and how often each
+    instruction ran."""
+    often = _frequencies(insns, starts, profile)
+    least = max(often.values(), default=0) / HOT_SHARE
+    return frozenset(_reaching(insns, entry, lambda addr: often[addr] > least)), often
+
+
 def _within(insn: Insn) -> list[int]:
     """Where control goes next within a subroutine: a call goes on at its return address."""
     if insn.returns_to is not None:
@@ -244,9 +276,7 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
         cut = len(decoded) >= limit  # the region is cut short: a hot loop may hold more
         wider = _discover(fe, memory, entry, end, LOOP_FACTOR * limit, stops, volatile, True)[0] if cut else decoded
         insns = {a: i for a, i in wider.items() if isinstance(i, Insn)}
-        often = _frequencies(insns, _leaders(wider, entry), profile)
-        least = max(often.values(), default=0) / HOT_SHARE
-        loop = frozenset(_reaching(insns, entry, lambda addr: often[addr] > least))
+        loop, _ = _hot_loop(insns, _leaders(wider, entry), entry, profile)
         if loop and cut:
             held = _with_callees(insns, loop)
             nearest = [a for a in wider if a not in held][:max(0, limit - len(held))]

@@ -86,6 +86,13 @@ class CachedCode:
         keys = (TranslationKey.parse(entry) for entry in self._entries)
         return [key for key in keys if key is not None and key.guards == guards]
 
+    def noted(self, note: str) -> bool:
+        """Whether a run in this context kept ``note`` (``CodeCache.note``)."""
+        return self.cache.noted(self.context(), note)
+
+    def note(self, note: str) -> None:
+        self.cache.note(self.context(), note)
+
     def load(self, key: TranslationKey) -> tuple[Compiled, set[int]] | None:
         """The code the cache holds for ``key`` and the bytes in memory now, and the bytes it
         covers; None if there is none (or it cannot be loaded)."""

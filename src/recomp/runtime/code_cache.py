@@ -21,7 +21,10 @@ translation key's cache name: guest address, specialized flags, guard mode).  It
 bytes the translation relied on, and is used only while memory holds those bytes.
 
 Layout: ``<root>/key`` and ``<root>/<context>/<entry>/<bytes digest>.o``; writes go to a
-temporary file first and are renamed into place, so a reader never sees half a record.
+temporary file first and are renamed into place, so a reader never sees half a record.  Beside
+the entries, ``<root>/<context>/<digest>.note``: empty files that record a fact a run found (a
+program whose hot loops are all compiled), so that later runs skip looking for it.  A note only
+ever saves work: one forged or lost changes no result.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from recomp.runtime.private_files import (
 
 MAGIC = b"RECOMP-OBJ\x02"
 SUFFIX = ".o"
+NOTE_SUFFIX = ".note"
 KEY_FILE = "key"
 KEY_BYTES = 32
 MAX_RECORD = 1 << 26  # bytes: a larger file is not a record (a region's object is a few KiB)
@@ -273,6 +277,27 @@ class CodeCache:
         except OSError:
             return False
         self.stores += 1
+        return True
+
+    # --- notes ---------------------------------------------------------------------------------
+    def noted(self, context: str, note: str) -> bool:
+        """Whether a note (a fact a run found, kept so that later runs need not find it again:
+        an empty owner-only file ``<context>/<note>.note``) is in the cache."""
+        path = self.root / context / f"{note}{NOTE_SUFFIX}"
+        try:
+            return self.problem() is None and unsafe(os.lstat(path), False, self.owner) is None
+        except OSError:
+            return False
+
+    def note(self, context: str, note: str) -> bool:
+        """Keep a note under a context; False where the cache cannot be written."""
+        folder = self.root / context
+        if self.problem() is not None or not self._make_dir(folder.parent) or not self._make_dir(folder):
+            return False
+        try:
+            write_private(folder / f"{note}{NOTE_SUFFIX}", b"")
+        except OSError:
+            return False
         return True
 
     # --- the cache as a whole --------------------------------------------------------------------

@@ -41,6 +41,8 @@ from recomp.runtime.trace import MAX_TRACE, Trace, Traced
 from recomp.runtime.translations import Translations
 from recomp.runtime.watchpoints import Watch
 
+ENDED = (Stop.HALT, Stop.TRAP, Stop.EXIT)  # the program ran to its end
+
 
 class Emulator:
     """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference engine).
@@ -175,8 +177,12 @@ class Emulator:
         with watched(st, self.options.engine == "jit", self.tiers.code_cache()):
             try:
                 if stretches:
-                    return self._in_stretches(until_pc, stop_on_trap, guards)
-                return self._loop(until_pc, stop_on_trap, guards)
+                    result = self._in_stretches(until_pc, stop_on_trap, guards)
+                else:
+                    result = self._loop(until_pc, stop_on_trap, guards)
+                if result.exit in ENDED:  # (a run stopped short has not run the program's loops)
+                    self.tiers.compile_hot_loops()
+                return result
             finally:
                 if trace is not None:
                     trace.drain()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence, Set
 from typing import TYPE_CHECKING, NamedTuple
 
-from recomp.frontends.region import RegionBuilder, build_region
+from recomp.frontends.region import RegionBuilder, build_region, hot_loops
 from recomp.ir.core import Region
 from recomp.ir.verify import verify
 from recomp.runtime.machine import Machine
@@ -84,6 +84,13 @@ class Pipeline:
         return Lifted(*build_region(self.frontend, sight.memory, pc, sight.loaded_end, limit,
                                     volatile=self.volatile, stops=self.stops, check_loads=sight.check_loads,
                                     profile=profile))
+
+    def hot_loops(self, targets: Sequence[int], profile: Callable[[int], int], threshold: int) -> list[int]:
+        """Of ``targets``, the entries of loops that ran ``threshold`` instructions by ``profile``
+        (see ``recomp.frontends.region.hot_loops``), in memory as it is now."""
+        sight = self.sight()
+        return hot_loops(self.frontend, sight.memory, sight.loaded_end, targets, profile, threshold, self.stops,
+                         self.volatile, self.options.region_instructions)
 
     def lift_interrupt(self, kind: str, pc: int) -> Lifted:
         """The code that takes interrupt ``kind`` at ``pc``: it covers no guest bytes."""
