@@ -45,9 +45,12 @@ SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHN_UNDEF, SHN_ABS = 0, 0xFFF1
 NOT_LOADED = (b".eh_frame",)  # allocated, but only for unwinders
 RELA = struct.Struct("<QQq")  # offset, info (symbol << 32 | type), addend
-# relocation type -> (width in bytes, relative to the place, signed range)
-RELOCATIONS = {1: (8, False, False), 24: (8, True, False),  # R_X86_64_64, R_X86_64_PC64
-               2: (4, True, True), 4: (4, True, True)}  # R_X86_64_PC32, R_X86_64_PLT32
+# relocation type -> (the field it writes, relative to the place): 64-bit fields wrap, 32-bit
+# ones must hold the value signed
+QUAD, WORD = struct.Struct("<Q"), struct.Struct("<i")
+RELOCATIONS = {1: (QUAD, False), 24: (QUAD, True),  # R_X86_64_64, R_X86_64_PC64
+               2: (WORD, True), 4: (WORD, True)}  # R_X86_64_PC32, R_X86_64_PLT32
+MASK64 = (1 << 64) - 1
 PAGE = mmap.PAGESIZE
 MAX_IMAGE = 1 << 26  # bytes mapped for one object (a region's code is a few KiB, an interpreter's 200)
 
@@ -170,28 +173,33 @@ def loaded_sections(found: list[Section]) -> list[int]:
 
 
 def relocations(data: bytes, table: Section) -> Iterator[tuple[int, int, int, int]]:
-    """The entries of a well-formed ``SHT_RELA`` table: (offset, type, symbol index, addend)."""
+    """The entries of a well-formed ``SHT_RELA`` table (which ``sections`` found within the
+    data): (offset, type, symbol index, addend)."""
     if table.entsize != RELA.size or table.size % RELA.size:
         raise MalformedObject("a relocation table is malformed")
-    for entry in range(table.offset, table.offset + table.size, RELA.size):
-        offset, info, addend = RELA.unpack_from(data, entry)
+    for offset, info, addend in RELA.iter_unpack(data[table.offset:table.offset + table.size]):
         yield offset, info & 0xFFFFFFFF, info >> 32, addend
 
 
 def _relocate(data: bytes, table: Section, at: int, size: int, symbols: list[int], image: bytearray,
               base: int) -> None:
+    """Write a section's relocations into the image (a region's code has a few hundred: the
+    helper table's and jump tables' addresses)."""
+    count = len(symbols)
     for offset, kind, symbol, addend in relocations(data, table):
-        if kind not in RELOCATIONS:
+        rule = RELOCATIONS.get(kind)
+        if rule is None:
             raise MalformedObject(f"relocation type {kind} is not one recomp's code uses")
-        width, relative, signed = RELOCATIONS[kind]
-        if symbol >= len(symbols) or symbols[symbol] < 0:
+        field, relative = rule
+        if symbol >= count or symbols[symbol] < 0:
             raise MalformedObject("a relocation names no loaded symbol")
-        if offset + width > size:
+        if offset + field.size > size:
             raise MalformedObject("a relocation lies outside its section")
         value = symbols[symbol] + addend - (base + at + offset if relative else 0)
-        if signed and not -(1 << 31) <= value < 1 << 31:
-            raise MalformedObject("a relocation's target is out of reach")
-        image[at + offset:at + offset + width] = (value & ((1 << 8 * width) - 1)).to_bytes(width, "little")
+        try:
+            field.pack_into(image, at + offset, value if field.format == "<i" else value & MASK64)
+        except struct.error:
+            raise MalformedObject("a relocation's target is out of reach") from None
 
 
 def _function(data: bytes, found: list[Section], place: dict[int, int], name: str) -> int:
