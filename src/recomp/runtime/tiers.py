@@ -31,7 +31,7 @@ from recomp.ir.core import Region
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
 from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
-from recomp.runtime.code_cache import digest
+from recomp.runtime.code_cache import Record, digest
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
@@ -61,6 +61,7 @@ JIT_THRESHOLD = 8  # region entries the Python tier runs before LLVM compiles th
 # at least 1/LOOP_TARGET_SHARE of the threshold
 LOOP_TARGETS = 32
 LOOP_TARGET_SHARE = 64
+HOT_LOOPS = "hot loops"  # the compile thread's job that looks for them
 HOT_BLOCKS = 256  # ... or block transitions within one entry (a loop inside the region)
 
 
@@ -161,33 +162,38 @@ class Tiers:
         ``HOT_INSTRUCTIONS`` on the native interpreter as a whole although none of their control
         transfer targets did (cc65's loops run a few instructions between calls, returns and
         branches: lz ran 8.6 M of its 55.7 M instructions on the native interpreter that way).
-        A run that finds none keeps a note in the cache, so that runs starting from the same
-        program and code do not look again."""
+        The compile thread looks for them (5 to 30 ms) and files their code in the cache, from
+        what the run leaves now; a run that finds none keeps a note in the cache, so that runs
+        starting from the same program and code do not look again."""
         note, self._loops_note = self._loops_note, None
         background, cached_code = self.background, self.cached_code
         if (background is None or background.at_exit != ALL or not self.native or note is None
                 or cached_code is None or cached_code.noted(note)):
             return
-        start = time.perf_counter()
         counts = memoryview(bytes(self.entry_table.hotness)).cast("I")
-        # (no loop can have run the threshold where all of them together did not)
-        if sum(counts) < HOT_INSTRUCTIONS or not self._submit_hot_loops(counts):
-            cached_code.note(note)  # the next run with this code finds none either
-        self.stats.compile_seconds += time.perf_counter() - start
+        covered = frozenset(self.translations.owners)
+        pipeline, entry, profile = self.pipeline.frozen(), self.pipeline.entry_facts(), self._profile()
+        memory, context = pipeline.sight().memory, cached_code.context()
+        modes = self.translations.key(0, False, bool(self.entry_table.guards))  # (the state's, as now)
+        where, event = self._where, self.stats.event
 
-    def _submit_hot_loops(self, counts: memoryview) -> int:
-        """Submit the hot loops found; returns how many."""
-        least, covered = HOT_INSTRUCTIONS // LOOP_TARGET_SHARE, self.translations.owners
-        targets = [addr for addr, count in enumerate(counts.tolist()) if count >= least and addr not in covered]
-        targets = sorted(targets, key=counts.__getitem__, reverse=True)[:LOOP_TARGETS]
-        guards, submitted = self.entry_table.guards, 0
-        for pc in self.pipeline.hot_loops(targets, counts.__getitem__, HOT_INSTRUCTIONS):
-            key = self.translations.key(pc, False, guards)
-            if key not in self.background.waiting and not self._held_elsewhere(key):
-                self.stats.event(f"loop      {self._where(pc)}: a hot loop on the native interpreter")
-                self._submit(key)
-                submitted += 1
-        return submitted
+        def work() -> None:
+            # (no loop can have run the threshold where all of them together did not)
+            least = HOT_INSTRUCTIONS // LOOP_TARGET_SHARE if sum(counts) >= HOT_INSTRUCTIONS else None
+            targets = [] if least is None else sorted(
+                (addr for addr, count in enumerate(counts.tolist()) if count >= least and addr not in covered),
+                key=counts.__getitem__, reverse=True)[:LOOP_TARGETS]
+            loops = pipeline.hot_loops(targets, counts.__getitem__, HOT_INSTRUCTIONS) if targets else []
+            if not loops:
+                cached_code.cache.note(context, note)  # the next run with this code finds none either
+            for pc in loops:
+                event(f"loop      {where(pc)}: a hot loop on the native interpreter")
+                lifted = pipeline.translate(pipeline.lift(pc, profile=profile), False, entry)
+                compiled = pipeline.compile_later(lifted.region, modes.guards)()
+                cached_code.cache.store(context, modes._replace(pc=pc).cache_name(), Record(
+                    compiled.name, {addr: memory[addr] for addr in lifted.covers}, compiled.object))
+
+        background.submit(HOT_LOOPS, work)
 
     def stitch(self, key: TranslationKey, limit: int | None = None) -> bool:
         """Run the region at ``key`` (up to ``limit`` instructions) as stencils stitched now,
@@ -267,9 +273,11 @@ class Tiers:
         taken its place meanwhile.  (On the run loop's thread, between translations.)"""
         self.machine.events()  # (the compile thread's ``_wake`` set ``events``)
         for done in self.background.take():
-            key, epoch = done.key, self._compiling.pop(done.key)
             if done.error is not None:
                 raise done.error
+            if done.key == HOT_LOOPS:  # (code for the next run)
+                continue
+            key, epoch = done.key, self._compiling.pop(done.key)
             made: Made | None = done.result
             if made is None:
                 self.stats.event(f"skipped   {self._where(key.pc)}: in a region compiled meanwhile")
