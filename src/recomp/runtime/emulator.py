@@ -180,9 +180,6 @@ class Emulator:
                     result = self._in_stretches(until_pc, stop_on_trap, guards)
                 else:
                     result = self._loop(until_pc, stop_on_trap, guards)
-                if result.exit in ENDED:  # (a run stopped short has not run the program's loops)
-                    self.tiers.compile_hot_loops()
-                return result
             finally:
                 if trace is not None:
                     trace.drain()
@@ -197,6 +194,9 @@ class Emulator:
                         raise
                 if st.interrupt and not failing:  # Ctrl-C as the run ended: it still stops here
                     self._interrupted(until_pc, stop_on_trap, guards)
+        if result.exit in ENDED:  # (a run stopped short has not run the program's loops)
+            self.tiers.compile_hot_loops()  # (for the next run: after this one's output and times)
+        return result
 
     def _in_stretches(self, until_pc: int | None, stop_on_trap: bool, guards: bool) -> RunResult:
         """A run whose trace has a sink: stretches of as many instructions as the trace's ring
