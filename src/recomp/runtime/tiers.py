@@ -190,8 +190,11 @@ class Tiers:
                 event(f"loop      {where(pc)}: a hot loop on the native interpreter")
                 lifted = pipeline.translate(pipeline.lift(pc, profile=profile), False, entry)
                 compiled = pipeline.compile_later(lifted.region, modes.guards)()
-                cached_code.cache.store(context, modes._replace(pc=pc).cache_name(), Record(
+                filed = cached_code.cache.store(context, modes._replace(pc=pc).cache_name(), Record(
                     compiled.name, {addr: memory[addr] for addr in lifted.covers}, compiled.object))
+                instructions = sum(op.name == "insn" for op in lifted.region.ops())
+                event(f"compile   {where(pc)}: {instructions} instructions, {len(lifted.region.blocks)} blocks, "
+                      f"LLVM {compiled.seconds * 1e3:.1f} ms, {'filed' if filed else 'not filed'} for the next run")
 
         background.submit(HOT_LOOPS, work)
 
