@@ -195,6 +195,8 @@ class Tiers:
                 instructions = sum(op.name == "insn" for op in lifted.region.ops())
                 event(f"compile   {where(pc)}: {instructions} instructions, {len(lifted.region.blocks)} blocks, "
                       f"LLVM {compiled.seconds * 1e3:.1f} ms, {'filed' if filed else 'not filed'} for the next run")
+                if not filed:  # (a cache that cannot be written: the rest would not be either)
+                    break
 
         background.submit(HOT_LOOPS, work)
 
