@@ -291,3 +291,20 @@ def test_a_hostile_cache_never_changes_a_run(filled, tmp_path_factory, reference
     for folder in context.iterdir():  # leave the folders writable for the next example's clean-up
         if folder.is_dir() and not folder.is_symlink():
             folder.chmod(0o700)
+
+
+def test_notes_are_owner_only_files_and_a_link_or_a_shared_one_is_no_note(tmp_path: Path):
+    """A note only saves work (a program whose hot loops are all compiled), but it is read by the
+    cache's rules all the same."""
+    cache = CodeCache(tmp_path / "cache")
+    assert not cache.noted("ctx", "loops-1") and cache.note("ctx", "loops-1") and cache.noted("ctx", "loops-1")
+    path = tmp_path / "cache" / "ctx" / "loops-1.note"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b""
+    os.chmod(path, 0o644)
+    assert not cache.noted("ctx", "loops-1")
+    (tmp_path / "elsewhere").write_bytes(b"")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "cache" / "ctx" / "loops-2.note")
+    assert not cache.noted("ctx", "loops-2")
+    os.chmod(tmp_path / "cache", 0o777)  # a cache others may write is not used: nor are its notes
+    assert not cache.noted("ctx", "loops-1") and not cache.note("ctx", "loops-3")
+    os.chmod(tmp_path / "cache", 0o700)

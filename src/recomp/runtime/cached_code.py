@@ -90,9 +90,6 @@ class CachedCode:
         """Whether a run in this context kept ``note`` (``CodeCache.note``)."""
         return self.cache.noted(self.context(), note)
 
-    def note(self, note: str) -> None:
-        self.cache.note(self.context(), note)
-
     def load(self, key: TranslationKey) -> tuple[Compiled, set[int]] | None:
         """The code the cache holds for ``key`` and the bytes in memory now, and the bytes it
         covers; None if there is none (or it cannot be loaded)."""
