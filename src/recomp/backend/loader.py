@@ -197,7 +197,7 @@ def _relocate(data: bytes, table: Section, at: int, size: int, symbols: list[int
             raise MalformedObject("a relocation lies outside its section")
         value = symbols[symbol] + addend - (base + at + offset if relative else 0)
         try:
-            field.pack_into(image, at + offset, value if field.format == "<i" else value & MASK64)
+            field.pack_into(image, at + offset, value if field is WORD else value & MASK64)
         except struct.error:
             raise MalformedObject("a relocation's target is out of reach") from None
 

@@ -111,10 +111,11 @@ class CachedCode:
         memory = self.machine.memory_view
         return self.filer(key)(compiled, {addr: memory[addr] for addr in covers})
 
-    def filer(self, key: TranslationKey) -> Callable[[Compiled, dict[int, int]], bool]:
-        """``file`` in the context of now, as a function of the code and the guest bytes it was
-        made from (address -> byte) that may be called on another thread."""
-        context, entry = self.context(), key.cache_name()
+    def filer(self, key: TranslationKey, context: str | None = None) -> Callable[[Compiled, dict[int, int]], bool]:
+        """``file`` in the context of now (or ``context``, taken earlier), as a function of the code
+        and the guest bytes it was made from (address -> byte) that may be called on another
+        thread."""
+        context, entry = context or self.context(), key.cache_name()
 
         def file(compiled: Compiled, source: dict[int, int]) -> bool:
             if not compiled.object or not self.cache.store(context, entry, Record(compiled.name, source,

@@ -31,7 +31,7 @@ from recomp.ir.core import Region
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
 from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
-from recomp.runtime.code_cache import Record, digest
+from recomp.runtime.code_cache import digest
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
@@ -175,26 +175,23 @@ class Tiers:
         pipeline, entry, profile = self.pipeline.frozen(), self.pipeline.entry_facts(), self._profile()
         memory, context = pipeline.sight().memory, cached_code.context()
         modes = self.translations.key(0, False, bool(self.entry_table.guards))  # (the state's, as now)
-        where, event = self._where, self.stats.event
 
         def work() -> None:
-            # (no loop can have run the threshold where all of them together did not)
-            least = HOT_INSTRUCTIONS // LOOP_TARGET_SHARE if sum(counts) >= HOT_INSTRUCTIONS else None
-            targets = [] if least is None else sorted(
-                (addr for addr, count in enumerate(counts.tolist()) if count >= least and addr not in covered),
-                key=counts.__getitem__, reverse=True)[:LOOP_TARGETS]
-            loops = pipeline.hot_loops(targets, counts.__getitem__, HOT_INSTRUCTIONS) if targets else []
+            loops = []
+            if sum(counts) >= HOT_INSTRUCTIONS:  # (else no loop can have run that many)
+                least = HOT_INSTRUCTIONS // LOOP_TARGET_SHARE
+                targets = sorted((addr for addr, count in enumerate(counts.tolist())
+                                  if count >= least and addr not in covered), key=counts.__getitem__, reverse=True)
+                loops = pipeline.hot_loops(targets[:LOOP_TARGETS], counts.__getitem__, HOT_INSTRUCTIONS)
             if not loops:
                 cached_code.cache.note(context, note)  # the next run with this code finds none either
             for pc in loops:
-                event(f"loop      {where(pc)}: a hot loop on the native interpreter")
+                self.stats.event(f"loop      {self._where(pc)}: a hot loop on the native interpreter")
                 lifted = pipeline.translate(pipeline.lift(pc, profile=profile), False, entry)
                 compiled = pipeline.compile_later(lifted.region, modes.guards)()
-                filed = cached_code.cache.store(context, modes._replace(pc=pc).cache_name(), Record(
-                    compiled.name, {addr: memory[addr] for addr in lifted.covers}, compiled.object))
-                instructions = sum(op.name == "insn" for op in lifted.region.ops())
-                event(f"compile   {where(pc)}: {instructions} instructions, {len(lifted.region.blocks)} blocks, "
-                      f"LLVM {compiled.seconds * 1e3:.1f} ms, {'filed' if filed else 'not filed'} for the next run")
+                filed = cached_code.filer(modes._replace(pc=pc), context)(
+                    compiled, {addr: memory[addr] for addr in lifted.covers})
+                self._compile_event(lifted, compiled, f", {'filed' if filed else 'not filed'} for the next run")
                 if not filed:  # (a cache that cannot be written: the rest would not be either)
                     break
 
@@ -396,10 +393,13 @@ class Tiers:
 
     def _compiled(self, lifted: Lifted, compiled: Compiled) -> Translation:
         """The translation of a region LLVM compiled."""
+        self._compile_event(lifted, compiled)
+        return self._native(lifted.region, lifted.covers, compiled)
+
+    def _compile_event(self, lifted: Lifted, compiled: Compiled, more: str = "") -> None:
         instructions = sum(op.name == "insn" for op in lifted.region.ops())
         self.stats.event(f"compile   {self._where(lifted.region.entry)}: {instructions} instructions, "
-                         f"{len(lifted.region.blocks)} blocks, LLVM {compiled.seconds * 1e3:.1f} ms")
-        return self._native(lifted.region, lifted.covers, compiled)
+                         f"{len(lifted.region.blocks)} blocks, LLVM {compiled.seconds * 1e3:.1f} ms{more}")
 
     def _from_code_cache(self, key: TranslationKey) -> Translation | None:
         """The translation for ``key`` from the code cache, if it holds code for these bytes."""
