@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
@@ -581,13 +580,12 @@ def flush_stdout() -> bool:
 
 def run_report(emulator: Emulator, result: RunResult) -> dict:
     """Where the run ended, and every counter of ``Stats`` but the optimizer's per-pass table."""
-    counters = {name: value for name, value in asdict(emulator.stats).items() if name != "opt"}
     return {
         "instructions": emulator.instructions,
         "cycles": emulator.cycles if emulator.guest.has_cycles else None,
         "exit": str(result.exit),
         "pc": result.pc,
-        **counters,
+        **emulator.stats.counters(),
     }
 
 

@@ -19,7 +19,7 @@ import itertools
 import mmap
 import re
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from recomp.backend.compiled import REGION_FUNCTION, Compiled
 from recomp.backend.loader import PAGE, SHF_EXECINSTR, Pages, loaded_sections, relocations
@@ -52,14 +52,12 @@ JUMP_HOLES = (*SUCCESSORS, FIRST)
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
 
 
-@dataclass(frozen=True)
-class Stencil:
+class Stencil(NamedTuple):
     code: bytes
     holes: tuple[tuple[int, int, str, int], ...]  # (offset, relocation type, hole, addend)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One guest instruction of a region to stitch: its stencil's opcode, where it goes on
     (``taken`` None: no static target) and, at a block's start, the block's budget."""
 

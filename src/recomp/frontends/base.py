@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -25,37 +24,49 @@ class DecodeError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, eq=False)  # each decode makes its own: identity is equality
 class Insn:
-    """One decoded guest instruction.
+    """One decoded guest instruction (each decode makes its own: identity is equality; a plain
+    class, as ``recomp.ir.core``'s records are, since a dataclass costs start-up time).
 
     ``targets`` are the statically known addresses it may jump to, ``falls_through`` says whether
     execution may continue at ``addr + size``; together they drive region formation.
+    ``describe`` makes its text when first shown (``text``): disassembly costs, and compiling
+    never shows it.  ``more_code``: other code this leads to as memory stands now (a call's
+    return, an indirect jump's current target), for exploring a program, never for region
+    formation (memory may change).  ``control``: it ends its block even without static targets
+    (computed jumps...).  ``returns_to``: a call's return address (regions follow a call into
+    its callee and hold the code it returns to, so that a return there stays in the region: see
+    recomp.frontends.region).  ``is_return``: its target comes from the stack.  ``shape``: the
+    offsets of the operand bytes that decide which guest state it touches (TST27's register
+    numbers): with the opcode, all that the optimizer's look at code ahead depends on.
+    ``mask``: addresses wrap with it (0xFFFF: after $FFFF comes $0000).  ``info``: the
+    frontend's opcode-table entry.
     """
 
-    addr: int
-    size: int
-    mnemonic: str
-    operands: tuple[Any, ...]
-    # its text, made when first shown (``text``): disassembly costs, and compiling never shows it
-    describe: Callable[[], str] = field(repr=False)
-    cycles: int = 0  # base cycles
-    extra_cycles: int = 0  # the most it can add (page crossings, taken branches)
-    targets: tuple[int, ...] = ()
-    falls_through: bool = True
-    # other code this leads to as memory stands now (a call's return, an indirect jump's current
-    # target): for exploring a program, never for region formation (memory may change)
-    more_code: tuple[int, ...] = ()
-    control: bool = False  # ends its block even without static targets (computed jumps...)
-    # a call: where its callee returns to (regions follow a call into its callee and hold the
-    # code it returns to, so that a return there stays in the region: see recomp.frontends.region)
-    returns_to: int | None = None
-    is_return: bool = False  # a return: its target comes from the stack (usually a call's return)
-    # offsets of the operand bytes that decide which guest state it touches (TST27's register
-    # numbers): with the opcode, all that the optimizer's look at code ahead depends on
-    shape: tuple[int, ...] = ()
-    mask: int = 0xFFFFFFFF  # addresses wrap with it (0xFFFF: after $FFFF comes $0000)
-    info: Any = None  # the frontend's opcode-table entry
+    def __init__(self, addr: int, size: int, mnemonic: str, operands: tuple[Any, ...],
+                 describe: Callable[[], str], cycles: int = 0, extra_cycles: int = 0,
+                 targets: tuple[int, ...] = (), falls_through: bool = True, more_code: tuple[int, ...] = (),
+                 control: bool = False, returns_to: int | None = None, is_return: bool = False,
+                 shape: tuple[int, ...] = (), mask: int = 0xFFFFFFFF, info: Any = None) -> None:
+        self.addr = addr
+        self.size = size
+        self.mnemonic = mnemonic
+        self.operands = operands
+        self.describe = describe
+        self.cycles = cycles  # base cycles
+        self.extra_cycles = extra_cycles  # the most it can add (page crossings, taken branches)
+        self.targets = targets
+        self.falls_through = falls_through
+        self.more_code = more_code
+        self.control = control
+        self.returns_to = returns_to
+        self.is_return = is_return
+        self.shape = shape
+        self.mask = mask
+        self.info = info
+
+    def __repr__(self) -> str:
+        return f"Insn(addr={self.addr:#x}, size={self.size}, mnemonic={self.mnemonic!r}, operands={self.operands!r})"
 
     @cached_property
     def text(self) -> str:

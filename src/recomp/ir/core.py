@@ -8,31 +8,45 @@ every block independently executable and the lowering free of phi nodes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from recomp.ir.ops import OPS, OpSpec, operand_kinds
 from recomp.ir.types import I1, Type
 
 
-@dataclass(eq=False)
+# The records here (and the others made at import on a run's path) are plain classes: a
+# dataclass costs 0.1 to 0.7 ms to create when its module is imported, and every ``recomp``
+# process imports about 20 of them (docs/performance.md, start-up).
 class Value:
     """An SSA value: defined once by an op, named ``%id`` in text."""
 
-    id: int
-    type: Type
+    __slots__ = ("id", "type")
+
+    def __init__(self, id: int, type: Type) -> None:
+        self.id = id
+        self.type = type
+
+    def __repr__(self) -> str:
+        return f"Value(id={self.id}, type={self.type!r})"
 
     def __str__(self) -> str:
         return f"%{self.id}"
 
 
-@dataclass(eq=False)
 class Op:
-    """One icode operation. ``args`` follow the operand kinds of ``OPS[name]``."""
+    """One icode operation. ``args`` follow the operand kinds of ``OPS[name]``; ``note`` is the
+    comment, as its ``str()`` (a decoded instruction is disassembled only when shown)."""
 
-    name: str
-    args: list[Value | int | str]
-    result: Value | None = None
-    note: object = ""  # the comment, as its ``str()``: a decoded instruction is disassembled only when shown
+    __slots__ = ("args", "name", "note", "result")
+
+    def __init__(self, name: str, args: list[Value | int | str], result: Value | None = None,
+                 note: object = "") -> None:
+        self.name = name
+        self.args = args
+        self.result = result
+        self.note = note
+
+    def __repr__(self) -> str:
+        return f"Op(name={self.name!r}, args={self.args!r}, result={self.result!r}, note={self.comment!r})"
 
     @property
     def comment(self) -> str:
@@ -58,13 +72,16 @@ class Op:
         return spec.fields_written | {self.args[0]} if spec.access == "write" else spec.fields_written
 
 
-@dataclass(eq=False)
 class Block:
     """A straight-line run of ops ending in one terminator; ``addr`` is the guest address it starts at."""
 
-    label: str
-    addr: int
-    ops: list[Op] = field(default_factory=list)
+    def __init__(self, label: str, addr: int, ops: list[Op] | None = None) -> None:
+        self.label = label
+        self.addr = addr
+        self.ops: list[Op] = [] if ops is None else ops
+
+    def __repr__(self) -> str:
+        return f"Block(label={self.label!r}, addr={self.addr:#x}, ops=[{len(self.ops)} ops])"
 
     @property
     def terminator(self) -> Op | None:
@@ -86,13 +103,16 @@ class Block:
         return len(insns), sum(op.args[1] for op in insns)
 
 
-@dataclass(eq=False)
 class Region:
     """Blocks compiled as one unit; execution enters at the first block."""
 
-    guest: str
-    entry: int
-    blocks: list[Block] = field(default_factory=list)
+    def __init__(self, guest: str, entry: int, blocks: list[Block] | None = None) -> None:
+        self.guest = guest
+        self.entry = entry
+        self.blocks: list[Block] = [] if blocks is None else blocks
+
+    def __repr__(self) -> str:
+        return f"Region(guest={self.guest!r}, entry={self.entry:#x}, blocks=[{len(self.blocks)} blocks])"
 
     def block(self, label: str) -> Block:
         for b in self.blocks:

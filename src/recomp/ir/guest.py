@@ -4,7 +4,6 @@ that the runtime needs besides its instructions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from recomp.ir.types import I8, I32, I64, Type
@@ -83,32 +82,44 @@ MEMORY_HELPERS: dict[str, Helper] = {
 }
 
 
-@dataclass(frozen=True, eq=False)  # one object per op (per guest): identity is equality
 class GuestSpec:
-    """A guest's registers, flags, helpers and memory, and what the runtime must know of it.
+    """A guest's registers, flags, helpers and memory, and what the runtime must know of it (one
+    object per guest: identity is equality).
 
+    ``memory_size``: bytes of guest memory, a power of two; addresses wrap modulo it.
     ``dynamic_operands``: its lifter reads operand bytes that self-modifying code rewrote from
     memory at run time, so those bytes do not belong to translated code (see
     ``recomp.runtime.translations``).  ``specialize``: flags whose values at a region's entry key
     its translation (the 6502's decimal flag: ADC and SBC lift to binary or decimal code), as QEMU
     keys on CPU mode bits; they also index the native entry table, one guest address space per
-    combination."""
+    combination.  ``pc_type``: the type of guest addresses in icode (the 6502: i16).
+    ``reset_vector``: where the reset address is stored (None: execution starts at 0).
+    ``interrupts``: the guest takes IRQ and NMI (its frontend lifts their entry).  ``sign_zero``:
+    the sign and zero flags, which most instructions set from one 8-bit result (its top bit,
+    whether it is zero): code may keep the pair as that result (recomp.backend.sign_zero).
+    ``console``: the default console's output and input addresses."""
 
-    name: str
-    registers: dict[str, Type]
-    flags: tuple[str, ...]
-    helpers: dict[str, Helper]
-    memory_size: int  # bytes of guest memory; a power of two, addresses wrap modulo it
-    has_cycles: bool = False
-    dynamic_operands: bool = False
-    specialize: tuple[str, ...] = ()
-    pc_type: Type = I32  # the type of guest addresses in icode (the 6502: i16)
-    reset_vector: int | None = None  # where the reset address is stored (None: execution starts at 0)
-    interrupts: bool = False  # the guest takes IRQ and NMI (its frontend lifts their entry)
-    # the sign and zero flags, which most instructions set from one 8-bit result (its top bit,
-    # whether it is zero): code may keep the pair as that result (recomp.backend.sign_zero)
-    sign_zero: tuple[str, str] | None = None
-    console: tuple[int, int] | None = None  # the default console's output and input addresses
+    def __init__(self, name: str, registers: dict[str, Type], flags: tuple[str, ...], helpers: dict[str, Helper],
+                 memory_size: int, has_cycles: bool = False, dynamic_operands: bool = False,
+                 specialize: tuple[str, ...] = (), pc_type: Type = I32, reset_vector: int | None = None,
+                 interrupts: bool = False, sign_zero: tuple[str, str] | None = None,
+                 console: tuple[int, int] | None = None) -> None:
+        self.name = name
+        self.registers = registers
+        self.flags = flags
+        self.helpers = helpers
+        self.memory_size = memory_size
+        self.has_cycles = has_cycles
+        self.dynamic_operands = dynamic_operands
+        self.specialize = specialize
+        self.pc_type = pc_type
+        self.reset_vector = reset_vector
+        self.interrupts = interrupts
+        self.sign_zero = sign_zero
+        self.console = console
+
+    def __repr__(self) -> str:
+        return f"GuestSpec({self.name!r})"
 
     @property
     def address_bits(self) -> int:

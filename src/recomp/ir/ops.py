@@ -16,7 +16,6 @@ an op names, ``reads`` and ``writes`` for the common state fields (``recomp.ir.g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 
@@ -47,24 +46,38 @@ EXIT_MEANING: dict[Exit, str] = {
 BUDGETS = ("instructions", "cycles", "limit", "cycle_limit")  # what a budget check reads
 
 
-@dataclass(frozen=True, eq=False)  # one object per op (per guest): identity is equality
 class OpSpec:
-    name: str
-    operands: tuple[str, ...]
-    result: str | None
-    pure: bool = True  # no effect besides its result: removable when unused, foldable
-    terminator: bool = False  # ends a block
-    exits: bool = False  # may leave the region in the middle of a block
-    commutative: bool = False  # the two value operands may be swapped
-    access: str = ""  # "read" or "write": the op reads or writes the register or flag it names
-    reads: tuple[str, ...] = ()  # common state fields it reads
-    writes: tuple[str, ...] = ()  # common state fields it writes
-    leaves: Exit | None = None  # the exit reason it leaves the region with
-    helper: bool = False  # calls a runtime helper: its effects on state are the helper's
-    # (``Helper.touches_state``)
-    observes: bool = False  # the runtime may look at all guest state here (it may stop or take
-    # an interrupt), so every register and flag must hold its exact value
-    doc: str = ""
+    """One op of the table (one object per op: identity is equality).  ``pure``: no effect
+    besides its result (removable when unused, foldable); ``terminator``: ends a block;
+    ``exits``: may leave the region in the middle of a block; ``commutative``: the two value
+    operands may be swapped; ``access``: "read" or "write", the op reads or writes the register or
+    flag it names; ``reads``/``writes``: the common state fields it reads and writes;
+    ``leaves``: the exit reason it leaves the region with; ``helper``: calls a runtime helper,
+    whose effects on state are its own (``Helper.touches_state``); ``observes``: the runtime may
+    look at all guest state here (it may stop or take an interrupt), so every register and flag
+    must hold its exact value."""
+
+    def __init__(self, name: str, operands: tuple[str, ...], result: str | None, pure: bool = True,
+                 terminator: bool = False, exits: bool = False, commutative: bool = False, access: str = "",
+                 reads: tuple[str, ...] = (), writes: tuple[str, ...] = (), leaves: Exit | None = None,
+                 helper: bool = False, observes: bool = False, doc: str = "") -> None:
+        self.name = name
+        self.operands = operands
+        self.result = result
+        self.pure = pure
+        self.terminator = terminator
+        self.exits = exits
+        self.commutative = commutative
+        self.access = access
+        self.reads = reads
+        self.writes = writes
+        self.leaves = leaves
+        self.helper = helper
+        self.observes = observes
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"OpSpec({self.name!r})"
 
     @cached_property
     def fields_read(self) -> frozenset[str]:

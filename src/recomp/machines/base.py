@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -22,26 +21,42 @@ from recomp.runtime.errors import ConfigError, LoadError
 from recomp.runtime.result import RunResult
 
 
-@dataclass(eq=False)
 class Settings:
-    """How the user set up a run (the ``recomp run`` options a machine reads)."""
+    """How the user set up a run (the ``recomp run`` options a machine reads): ``output``, the
+    program's output (default: stdout); ``errors``, its error output, where it has one (sim65's
+    fd 2); ``input``, its input (default: stdin); ``args``, its arguments, argv[0] first (sim65);
+    ``sandbox``, the only directory guest file access may reach (default: cwd);
+    ``keep_running``: at the end of input, reads find "no key" instead of ending the run;
+    ``console``: (putc, getc) of the bare machine's console; ``timer``, ``acia``: an interval
+    timer's and a 6551 ACIA's base address; ``hooks``: address -> ROM routine
+    (``recomp.machines.hooks``); ``fps``: frames per second of a machine with a screen (None:
+    its own); ``keys``: a headless key script (one key per frame); ``screen_dump``: where the
+    final screen is written as text; ``seed``: the random generator's seed (easy6502's $FE);
+    ``mhz``: the clock speed to run at (None: as fast as possible); ``headless``: no live screen
+    (tests, pipes).  (A plain class: see ``recomp.ir.core``.)"""
 
-    output: TextIO | None = None  # the program's output (default: stdout)
-    errors: TextIO | None = None  # the program's error output, where it has one (sim65's fd 2)
-    input: BinaryIO | None = None  # the program's input (default: stdin)
-    args: list[str] = field(default_factory=list)  # program arguments, argv[0] first (sim65)
-    sandbox: Path | None = None  # the only directory guest file access may reach (default: cwd)
-    keep_running: bool = False  # at the end of input, reads find "no key" instead of ending the run
-    console: tuple[int, int] | None = None  # (putc, getc) of the bare machine's console
-    timer: int | None = None  # an interval timer's base address
-    acia: int | None = None  # a 6551 ACIA's base address
-    hooks: dict[int, str] = field(default_factory=dict)  # address -> ROM routine (``recomp.machines.hooks``)
-    fps: float | None = None  # frames per second of a machine with a screen (None: its own)
-    keys: Path | None = None  # a headless key script (one key per frame)
-    screen_dump: Path | None = None  # where the final screen is written as text
-    seed: int | None = None  # the random generator's seed (easy6502's $FE)
-    mhz: float | None = None  # the clock speed to run at (None: as fast as possible)
-    headless: bool = False  # no live screen (tests, pipes)
+    def __init__(self, output: TextIO | None = None, errors: TextIO | None = None, input: BinaryIO | None = None,
+                 args: list[str] | None = None, sandbox: Path | None = None, keep_running: bool = False,
+                 console: tuple[int, int] | None = None, timer: int | None = None, acia: int | None = None,
+                 hooks: dict[int, str] | None = None, fps: float | None = None, keys: Path | None = None,
+                 screen_dump: Path | None = None, seed: int | None = None, mhz: float | None = None,
+                 headless: bool = False) -> None:
+        self.output = output
+        self.errors = errors
+        self.input = input
+        self.args: list[str] = [] if args is None else args
+        self.sandbox = sandbox
+        self.keep_running = keep_running
+        self.console = console
+        self.timer = timer
+        self.acia = acia
+        self.hooks: dict[int, str] = {} if hooks is None else hooks
+        self.fps = fps
+        self.keys = keys
+        self.screen_dump = screen_dump
+        self.seed = seed
+        self.mhz = mhz
+        self.headless = headless
 
     def stdout(self) -> TextIO | None:
         return self.output if self.output is not None else sys.stdout

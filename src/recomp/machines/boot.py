@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from recomp.frontends import get_frontend
 from recomp.machines.base import MachineType
@@ -19,8 +19,7 @@ from recomp.runtime.user_files import read_file
 MAX_TEXT_BYTES = 1 << 24  # assembly or Intel HEX text larger than this is no program for any guest here
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(NamedTuple):
     """A file to put in memory: at ``at`` (None: where its format says, else the machine's
     load address); ``rom``: read-only."""
 
@@ -29,17 +28,23 @@ class Placed:
     rom: bool = False
 
 
-@dataclass
 class Boot:
-    """Everything placed in memory before a run, and where it starts."""
+    """Everything placed in memory before a run, and where it starts: the program, its
+    ``format`` (None: recognised by content), where it goes (``load_at``; None: its format's
+    address, or the machine's), the files of --load FILE@ADDR and --rom FILE@ADDR, the pokes,
+    the entry; ``lenient``: with no entry and no reset vector, start where the program was put
+    (a monitor).  (A plain class: see ``recomp.ir.core``.)"""
 
-    program: Path | None = None
-    format: Format | None = None  # None: recognised by content
-    load_at: int | None = None  # where the program goes (None: its format's address, or the machine's)
-    files: list[Placed] = field(default_factory=list)  # --load FILE@ADDR and --rom FILE@ADDR
-    pokes: list[tuple[int, bytes]] = field(default_factory=list)
-    entry: int | None = None
-    lenient: bool = False  # with no entry and no reset vector, start where the program was put (a monitor)
+    def __init__(self, program: Path | None = None, format: Format | None = None, load_at: int | None = None,
+                 files: list[Placed] | None = None, pokes: list[tuple[int, bytes]] | None = None,
+                 entry: int | None = None, lenient: bool = False) -> None:
+        self.program = program
+        self.format = format
+        self.load_at = load_at
+        self.files: list[Placed] = [] if files is None else files
+        self.pokes: list[tuple[int, bytes]] = [] if pokes is None else pokes
+        self.entry = entry
+        self.lenient = lenient
 
 
 def too_large(path: Path, limit: int, room: str) -> LoadError:

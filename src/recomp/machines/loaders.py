@@ -4,7 +4,6 @@ Intel HEX, and cc65's ``sim65`` images (a 12-byte header)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -32,15 +31,17 @@ class Sim65Header(NamedTuple):
     reset: int
 
 
-@dataclass
 class Image:
-    """What a program file puts in memory: ``(address, bytes)`` segments, and where it starts
-    if the file says (``entry``)."""
+    """What a program file puts in memory: ``(address, bytes)`` segments (address None: "load it
+    where asked"), where it starts if the file says (``entry``), and a sim65 image's header.
+    (A plain class: see ``recomp.ir.core``.)"""
 
-    format: Format
-    segments: list[tuple[int | None, bytes]] = field(default_factory=list)  # None: "load it where asked"
-    entry: int | None = None
-    sim65: Sim65Header | None = None
+    def __init__(self, format: Format, segments: list[tuple[int | None, bytes]] | None = None,
+                 entry: int | None = None, sim65: Sim65Header | None = None) -> None:
+        self.format = format
+        self.segments: list[tuple[int | None, bytes]] = [] if segments is None else segments
+        self.entry = entry
+        self.sim65 = sim65
 
 
 NAMED = {".prg": Format.prg, ".hex": Format.ihex, ".ihx": Format.ihex, ".ihex": Format.ihex}  # by the name's end

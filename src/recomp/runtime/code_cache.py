@@ -36,7 +36,6 @@ import os
 import shutil
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -123,8 +122,9 @@ def _mac(key: bytes, context: str, entry: str, body: bytes) -> bytes:
     return hmac.new(key, context.encode() + b"\0" + entry.encode() + b"\0" + body, hashlib.sha256).digest()
 
 
-@dataclass
-class CacheInfo:
+class CacheInfo(NamedTuple):
+    """What ``recomp cache`` shows of a cache."""
+
     root: Path
     problem: str | None  # why recomp does not use the cache (None: it does)
     contexts: int

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from recomp.frontends.region import REGION_INSTRUCTIONS
 
 ENGINES = ("jit", "interp")
 
 
-@dataclass(frozen=True, eq=False)  # one per machine
 class Options:
-    engine: str = "jit"  # "jit" (LLVM, tiered) or "interp" (the reference engine only)
-    optimize: bool = True  # run the icode optimizer
-    passes: tuple[str, ...] | None = None  # these optimizer passes, in this order (None: the pipeline)
-    region_instructions: int = REGION_INSTRUCTIONS  # guest instructions per region at most
-    jit_threshold: int | None = None  # Python-tier entries before compiling (None: the frontend's
-    # preference, else the runtime's default; 0: compile every region at once)
-    native_interpreter: bool = True  # cold code on the native interpreter, where the guest has one
-    background: bool = True  # hot code compiled on a thread of its own while the run goes on
-    baseline: bool = True  # ... and meanwhile run as stencils stitched at once (recomp.runtime.baseline)
+    """``engine``: "jit" (LLVM, tiered) or "interp" (the reference engine only); ``optimize``: run
+    the icode optimizer; ``passes``: these optimizer passes, in this order (None: the pipeline);
+    ``region_instructions``: guest instructions per region at most; ``jit_threshold``:
+    Python-tier entries before compiling (None: the frontend's preference, else the runtime's
+    default; 0: compile every region at once); ``native_interpreter``: cold code on the native
+    interpreter, where the guest has one; ``background``: hot code compiled on a thread of its
+    own while the run goes on; ``baseline``: ... and meanwhile run as stencils stitched at once
+    (recomp.runtime.baseline).  One per machine, not changed once made (a plain class: see
+    ``recomp.ir.core``)."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, engine: str = "jit", optimize: bool = True, passes: tuple[str, ...] | None = None,
+                 region_instructions: int = REGION_INSTRUCTIONS, jit_threshold: int | None = None,
+                 native_interpreter: bool = True, background: bool = True, baseline: bool = True) -> None:
+        self.engine = engine
+        self.optimize = optimize
+        self.passes = passes
+        self.region_instructions = region_instructions
+        self.jit_threshold = jit_threshold
+        self.native_interpreter = native_interpreter
+        self.background = background
+        self.baseline = baseline
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
         if self.passes is not None:
@@ -32,3 +39,6 @@ class Options:
             lowest = 1 if name == "region_instructions" else 0
             if value is not None and not (isinstance(value, int) and value >= lowest):
                 raise ValueError(f"{name} is a whole number from {lowest} up, not {value!r}")
+
+    def __repr__(self) -> str:
+        return f"Options({', '.join(f'{name}={value!r}' for name, value in vars(self).items())})"

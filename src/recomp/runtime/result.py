@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from recomp.runtime.watchpoints import WatchHit
@@ -26,8 +25,9 @@ class Stop(StrEnum):
     ERROR = "error"  # the run ended with another error (the CLI's report)
 
 
-@dataclass
-class RunResult:
+class RunResult(NamedTuple):
+    """How a run ended (``exit``), and where."""
+
     exit: Stop
     pc: int  # where the guest is: the next instruction to run
     instructions: int  # executed in all, exact

@@ -3,32 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+# what a machine counts, and what each counts (a plain class: see ``recomp.ir.core``)
+COUNTERS: dict[str, str] = {
+    "regions": "regions translated",
+    "compiled": "regions compiled by LLVM (the rest ran on the Python tier only)",
+    "stitched": "regions stitched from stencils by the baseline compiler",
+    "blocks": "blocks in them",
+    "compile_seconds": "lifting, optimizing and compiling",
+    "opt_seconds": "of which in the icode optimizer",
+    "llvm_seconds": "of which in LLVM (lowering, passes, code generation)",
+    "run_seconds": "executing, compile time excluded",
+    "invalidations": "regions dropped because a store hit their code",
+    "reused": "... and used again, when memory held their bytes again",
+    "interrupts": "IRQs and NMIs delivered",
+    "chain_hits": "jumps compiled code made straight into other compiled code",
+    "chain_misses": "jumps that came back to the run loop",
+    "cache_hits": "regions loaded from the persistent code cache",
+    "cache_stores": "regions written to it",
+    "cache_seconds": "looking up and loading cached code",
+    "interpreter_seconds": "building or loading the native interpreter",
+}
 
 
-@dataclass(eq=False)
 class Stats:
-    regions: int = 0  # regions translated
-    compiled: int = 0  # regions compiled by LLVM (the rest ran on the Python tier only)
-    stitched: int = 0  # regions stitched from stencils by the baseline compiler
-    blocks: int = 0  # blocks in them
-    compile_seconds: float = 0.0  # lifting, optimizing and compiling
-    opt_seconds: float = 0.0  # of which in the icode optimizer
-    llvm_seconds: float = 0.0  # of which in LLVM (lowering, passes, code generation)
-    run_seconds: float = 0.0  # executing, compile time excluded
-    invalidations: int = 0  # regions dropped because a store hit their code
-    reused: int = 0  # ... and used again, when memory held their bytes again
-    interrupts: int = 0  # IRQs and NMIs delivered
-    chain_hits: int = 0  # jumps compiled code made straight into other compiled code
-    chain_misses: int = 0  # jumps that came back to the run loop
-    cache_hits: int = 0  # regions loaded from the persistent code cache
-    cache_stores: int = 0  # regions written to it
-    cache_seconds: float = 0.0  # looking up and loading cached code
-    interpreter_seconds: float = 0.0  # building or loading the native interpreter
-    opt: dict[str, dict[str, int]] = field(default_factory=dict)  # per pass: what it removed
+    """The counters (``COUNTERS``: a count, or seconds), and ``opt``: per optimizer pass, what it
+    removed."""
 
-    def __post_init__(self) -> None:
+    regions = compiled = stitched = blocks = invalidations = reused = interrupts = 0
+    chain_hits = chain_misses = cache_hits = cache_stores = 0
+    compile_seconds = opt_seconds = llvm_seconds = run_seconds = cache_seconds = interpreter_seconds = 0.0
+
+    def __init__(self) -> None:
+        self.opt: dict[str, dict[str, int]] = {}
         self.log: Callable[[str], None] | None = None  # told of each event below, as it happens
+
+    def counters(self) -> dict[str, float]:
+        """Every counter and its value, in ``COUNTERS``'s order."""
+        return {name: getattr(self, name) for name in COUNTERS}
+
+    def __repr__(self) -> str:
+        return f"Stats({', '.join(f'{name}={value!r}' for name, value in self.counters().items())})"
 
     def event(self, text: str) -> None:
         """A compilation, promotion, invalidation...: told to ``log`` (``recomp run --log regions``)."""

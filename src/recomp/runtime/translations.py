@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recomp.ir.core import Region
@@ -33,15 +32,23 @@ RETIRED = 64  # dropped translations kept for when memory holds their bytes agai
 _CODE_BIT = bytes(1 if value & ATTR_CODE else 0 for value in range(256))  # attribute byte -> marked as code
 
 
-@dataclass(eq=False)
 class Translation:
-    region: Region | None  # None for code loaded from the code cache, and the native interpreter
-    run: Callable[[], int]  # runs it on its machine; returns an ``Exit``
-    covers: set[int]  # guest bytes whose rewriting invalidates it
-    compiled: Compiled | None = None  # native code
-    source: dict[int, int] | None = None  # the covered bytes' values it was made from
-    volatile: frozenset[int] = frozenset()  # ... those of them that were volatile then
-    baseline: bool = False  # stitched from stencils: compiled code may take its place
+    """Code that runs a region: ``region`` (None for code loaded from the code cache, and the
+    native interpreter); ``run`` runs it on its machine and returns an ``Exit``; ``covers``: the
+    guest bytes whose rewriting invalidates it; ``compiled``: its native code; ``source``: the
+    covered bytes' values it was made from, and ``volatile``, those of them that were volatile
+    then; ``baseline``: stitched from stencils, compiled code may take its place.  (A plain
+    class: see ``recomp.ir.core``.)"""
+
+    def __init__(self, region: Region | None, run: Callable[[], int], covers: set[int],
+                 compiled: Compiled | None = None, baseline: bool = False) -> None:
+        self.region = region
+        self.run = run
+        self.covers = covers
+        self.compiled = compiled
+        self.source: dict[int, int] | None = None
+        self.volatile: frozenset[int] = frozenset()
+        self.baseline = baseline
 
     @property
     def address(self) -> int | None:

@@ -19,7 +19,6 @@ Setting a watch drops only the translations that could access its bytes unchecke
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from recomp.ir.guest import ATTR_READ_WATCH, ATTR_WRITE_WATCH
@@ -47,14 +46,17 @@ class WatchHit(NamedTuple):
     pc: int  # the instruction that made the access (for an interrupt's pushes: where it was taken)
 
 
-@dataclass(eq=False)
 class Watch:
-    """One watched range of addresses, on reads, writes or both; with a ``value``, only accesses
-    of that value stop a run."""
+    """One watched range of addresses, on reads, writes or both (``on``: "r", "w" or "rw"); with
+    a ``value``, only accesses of that value stop a run.  (Each is its own: identity is equality.)"""
 
-    span: range
-    on: str  # "r", "w" or "rw"
-    value: int | None = None
+    def __init__(self, span: range, on: str, value: int | None = None) -> None:
+        self.span = span
+        self.on = on
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Watch(span={self.span!r}, on={self.on!r}, value={self.value!r})"
 
     def stops(self, addr: int, value: int, access: str) -> bool:
         return addr in self.span and access in self.accesses and self.value in (None, value)

@@ -7,7 +7,7 @@ decoder, lifter, disassembly check and the optimizer all read these tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # addressing mode -> instruction length in bytes
 MODE_LENGTH = {
@@ -37,8 +37,7 @@ FLAGS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Opcode:
+class Opcode(NamedTuple):
     code: int
     mnemonic: str
     mode: str
