@@ -161,24 +161,55 @@ def _leaders(decoded: dict[int, Insn | DecodeError], entry: int) -> set[int]:
 
 def hot_loops(fe: Frontend, memory: Sequence[int], end: int, targets: Sequence[int], profile: Callable[[int], int],
               threshold: int, stops: Set[int] = frozenset(), volatile: Set[int] = frozenset(),
-              limit: int = REGION_INSTRUCTIONS) -> list[int]:
-    """Of ``targets`` (control transfer targets, the most run first), those where a region would
-    hold a hot loop that, with the subroutines it calls, ran ``threshold`` instructions or more by
-    the profile: a loop is hot as a whole even where none of its targets is (cc65's loops run a
-    few instructions between calls, returns and branches).  Each loop is counted once."""
-    found: list[int] = []
+              limit: int = REGION_INSTRUCTIONS) -> list[tuple[int, int]]:
+    """The hot loops through ``targets`` (control transfer targets, the most run
+    first): loops that, with the subroutines they call, ran ``threshold`` instructions or more by
+    the profile, as (its head, the target it was found through).  A loop is hot as a whole even
+    where none of its targets is (cc65's loops run a few instructions between calls, returns and
+    branches).  Each loop is counted once.
+
+    A loop's head is where a loop entered from outside starts (``_head``): the native interpreter
+    enters a region only at its entry, so each time a loop whose region is entered in its middle
+    starts, its first time round runs on the native interpreter, up to that entry (lz ran 4 of
+    its 56 M instructions so).  The loop is found through the target (``build_region``'s
+    ``head``): the head may have run little on the native interpreter, its loop mostly in a
+    region entered at the target."""
+    found: list[tuple[int, int]] = []
     held: set[int] = set()
-    for entry in targets:
-        if entry in held:
+    for target in targets:
+        if target in held:
             continue
-        wider = _discover(fe, memory, entry, end, LOOP_FACTOR * limit, stops, volatile, True)[0]
+        wider = _discover(fe, memory, target, end, LOOP_FACTOR * limit, stops, volatile, True)[0]
         insns = {a: i for a, i in wider.items() if isinstance(i, Insn)}
-        loop, often = _hot_loop(insns, _leaders(wider, entry), entry, profile)
-        code = _with_callees(insns, loop) if loop else set()
+        loop, often = _hot_loop(insns, _leaders(wider, target), target, profile)
+        cycle = _cycle(insns, loop, target)
+        code = _with_callees(insns, loop) if cycle else set()
         if sum(often[addr] for addr in code) >= threshold:
-            found.append(entry)
+            found.append((_head(insns, cycle, target), target))
             held |= code
     return found
+
+
+def _cycle(insns: dict[int, Insn], loop: Set[int], entry: int) -> set[int]:
+    """The instructions of ``loop`` (hot code that reaches ``entry``: ``_reaching``) on a way from
+    ``entry`` back to it; none where hot code only leads to it."""
+    seen: set[int] = set()
+    work = [entry] if entry in loop else []
+    while work:
+        for succ in _within(insns[work.pop()]):
+            if succ in loop and succ not in seen:
+                seen.add(succ)
+                work.append(succ)
+    return seen if entry in seen else set()
+
+
+def _head(insns: dict[int, Insn], cycle: Set[int], target: int) -> int:
+    """The head of the innermost loop through ``target``: the target of the shortest branch back
+    over it (compilers put a loop's head first and branch back to it at its end; an outer loop's
+    branch back spans more)."""
+    back = [(addr - head, head) for addr in cycle for head in _within(insns[addr]) if head <= target <= addr
+            and head in cycle]
+    return min(back)[1] if back else target
 
 
 def _hot_loop(insns: dict[int, Insn], starts: Set[int], entry: int, profile: Callable[[int], int]
@@ -261,15 +292,17 @@ def _covered_bytes(insn: Insn, volatile: Set[int], dynamic_operands: bool, follo
 def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
                  limit: int = REGION_INSTRUCTIONS, volatile: Set[int] = frozenset(),
                  stops: Set[int] = frozenset(), follow: bool = True, check_loads: bool = False,
-                 profile: Callable[[int], int] | None = None) -> tuple[Region, set[int], frozenset[int]]:
+                 profile: Callable[[int], int] | None = None, head: int | None = None
+                 ) -> tuple[Region, set[int], frozenset[int]]:
     """Lift the code reachable from ``entry``; ``limit=1`` gives one instruction and its exits.
     ``follow=False``: only the straight-line code at ``entry``, every branch leaving the region
     (the optimizer's look ahead at a region's exits); ``check_loads``: a ``watched`` check after
     every instruction that loads (while a watchpoint is on reads); ``profile``: how many
     instructions ran from each control transfer's target (a hot loop through the entry is then
-    held whole).  Returns the region, the guest bytes whose rewriting changes it, and the
-    instructions of that hot loop (code entered there reaches the entry within one time round;
-    none without a profile)."""
+    held whole); ``head``: the region holds the code found from ``entry`` as said, but is entered
+    at this instruction of its hot loop instead (``hot_loops``).  Returns the region, the guest
+    bytes whose rewriting changes it, and the instructions of that hot loop (code entered there
+    reaches ``entry`` within one time round; none without a profile)."""
     decoded, leaders = _discover(fe, memory, entry, end, limit, stops, volatile, follow)
     loop: frozenset[int] = frozenset()
     if profile is not None and follow and limit > 1:
@@ -282,6 +315,8 @@ def build_region(fe: Frontend, memory: Sequence[int], entry: int, end: int,
             nearest = [a for a in wider if a not in held][:max(0, limit - len(held))]
             decoded = {a: item for a, item in wider.items() if a in held or a in nearest}
             leaders = _leaders(decoded, entry)
+    if head is not None and head in loop:
+        entry = head
     starts = [entry, *sorted(a for a in leaders if a in decoded and a != entry)]
     region = Region(fe.guest.name, entry)
     # a branch back to an entry that is a stop address leaves the region: execution stops there

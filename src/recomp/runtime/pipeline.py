@@ -76,18 +76,21 @@ class Pipeline:
         return Pipeline(self.machine, self.options, Stats(), frozenset(self.volatile), frozenset(self.stops),
                         sight._replace(memory=bytes(sight.memory)))
 
-    def lift(self, pc: int, single: bool = False, profile: Callable[[int], int] | None = None) -> Lifted:
+    def lift(self, pc: int, single: bool = False, profile: Callable[[int], int] | None = None,
+             head: int | None = None) -> Lifted:
         """The region at ``pc`` (``single``: one instruction) as lifted; ``optimize`` verifies it.
-        ``profile``: instructions run from each control transfer's target (see ``build_region``)."""
+        ``profile``: instructions run from each control transfer's target; ``head``: where in the
+        hot loop through ``pc`` the region is entered (see ``build_region``)."""
         limit = 1 if single else self.options.region_instructions
         sight = self.sight()
         return Lifted(*build_region(self.frontend, sight.memory, pc, sight.loaded_end, limit,
                                     volatile=self.volatile, stops=self.stops, check_loads=sight.check_loads,
-                                    profile=profile))
+                                    profile=profile, head=head))
 
-    def hot_loops(self, targets: Sequence[int], profile: Callable[[int], int], threshold: int) -> list[int]:
-        """Of ``targets``, the entries of loops that ran ``threshold`` instructions by ``profile``
-        (see ``recomp.frontends.region.hot_loops``), in memory as it is now."""
+    def hot_loops(self, targets: Sequence[int], profile: Callable[[int], int], threshold: int
+                  ) -> list[tuple[int, int]]:
+        """The loops through ``targets`` that ran ``threshold`` instructions by ``profile``, as
+        (head, target) (see ``recomp.frontends.region.hot_loops``), in memory as it is now."""
         sight = self.sight()
         return hot_loops(self.frontend, sight.memory, sight.loaded_end, targets, profile, threshold, self.stops,
                          self.volatile, self.options.region_instructions)

@@ -171,8 +171,8 @@ class Tiers:
                 or cached_code is None or cached_code.noted(note)):
             return
         counts = memoryview(bytes(self.entry_table.hotness)).cast("I")
-        covered = frozenset(self.translations.owners)
-        pipeline, entry, profile = self.pipeline.frozen(), self.pipeline.entry_facts(), self._profile()
+        entries = frozenset(key.pc for keys in self.translations.owners.values() for key in keys)
+        pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
         memory, context = pipeline.sight().memory, cached_code.context()
         modes = self.translations.key(0, False, bool(self.entry_table.guards))  # (the state's, as now)
 
@@ -181,19 +181,26 @@ class Tiers:
             if sum(counts) >= HOT_INSTRUCTIONS:  # (else no loop can have run that many)
                 least = HOT_INSTRUCTIONS // LOOP_TARGET_SHARE
                 targets = sorted((addr for addr, count in enumerate(counts.tolist())
-                                  if count >= least and addr not in covered), key=counts.__getitem__, reverse=True)
+                                  if count >= least and addr not in entries), key=counts.__getitem__, reverse=True)
                 loops = pipeline.hot_loops(targets[:LOOP_TARGETS], counts.__getitem__, HOT_INSTRUCTIONS)
-            if not loops:
-                cached_code.cache.note(context, note)  # the next run with this code finds none either
-            for pc in loops:
-                self.stats.event(f"loop      {self._where(pc)}: a hot loop on the native interpreter")
-                lifted = pipeline.translate(pipeline.lift(pc, profile=profile), False, entry)
+            made = 0
+            for head, target in loops:
+                lifted = pipeline.lift(target, profile=counts.__getitem__, head=head)  # (the loop found again)
+                pc = lifted.region.entry  # (the head, unless the region finds no loop through it)
+                if pc in entries:  # a region there holds the loop
+                    continue
+                through = f" (through {self._where(target)})" if target != pc else ""
+                self.stats.event(f"loop      {self._where(pc)}: a hot loop on the native interpreter{through}")
+                lifted = pipeline.translate(lifted, False, entry)
                 compiled = pipeline.compile_later(lifted.region, modes.guards)()
                 filed = cached_code.filer(modes._replace(pc=pc), context)(
                     compiled, {addr: memory[addr] for addr in lifted.covers})
                 self._compile_event(lifted, compiled, f", {'filed' if filed else 'not filed'} for the next run")
+                made += 1
                 if not filed:  # (a cache that cannot be written: the rest would not be either)
                     break
+            if not made:
+                cached_code.cache.note(context, note)  # the next run with this code finds none either
 
         background.submit(HOT_LOOPS, work)
 
