@@ -793,6 +793,34 @@ def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     return lo.blocks[region.blocks[0].label]
 
 
+def lower_lift(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
+    """Lower one opcode's lift where nothing is known of the state (the native interpreter, the
+    stencils); returns its first block.  Where it reads a flag the guest specializes regions on
+    (``GuestSpec.specialize``: the 6502's D), it is lowered once for each value of the flag,
+    after a branch on it: the lift selects between results (ADC's binary and decimal sums), and
+    LLVM computes every one and selects with conditional moves, 50 host instructions more in
+    each ADC that a binary program never needs."""
+    flag = next((name for name in lo.guest.specialize
+                 if any(op.name == "getflag" and op.args[0] == name for op in region.ops())), None)
+    if flag is None:
+        return lower_blocks(lo, region, prefix)
+    test = lo.function.append_basic_block(f"{prefix}{flag}")
+    cases = [lower_lift(lo, _with_flag(region, flag, value), f"{prefix}{flag}{value}_") for value in (1, 0)]
+    lo.builder.position_at_end(test)
+    lo.builder.cbranch(lo.flag(flag), *cases).set_weights([1, 64])  # (0 the usual value: the straight path)
+    return test
+
+
+def _with_flag(region: Region, flag: str, value: int) -> Region:
+    """A copy of ``region`` where reading ``flag`` gives ``value``."""
+    copy = Region(region.guest, region.entry)
+    for block in region.blocks:
+        copy.blocks.append(Block(block.label, block.addr, [
+            Op("const", [value], op.result, op.note) if op.name == "getflag" and op.args[0] == flag
+            else Op(op.name, list(op.args), op.result, op.note) for op in block.ops]))
+    return copy
+
+
 def loop_heads(region: Region) -> frozenset[str]:
     """The blocks a loop closes on, of those reached from the entry."""
     successors = {block.label: block.successors() for block in region.blocks}

@@ -33,7 +33,7 @@ from recomp.backend.lower import (
     PTR,
     llvm_type,
     load_volatile,
-    lower_blocks,
+    lower_lift,
     region_function,
     state_fields,
 )
@@ -123,7 +123,7 @@ def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, n
     cases = []
     for lift in lifts.opcodes:
         lo.lift = lift
-        cases.append((lift.opcode, lower_blocks(lo, lift.region, f"op{lift.opcode:02X}_")))
+        cases.append((lift.opcode, lower_lift(lo, lift.region, f"op{lift.opcode:02X}_")))
     invalid = function.append_basic_block("invalid")
     b.position_at_end(invalid)
     lo.leave(Exit.FAULT, lo.pc)

@@ -49,7 +49,7 @@ from recomp.backend.lower import (
     PTR,
     Lowering,
     count_entry,
-    lower_blocks,
+    lower_lift,
     region_function,
     state_fields,
     state_type,
@@ -233,7 +233,7 @@ def _opcode(stencils: Stencils, lift: OpcodeLift) -> None:
     used, written = state_fields([lift.region], stencils.guest)
     lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift)
     entry = lo.builder.block
-    first = lower_blocks(lo, lift.region)
+    first = lower_lift(lo, lift.region)
     lo.builder.position_at_end(entry)
     lo.builder.branch(first)
 
