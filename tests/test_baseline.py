@@ -144,17 +144,36 @@ def test_a_store_into_stitched_code_drops_it():
     assert not any(key.pc == 0x0200 for key, _ in emu.translations)
 
 
-def test_a_changed_branch_target_leaves_stitched_code():
-    """The inner branch's offset rewritten from outside between runs keeps the code (operands
-    are read as the code runs): the branch now leaves the loop, and the run goes on there."""
+def test_a_changed_branch_target_drops_stitched_code():
+    """The inner branch's offset rewritten from outside between runs drops the code (operands
+    are stitched in, and covered): the branch now leaves the loop, and the run goes on there."""
     emu = recomp.Emulator("6502", console=None, code_cache=None)
     emu.load(LOOP, at=0x0200)
     stitched(emu, 0x0200)
     emu.memory[0x0206] = 0x00  # BNE loop -> BNE +0: falls to INY either way
+    assert not any(key.pc == 0x0200 for key, _ in emu.translations)
     emu.state.pc = 0x0200
     result = emu.run(stop_on_trap=True)
     assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("trap", 0x020C, 8, 8)
     assert emu.instructions == 2 + 8 * 5 + 1
+
+
+# 0200 LDX #0 / 0202 loop: INX; STX $0207 (LDY's operand); LDY #0; CPX #$40; BNE loop / 020C JMP *
+REWRITES_OPERAND = bytes([0xA2, 0x00, 0xE8, 0x8E, 0x07, 0x02, 0xA0, 0x00, 0xE0, 0x40, 0xD0, 0xF6,
+                          0x4C, 0x0C, 0x02])
+
+
+def test_a_loop_that_rewrites_an_operand_is_exact_and_not_stitched_again():
+    """The loop's store into its own operand drops the stitched code; the byte is then volatile,
+    and code holding it is not stitched (LLVM's code reads it as it runs)."""
+    emu = recomp.Emulator("6502", console=None, code_cache=None)
+    emu.load(REWRITES_OPERAND, at=0x0200)
+    emu.state.pc = 0x0200
+    stitched(emu, 0x0202)
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("trap", 0x020C, 0x40, 0x40)
+    assert 0x0207 in emu.translations.volatile
+    assert not emu.tiers.stitch(emu.translations.key(0x0202, False, True))
 
 
 def test_a_breakpoint_in_stitched_code_stops_the_run():
@@ -226,7 +245,8 @@ def test_the_monitor_shows_stitched_regions_and_their_entries():
     out = io.StringIO()
     Monitor(emu, stdin=io.StringIO("g $200\nregions\n"), stdout=out).cmdloop(intro="")
     rows = {line.split()[0]: line.split() for line in out.getvalue().splitlines() if line.startswith("$0204")}
-    # both loops' five instructions and the trap after them; entered once, from the native
-    # interpreter (the loops run inside)
-    assert rows["$0204"][1:] == ["$0204-$020C", "stitched", "6", "1"]
+    # the bytes of both loops' five instructions and of the trap after them (opcodes and
+    # operands: the operands are stitched in); entered once, from the native interpreter (the
+    # loops run inside)
+    assert rows["$0204"][1:] == ["$0204-$020E", "stitched", "11", "1"]
 

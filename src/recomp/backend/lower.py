@@ -174,6 +174,11 @@ class Lowering:
         for name, value in self.pending.items():
             self.builder.store(value, self.slots[name])
 
+    def fetch(self, addr: Value) -> ll.Value:
+        """A code byte, from guest memory itself: an instruction fetch never reaches a device."""
+        b = self.builder
+        return b.load(b.gep(self.memory, [self.address(addr)], inbounds=True, source_etype=I8_T), typ=I8_T)
+
     def flag(self, name: str) -> ll.Value:
         """A flag's value now, as an i1."""
         return self.builder.trunc(self.builder.load(self.slots[name]), ll.IntType(1))
@@ -506,10 +511,8 @@ def _load(lo: Lowering, op: Op) -> None:
 
 
 def _fetch(lo: Lowering, op: Op) -> None:
-    """A code byte, from guest memory itself: an instruction fetch never reaches a device."""
     (addr,) = op.values()
-    b = lo.builder
-    lo.define(op, b.load(b.gep(lo.memory, [lo.address(addr)], inbounds=True, source_etype=I8_T), typ=I8_T))
+    lo.define(op, lo.fetch(addr))
 
 
 def _store(lo: Lowering, op: Op) -> None:

@@ -20,9 +20,12 @@ time by laying the opcodes' code side by side and writing the holes' values into
   region) writes the state back and returns an ``Exit`` to the stub that entered the region.
   The other fields live in the state, where each stencil reads and writes them.
 - ``PC0`` to ``PCk``: the instruction's address plus 0..k (wrapped), as the icode's address
-  constants ``placeholder + k``; operand bytes are read from guest memory at run time as the
-  native interpreter reads them, so a program that rewrites operands stays exact (a changed
-  branch or jump target no longer equals ``TAKEN_PC`` and leaves the region).
+  constants ``placeholder + k``.  ``OP1`` to ``OPk``: its operand bytes, where the native
+  interpreter reads them from guest memory (a zero-page operand is then an address in the
+  code: one load less, and a register more, in every instruction that has one).  The region
+  covers them, as LLVM's regions do: a store there drops it.  An operand the instruction reads
+  after it stores (JSR's high byte, which its own push may rewrite in the stack page) is read
+  from memory.
 - ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
   placed before the block's first stencil: opcodes do not check budgets themselves.
 - ``leave_jump``: the way out to an address outside the region (its address in ``PC0``).
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llvmlite import ir as ll
 
@@ -69,8 +72,10 @@ from recomp.backend.stitch import (
     NEXT_PC,
     TAKEN_PC,
     opcode_stencil,
+    operand_hole,
     pc_hole,
 )
+from recomp.ir.core import Value
 from recomp.ir.guest import GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
@@ -153,6 +158,13 @@ class StencilLowering(InterpreterLowering):
     and going on is a jump to the successor hole that the guest's target equals."""
 
     stencils: Stencils | None = None
+    operands: dict[int, int] = field(default_factory=dict)  # see ``_fixed_operands``
+
+    def fetch(self, addr: Value) -> ll.Value:
+        offset = self.operands.get(addr.id)
+        if offset is None:
+            return InterpreterLowering.fetch(self, addr)
+        return self.builder.trunc(self.stencils.hole(self.builder, operand_hole(offset)), I8_T)
 
     def constant(self, t: object, value: int) -> ll.Value:
         offset = self.lifts.relative(value) if t == self.guest.pc_type else None
@@ -231,11 +243,29 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
 
 def _opcode(stencils: Stencils, lift: OpcodeLift) -> None:
     used, written = state_fields([lift.region], stencils.guest)
-    lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift)
+    lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift,
+                operands=_fixed_operands(stencils, lift))
     entry = lo.builder.block
     first = lower_lift(lo, lift.region)
     lo.builder.position_at_end(entry)
     lo.builder.branch(first)
+
+
+def _fixed_operands(stencils: Stencils, lift: OpcodeLift) -> dict[int, int]:
+    """The operand bytes the lift fetches before it stores anything (``OPk`` holes), as the ids
+    of their address values -> their offsets."""
+    offsets: dict[int, int] = {}
+    fixed: dict[int, int] = {}
+    for op in lift.region.ops():
+        if op.name == "store":
+            break
+        if op.name == "const" and op.result.type == stencils.guest.pc_type:
+            offset = stencils.lifts.relative(op.args[0])
+            if offset:
+                offsets[op.result.id] = offset
+        elif op.name == "fetch" and op.args[0].id in offsets:
+            fixed[op.args[0].id] = offsets[op.args[0].id]
+    return fixed
 
 
 def _guard(stencils: Stencils) -> None:

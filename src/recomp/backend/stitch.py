@@ -45,9 +45,14 @@ def pc_hole(offset: int) -> str:
     return f"PC{offset}"
 
 
+def operand_hole(offset: int) -> str:
+    """The hole holding the byte at an instruction's address plus ``offset`` (an operand)."""
+    return f"OP{offset}"
+
+
 ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
 RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
-VALUE_HOLES = re.compile(rf"PC\d|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
+VALUE_HOLES = re.compile(rf"PC\d|OP\d|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
 JUMP_HOLES = (*SUCCESSORS, FIRST)
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
 
@@ -58,11 +63,13 @@ class Stencil(NamedTuple):
 
 
 class Step(NamedTuple):
-    """One guest instruction of a region to stitch: its stencil's opcode, where it goes on
-    (``taken`` None: no static target) and, at a block's start, the block's budget."""
+    """One guest instruction of a region to stitch: its stencil's opcode, its operand bytes,
+    where it goes on (``taken`` None: no static target) and, at a block's start, the block's
+    budget."""
 
     addr: int
     opcode: int
+    operands: bytes
     next: int
     taken: int | None = None
     guard: tuple[int, int] | None = None  # (instructions, most cycles) of the block it starts
@@ -133,6 +140,7 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
     for index, step in enumerate(steps):
         starts[index] = len(pieces)
         address = {pc_hole(k): (step.addr + k) & mask for k in range(PC_HOLES)}
+        address.update((operand_hole(k), byte) for k, byte in enumerate(step.operands, 1))
         if step.guard is not None:
             pieces.append((stencils.stencils[GUARD], {**address, GUARD_N: step.guard[0], GUARD_C: step.guard[1]},
                            {"NEXT": ("piece", len(pieces) + 1)}))

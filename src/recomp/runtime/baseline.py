@@ -2,9 +2,10 @@
 while LLVM compiles its region in the background, which then takes its place.
 
 A region here is the code reachable from the hot address over static branches, as regions
-find it; each block starts with its budget check.  The stencils read operand bytes from guest
-memory as they run and compare a transfer's target with the one stitched in, so only opcode
-bytes are covered: a store there drops the code, as a store into any translation does.
+find it; each block starts with its budget check.  Its operand bytes are stitched in, so the
+region covers every byte of its instructions: a store there drops the code, as a store into any
+translation does; code whose operands the program has rewritten (volatile bytes) is left to the
+native interpreter until LLVM's code, which reads them as it runs, takes its place.
 Code that has stop addresses in it ends before them; while a trace records, or a watchpoint
 is on reads, nothing is stitched (the stencils write no trace, and a watched load would be
 seen only at the end of its block; a watched store leaves at once, as a store into code does).
@@ -64,7 +65,9 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
         insn = insns[addr]
         taken = insn.targets[0] if insn.targets else None
         after = insn.next if insn.falls_through or taken is None else taken
-        steps.append(Step(addr, memory[addr], after, taken, _block(insns, starts, addr) if addr in starts else None))
+        operands = bytes(memory[a] for a in insn.byte_addresses()[1:])
+        steps.append(Step(addr, memory[addr], operands, after, taken,
+                          _block(insns, starts, addr) if addr in starts else None))
     returns = sorted({insn.returns_to for insn in insns.values() if insn.returns_to in starts})
     return steps, returns
 
@@ -81,17 +84,20 @@ def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, in
             return count, cycles
 
 
-def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], limit: int,
-             cache: CodeCache | None) -> tuple[Compiled, set[int]] | None:
-    """The region at ``entry`` stitched now, and the bytes it covers (its opcodes); None if the
-    guest has no stencils here, or none for the instruction at ``entry``."""
+def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], volatile: Set[int],
+             limit: int, cache: CodeCache | None) -> tuple[Compiled, set[int]] | None:
+    """The region at ``entry`` stitched now, and the bytes it covers (its instructions'); None
+    if the guest has no stencils here, none for the instruction at ``entry``, or the code has
+    ``volatile`` bytes (rewritten by the program)."""
     stencils = stencil_set(frontend, cache)
     if stencils is None:
         return None
     from recomp.backend.stitch import stitch
 
     steps, returns = plan(frontend, memory, entry, stops, limit, stencils)
-    if not steps:
+    mask = frontend.guest.memory_size - 1
+    covers = {(step.addr + k) & mask for step in steps for k in range(1 + len(step.operands))}
+    if not steps or covers & volatile:
         return None
     name = f"{frontend.guest.name}_stitched_{entry:04x}"
-    return stitch(stencils, steps, returns, frontend.guest.memory_size - 1, name), {step.addr for step in steps}
+    return stitch(stencils, steps, returns, mask, name), covers

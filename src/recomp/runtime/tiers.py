@@ -214,7 +214,8 @@ class Tiers:
             return False
         start = time.perf_counter()
         made = stitched(machine.frontend, machine.memory_view, key.pc, self.entry_table.stops,
-                        limit or LOOP_FACTOR * self.options.region_instructions, self.code_cache())
+                        self.translations.volatile, limit or LOOP_FACTOR * self.options.region_instructions,
+                        self.code_cache())
         if made is None:
             return False
         compiled, covers = made
