@@ -250,3 +250,48 @@ def test_the_monitor_shows_stitched_regions_and_their_entries():
     # loops run inside)
     assert rows["$0204"][1:] == ["$0204-$020E", "stitched", "11", "1"]
 
+
+
+class Counter:
+    """A device register that counts its reads (and keeps the last byte written)."""
+
+    name = "counter"
+
+    def __init__(self) -> None:
+        self.reads = self.last = 0
+
+    def addresses(self) -> tuple[int, ...]:
+        return (0xD000,)
+
+    def read(self, addr: int, cycles: int) -> int:
+        self.reads += 1
+        return self.reads & 0xFF
+
+    def write(self, addr: int, value: int, cycles: int) -> None:
+        self.last = value
+
+
+# 0200 LDX #0 / 0202 loop: LDA $D000; STA $0300,X; INX; STA $D000; CPX #$40; BNE loop / 0210 JMP *
+READS_A_DEVICE = bytes([0xA2, 0x00, 0xAD, 0x00, 0xD0, 0x9D, 0x00, 0x03, 0xE8, 0x8D, 0x00, 0xD0,
+                        0xE0, 0x40, 0xD0, 0xF2, 0x4C, 0x10, 0x02])
+
+
+def test_a_stitched_loop_leaves_before_each_device_access_and_stays_exact():
+    """Stencils call no device: an access to one leaves before its instruction (``Exit.STEP``),
+    which the runtime runs alone; the loop's code stays, and the run is the reference's."""
+    runs = {}
+    for engine in ("interp", "jit"):
+        emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
+        device = Counter()
+        emu.map_device(device)
+        emu.load(READS_A_DEVICE, at=0x0200)
+        emu.state.pc = 0x0200
+        if engine == "jit":
+            stitched(emu, 0x0202)
+        result = emu.run(stop_on_trap=True)
+        runs[engine] = (result.pc, emu.instructions, emu.cycles, bytes(emu.memory[0x0300:0x0340]), device.reads,
+                        device.last)
+        if engine == "jit":
+            assert any(key.pc == 0x0202 and translation.baseline for key, translation in emu.translations)
+    assert runs["jit"] == runs["interp"]
+    assert runs["jit"][3] == bytes(range(1, 0x41)) and runs["jit"][5] == 0x40

@@ -92,6 +92,7 @@ class Lowering:
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
     markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
     trace: bool = False  # write a trace record before each guest instruction (``trace_record``)
+    stored: bool = False  # a store is lowered (in this copy of an opcode's lift: ``lower_lift``)
     # the address of the guest instruction being lowered (the memory helpers are given it);
     # before the first, the region's (an interrupt entry's pushes)
     insn_pc: ll.Value = field(default_factory=lambda: I32_T(0))
@@ -173,6 +174,21 @@ class Lowering:
         """Store the block's deferred values (on a path that leaves before the block ends)."""
         for name, value in self.pending.items():
             self.builder.store(value, self.slots[name])
+
+    def load_byte(self, addr: ll.Value) -> ll.Value:
+        """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
+        load8 = _memory_function(self, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
+        return self.builder.call(load8, [self.helpers_argument(), self.memory, self.attrs, addr, self.cycles(),
+                                         self.insn_pc])
+
+    def store_byte(self, addr: ll.Value, value: ll.Value) -> None:
+        """One guest byte: to a device, or to memory, noting a hit on translated code or a watchpoint."""
+        store8 = _memory_function(self, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T])
+        b = self.builder
+        hit = b.call(store8, [self.helpers_argument(), self.memory, self.attrs, addr, value, self.cycles(),
+                              self.insn_pc])
+        slot = self.slots["code_written"]
+        b.store(b.or_(b.load(slot), hit), slot)
 
     def fetch(self, addr: Value) -> ll.Value:
         """A code byte, from guest memory itself: an instruction fetch never reaches a device."""
@@ -483,28 +499,15 @@ def _memory_helper(b: ll.IRBuilder, helpers: ll.Value, hoisted: bool, name: str,
     return b.call(helper_function(b, table, memory_helper_index(name), MEMORY_HELPERS[name]), args)
 
 
-def _load_byte(lo: Lowering, addr: ll.Value) -> ll.Value:
-    """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
-    load8 = _memory_function(lo, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
-    return lo.builder.call(load8, [lo.helpers_argument(), lo.memory, lo.attrs, addr, lo.cycles(), lo.insn_pc])
-
-
-def _store_byte(lo: Lowering, addr: ll.Value, value: ll.Value) -> None:
-    """One guest byte: to a device, or to memory, noting a hit on translated code or a watchpoint."""
-    store8 = _memory_function(lo, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T])
-    b = lo.builder
-    hit = b.call(store8, [lo.helpers_argument(), lo.memory, lo.attrs, addr, value, lo.cycles(), lo.insn_pc])
-    slot = lo.slots["code_written"]
-    b.store(b.or_(b.load(slot), hit), slot)
 
 
 def _load(lo: Lowering, op: Op) -> None:
     (addr,) = op.values()
-    low = _load_byte(lo, lo.address(addr))
+    low = lo.load_byte(lo.address(addr))
     if op.result.type == I8:
         lo.define(op, low)
         return
-    high = _load_byte(lo, lo.address(addr, 1))
+    high = lo.load_byte(lo.address(addr, 1))
     wide = ll.IntType(16)
     lo.define(op, lo.builder.or_(lo.builder.zext(low, wide),
                                  lo.builder.shl(lo.builder.zext(high, wide), wide(8))))
@@ -518,10 +521,10 @@ def _fetch(lo: Lowering, op: Op) -> None:
 def _store(lo: Lowering, op: Op) -> None:
     addr, v = op.values()
     value = lo.value(v)
-    _store_byte(lo, lo.address(addr), lo.builder.trunc(value, I8_T) if v.type == I16 else value)
+    lo.store_byte(lo.address(addr), lo.builder.trunc(value, I8_T) if v.type == I16 else value)
     if v.type == I16:
         high = lo.builder.trunc(lo.builder.lshr(value, value.type(8)), I8_T)
-        _store_byte(lo, lo.address(addr, 1), high)
+        lo.store_byte(lo.address(addr, 1), high)
 
 
 def _call(lo: Lowering, op: Op) -> None:
@@ -806,6 +809,7 @@ def lower_lift(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     flag = next((name for name in lo.guest.specialize
                  if any(op.name == "getflag" and op.args[0] == name for op in region.ops())), None)
     if flag is None:
+        lo.stored = False
         return lower_blocks(lo, region, prefix)
     test = lo.function.append_basic_block(f"{prefix}{flag}")
     cases = [lower_lift(lo, _with_flag(region, flag, value), f"{prefix}{flag}{value}_") for value in (1, 0)]

@@ -76,7 +76,7 @@ from recomp.backend.stitch import (
     pc_hole,
 )
 from recomp.ir.core import Value
-from recomp.ir.guest import GuestSpec
+from recomp.ir.guest import ATTR_READ_HELPER, ATTR_WRITE_CHECK, ATTR_WRITE_HELPER, GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
 
@@ -159,6 +159,36 @@ class StencilLowering(InterpreterLowering):
 
     stencils: Stencils | None = None
     operands: dict[int, int] = field(default_factory=dict)  # see ``_fixed_operands``
+    entry_values: dict[str, ll.Value] = field(default_factory=dict)  # each slot's value as entered
+
+    def load_byte(self, addr: ll.Value) -> ll.Value:
+        """Memory, where no device, watchpoint or translated code is: the stencil leaves before
+        its instruction otherwise (``_step_before``), rather than call the runtime's helper (a
+        call's registers cost every stencil that has one spills on its straight path)."""
+        if self.stored:
+            return InterpreterLowering.load_byte(self, addr)
+        self._step_before(addr, ATTR_READ_HELPER)
+        b = self.builder
+        return b.load(b.gep(self.memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+
+    def store_byte(self, addr: ll.Value, value: ll.Value) -> None:
+        if self.stored:  # (the instruction has changed memory: it goes on as the runtime's code would)
+            InterpreterLowering.store_byte(self, addr, value)
+            return
+        self._step_before(addr, ATTR_WRITE_HELPER | ATTR_WRITE_CHECK)
+        b = self.builder
+        b.store(value, b.gep(self.memory, [addr], inbounds=True, source_etype=I8_T))
+        self.stored = True
+
+    def _step_before(self, addr: ll.Value, bits: int) -> None:
+        """Leave before the instruction (``Exit.STEP``: the runtime runs it alone) if the byte
+        at ``addr`` has any attribute of ``bits``: the state as it was entered."""
+        b = self.builder
+        attr = b.load(b.gep(self.attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
+        with b.if_then(b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0)), likely=False):
+            for name, value in self.entry_values.items():
+                b.store(value, self.slots[name])
+            Lowering.leave(self, Exit.STEP, self.pc)
 
     def fetch(self, addr: Value) -> ll.Value:
         offset = self.operands.get(addr.id)
@@ -231,12 +261,13 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
         slot = lo.slots[field_name] = builder.alloca(ll.IntType(width), name=field_name)
         if field_name in passed:
             value = passed[field_name]
-            builder.store(builder.trunc(value, slot.allocated_type)
-                          if value.type.width > slot.allocated_type.width else value, slot)
+            value = builder.trunc(value, slot.allocated_type) if value.type.width > slot.allocated_type.width else value
         elif field_name == "code_written":
-            builder.store(I8_T(0), slot)
+            value = I8_T(0)
         else:
-            builder.store(lo.load_field(field_name), slot)
+            value = lo.load_field(field_name)
+        builder.store(value, slot)
+        lo.entry_values[field_name] = value
     lo.pc = stencils.hole(builder, pc_hole(0))
     return lo
 

@@ -30,6 +30,7 @@ class Exit(IntEnum):
     SMC = 4
     TRAP = 5
     HOT = 6
+    STEP = 7
 
 
 EXIT_MEANING: dict[Exit, str] = {
@@ -41,6 +42,8 @@ EXIT_MEANING: dict[Exit, str] = {
               "the guest continues at `pc`",
     Exit.TRAP: "the instruction at `pc` jumped to itself: a test program's way to stop",
     Exit.HOT: "the native interpreter found `pc` hot: the runtime compiles a region there and continues at `pc`",
+    Exit.STEP: "the instruction at `pc` reaches a device, a watched byte or translated code: the runtime runs it "
+               "alone (stitched code leaves so before it starts, rather than call the runtime)",
 }
 
 BUDGETS = ("instructions", "cycles", "limit", "cycle_limit")  # what a budget check reads

@@ -297,8 +297,9 @@ class Emulator:
                 raise machine.fault(st.pc)
             elif reason == Exit.HOT:
                 tiers.promote(st.pc, guards)
-            elif reason == Exit.GUARD:
-                # a budget ends inside the block: go on one instruction at a time
+            elif reason in (Exit.GUARD, Exit.STEP):
+                # a budget ends inside the block, or an instruction needs the runtime: go on one
+                # instruction at a time
                 single = st.instructions < st.limit
 
     def _idle(self, last: tuple[int, int, int] | None) -> tuple[int, int, int]:
