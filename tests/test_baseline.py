@@ -13,7 +13,7 @@ from hypothesis import given, settings
 
 import recomp
 from recomp.backend.objects import SHT_RELA, MalformedObject, sections
-from recomp.backend.stitch import ENTER, StencilSet
+from recomp.backend.stitch import ENTER, StencilSet, evaluate, parse_term
 from recomp.data import data_path
 from recomp.frontends import get_frontend
 from recomp.runtime.interpreters import stencil_object
@@ -52,7 +52,11 @@ def _renamed(data: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(b"\0" + old + b"\0", b"\0" + new + b"\0")
 
 
-@pytest.mark.parametrize("damage", ["relocation type", "a symbol that is no hole", "no entry"])
+BRANCH_TARGET = b"X:add.i16(PC2.i16,sext.i16(OP1.i8))"  # a derived hole: a branch's target
+
+
+@pytest.mark.parametrize("damage", ["relocation type", "a symbol that is no hole", "a derived hole that is no term",
+                                    "no entry"])
 def test_damaged_stencils_are_refused(damage):
     data = bytearray(stencil_data())
     if damage == "relocation type":
@@ -61,10 +65,31 @@ def test_damaged_stencils_are_refused(damage):
         struct.pack_into("<Q", data, at, info & ~0xFFFFFFFF | 1)  # R_X86_64_64
     elif damage == "a symbol that is no hole":
         data = bytearray(_renamed(bytes(data), b"TAKEN_PC", b"TAKEN_XY"))
+    elif damage == "a derived hole that is no term":
+        data = bytearray(_renamed(bytes(data), BRANCH_TARGET, BRANCH_TARGET.replace(b"add", b"pow")))
     else:
         data = bytearray(_renamed(bytes(data), ENTER.encode(), b"entex"))
     with pytest.raises(MalformedObject):
         StencilSet.parse(bytes(data))
+
+
+@pytest.mark.parametrize(("term", "leaves", "value"), [
+    (BRANCH_TARGET[2:].decode(), {"PC2": 0x0210, "OP1": 0xF2}, 0x0202),  # back 14
+    (BRANCH_TARGET[2:].decode(), {"PC2": 0xFFFF, "OP1": 0x02}, 0x0001),  # wraps
+    ("or.i16(zext.i16(OP1.i8),shl.i16(zext.i16(OP2.i8),#8.i16))", {"OP1": 0x34, "OP2": 0x12}, 0x1234),
+    ("select.i8(ne.i1(OP1.i8,#0.i8),#2.i8,#7.i8)", {"OP1": 0}, 7),
+])
+def test_derived_holes_are_computed_as_icode_computes(term, leaves, value):
+    """A derived hole's value (a branch's target, an absolute operand's address) is computed
+    when the code is stitched, by ``recomp.ir.evaluate``, as the reference engine would."""
+    assert evaluate(parse_term(term), leaves) == value
+    with pytest.raises(ValueError):
+        parse_term(term + ")")
+
+
+def test_a_branch_stencil_leaves_its_target_to_the_stitcher():
+    stencils = StencilSet.parse(stencil_data())
+    assert BRANCH_TARGET.decode() in {hole for _, _, hole, _ in stencils.stencils["op_D0"].holes}
 
 
 @settings(max_examples=60, **SETTINGS)

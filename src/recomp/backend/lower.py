@@ -175,6 +175,11 @@ class Lowering:
         for name, value in self.pending.items():
             self.builder.store(value, self.slots[name])
 
+    def fold(self, op: Op) -> bool:
+        """Whether the op's value is made otherwise than by its lowering (a stencil's, when the
+        code is stitched: ``recomp.backend.stencils``)."""
+        return False
+
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
         load8 = _memory_function(self, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
@@ -795,7 +800,8 @@ def lower_blocks(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
         lo.pending = {}
         lo.builder.position_at_end(lo.blocks[block.label])
         for op in block.ops:
-            LOWER[op.name](lo, op)
+            if not lo.fold(op):
+                LOWER[op.name](lo, op)
     return lo.blocks[region.blocks[0].label]
 
 

@@ -25,7 +25,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   code: one load less, and a register more, in every instruction that has one).  The region
   covers them, as LLVM's regions do: a store there drops it.  An operand the instruction reads
   after it stores (JSR's high byte, which its own push may rewrite in the stack page) is read
-  from memory.
+  from memory.  What the lift computes from these alone (a branch's target and its page-cross
+  penalty, an absolute operand's address) is a *derived* hole (``StencilLowering.fold``),
+  named by its expression and computed when the code is stitched.
 - ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
   placed before the block's first stencil: opcodes do not check budgets themselves.
 - ``leave_jump``: the way out to an address outside the region (its address in ``PC0``).
@@ -52,6 +54,7 @@ from recomp.backend.lower import (
     PTR,
     Lowering,
     count_entry,
+    llvm_type,
     lower_lift,
     region_function,
     state_fields,
@@ -61,6 +64,8 @@ from recomp.backend.native_interpreter import InterpreterLowering
 from recomp.backend.sign_zero import NZ, NZ_BITS, SignZeroLowering
 from recomp.backend.stitch import (
     CASE_PC,
+    DERIVABLE,
+    DERIVED,
     DISPATCH,
     ENTER,
     FIRST,
@@ -75,7 +80,7 @@ from recomp.backend.stitch import (
     operand_hole,
     pc_hole,
 )
-from recomp.ir.core import Value
+from recomp.ir.core import Op, Value
 from recomp.ir.guest import ATTR_READ_HELPER, ATTR_WRITE_CHECK, ATTR_WRITE_HELPER, GuestSpec
 from recomp.ir.opcodes import OpcodeLift, OpcodeLifts
 from recomp.ir.ops import Exit
@@ -160,6 +165,7 @@ class StencilLowering(InterpreterLowering):
     stencils: Stencils | None = None
     operands: dict[int, int] = field(default_factory=dict)  # see ``_fixed_operands``
     entry_values: dict[str, ll.Value] = field(default_factory=dict)  # each slot's value as entered
+    terms: dict[int, str] = field(default_factory=dict)  # values of holes and constants alone: their terms
 
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """Memory, where no device, watchpoint or translated code is: the stencil leaves before
@@ -189,6 +195,29 @@ class StencilLowering(InterpreterLowering):
             for name, value in self.entry_values.items():
                 b.store(value, self.slots[name])
             Lowering.leave(self, Exit.STEP, self.pc)
+
+    def fold(self, op: Op) -> bool:
+        """A pure op of the instruction's address, operands and constants alone (a branch's
+        target, an absolute operand's address) becomes a derived hole, its value computed when
+        the code is stitched (``recomp.backend.stitch``): none of it is left to run."""
+        result = op.result
+        if op.name == "const":
+            offset = self.lifts.relative(op.args[0]) if result.type == self.guest.pc_type else None
+            self.terms[result.id] = f"{'#' + str(op.args[0]) if offset is None else pc_hole(offset)}.{result.type}"
+            return False
+        if op.name == "fetch" and op.args[0].id in self.operands:
+            self.terms[result.id] = f"{operand_hole(self.operands[op.args[0].id])}.{result.type}"
+            return False
+        values = list(op.values())
+        if op.name not in DERIVABLE or not values or any(v.id not in self.terms for v in values):
+            return False
+        term = f"{op.name}.{result.type}({','.join(self.terms[v.id] for v in values)})"
+        self.terms[result.id] = term
+        if "PC" not in term and "OP" not in term:
+            return False  # (constants alone: LLVM folds them)
+        hole = self.stencils.hole(self.builder, DERIVED + term)
+        self.define(op, self.builder.trunc(hole, llvm_type(result.type)) if result.type.bits < 32 else hole)
+        return True
 
     def fetch(self, addr: Value) -> ll.Value:
         offset = self.operands.get(addr.id)

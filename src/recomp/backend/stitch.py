@@ -24,6 +24,8 @@ from typing import NamedTuple
 from recomp.backend.compiled import REGION_FUNCTION, Compiled
 from recomp.backend.loader import PAGE, SHF_EXECINSTR, Pages, loaded_sections, relocations
 from recomp.backend.objects import SHT_RELA, STT_FUNC, SYMBOL, MalformedObject, sections, string, symbol_table
+from recomp.ir.evaluate import BINARY, CAST, select
+from recomp.ir.types import TYPES, Type
 
 # the stencils' names and holes (see recomp.backend.stencils, which builds them)
 ENTER, GUARD, LEAVE = "enter", "guard", "leave_jump"
@@ -50,9 +52,76 @@ def operand_hole(offset: int) -> str:
     return f"OP{offset}"
 
 
+# A *derived* hole holds a pure icode expression of an instruction's address and operands (a
+# branch's target, an absolute operand's address), computed when the code is stitched; its
+# name is the expression: ``X:`` and a term, where a term is ``PCk.type`` or ``OPk.type`` (a
+# leaf hole), ``#value.type`` (a constant), or ``op.type(term,...)`` (an op of
+# ``recomp.ir.evaluate``; its result's type).
+DERIVED = "X:"
+_TERM = re.compile(r"(PC\d|OP\d|#\d+)\.(i\d+)|([a-z]+)\.(i\d+)\(")
+DERIVABLE = frozenset(BINARY) | frozenset(CAST) | {"select"}  # the ops a term may hold
+
+
+class Term(NamedTuple):
+    """A parsed term of a derived hole: a leaf hole, a constant, or an op of others."""
+
+    name: str  # "PCk"/"OPk", "#" for a constant, or the op
+    type: Type
+    value: int = 0  # a constant's
+    args: tuple[Term, ...] = ()
+
+
+def parse_term(text: str) -> Term:
+    """A derived hole's expression (the name after ``X:``); ``ValueError`` unless it is one."""
+    term, end = _parse(text, 0)
+    if end != len(text):
+        raise ValueError(f"not a term: {text!r}")
+    return term
+
+
+def _parse(text: str, at: int) -> tuple[Term, int]:
+    found = _TERM.match(text, at)
+    if found is None or (found[2] or found[4]) not in TYPES:
+        raise ValueError(f"not a term: {text!r}")
+    leaf, leaf_type, op, op_type = found.groups()
+    if leaf and leaf[0] == "#":
+        return Term("#", TYPES[leaf_type], int(leaf[1:]) & TYPES[leaf_type].mask), found.end()
+    if leaf:
+        return Term(leaf, TYPES[leaf_type]), found.end()
+    if op not in DERIVABLE:
+        raise ValueError(f"not a term: {text!r}")
+    args, at = [], found.end()
+    while True:
+        arg, at = _parse(text, at)
+        args.append(arg)
+        if text[at:at + 1] == ")":
+            break
+        if text[at:at + 1] != ",":
+            raise ValueError(f"not a term: {text!r}")
+        at += 1
+    arity = 3 if op == "select" else 2 if op in BINARY else 1
+    if len(args) != arity:
+        raise ValueError(f"not a term: {text!r}")
+    return Term(op, TYPES[op_type], 0, tuple(args)), at + 1
+
+
+def evaluate(term: Term, leaves: dict[str, int]) -> int:
+    """A term's value, given the leaf holes' (as ``recomp.ir.evaluate`` computes icode)."""
+    if term.name == "#":
+        return term.value
+    if not term.args:
+        return leaves[term.name] & term.type.mask
+    values = [evaluate(arg, leaves) for arg in term.args]
+    if term.name in BINARY:
+        return BINARY[term.name](term.args[0].type, *values)
+    if term.name in CAST:
+        return CAST[term.name](term.args[0].type, term.type, values[0])
+    return select(*values)
+
+
 ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
 RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
-VALUE_HOLES = re.compile(rf"PC\d|OP\d|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
+VALUE_HOLES = re.compile(rf"PC\d|OP\d|{DERIVED}.+|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
 JUMP_HOLES = (*SUCCESSORS, FIRST)
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
 
@@ -80,6 +149,9 @@ class StencilSet:
 
     def __init__(self, stencils: dict[str, Stencil]) -> None:
         self.stencils = stencils
+        # each derived hole's term, by its name
+        self.terms = {hole: parse_term(hole[len(DERIVED):]) for stencil in stencils.values()
+                      for _, _, hole, _ in stencil.holes if hole.startswith(DERIVED)}
 
     @classmethod
     def parse(cls, data: bytes) -> StencilSet:
@@ -119,7 +191,10 @@ class StencilSet:
         stencils = {name: Stencil(code[start:end], tuple(holes[name])) for start, end, name in functions}
         if any(name not in stencils for name in (ENTER, GUARD, LEAVE, DISPATCH, LEAVE_ELSEWHERE)):
             raise MalformedObject("the stencils lack the entry, the guard, the dispatch or the ways out")
-        return cls(stencils)
+        try:
+            return cls(stencils)
+        except ValueError as error:
+            raise MalformedObject(f"a stencil's derived hole is no term ({error})") from None
 
     def has(self, opcode: int) -> bool:
         return opcode_stencil(opcode) in self.stencils
@@ -182,21 +257,23 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
         return starts[at[value]] if value in at else outside[value]
 
     image = bytearray(offset)
-    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]], pc_hole(0): steps[0].addr}, base)
+    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]], pc_hole(0): steps[0].addr}, base, stencils.terms)
     for index, (stencil, values, successors) in enumerate(pieces):
         jumps = {hole: base + offsets[piece_of(successor)] for hole, successor in successors.items()}
-        _patch(image, offsets[index], stencil, {**values, **jumps}, base)
+        _patch(image, offsets[index], stencil, {**values, **jumps}, base, stencils.terms)
     ctypes.memmove(base, bytes(image), len(image))
     pages.protect(0, pages.size, mmap.PROT_READ | mmap.PROT_EXEC)
     return Compiled(REGION_FUNCTION(base), base, name, "", time.perf_counter() - start, pages, b"")
 
 
-def _patch(image: bytearray, at: int, stencil: Stencil, values: dict[str, int], base: int) -> None:
-    """Copy ``stencil`` to ``at`` and write its holes (jumps relative to where the code runs)."""
+def _patch(image: bytearray, at: int, stencil: Stencil, values: dict[str, int], base: int,
+           terms: dict[str, Term]) -> None:
+    """Copy ``stencil`` to ``at`` and write its holes (jumps relative to where the code runs;
+    derived holes computed from the others)."""
     image[at:at + len(stencil.code)] = stencil.code
     for offset, kind, hole, addend in stencil.holes:
         if kind in ABSOLUTE:
-            value = values[hole] + addend
+            value = (values[hole] if hole in values else evaluate(terms[hole], values)) + addend
             low, high = (-(1 << 31), 1 << 31) if ABSOLUTE[kind] else (0, 1 << 32)
         else:
             value = values[hole] + addend - (base + at + offset)
