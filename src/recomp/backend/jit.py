@@ -191,13 +191,13 @@ class Jit:
         return Compiled(REGION_FUNCTION(address), address, name, optimized, time.perf_counter() - start, arena,
                         self._objects.pop(module.name, b""))
 
-    def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, hot: int, stops: bool = False,
+    def native_interpreter(self, lifts: OpcodeLifts, guest: GuestSpec, stops: bool = False,
                            trace: bool = False) -> tuple[str, bytes]:
         """A native interpreter of the guest's opcodes (``recomp.backend.native_interpreter``):
         its function's name and its object file, to link."""
         with self.lock:
             module, name = self._new_module(f"{guest.name}_interpreter")
-            lower_interpreter(lifts, guest, module, name, hot, stops, trace)
+            lower_interpreter(lifts, guest, module, name, stops, trace)
             parsed = self._permanent.parse(module)
             self._cheap_pipeline(parsed)
             return name, self._pass_machine.emit_object(parsed)

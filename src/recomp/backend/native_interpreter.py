@@ -51,7 +51,6 @@ class InterpreterLowering(SignZeroLowering):
 
     lifts: OpcodeLifts | None = None
     stops: bool = False  # check for stop addresses after every instruction (1 % slower on the sieve kernel)
-    hot: int = 0  # instructions run from a transfer target that make it hot
     dispatch: ll.Block | None = None
     transfer: ll.Block | None = None
     block_start: ll.AllocaInstr | None = None  # the last transfer's target ...
@@ -99,16 +98,16 @@ class InterpreterLowering(SignZeroLowering):
         b.branch(self.transfer if self.lift.control else self.dispatch)
 
 
-def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, name: str, hot: int,
+def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, name: str,
                       stops: bool = False, trace: bool = False) -> ll.Function:
-    """The interpreter function; ``hot``: instructions from one transfer target before it returns
-    ``Exit.HOT`` there; ``stops``: the variant that returns before an address marked
+    """The interpreter function (a target is hot once the instructions run from it reach the
+    state's ``hot``); ``stops``: the variant that returns before an address marked
     ``ATTR_STOP`` (for runs with a stop address); ``trace``: the variant that writes a trace
     record before each instruction (``recomp.backend.lower.trace_record``)."""
     function = region_function(module, name)
     used, written = state_fields((lift.region for lift in lifts.opcodes), guest)
-    lo = InterpreterLowering.start(guest, function, True, True, used | {"pc"}, written | {"pc"},
-                                   lifts=lifts, stops=stops, hot=hot, trace=trace)
+    lo = InterpreterLowering.start(guest, function, True, True, used | {"pc", "hot"}, written | {"pc"},
+                                   lifts=lifts, stops=stops, trace=trace)
     b = lo.builder  # entered from compiled code or the runtime: a transfer too, from nowhere,
     # counted but not looked up (whoever called had no compiled code to run there)
     b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)
@@ -149,7 +148,7 @@ def _count(lo: InterpreterLowering) -> ll.Value:
     b.store(pc, lo.block_start)
     b.store(instructions, lo.block_instructions)
     counter = b.gep(counters, [b.zext(pc, I64_T)], inbounds=True, source_etype=I32_T)
-    hot = b.icmp_unsigned(">=", b.load(counter, typ=I32_T), I32_T(lo.hot))
+    hot = b.icmp_unsigned(">=", b.load(counter, typ=I32_T), lo.current("hot"))
     with b.if_then(hot, likely=False):
         b.store(I32_T(0), counter)
         lo.leave(Exit.HOT, pc)

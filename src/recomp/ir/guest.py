@@ -41,6 +41,8 @@ COMMON_FIELDS: tuple[StateField, ...] = (
     StateField("cycles", I64, False, "guest cycles executed, exact (0 for guests without a cycle model)"),
     StateField("limit", I64, True, "a guard leaves once `instructions` would pass this (the instruction budget)"),
     StateField("cycle_limit", I64, True, "... or once `cycles` would pass this (the next device event)"),
+    StateField("hot", I32, False, "instructions run from one control transfer's target that make it hot on the "
+                                  "native interpreter (set by the runtime before each run)"),
     StateField("chained", I64, False, "jumps compiled code made straight into other compiled code"),
     StateField("code_written", I8, False, "1 after a store hit translated code or a watched byte; `smc` leaves on it"),
     StateField("events", I8, True, "1 while an interrupt is pending, or after a load hit a watched byte; "

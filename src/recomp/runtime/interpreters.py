@@ -6,7 +6,7 @@ build: longer than most programs run.  In order of preference, a process gets it
 1. from those *prebuilt* when recomp was installed: the package's build hook (``hatch_build.py``
    in the source tree) calls ``build_prebuilt``, which files every variant of every guest's
    interpreter in ``recomp/prebuilt`` beside the code, with a manifest naming the context they
-   were made for (recomp's sources, LLVM, the host CPU, the guest, the hotness threshold);
+   were made for (recomp's sources, LLVM, the host CPU, the guest);
 2. from the code cache, where an earlier run filed it;
 3. by building it (and filing it in the code cache, if there is one).
 
@@ -40,11 +40,15 @@ if TYPE_CHECKING:
     from recomp.backend.compiled import Compiled
 
 # guest instructions run from one transfer target (up to the next transfer) before the native
-# interpreter returns to have a region compiled there: a million, 3 ms of the native
-# interpreter, against the 30 to 80 ms LLVM takes for a region; code that ran that long is a
-# loop likely to run much longer, and Klaus Dormann's functional test (30 million instructions,
-# no such loop) runs without compiling
+# interpreter returns to have a region compiled there (the state's ``hot``): a million, 3 ms of
+# the native interpreter, against the 30 to 80 ms LLVM takes for a region; code that ran that
+# long is a loop likely to run much longer, and Klaus Dormann's functional test (30 million
+# instructions, no such loop) runs without compiling.  A run that starts with no code from the
+# code cache has all its hot code to make, stitched at once: it promotes after a quarter of
+# that (the 6502 kernels' cold runs, 3 ms sooner each); a run that starts with cached code
+# compiles only what stays hot longer (every region is linked again by every later run)
 HOT_INSTRUCTIONS = 1 << 20
+FIRST_HOT_INSTRUCTIONS = HOT_INSTRUCTIONS >> 2
 VARIANTS = tuple((stops, trace) for stops in (False, True) for trace in (False, True))
 PREBUILT = Path(__file__).resolve().parent.parent / "prebuilt"  # recomp/prebuilt
 MANIFEST = "manifest.json"
@@ -80,10 +84,10 @@ def stencil_object(frontend: Frontend, cache: CodeCache | None) -> bytes:
 
 
 def interpreter_context(frontend: Frontend) -> str:
-    """What the interpreter's code depends on: recomp's sources, the JIT, the guest, hotness."""
+    """What the interpreter's code depends on: recomp's sources, the JIT, the guest."""
     from recomp.runtime.cached_code import jit_context
 
-    return digest(source_digest(), jit_context(), frontend.guest.name, HOT_INSTRUCTIONS)
+    return digest(source_digest(), jit_context(), frontend.guest.name)
 
 
 def interrupt_handler(values: dict[str, int], cache: CodeCache | None) -> Compiled:
@@ -120,7 +124,7 @@ def build(frontend: Frontend, stops: bool, trace: bool) -> tuple[str, bytes]:
     """A native interpreter made now by LLVM: its function's name and its object file."""
     from recomp.backend.jit import jit
 
-    return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, HOT_INSTRUCTIONS, stops, trace)
+    return jit().native_interpreter(frontend.opcode_lifts(), frontend.guest, stops, trace)
 
 
 def build_stencils(frontend: Frontend) -> tuple[str, bytes]:

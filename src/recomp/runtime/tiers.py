@@ -33,7 +33,7 @@ from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
 from recomp.runtime.code_cache import digest
 from recomp.runtime.entry_table import EntryTable
-from recomp.runtime.interpreters import HOT_INSTRUCTIONS, native_interpreter
+from recomp.runtime.interpreters import FIRST_HOT_INSTRUCTIONS, HOT_INSTRUCTIONS, native_interpreter
 from recomp.runtime.keys import InterruptKey, Key, TranslationKey
 from recomp.runtime.machine import Machine
 from recomp.runtime.options import Options
@@ -69,6 +69,7 @@ class Tiers:
     def __init__(self, machine: Machine, options: Options, pipeline: Pipeline, translations: Translations,
                  entry_table: EntryTable, cached_code: CachedCode | None, stats: Stats) -> None:
         self.machine = machine
+        machine.state.hot = HOT_INSTRUCTIONS  # (until a run says: see ``prepare``)
         self.options = options
         self.pipeline = pipeline
         self.translations = translations
@@ -106,10 +107,12 @@ class Tiers:
     def prepare(self, guards: bool) -> None:
         """Fill the entry table for this run's guard mode; at a warm start, link every compiled
         region the code cache holds for the bytes in memory now, before the native interpreter
-        would find them hot."""
+        would find them hot.  A run that starts with none finds code hot sooner
+        (``interpreters.FIRST_HOT_INSTRUCTIONS``)."""
         if guards != self.entry_table.guards:
             self.translations.relink(guards)
         self._loops_note = None
+        self.machine.state.hot = FIRST_HOT_INSTRUCTIONS
         if self.cached_code is None:
             return
         start = time.perf_counter()
@@ -121,6 +124,7 @@ class Tiers:
                     self.translations.add(key, translation)
                     loaded.append(key.cache_name())
         if loaded:  # what a run's hot loops depend on: the program, and the code it starts with
+            self.machine.state.hot = HOT_INSTRUCTIONS
             program = hashlib.sha256(self.machine.memory_view).hexdigest()
             self._loops_note = "loops-" + digest(program, sorted(loaded))
         self.stats.compile_seconds += time.perf_counter() - start
