@@ -188,7 +188,7 @@ def test_loops_hot_as_a_whole_are_compiled_at_the_end_of_a_warm_run(tmp_path: Pa
 
 def test_a_run_without_cached_code_finds_code_hot_sooner(tmp_path: Path):
     """A run that starts with no code from the cache has all its hot code to make: a target is
-    hot after a quarter of the instructions (the state's ``hot``); a run that starts with cached
+    hot after half the instructions (the state's ``hot``); a run that starts with cached
     code compiles only what stays hot longer.  The bcd kernel's loop runs 14.7 M instructions."""
     import recomp
     from recomp.bench import KERNEL_ORIGIN, kernel_image
