@@ -88,8 +88,28 @@ def test_derived_holes_are_computed_as_icode_computes(term, leaves, value):
 
 
 def test_a_branch_stencil_leaves_its_target_to_the_stitcher():
+    """BNE's stencil computes neither its target nor where to go on: it goes on through the
+    successor holes of its target's term and of the next instruction, by its condition."""
     stencils = StencilSet.parse(stencil_data())
-    assert BRANCH_TARGET.decode() in {hole for _, _, hole, _ in stencils.stencils["op_D0"].holes}
+    holes = {hole for _, _, hole, _ in stencils.stencils["op_D0"].holes}
+    target = BRANCH_TARGET.decode()[2:]
+    assert {"X:" + target, "SUCC:" + target, "SUCC:PC2.i16"} <= holes and "TAKEN_PC" not in holes
+
+
+@pytest.mark.parametrize(("zero", "stop"), [(True, ("trap", 0x0202)), (False, ("trap", 0x0204))])
+def test_a_stitched_branch_to_itself_is_a_trap(zero, stop):
+    """0200 LDA #0 or #1 / 0202 BEQ * / 0204 JMP *: taken, the branch is the trap (as the
+    reference engine says)."""
+    ends = []
+    for engine in ("interp", "jit"):
+        emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
+        emu.load(bytes([0xA9, 0x00 if zero else 0x01, 0xF0, 0xFE, 0x4C, 0x04, 0x02]), at=0x0200)
+        emu.state.pc = 0x0200
+        if engine == "jit":
+            stitched(emu, 0x0200)
+        result = emu.run(stop_on_trap=True)
+        ends.append((result.exit, result.pc, emu.instructions, emu.cycles))
+    assert ends[0] == ends[1] and ends[1][:2] == stop
 
 
 @settings(max_examples=60, **SETTINGS)

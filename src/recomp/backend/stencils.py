@@ -27,7 +27,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   after it stores (JSR's high byte, which its own push may rewrite in the stack page) is read
   from memory.  What the lift computes from these alone (a branch's target and its page-cross
   penalty, an absolute operand's address) is a *derived* hole (``StencilLowering.fold``),
-  named by its expression and computed when the code is stitched.
+  named by its expression and computed when the code is stitched; a transfer to such a target
+  (a jump), or to one of two by a condition (a branch), goes on through a successor hole named
+  by it (``SUCC:``), which the stitcher resolves to the code for that address.
 - ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
   placed before the block's first stencil: opcodes do not check budgets themselves.
 - ``leave_jump``: the way out to an address outside the region (its address in ``PC0``).
@@ -75,6 +77,7 @@ from recomp.backend.stitch import (
     LEAVE,
     LEAVE_ELSEWHERE,
     NEXT_PC,
+    SUCCESSOR,
     TAKEN_PC,
     opcode_stencil,
     operand_hole,
@@ -166,6 +169,7 @@ class StencilLowering(InterpreterLowering):
     operands: dict[int, int] = field(default_factory=dict)  # see ``_fixed_operands``
     entry_values: dict[str, ll.Value] = field(default_factory=dict)  # each slot's value as entered
     terms: dict[int, str] = field(default_factory=dict)  # values of holes and constants alone: their terms
+    selects: dict[int, tuple[Value, Value, Value]] = field(default_factory=dict)  # a choice of two terms
 
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """Memory, where no device, watchpoint or translated code is: the stencil leaves before
@@ -209,6 +213,10 @@ class StencilLowering(InterpreterLowering):
             self.terms[result.id] = f"{operand_hole(self.operands[op.args[0].id])}.{result.type}"
             return False
         values = list(op.values())
+        if op.name == "exit_ind" and self._go_to_static(values[0]):
+            return True
+        if op.name == "select" and values[0].id not in self.terms and all(v.id in self.terms for v in values[1:]):
+            self.selects[result.id] = (values[0], values[1], values[2])
         if op.name not in DERIVABLE or not values or any(v.id not in self.terms for v in values):
             return False
         term = f"{op.name}.{result.type}({','.join(self.terms[v.id] for v in values)})"
@@ -218,6 +226,35 @@ class StencilLowering(InterpreterLowering):
         hole = self.stencils.hole(self.builder, DERIVED + term)
         self.define(op, self.builder.trunc(hole, llvm_type(result.type)) if result.type.bits < 32 else hole)
         return True
+
+    def _go_to_static(self, target: Value) -> bool:
+        """Where a transfer's target is a term (a jump's) or a choice between two (a branch's),
+        go on at the stencil for that address: a successor hole named by the term (``SUCC:``),
+        which the stitcher resolves, instead of comparing the target with ``TAKEN_PC`` and
+        ``NEXT_PC`` as the code runs."""
+        b = self.builder
+        if target.id in self.selects:
+            condition, taken, not_taken = self.selects[target.id]
+            arms = [self.function.append_basic_block(name) for name in ("taken", "not_taken")]
+            b.cbranch(self.value(condition), *arms)
+            for arm, value in zip(arms, (taken, not_taken)):
+                b.position_at_end(arm)
+                self._go_to_term(value)
+            return True
+        if target.id in self.terms and ("PC" in self.terms[target.id] or "OP" in self.terms[target.id]):
+            self._go_to_term(target)
+            return True
+        return False
+
+    def _go_to_term(self, target: Value) -> None:
+        b = self.builder
+        term = self.terms[target.id]
+        beyond = term.startswith("PC") and not term.startswith(pc_hole(0) + ".")  # (never the instruction itself)
+        if self.lift.traps and not beyond:  # (a jump to itself stops a run: compiled regions report it so)
+            address = b.and_(b.zext(self.value(target), I32_T), I32_T(self.guest.memory_size - 1))
+            with b.if_then(b.icmp_unsigned("==", address, self.pc), likely=False):
+                Lowering.leave(self, Exit.TRAP, self.pc)
+        self.go_on(SUCCESSOR + term)
 
     def fetch(self, addr: Value) -> ll.Value:
         offset = self.operands.get(addr.id)

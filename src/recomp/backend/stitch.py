@@ -58,6 +58,7 @@ def operand_hole(offset: int) -> str:
 # leaf hole), ``#value.type`` (a constant), or ``op.type(term,...)`` (an op of
 # ``recomp.ir.evaluate``; its result's type).
 DERIVED = "X:"
+SUCCESSOR = "SUCC:"  # a successor hole named by a term: go on at the code for that guest address
 _TERM = re.compile(r"(PC\d|OP\d|#\d+)\.(i\d+)|([a-z]+)\.(i\d+)\(")
 DERIVABLE = frozenset(BINARY) | frozenset(CAST) | {"select"}  # the ops a term may hold
 
@@ -150,8 +151,8 @@ class StencilSet:
     def __init__(self, stencils: dict[str, Stencil]) -> None:
         self.stencils = stencils
         # each derived hole's term, by its name
-        self.terms = {hole: parse_term(hole[len(DERIVED):]) for stencil in stencils.values()
-                      for _, _, hole, _ in stencil.holes if hole.startswith(DERIVED)}
+        self.terms = {hole: parse_term(hole[len(prefix):]) for stencil in stencils.values()
+                      for _, _, hole, _ in stencil.holes for prefix in (DERIVED, SUCCESSOR) if hole.startswith(prefix)}
 
     @classmethod
     def parse(cls, data: bytes) -> StencilSet:
@@ -180,7 +181,7 @@ class StencilSet:
             for offset, kind, index, addend in relocations(data, table_section):
                 hole = symbols[index][0] if index < len(symbols) else ""
                 value_hole = kind in ABSOLUTE and VALUE_HOLES.fullmatch(hole)
-                if not (value_hole or (kind in RELATIVE and hole in JUMP_HOLES)):
+                if not (value_hole or (kind in RELATIVE and (hole in JUMP_HOLES or hole.startswith(SUCCESSOR)))):
                     raise MalformedObject(f"a stencil's relocation (type {kind}, {hole or 'no symbol'}) is no hole")
                 index = bisect.bisect_right(starts, offset) - 1
                 if index < 0 or offset + 4 > functions[index][1]:
@@ -220,9 +221,16 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
             pieces.append((stencils.stencils[GUARD], {**address, GUARD_N: step.guard[0], GUARD_C: step.guard[1]},
                            {"NEXT": ("piece", len(pieces) + 1)}))
         taken = step.next if step.taken is None else step.taken
-        pieces.append((stencils.stencils[opcode_stencil(step.opcode)],
-                       {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken},
-                       {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}))
+        stencil = stencils.stencils[opcode_stencil(step.opcode)]
+        successors = {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}
+        for _, _, hole, _ in stencil.holes:
+            if hole.startswith(SUCCESSOR):
+                target = evaluate(stencils.terms[hole], address) & mask
+                successors[hole] = ("addr", target)
+                if target not in at:
+                    outside.setdefault(target, 0)
+        values = {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken}
+        pieces.append((stencil, values, successors))
     nowhere = len(pieces)
     pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))
 

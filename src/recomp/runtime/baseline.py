@@ -85,8 +85,9 @@ def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, in
 
 
 def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], volatile: Set[int],
-             limit: int, cache: CodeCache | None) -> tuple[Compiled, set[int]] | None:
-    """The region at ``entry`` stitched now, and the bytes it covers (its instructions'); None
+             limit: int, cache: CodeCache | None) -> tuple[Compiled, set[int], int] | None:
+    """The region at ``entry`` stitched now, the bytes it covers (its instructions') and how
+    many instructions it holds; None
     if the guest has no stencils here, none for the instruction at ``entry``, or the code has
     ``volatile`` bytes (rewritten by the program)."""
     stencils = stencil_set(frontend, cache)
@@ -100,4 +101,4 @@ def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[i
     if not steps or covers & volatile:
         return None
     name = f"{frontend.guest.name}_stitched_{entry:04x}"
-    return stitch(stencils, steps, returns, mask, name), covers
+    return stitch(stencils, steps, returns, mask, name), covers, len(steps)

@@ -222,12 +222,12 @@ class Tiers:
                         self.code_cache())
         if made is None:
             return False
-        compiled, covers = made
+        compiled, covers, instructions = made
         self.translations.replace(key, self._native(None, covers, compiled, baseline=True))
         seconds = time.perf_counter() - start
         self.stats.stitched += 1
         self.stats.compile_seconds += seconds
-        self.stats.event(f"stitch    {self._where(key.pc)}: {len(covers)} instructions, {seconds * 1e3:.2f} ms")
+        self.stats.event(f"stitch    {self._where(key.pc)}: {instructions} instructions, {seconds * 1e3:.2f} ms")
         return True
 
     def _submit(self, key: TranslationKey) -> None:
