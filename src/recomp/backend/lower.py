@@ -504,8 +504,6 @@ def _memory_helper(b: ll.IRBuilder, helpers: ll.Value, hoisted: bool, name: str,
     return b.call(helper_function(b, table, memory_helper_index(name), MEMORY_HELPERS[name]), args)
 
 
-
-
 def _load(lo: Lowering, op: Op) -> None:
     (addr,) = op.values()
     low = lo.load_byte(lo.address(addr))

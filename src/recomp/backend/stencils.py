@@ -166,7 +166,7 @@ class StencilLowering(InterpreterLowering):
     and going on is a jump to the successor hole that the guest's target equals."""
 
     stencils: Stencils | None = None
-    operands: dict[int, int] = field(default_factory=dict)  # see ``_fixed_operands``
+    pc_offsets: dict[int, int] = field(default_factory=dict)  # constants ``placeholder + k``: k, by value id
     entry_values: dict[str, ll.Value] = field(default_factory=dict)  # each slot's value as entered
     terms: dict[int, str] = field(default_factory=dict)  # values of holes and constants alone: their terms
     selects: dict[int, tuple[Value, Value, Value]] = field(default_factory=dict)  # a choice of two terms
@@ -206,11 +206,13 @@ class StencilLowering(InterpreterLowering):
         the code is stitched (``recomp.backend.stitch``): none of it is left to run."""
         result = op.result
         if op.name == "const":
-            offset = self.lifts.relative(op.args[0]) if result.type == self.guest.pc_type else None
+            offset = self._pc_offset(result.type, op.args[0])
+            if offset is not None:
+                self.pc_offsets[result.id] = offset
             self.terms[result.id] = f"{'#' + str(op.args[0]) if offset is None else pc_hole(offset)}.{result.type}"
             return False
-        if op.name == "fetch" and op.args[0].id in self.operands:
-            self.terms[result.id] = f"{operand_hole(self.operands[op.args[0].id])}.{result.type}"
+        if op.name == "fetch" and self._operand(op.args[0]) is not None:
+            self.terms[result.id] = f"{operand_hole(self._operand(op.args[0]))}.{result.type}"
             return False
         values = list(op.values())
         if op.name == "exit_ind" and self._go_to_static(values[0]):
@@ -256,14 +258,25 @@ class StencilLowering(InterpreterLowering):
                 Lowering.leave(self, Exit.TRAP, self.pc)
         self.go_on(SUCCESSOR + term)
 
+    def _pc_offset(self, t: object, value: int) -> int | None:
+        """``k`` for an address constant ``placeholder + k`` (a ``PCk`` hole)."""
+        return self.lifts.relative(value) if t == self.guest.pc_type else None
+
+    def _operand(self, addr: Value) -> int | None:
+        """``k`` where ``addr`` is the address of operand byte ``k`` and the instruction has
+        stored nothing yet (an ``OPk`` hole; after a store, JSR's own push may have rewritten
+        it in the stack page: it is read from memory)."""
+        offset = None if self.stored else self.pc_offsets.get(addr.id)
+        return offset or None
+
     def fetch(self, addr: Value) -> ll.Value:
-        offset = self.operands.get(addr.id)
+        offset = self._operand(addr)
         if offset is None:
             return InterpreterLowering.fetch(self, addr)
         return self.builder.trunc(self.stencils.hole(self.builder, operand_hole(offset)), I8_T)
 
     def constant(self, t: object, value: int) -> ll.Value:
-        offset = self.lifts.relative(value) if t == self.guest.pc_type else None
+        offset = self._pc_offset(t, value)
         if offset is None:
             return Lowering.constant(self, t, value)
         hole = self.stencils.hole(self.builder, pc_hole(offset))
@@ -340,29 +353,11 @@ def _start(stencils: Stencils, name: str, used: set[str], written: set[str], **m
 
 def _opcode(stencils: Stencils, lift: OpcodeLift) -> None:
     used, written = state_fields([lift.region], stencils.guest)
-    lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift,
-                operands=_fixed_operands(stencils, lift))
+    lo = _start(stencils, opcode_stencil(lift.opcode), used, written, lift=lift)
     entry = lo.builder.block
     first = lower_lift(lo, lift.region)
     lo.builder.position_at_end(entry)
     lo.builder.branch(first)
-
-
-def _fixed_operands(stencils: Stencils, lift: OpcodeLift) -> dict[int, int]:
-    """The operand bytes the lift fetches before it stores anything (``OPk`` holes), as the ids
-    of their address values -> their offsets."""
-    offsets: dict[int, int] = {}
-    fixed: dict[int, int] = {}
-    for op in lift.region.ops():
-        if op.name == "store":
-            break
-        if op.name == "const" and op.result.type == stencils.guest.pc_type:
-            offset = stencils.lifts.relative(op.args[0])
-            if offset:
-                offsets[op.result.id] = offset
-        elif op.name == "fetch" and op.args[0].id in offsets:
-            fixed[op.args[0].id] = offsets[op.args[0].id]
-    return fixed
 
 
 def _guard(stencils: Stencils) -> None:

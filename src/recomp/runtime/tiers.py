@@ -175,7 +175,7 @@ class Tiers:
                 or cached_code is None or cached_code.noted(note)):
             return
         counts = memoryview(bytes(self.entry_table.hotness)).cast("I")
-        entries = frozenset(key.pc for keys in self.translations.owners.values() for key in keys)
+        entries = frozenset(key.pc for key, translation in self.translations if translation.covers)  # (regions')
         pipeline, entry = self.pipeline.frozen(), self.pipeline.entry_facts()
         memory, context = pipeline.sight().memory, cached_code.context()
         modes = self.translations.key(0, False, bool(self.entry_table.guards))  # (the state's, as now)
