@@ -180,6 +180,12 @@ class Lowering:
         code is stitched: ``recomp.backend.stencils``)."""
         return False
 
+    def count_instruction(self, cycles: int) -> None:
+        """Count an instruction, and its base cycles, as it starts."""
+        _add_counter(self, "instructions", 1)
+        if cycles:
+            _add_counter(self, "cycles", cycles)
+
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
         load8 = _memory_function(self, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
@@ -560,9 +566,7 @@ def _insn(lo: Lowering, op: Op) -> None:
         marker(lo.builder, MARK_INSN | op.args[0])
     if lo.trace:
         trace_record(lo)
-    _add_counter(lo, "instructions", 1)
-    if op.args[1]:
-        _add_counter(lo, "cycles", op.args[1])
+    lo.count_instruction(op.args[1])
 
 
 def _traced_fields(guest: GuestSpec) -> list[tuple[str, Type]]:

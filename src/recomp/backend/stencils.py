@@ -27,11 +27,16 @@ time by laying the opcodes' code side by side and writing the holes' values into
   after it stores (JSR's high byte, which its own push may rewrite in the stack page) is read
   from memory.  What the lift computes from these alone (a branch's target and its page-cross
   penalty, an absolute operand's address) is a *derived* hole (``StencilLowering.fold``),
-  named by its expression and computed when the code is stitched; a transfer to such a target
+  named by its expression and computed when the code is stitched (an address that is one is
+  the displacement of the host instruction that accesses memory); a transfer to such a target
   (a jump), or to one of two by a condition (a branch), goes on through a successor hole named
   by it (``SUCC:``), which the stitcher resolves to the code for that address.
 - ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
-  placed before the block's first stencil: opcodes do not check budgets themselves.
+  placed before the block's first stencil: opcodes do not check budgets themselves.  It also
+  counts the block's instructions and base cycles (``BLOCK_C``) ahead, so that opcodes count
+  neither (two host instructions less in each); an opcode's way out of the stencils takes back
+  what was counted for the instructions after it in its block (``LATER_N``, ``LATER_C``), and
+  what a device is told is the cycle count as the runtime's code has it.
 - ``leave_jump``: the way out to an address outside the region (its address in ``PC0``).
 - ``enter``: the region's entry, of the prototype every region shares: it moves the registers
   from the state into host registers, runs the stencils from ``FIRST``, and on an ``Exit.JUMP``
@@ -65,6 +70,7 @@ from recomp.backend.lower import (
 from recomp.backend.native_interpreter import InterpreterLowering
 from recomp.backend.sign_zero import NZ, NZ_BITS, SignZeroLowering
 from recomp.backend.stitch import (
+    BLOCK_C,
     CASE_PC,
     DERIVABLE,
     DERIVED,
@@ -74,6 +80,8 @@ from recomp.backend.stitch import (
     GUARD,
     GUARD_C,
     GUARD_N,
+    LATER_C,
+    LATER_N,
     LEAVE,
     LEAVE_ELSEWHERE,
     NEXT_PC,
@@ -137,13 +145,13 @@ class Stencils:
                 arg.name = arg_name
         return function
 
-    def hole(self, b: ll.IRBuilder, name: str) -> ll.Value:
-        """A hole's value, as an i32."""
+    def hole(self, b: ll.IRBuilder, name: str, t: ll.IntType = I32_T) -> ll.Value:
+        """A hole's value, as an i32 (or ``t``)."""
         symbol = self.module.globals.get(name)
         if symbol is None:
             symbol = ll.GlobalVariable(self.module, I8_T, name)
             symbol.linkage = "external"
-        return b.ptrtoint(symbol, I32_T)
+        return b.ptrtoint(symbol, t)
 
     def in_registers(self, name: str) -> bool:
         """Whether a state field travels in a host register (the sign and zero flags: in ``NZ``)."""
@@ -170,6 +178,44 @@ class StencilLowering(InterpreterLowering):
     entry_values: dict[str, ll.Value] = field(default_factory=dict)  # each slot's value as entered
     terms: dict[int, str] = field(default_factory=dict)  # values of holes and constants alone: their terms
     selects: dict[int, tuple[Value, Value, Value]] = field(default_factory=dict)  # a choice of two terms
+    derived: dict[int, str] = field(default_factory=dict)  # values that are derived holes: the holes' names
+    own_cycles: int = 0  # the instruction's base cycles
+
+    def count_instruction(self, cycles: int) -> None:
+        """Nothing to count: the block's guard counted its instructions and base cycles (one add
+        each per block, not per instruction); the state as the stencil writes it back does not
+        count the block's instructions after this one (``flush``)."""
+        self.own_cycles = cycles
+
+    def _later(self, name: str) -> ll.Value | None:
+        """What a counter's slot holds beyond its state field's value: the block's instructions
+        or base cycles after this instruction (counted ahead by the guard), or None (other
+        fields; the stencils that are no instruction's)."""
+        hole = {"instructions": LATER_N, "cycles": LATER_C}.get(name)
+        return None if hole is None or self.lift is None else self.stencils.hole(self.builder, hole, I64_T)
+
+    def _count_ahead(self, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) in the counters' slots what the guard counted ahead."""
+        b = self.builder
+        for name in ("instructions", "cycles"):
+            later = self._later(name)
+            if later is not None and name in self.slots:
+                value = b.load(self.slots[name])
+                b.store(b.add(value, later) if sign > 0 else b.sub(value, later), self.slots[name])
+
+    def flush(self) -> None:
+        self._count_ahead(-1)
+        super().flush()
+        self._count_ahead(1)
+
+    def reload(self) -> None:
+        super().reload()
+        self._count_ahead(1)
+
+    def cycles(self) -> ll.Value:
+        later = self._later("cycles")
+        value = Lowering.cycles(self)
+        return value if later is None or "cycles" not in self.slots else self.builder.sub(value, later)
 
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """Memory, where no device, watchpoint or translated code is: the stencil leaves before
@@ -196,8 +242,9 @@ class StencilLowering(InterpreterLowering):
         b = self.builder
         attr = b.load(b.gep(self.attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
         with b.if_then(b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0)), likely=False):
+            own = {"instructions": 1, "cycles": self.own_cycles}
             for name, value in self.entry_values.items():
-                b.store(value, self.slots[name])
+                b.store(b.sub(value, value.type(own[name])) if name in own else value, self.slots[name])
             Lowering.leave(self, Exit.STEP, self.pc)
 
     def fold(self, op: Op) -> bool:
@@ -227,7 +274,15 @@ class StencilLowering(InterpreterLowering):
             return False  # (constants alone: LLVM folds them)
         hole = self.stencils.hole(self.builder, DERIVED + term)
         self.define(op, self.builder.trunc(hole, llvm_type(result.type)) if result.type.bits < 32 else hole)
+        self.derived[result.id] = DERIVED + term
         return True
+
+    def address(self, v: Value, offset: int = 0) -> ll.Value:
+        """A derived hole's address is the hole itself (the stitcher wrapped it already): the
+        host instruction addresses memory with it as its displacement, nothing zero-extended."""
+        if offset or v.id not in self.derived or 1 << v.type.bits > self.guest.memory_size:
+            return InterpreterLowering.address(self, v, offset)
+        return self.stencils.hole(self.builder, self.derived[v.id], I64_T)
 
     def _go_to_static(self, target: Value) -> bool:
         """Where a transfer's target is a term (a jump's) or a choice between two (a branch's),
@@ -363,14 +418,17 @@ def _opcode(stencils: Stencils, lift: OpcodeLift) -> None:
 def _guard(stencils: Stencils) -> None:
     lo = _start(stencils, GUARD, set(), set())
     b = lo.builder
-    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), b.zext(stencils.hole(b, GUARD_N), I64_T)),
+    over = b.icmp_unsigned(">", b.add(b.load(lo.slots["instructions"]), stencils.hole(b, GUARD_N, I64_T)),
                            lo.load_field("limit"))
     if "cycles" in lo.slots:
-        late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), b.zext(stencils.hole(b, GUARD_C), I64_T)),
+        late = b.icmp_unsigned(">", b.add(b.load(lo.slots["cycles"]), stencils.hole(b, GUARD_C, I64_T)),
                                lo.load_field("cycle_limit"))
         over = b.or_(over, late)
     with b.if_then(over, likely=False):
         lo.leave(Exit.GUARD, lo.pc)
+    for name, hole in (("instructions", GUARD_N), ("cycles", BLOCK_C)):  # (the block's, counted ahead)
+        if name in lo.slots:
+            b.store(b.add(b.load(lo.slots[name]), stencils.hole(b, hole, I64_T)), lo.slots[name])
     lo.go_on("NEXT")
 
 

@@ -34,6 +34,9 @@ SUCCESSORS = ("NEXT", "TAKEN", "ELSEWHERE")  # holes: where a stencil goes on
 FIRST = "FIRST"  # hole: the region's first stencil (entered by ``enter``)
 NEXT_PC, TAKEN_PC = "NEXT_PC", "TAKEN_PC"  # holes: the guest addresses of those successors
 GUARD_N, GUARD_C = "GUARD_N", "GUARD_C"  # holes: a block's instructions and most cycles
+BLOCK_C = "BLOCK_C"  # hole: a block's base cycles (its guard counts them, and its instructions)
+# holes: the instructions and base cycles of the block after a step's (what its exits uncount)
+LATER_N, LATER_C = "LATER_N", "LATER_C"
 CASE_PC = "CASE_PC"  # hole: the address a dispatch case compares a computed target with
 NOWHERE = 1 << 20  # a ``TAKEN_PC`` no guest address equals (a transfer without a static target)
 
@@ -122,7 +125,8 @@ def evaluate(term: Term, leaves: dict[str, int]) -> int:
 
 ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
 RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
-VALUE_HOLES = re.compile(rf"PC\d|OP\d|{DERIVED}.+|{NEXT_PC}|{TAKEN_PC}|{GUARD_N}|{GUARD_C}|{CASE_PC}")
+VALUE_HOLES = re.compile(rf"PC\d|OP\d|{DERIVED}.+|{NEXT_PC}|{TAKEN_PC}|{CASE_PC}"
+                         rf"|{GUARD_N}|{GUARD_C}|{BLOCK_C}|{LATER_N}|{LATER_C}")
 JUMP_HOLES = (*SUCCESSORS, FIRST)
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
 
@@ -142,7 +146,8 @@ class Step(NamedTuple):
     operands: bytes
     next: int
     taken: int | None = None
-    guard: tuple[int, int] | None = None  # (instructions, most cycles) of the block it starts
+    guard: tuple[int, int, int] | None = None  # (instructions, most and base cycles) of the block it starts
+    later: tuple[int, int] = (0, 0)  # (instructions, base cycles) of its block after it
 
 
 class StencilSet:
@@ -218,7 +223,8 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
         address = {pc_hole(k): (step.addr + k) & mask for k in range(PC_HOLES)}
         address.update((operand_hole(k), byte) for k, byte in enumerate(step.operands, 1))
         if step.guard is not None:
-            pieces.append((stencils.stencils[GUARD], {**address, GUARD_N: step.guard[0], GUARD_C: step.guard[1]},
+            guard = dict(zip((GUARD_N, GUARD_C, BLOCK_C), step.guard))
+            pieces.append((stencils.stencils[GUARD], {**address, **guard},
                            {"NEXT": ("piece", len(pieces) + 1)}))
         taken = step.next if step.taken is None else step.taken
         stencil = stencils.stencils[opcode_stencil(step.opcode)]
@@ -229,7 +235,8 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
                 successors[hole] = ("addr", target)
                 if target not in at:
                     outside.setdefault(target, 0)
-        values = {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken}
+        values = {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken,
+                  LATER_N: step.later[0], LATER_C: step.later[1]}
         pieces.append((stencil, values, successors))
     nowhere = len(pieces)
     pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))

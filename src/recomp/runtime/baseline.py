@@ -66,22 +66,27 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
         taken = insn.targets[0] if insn.targets else None
         after = insn.next if insn.falls_through or taken is None else taken
         operands = bytes(memory[a] for a in insn.byte_addresses()[1:])
-        steps.append(Step(addr, memory[addr], operands, after, taken,
-                          _block(insns, starts, addr) if addr in starts else None))
+        guard = _block(insns, starts, addr) if addr in starts else None
+        later = (0, 0) if _ends_block(insn, insns, starts) else _block(insns, starts, insn.next)[::2]
+        steps.append(Step(addr, memory[addr], operands, after, taken, guard, later))
     returns = sorted({insn.returns_to for insn in insns.values() if insn.returns_to in starts})
     return steps, returns
 
 
-def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, int]:
-    """The instructions and most cycles of the block from ``addr``: to a control transfer, the
-    next block's start, or the end of the code found."""
-    count = cycles = 0
+def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, int, int]:
+    """The instructions, most cycles and base cycles of the block from ``addr``: to a control
+    transfer, the next block's start, or the end of the code found."""
+    count = most = base = 0
     while True:
         insn = insns[addr]
-        count, cycles = count + 1, cycles + insn.max_cycles
+        count, most, base = count + 1, most + insn.max_cycles, base + insn.cycles
+        if _ends_block(insn, insns, starts):
+            return count, most, base
         addr = insn.next
-        if insn.ends_block or addr in starts or addr not in insns:
-            return count, cycles
+
+
+def _ends_block(insn: Insn, insns: dict[int, Insn], starts: Set[int]) -> bool:
+    return insn.ends_block or insn.next in starts or insn.next not in insns
 
 
 def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], volatile: Set[int],
