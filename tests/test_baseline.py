@@ -52,7 +52,8 @@ def _renamed(data: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(b"\0" + old + b"\0", b"\0" + new + b"\0")
 
 
-BRANCH_TARGET = b"X:add.i16(PC2.i16,sext.i16(OP1.i8))"  # a derived hole: a branch's target
+BRANCH_TARGET = b"X:add.i16(PC2.i16,sext.i16(OP1.i8))"  # a derived hole's name: a branch's target
+ABSOLUTE_ADDRESS = b"X:or.i16(zext.i16(OP1.i8),shl.i16(zext.i16(OP2.i8),#8.i16))"  # an absolute operand's
 
 
 @pytest.mark.parametrize("damage", ["relocation type", "a symbol that is no hole", "a derived hole that is no term",
@@ -66,7 +67,7 @@ def test_damaged_stencils_are_refused(damage):
     elif damage == "a symbol that is no hole":
         data = bytearray(_renamed(bytes(data), b"TAKEN_PC", b"TAKEN_XY"))
     elif damage == "a derived hole that is no term":
-        data = bytearray(_renamed(bytes(data), BRANCH_TARGET, BRANCH_TARGET.replace(b"add", b"pow")))
+        data = bytearray(_renamed(bytes(data), ABSOLUTE_ADDRESS, ABSOLUTE_ADDRESS.replace(b"or.", b"xo.")))
     else:
         data = bytearray(_renamed(bytes(data), ENTER.encode(), b"entex"))
     with pytest.raises(MalformedObject):
@@ -89,11 +90,13 @@ def test_derived_holes_are_computed_as_icode_computes(term, leaves, value):
 
 def test_a_branch_stencil_leaves_its_target_to_the_stitcher():
     """BNE's stencil computes neither its target nor where to go on: it goes on through the
-    successor holes of its target's term and of the next instruction, by its condition."""
+    successor holes of its target's term (a trap where that is the branch itself) and of the
+    next instruction, by its condition."""
     stencils = StencilSet.parse(stencil_data())
     holes = {hole for _, _, hole, _ in stencils.stencils["op_D0"].holes}
     target = BRANCH_TARGET.decode()[2:]
-    assert {"X:" + target, "SUCC:" + target, "SUCC:PC2.i16"} <= holes and "TAKEN_PC" not in holes
+    assert {"TRAP:" + target, "SUCC:PC2.i16"} <= holes
+    assert not {"X:" + target, "SUCC:" + target, "TAKEN_PC", "PC0"} & holes
 
 
 @pytest.mark.parametrize(("zero", "stop"), [(True, ("trap", 0x0202)), (False, ("trap", 0x0204))])

@@ -284,9 +284,13 @@ class Lowering:
         b.store(b.add(b.load(chained, typ=I64_T), I64_T(1)), chained)
         b.ret(b.call(target, list(self.function.args), tail="musttail"))
 
+    def widened(self, v: Value) -> ll.Value:
+        """``v`` zero-extended to an i64."""
+        return self.builder.zext(self.value(v), I64_T) if v.type.bits < 64 else self.value(v)
+
     def address(self, v: Value, offset: int = 0) -> ll.Value:
         """Guest address ``v`` (+ offset) as an i64 index, wrapped to the guest memory size."""
-        addr = self.builder.zext(self.value(v), I64_T) if v.type.bits < 64 else self.value(v)
+        addr = self.widened(v)
         if offset:
             addr = self.builder.add(addr, I64_T(offset))
         return self.builder.and_(addr, I64_T(self.guest.memory_size - 1))
@@ -621,8 +625,7 @@ def _build_trace_record(b: ll.IRBuilder, function: ll.Function, lo: Lowering) ->
 def _cycles(lo: Lowering, op: Op) -> None:
     (v,) = op.values()
     slot = lo.slots["cycles"]
-    extra = lo.builder.zext(lo.value(v), I64_T) if v.type.bits < 64 else lo.value(v)
-    lo.builder.store(lo.builder.add(lo.builder.load(slot), extra), slot)
+    lo.builder.store(lo.builder.add(lo.builder.load(slot), lo.widened(v)), slot)
 
 
 def _short(lo: Lowering, count: int, cycles: int, afresh: bool = False) -> ll.Value:

@@ -30,7 +30,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   named by its expression and computed when the code is stitched (an address that is one is
   the displacement of the host instruction that accesses memory); a transfer to such a target
   (a jump), or to one of two by a condition (a branch), goes on through a successor hole named
-  by it (``SUCC:``), which the stitcher resolves to the code for that address.
+  by it (``SUCC:``), which the stitcher resolves to the code for that address; ``TRAP:`` where
+  that address may be the instruction's own, which the stitcher then resolves to
+  ``leave_trap``, the way out that reports a jump to itself (the stencil compares nothing).
 - ``guard``: the budget check of a block (``GUARD_N`` instructions, at most ``GUARD_C`` cycles),
   placed before the block's first stencil: opcodes do not check budgets themselves.  It also
   counts the block's instructions and base cycles (``BLOCK_C``) ahead, so that opcodes count
@@ -84,9 +86,11 @@ from recomp.backend.stitch import (
     LATER_N,
     LEAVE,
     LEAVE_ELSEWHERE,
+    LEAVE_TRAP,
     NEXT_PC,
     SUCCESSOR,
     TAKEN_PC,
+    TRAP_SUCCESSOR,
     opcode_stencil,
     operand_hole,
     pc_hole,
@@ -277,12 +281,19 @@ class StencilLowering(InterpreterLowering):
         self.derived[result.id] = DERIVED + term
         return True
 
+    def widened(self, v: Value) -> ll.Value:
+        """A derived hole is a value of its type already (the stitcher computed it so): as an
+        i64, it is the hole itself, nothing zero-extended."""
+        if v.id not in self.derived:
+            return InterpreterLowering.widened(self, v)
+        return self.stencils.hole(self.builder, self.derived[v.id], I64_T)
+
     def address(self, v: Value, offset: int = 0) -> ll.Value:
-        """A derived hole's address is the hole itself (the stitcher wrapped it already): the
-        host instruction addresses memory with it as its displacement, nothing zero-extended."""
+        """A derived hole's address needs no wrapping either: the host instruction addresses
+        memory with the hole as its displacement."""
         if offset or v.id not in self.derived or 1 << v.type.bits > self.guest.memory_size:
             return InterpreterLowering.address(self, v, offset)
-        return self.stencils.hole(self.builder, self.derived[v.id], I64_T)
+        return self.widened(v)
 
     def _go_to_static(self, target: Value) -> bool:
         """Where a transfer's target is a term (a jump's) or a choice between two (a branch's),
@@ -304,14 +315,11 @@ class StencilLowering(InterpreterLowering):
         return False
 
     def _go_to_term(self, target: Value) -> None:
-        b = self.builder
+        """A jump to itself stops a run, as compiled regions report it: the stitcher, which
+        knows the target, makes that successor the way out (``TRAP:``) where it may be one."""
         term = self.terms[target.id]
         beyond = term.startswith("PC") and not term.startswith(pc_hole(0) + ".")  # (never the instruction itself)
-        if self.lift.traps and not beyond:  # (a jump to itself stops a run: compiled regions report it so)
-            address = b.and_(b.zext(self.value(target), I32_T), I32_T(self.guest.memory_size - 1))
-            with b.if_then(b.icmp_unsigned("==", address, self.pc), likely=False):
-                Lowering.leave(self, Exit.TRAP, self.pc)
-        self.go_on(SUCCESSOR + term)
+        self.go_on((TRAP_SUCCESSOR if self.lift.traps and not beyond else SUCCESSOR) + term)
 
     def _pc_offset(self, t: object, value: int) -> int | None:
         """``k`` for an address constant ``placeholder + k`` (a ``PCk`` hole)."""
@@ -437,6 +445,11 @@ def _leave(stencils: Stencils) -> None:
     lo.leave(Exit.JUMP, lo.pc)
 
 
+def _leave_trap(stencils: Stencils) -> None:
+    lo = _start(stencils, LEAVE_TRAP, set(), set())
+    lo.leave(Exit.TRAP, lo.pc)
+
+
 def _dispatch(stencils: Stencils) -> None:
     """A node of a region's search tree of computed targets (the target is in the state's
     ``pc``): ``TAKEN`` if it is ``CASE_PC``, else the subtree of lower addresses (``ELSEWHERE``)
@@ -480,6 +493,7 @@ def lower_stencils(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module) -> t
         _opcode(stencils, lift)
     _guard(stencils)
     _leave(stencils)
+    _leave_trap(stencils)
     _dispatch(stencils)
     _leave_elsewhere(stencils)
     _enter(stencils)

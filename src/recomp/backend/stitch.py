@@ -28,7 +28,7 @@ from recomp.ir.evaluate import BINARY, CAST, select
 from recomp.ir.types import TYPES, Type
 
 # the stencils' names and holes (see recomp.backend.stencils, which builds them)
-ENTER, GUARD, LEAVE = "enter", "guard", "leave_jump"
+ENTER, GUARD, LEAVE, LEAVE_TRAP = "enter", "guard", "leave_jump", "leave_trap"
 DISPATCH, LEAVE_ELSEWHERE = "dispatch", "leave_elsewhere"
 SUCCESSORS = ("NEXT", "TAKEN", "ELSEWHERE")  # holes: where a stencil goes on
 FIRST = "FIRST"  # hole: the region's first stencil (entered by ``enter``)
@@ -62,6 +62,7 @@ def operand_hole(offset: int) -> str:
 # ``recomp.ir.evaluate``; its result's type).
 DERIVED = "X:"
 SUCCESSOR = "SUCC:"  # a successor hole named by a term: go on at the code for that guest address
+TRAP_SUCCESSOR = "TRAP:"  # ... or, if that address is the instruction's own, stop there: a trap
 _TERM = re.compile(r"(PC\d|OP\d|#\d+)\.(i\d+)|([a-z]+)\.(i\d+)\(")
 DERIVABLE = frozenset(BINARY) | frozenset(CAST) | {"select"}  # the ops a term may hold
 
@@ -128,6 +129,7 @@ RELATIVE = (2, 4)  # R_X86_64_PC32, R_X86_64_PLT32
 VALUE_HOLES = re.compile(rf"PC\d|OP\d|{DERIVED}.+|{NEXT_PC}|{TAKEN_PC}|{CASE_PC}"
                          rf"|{GUARD_N}|{GUARD_C}|{BLOCK_C}|{LATER_N}|{LATER_C}")
 JUMP_HOLES = (*SUCCESSORS, FIRST)
+BY_TERM = (SUCCESSOR, TRAP_SUCCESSOR)  # successor holes named by a term
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
 
 
@@ -157,7 +159,7 @@ class StencilSet:
         self.stencils = stencils
         # each derived hole's term, by its name
         self.terms = {hole: parse_term(hole[len(prefix):]) for stencil in stencils.values()
-                      for _, _, hole, _ in stencil.holes for prefix in (DERIVED, SUCCESSOR) if hole.startswith(prefix)}
+                      for _, _, hole, _ in stencil.holes for prefix in (DERIVED, *BY_TERM) if hole.startswith(prefix)}
 
     @classmethod
     def parse(cls, data: bytes) -> StencilSet:
@@ -186,7 +188,7 @@ class StencilSet:
             for offset, kind, index, addend in relocations(data, table_section):
                 hole = symbols[index][0] if index < len(symbols) else ""
                 value_hole = kind in ABSOLUTE and VALUE_HOLES.fullmatch(hole)
-                if not (value_hole or (kind in RELATIVE and (hole in JUMP_HOLES or hole.startswith(SUCCESSOR)))):
+                if not (value_hole or (kind in RELATIVE and (hole in JUMP_HOLES or hole.startswith(BY_TERM)))):
                     raise MalformedObject(f"a stencil's relocation (type {kind}, {hole or 'no symbol'}) is no hole")
                 index = bisect.bisect_right(starts, offset) - 1
                 if index < 0 or offset + 4 > functions[index][1]:
@@ -195,7 +197,7 @@ class StencilSet:
                 holes[name].append((offset - start, kind, hole, addend))
         code = data[text.offset:text.offset + text.size]
         stencils = {name: Stencil(code[start:end], tuple(holes[name])) for start, end, name in functions}
-        if any(name not in stencils for name in (ENTER, GUARD, LEAVE, DISPATCH, LEAVE_ELSEWHERE)):
+        if any(name not in stencils for name in (ENTER, GUARD, LEAVE, LEAVE_TRAP, DISPATCH, LEAVE_ELSEWHERE)):
             raise MalformedObject("the stencils lack the entry, the guard, the dispatch or the ways out")
         try:
             return cls(stencils)
@@ -229,15 +231,19 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
         taken = step.next if step.taken is None else step.taken
         stencil = stencils.stencils[opcode_stencil(step.opcode)]
         successors = {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}
+        trap = ("piece", len(pieces) + 1)  # (a jump to itself: the way out after the stencil)
         for _, _, hole, _ in stencil.holes:
-            if hole.startswith(SUCCESSOR):
+            if hole.startswith(BY_TERM):
                 target = evaluate(stencils.terms[hole], address) & mask
-                successors[hole] = ("addr", target)
+                traps = hole.startswith(TRAP_SUCCESSOR) and target == step.addr
+                successors[hole] = trap if traps else ("addr", target)
                 if target not in at:
                     outside.setdefault(target, 0)
         values = {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken,
                   LATER_N: step.later[0], LATER_C: step.later[1]}
         pieces.append((stencil, values, successors))
+        if trap in successors.values():
+            pieces.append((stencils.stencils[LEAVE_TRAP], {pc_hole(0): step.addr}, {}))
     nowhere = len(pieces)
     pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))
 
