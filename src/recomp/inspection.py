@@ -31,6 +31,7 @@ class Inspection:
     lifted: Region
     optimized: Region
     opt_stats: dict[str, dict[str, int]]
+    covers: frozenset[int]  # the bytes the region is made from
     guards: bool = False  # as run() compiles without an instruction budget
     _compiled: Compiled | None = None
 
@@ -58,7 +59,8 @@ class Inspection:
     def compiled(self) -> Compiled:
         """The region compiled as ``run`` compiles it (compiled once, on first use)."""
         if self._compiled is None:
-            self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards, keep_ir=True)
+            self._compiled = self.emulator.pipeline.compile(self.optimized, self.guards, keep_ir=True,
+                                                            covers=self.covers)
         return self._compiled
 
     def llvm_raw(self) -> str:
@@ -69,7 +71,7 @@ class Inspection:
 
         module = ll.Module(name=f"{self.emulator.guest.name}_{self.at:04x}")
         lower(self.optimized, self.emulator.guest, module, guards=self.guards, chain=True,
-              name=f"{self.emulator.guest.name}_{self.at:04x}")
+              name=f"{self.emulator.guest.name}_{self.at:04x}", quiet=self.emulator.pipeline.quiet_pages(self.covers))
         return str(module)
 
     def llvm(self) -> str:
@@ -107,7 +109,7 @@ class Inspection:
             except DecodeError as error:
                 return f"; {error.message}"
 
-        compiled = self.emulator.pipeline.compile(self.optimized, self.guards, markers=True)
+        compiled = self.emulator.pipeline.compile(self.optimized, self.guards, markers=True, covers=self.covers)
         rows = []
         for where, host in by_guest_instruction(compiled):
             label = f"{where:04x}  {text(where)}" if isinstance(where, int) else f"({where})"
@@ -157,7 +159,7 @@ def explore(emulator: Emulator, entry: int) -> dict:
         pc, facts = work.pop()
         if pc in covered:
             continue
-        lifted, region, stats = pipeline.stages(pc, facts)
+        lifted, region, stats, _ = pipeline.stages(pc, facts)
         known = constants_in(lifted, Context(emulator.guest, entry=facts))
         before, after = counts(lifted, flags), counts(region, flags)
         totals["ops_before"] += before["ops"]

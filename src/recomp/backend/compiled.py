@@ -26,3 +26,4 @@ class Compiled:
         self.seconds = seconds
         self.memory = memory
         self.object = object
+        self.quiet: frozenset[int] = frozenset()  # pages it accesses without consulting attributes

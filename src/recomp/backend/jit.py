@@ -124,12 +124,12 @@ class Jit:
                 CHEAP_PASSES, CODEGEN_LEVEL)
 
     def build_module(self, region: Region, guest: GuestSpec, guards: bool, chain: bool = True,
-                     arena: Arena | None = None, markers: bool = False, trace: bool = False
-                     ) -> tuple[llvm.ModuleRef, str]:
+                     arena: Arena | None = None, markers: bool = False, trace: bool = False,
+                     quiet: frozenset[int] = frozenset()) -> tuple[llvm.ModuleRef, str]:
         """Lower and optimize a region into a module of its own (for ``arena``, by default the
         current one); returns it and its function name."""
         module, name = self._new_module(f"{guest.name}_{region.entry:04x}")
-        lower(region, guest, module, guards=guards, chain=chain, name=name, markers=markers, trace=trace)
+        lower(region, guest, module, guards=guards, chain=chain, name=name, markers=markers, trace=trace, quiet=quiet)
         parsed = (arena or self._current_arena()).parse(module)
         if sum(len(block.ops) for block in region.blocks) <= O2_MAX_OPS:
             builder = self._pass_builder()
@@ -167,20 +167,24 @@ class Jit:
                 passes.run(function, builder)
 
     def compile(self, region: Region, guest: GuestSpec, guards: bool = True, chain: bool = True,
-                keep_ir: bool = False, markers: bool = False, trace: bool = False) -> Compiled:
+                keep_ir: bool = False, markers: bool = False, trace: bool = False,
+                quiet: frozenset[int] = frozenset()) -> Compiled:
         """Compile a region; ``guards=False`` (no budget, no interrupts: a guard can never fire)
         drops the budget checks.  The guards of loop heads read the budget afresh, so that
         Ctrl-C, which cuts it, stops a loop.  Without budget checks, a loop that LLVM's
         optimizations leave would never stop (TST27's counting loops are computed in closed
         form, which a check would prevent): such a region is compiled again with them.  ``trace``:
-        with a trace record before each instruction."""
+        with a trace record before each instruction; ``quiet``: pages whose bytes have no
+        attributes (``recomp.backend.lower.quiet_pages``)."""
         with self.lock:
             start = time.perf_counter()
             arena = self._current_arena()
-            module, name = self.build_module(region, guest, guards, chain, arena, markers, trace)
+            module, name = self.build_module(region, guest, guards, chain, arena, markers, trace, quiet)
             if not guards and loops(module.get_function(name)):
-                module, name = self.build_module(region, guest, True, chain, arena, markers, trace)
-            return self._add(module, name, start, arena, keep_ir)
+                module, name = self.build_module(region, guest, True, chain, arena, markers, trace, quiet)
+            compiled = self._add(module, name, start, arena, keep_ir)
+            compiled.quiet = quiet
+            return compiled
 
     def _add(self, module: llvm.ModuleRef, name: str, start: float, arena: Arena, keep_ir: bool = False
              ) -> Compiled:

@@ -22,6 +22,7 @@ code, halts, traps) always return.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -93,6 +94,7 @@ class Lowering:
     markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
     trace: bool = False  # write a trace record before each guest instruction (``trace_record``)
     stored: bool = False  # a store is lowered (in this copy of an opcode's lift: ``lower_lift``)
+    quiet: frozenset[int] = frozenset()  # pages whose bytes have no attributes (``quiet_pages``)
     # the address of the guest instruction being lowered (the memory helpers are given it);
     # before the first, the region's (an interrupt entry's pushes)
     insn_pc: ll.Value = field(default_factory=lambda: I32_T(0))
@@ -188,13 +190,15 @@ class Lowering:
 
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """One guest byte: from memory, or from the I/O helper if a device or a watchpoint is there."""
-        load8 = _memory_function(self, "load8", _build_load8, I8_T, [PTR, PTR, PTR, I64_T, I64_T, I32_T])
+        load8 = quiet_pages(self, _memory_function(self, "load8", _build_load8, I8_T,
+                                                   [PTR, PTR, PTR, I64_T, I64_T, I32_T]), _load_directly)
         return self.builder.call(load8, [self.helpers_argument(), self.memory, self.attrs, addr, self.cycles(),
                                          self.insn_pc])
 
     def store_byte(self, addr: ll.Value, value: ll.Value) -> None:
         """One guest byte: to a device, or to memory, noting a hit on translated code or a watchpoint."""
-        store8 = _memory_function(self, "store8", _build_store8, I8_T, [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T])
+        store8 = quiet_pages(self, _memory_function(self, "store8", _build_store8, I8_T,
+                                                    [PTR, PTR, PTR, I64_T, I8_T, I64_T, I32_T]), _store_directly)
         b = self.builder
         hit = b.call(store8, [self.helpers_argument(), self.memory, self.attrs, addr, value, self.cycles(),
                               self.insn_pc])
@@ -477,6 +481,47 @@ def _memory_function(lo: Lowering, name: str, build: Callable[[ll.IRBuilder, ll.
         function.attributes.add("alwaysinline")
         build(ll.IRBuilder(function.append_basic_block("entry")), function, lo.hoist_helpers)
     return function
+
+
+def quiet_pages(lo: Lowering, access: ll.Function, directly: Callable[[ll.IRBuilder, ll.Function], None]
+                ) -> ll.Function:
+    """``access`` (``load8`` or ``store8``), or where ``lo`` may assume pages quiet (no byte
+    there has an attribute), a function that accesses memory ``directly`` wherever LLVM proves the
+    address lies in one of them: a constant address, the 6502's stack (``$0100 | S``), a zero
+    page address indexed with wrap-around.  ``llvm.is.constant`` asks LLVM whether it could
+    decide that, once the region is inlined and folded; an address it cannot place keeps the
+    attribute check, and costs nothing more."""
+    if not lo.quiet:
+        return access
+    module = lo.function.module
+    name = f"{access.name}_quiet_" + "_".join(map(str, sorted(lo.quiet)))
+    function = module.globals.get(name)
+    if function is not None:
+        return function
+    function = ll.Function(module, access.function_type, name)
+    function.linkage = "internal"
+    function.attributes.add("alwaysinline")
+    b = ll.IRBuilder(function.append_basic_block("entry"))
+    page = b.lshr(function.args[3], I64_T(8))
+    inside = [b.icmp_unsigned("==", page, I64_T(number)) for number in sorted(lo.quiet)]
+    quiet = functools.reduce(b.or_, inside)
+    decided = module.globals.get("llvm.is.constant.i1") or ll.Function(
+        module, ll.FunctionType(ll.IntType(1), [ll.IntType(1)]), "llvm.is.constant.i1")
+    with b.if_then(b.and_(b.call(decided, [quiet]), quiet)):
+        directly(b, function)
+    b.ret(b.call(access, list(function.args)))
+    return function
+
+
+def _load_directly(b: ll.IRBuilder, f: ll.Function) -> None:
+    """``load8``'s memory access alone (its arguments: helpers, memory, attrs, addr, ...)."""
+    b.ret(b.load(b.gep(f.args[1], [f.args[3]], inbounds=True, source_etype=I8_T), typ=I8_T))
+
+
+def _store_directly(b: ll.IRBuilder, f: ll.Function) -> None:
+    """``store8``'s (helpers, memory, attrs, addr, value, ...): nothing hit."""
+    b.store(f.args[4], b.gep(f.args[1], [f.args[3]], inbounds=True, source_etype=I8_T))
+    b.ret(I8_T(0))
 
 
 def _build_load8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
@@ -846,17 +891,19 @@ def loop_heads(region: Region) -> frozenset[str]:
 
 
 def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool = True, chain: bool = True,
-          name: str | None = None, markers: bool = False, trace: bool = False) -> ll.Function:
+          name: str | None = None, markers: bool = False, trace: bool = False,
+          quiet: frozenset[int] = frozenset()) -> ll.Function:
     """Add the region to ``module`` as one function; ``guards=False`` drops the budget checks
     (valid when the budget is unlimited: a guard can then never fire); ``chain=False`` returns
     at every exit (single steps and interrupt entries, which the runtime must see end).  The
     guards of loop heads read the budget afresh: Ctrl-C cuts it to stop a loop.  ``markers``:
     each guest instruction's host code begins with a marker (for ``recomp inspect``); ``trace``:
-    with a trace record (``trace_record``)."""
+    with a trace record (``trace_record``); ``quiet``: pages whose bytes have no attributes, to
+    access without consulting them (``quiet_pages``)."""
     function = region_function(module, name or function_name(region))
     lo = Lowering.start(guest, function, guards, chain, *state_fields([region], guest),
                         loop_heads=loop_heads(region), markers=markers, trace=trace,
-                        insn_pc=I32_T(region.entry))
+                        insn_pc=I32_T(region.entry), quiet=quiet)
     entry = lo.builder.block
     first = lower_blocks(lo, region)
     b = lo.builder

@@ -4,6 +4,7 @@ that the runtime needs besides its instructions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from recomp.ir.types import I8, I32, I64, Type
@@ -61,6 +62,14 @@ COMMON_FIELDS: tuple[StateField, ...] = (
 TRACE_CODE_BYTES = 8
 SHARED_FIELDS = frozenset(f.name for f in COMMON_FIELDS if f.shared)
 
+PAGE_BITS = 8  # a page (``GuestSpec.data_pages``) is 256 bytes
+
+
+def pages(addresses: Iterable[int]) -> set[int]:
+    """The pages ``addresses`` lie in."""
+    return {addr >> PAGE_BITS for addr in addresses}
+
+
 # Guest memory attributes, one byte per guest address, which loads and stores consult.
 ATTR_CODE = 1  # the byte belongs to translated code: a store must invalidate it
 ATTR_IO = 2  # the byte is a device register: loads and stores call the runtime's I/O helpers
@@ -99,13 +108,16 @@ class GuestSpec:
     ``interrupts``: the guest takes IRQ and NMI (its frontend lifts their entry).  ``sign_zero``:
     the sign and zero flags, which most instructions set from one 8-bit result (its top bit,
     whether it is zero): code may keep the pair as that result (recomp.backend.sign_zero).
-    ``console``: the default console's output and input addresses."""
+    ``console``: the default console's output and input addresses.  ``data_pages``: the 256-byte
+    pages programs keep their busiest data in (the 6502's zero page and stack): compiled code
+    accesses them without consulting attributes while none of their bytes has any (no device,
+    watchpoint or translated code: ``recomp.runtime.translations``)."""
 
     def __init__(self, name: str, registers: dict[str, Type], flags: tuple[str, ...], helpers: dict[str, Helper],
                  memory_size: int, has_cycles: bool = False, dynamic_operands: bool = False,
                  specialize: tuple[str, ...] = (), pc_type: Type = I32, reset_vector: int | None = None,
                  interrupts: bool = False, sign_zero: tuple[str, str] | None = None,
-                 console: tuple[int, int] | None = None) -> None:
+                 console: tuple[int, int] | None = None, data_pages: tuple[int, ...] = ()) -> None:
         self.name = name
         self.registers = registers
         self.flags = flags
@@ -119,6 +131,7 @@ class GuestSpec:
         self.interrupts = interrupts
         self.sign_zero = sign_zero
         self.console = console
+        self.data_pages = data_pages
 
     def __repr__(self) -> str:
         return f"GuestSpec({self.name!r})"

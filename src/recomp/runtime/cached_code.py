@@ -48,7 +48,8 @@ class CachedCode:
     """One machine's use of a code cache: the context its compiled code is filed under, which
     entries the cache holds there, loading and filing records."""
 
-    def __init__(self, cache: CodeCache, machine: Machine, options: Options, stops: set[int]) -> None:
+    def __init__(self, cache: CodeCache, machine: Machine, options: Options, stops: set[int], noisy: set[int]
+                 ) -> None:
         problem = cache.problem()
         if problem is not None:
             warnings.warn(f"not using the code cache {cache.root}: {problem}", RuntimeWarning, stacklevel=3)
@@ -57,6 +58,7 @@ class CachedCode:
         self.machine = machine
         self.options = options
         self.stops = stops
+        self.noisy = noisy  # (``Translations.noisy``)
         self._context: tuple[tuple, str] | None = None  # (what it depends on, the digest)
         self._entries: set[str] = set()  # the entries the cache holds for the context
         self._preloaded: tuple[str, bool] | None = None  # (context, guard mode) preloaded
@@ -65,10 +67,11 @@ class CachedCode:
         """The digest of everything besides guest bytes that shaped this machine's compiled code:
         recomp's sources, the JIT (LLVM, host CPU, pipelines), the guest, the options, and what
         the optimizer and region builder relied on besides the bytes: where devices, stops and
-        watchpoints are, whether a trace is on, and where the loaded program ends (decoding stops
-        there)."""
+        watchpoints are, whether a trace is on, where the loaded program ends (decoding stops
+        there), and which data pages have held code (the code accesses the others unchecked)."""
         m = self.machine
-        inputs = (sorted(m.devices), sorted(self.stops), m.watchpoints.shape(), m.trace is not None, m.loaded_end)
+        inputs = (sorted(m.devices), sorted(self.stops), m.watchpoints.shape(), m.trace is not None, m.loaded_end,
+                  sorted(self.noisy))
         if self._context is None or self._context[0] != inputs:
             o = self.options
             self._context = inputs, digest(source_digest(), jit_context(), m.guest.name, o.optimize, o.passes,

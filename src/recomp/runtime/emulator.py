@@ -20,7 +20,7 @@ from typing import BinaryIO, NoReturn, TextIO
 
 from recomp.frontends import Frontend, get_frontend
 from recomp.frontends.region import REGION_INSTRUCTIONS
-from recomp.ir.guest import ATTR_STOP
+from recomp.ir.guest import ATTR_STOP, pages
 from recomp.ir.ops import Exit
 from recomp.runtime.addresses import Address, address
 from recomp.runtime.breakpoints import Breakpoints
@@ -83,10 +83,12 @@ class Emulator:
                                        self._release)
         self.entry_table = EntryTable(self.guest, self.stops)
         self.translations = Translations(self.machine, self.entry_table, self.stats)
-        self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops)
+        self.pipeline = Pipeline(self.machine, self.options, self.stats, self.translations.volatile, self.stops,
+                                 self.translations.quiet)
         if code_cache == "default":
             code_cache = default_code_cache() if engine == "jit" else None
-        cached = None if code_cache is None else CachedCode(code_cache, self.machine, self.options, self.stops)
+        cached = None if code_cache is None else CachedCode(code_cache, self.machine, self.options, self.stops,
+                                                            self.translations.noisy)
         self.tiers = Tiers(self.machine, self.options, self.pipeline, self.translations, self.entry_table, cached,
                            self.stats)
         if console == "default":
@@ -401,6 +403,7 @@ class Emulator:
         watch = self.machine.watchpoints.add(range(first, last + 1), on, value)
         ops = frozenset({"read": "load", "write": "store"}[access] for access in watch.accesses)
         self.translations.forget_if(self.pipeline.reaches(ops, watch.span))
+        self.translations.forget_assuming(pages(watch.span))  # (their accesses there are unchecked)
         self.stats.event(f"watch     {self.frontend.format_address(first)}: translations accessing it dropped")
         return watch
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.frontends.region import RegionBuilder, build_region, hot_loops
 from recomp.ir.core import Region
+from recomp.ir.guest import pages
 from recomp.ir.verify import verify
 from recomp.runtime.machine import Machine
 from recomp.runtime.options import Options
@@ -46,11 +47,12 @@ class Sight(NamedTuple):
     watched: frozenset[int]  # addresses watchpoints watch
     devices: frozenset[int]  # addresses devices answer
     traced: bool  # a trace is on
+    quiet: frozenset[int]  # pages compiled code may access without consulting attributes
 
 
 class Pipeline:
     def __init__(self, machine: Machine, options: Options, stats: Stats, volatile: Set[int],
-                 stops: Set[int], frozen: Sight | None = None) -> None:
+                 stops: Set[int], quiet: Callable[[], frozenset[int]], frozen: Sight | None = None) -> None:
         self.machine = machine
         self.frontend = machine.frontend
         self.guest = machine.guest
@@ -58,6 +60,7 @@ class Pipeline:
         self.stats = stats
         self.volatile = volatile
         self.stops = stops
+        self.quiet = quiet  # (``Translations.quiet``)
         self._frozen = frozen
 
     def sight(self) -> Sight:
@@ -66,7 +69,7 @@ class Pipeline:
             return self._frozen
         m = self.machine
         return Sight(m.memory_view, m.loaded_end, m.watchpoints.reads, m.watchpoints.addresses(),
-                     frozenset(m.devices), m.trace is not None)
+                     frozenset(m.devices), m.trace is not None, self.quiet())
 
     def frozen(self) -> Pipeline:
         """A pipeline that sees the machine as it is now (a copy of its memory, its stops...)
@@ -74,7 +77,7 @@ class Pipeline:
         translates with it."""
         sight = self.sight()
         return Pipeline(self.machine, self.options, Stats(), frozenset(self.volatile), frozenset(self.stops),
-                        sight._replace(memory=bytes(sight.memory)))
+                        self.quiet, sight._replace(memory=bytes(sight.memory)))
 
     def lift(self, pc: int, single: bool = False, profile: Callable[[int], int] | None = None,
              head: int | None = None) -> Lifted:
@@ -172,35 +175,42 @@ class Pipeline:
         self.stats.blocks += len(lifted.region.blocks)
         return lifted
 
-    def stages(self, pc: int, entry: dict[str, int] | None = None) -> tuple[Region, Region, dict[str, dict[str, int]]]:
+    def stages(self, pc: int, entry: dict[str, int] | None = None
+               ) -> tuple[Region, Region, dict[str, dict[str, int]], frozenset[int]]:
         """The region at ``pc`` as lifted (verified) and, in a copy, as optimized for a region
-        entered with the ``entry`` facts (default: the state now), with what each pass removed:
-        what ``recomp inspect`` shows."""
+        entered with the ``entry`` facts (default: the state now), with what each pass removed,
+        and the bytes it covers: what ``recomp inspect`` shows."""
         lifted = self.lift(pc)
         verify(lifted.region, self.guest)
         optimized = Lifted(copy.deepcopy(lifted.region), set(lifted.covers), lifted.loop)
         counts = self.optimize(optimized, entry=self.entry_facts() if entry is None else entry)
-        return lifted.region, optimized.region, counts
+        return lifted.region, optimized.region, counts, frozenset(lifted.covers)
 
     def compile(self, region: Region, guards: bool, chain: bool = True, keep_ir: bool = False,
-                markers: bool = False) -> Compiled:
+                markers: bool = False, covers: Set[int] = frozenset()) -> Compiled:
         """Lower the (optimized) region to LLVM IR and compile it; ``guards``: with the budget
         checks; ``chain``: its jumps out go on in compiled code (not for single steps and
         interrupt entries, which the runtime must see end); ``keep_ir``: keep the LLVM IR's text;
         ``markers``: mark each guest instruction's host code (``recomp inspect --side-by-side``);
-        while the machine is traced, the code records each instruction."""
-        compiled = self.compile_later(region, guards, chain, keep_ir, markers)()
+        while the machine is traced, the code records each instruction; ``covers``: the bytes
+        the region is made from (its code accesses the pages they are in with checks)."""
+        compiled = self.compile_later(region, guards, chain, keep_ir, markers, covers)()
         self.count(compiled)
         return compiled
 
     def compile_later(self, region: Region, guards: bool, chain: bool = True, keep_ir: bool = False,
-                      markers: bool = False) -> Callable[[], Compiled]:
+                      markers: bool = False, covers: Set[int] = frozenset()) -> Callable[[], Compiled]:
         """``compile`` as a function that may be called on another thread (what it needs of
         the machine is read now); ``count`` what it returns."""
         from recomp.backend.jit import jit
 
-        guest, trace = self.guest, self.sight().traced
-        return lambda: jit().compile(region, guest, guards, chain, keep_ir, markers, trace)
+        guest, trace, quiet = self.guest, self.sight().traced, self.quiet_pages(covers)
+        return lambda: jit().compile(region, guest, guards, chain, keep_ir, markers, trace, quiet)
+
+    def quiet_pages(self, covers: Set[int]) -> frozenset[int]:
+        """The pages code made from ``covers`` accesses without consulting attributes: the quiet
+        data pages, but for those it lies in (it makes them noisy)."""
+        return frozenset(self.sight().quiet - pages(covers))
 
     def count(self, compiled: Compiled) -> None:
         """Count a region LLVM compiled."""

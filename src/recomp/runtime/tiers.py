@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.frontends.region import LOOP_FACTOR
 from recomp.ir.core import Region
+from recomp.ir.guest import pages
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
 from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
@@ -196,7 +197,7 @@ class Tiers:
                 through = f" (through {self._where(target)})" if target != pc else ""
                 self.stats.event(f"loop      {self._where(pc)}: a hot loop on the native interpreter{through}")
                 lifted = pipeline.translate(lifted, False, entry)
-                compiled = pipeline.compile_later(lifted.region, modes.guards)()
+                compiled = pipeline.compile_later(lifted.region, modes.guards, covers=lifted.covers)()
                 filed = cached_code.filer(modes._replace(pc=pc), context)(
                     compiled, {addr: memory[addr] for addr in lifted.covers})
                 self._compile_event(lifted, compiled, f", {'filed' if filed else 'not filed'} for the next run")
@@ -250,7 +251,7 @@ class Tiers:
                 self._held[key] = lifted.loop
                 if not lifted.loop and self.background.others_waiting():
                     return LATER  # a loop's region first: it runs most
-            compiled = pipeline.compile_later(lifted.region, key.guards)()
+            compiled = pipeline.compile_later(lifted.region, key.guards, covers=lifted.covers)()
             pipeline.count(compiled)
             source = {addr: memory[addr] for addr in lifted.covers}
             filed = file is not None and file(compiled, source)
@@ -398,7 +399,7 @@ class Tiers:
     def _compile(self, key: Key, lifted: Lifted) -> Translation:
         """Compile with LLVM now (and file the code in the code cache); a single step or
         interrupt entry does not chain: the runtime must see it end."""
-        compiled = self.pipeline.compile(lifted.region, key.guards, chain=not key.single)
+        compiled = self.pipeline.compile(lifted.region, key.guards, chain=not key.single, covers=lifted.covers)
         if not key.single and self.cached_code is not None and self.cached_code.file(key, compiled, lifted.covers):
             self.stats.cache_stores += 1
         return self._compiled(lifted, compiled)
@@ -427,6 +428,7 @@ class Tiers:
             self.background.at_exit = ALL
         self.stats.event(f"cached    {self._where(key.pc)}: loaded from the code cache")
         compiled, covers = found
+        compiled.quiet = frozenset(self.translations.quiet() - pages(covers))  # (as the context says it was made)
         return self._native(None, covers, compiled)
 
     def _native(self, region: Region | None, covers: set[int], compiled: Compiled, baseline: bool = False

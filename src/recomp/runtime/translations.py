@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from recomp.ir.core import Region
-from recomp.ir.guest import ATTR_CODE
+from recomp.ir.guest import ATTR_CODE, PAGE_BITS, pages
 from recomp.runtime.entry_table import EntryTable
 from recomp.runtime.keys import Key, TranslationKey, specialized_fields
 from recomp.runtime.machine import Machine
@@ -51,6 +51,11 @@ class Translation:
         self.baseline = baseline
 
     @property
+    def assumes(self) -> frozenset[int]:
+        """The pages its code accesses without consulting attributes, which must stay quiet."""
+        return frozenset() if self.compiled is None else self.compiled.quiet
+
+    @property
     def address(self) -> int | None:
         """Where its native code starts (None: it runs in Python)."""
         return None if self.compiled is None else self.compiled.address
@@ -66,6 +71,7 @@ class Translations:
         self._cache: dict[Key, Translation] = {}
         self.owners: dict[int, set[Key]] = {}  # guest byte -> keys of translations covering it
         self.volatile: set[int] = set()  # rewritten code bytes, lifted as memory reads where possible
+        self.noisy: set[int] = set()  # the guest's data pages that have held translated code
         self.written: list[int] = []  # code bytes stored to since control last reached the run loop
         self._retired: OrderedDict[tuple[Key, int], Translation] = OrderedDict()  # oldest first
         self.get = self._cache.get  # the hot path: one dict lookup
@@ -98,6 +104,33 @@ class Translations:
         for addr in translation.covers:
             self.owners.setdefault(addr, set()).add(key)
             attrs[addr] |= ATTR_CODE
+        noisy = pages(translation.covers).intersection(self.machine.guest.data_pages) - self.noisy
+        if noisy:  # (code in the zero page, say: a store there must be checked from now on)
+            self.noisy |= noisy
+            dropped = self.forget_assuming(noisy)
+            where = ", ".join(self._where(page << PAGE_BITS) for page in sorted(noisy))
+            self.stats.event(f"noisy     {where}: code there now, its accesses are checked "
+                             f"({dropped} translations that did not dropped)")
+
+    def quiet(self) -> frozenset[int]:
+        """The guest's data pages that compiled code may access without consulting attributes:
+        no byte there is a device's or watched, and no translated code has been there."""
+        m = self.machine
+        return frozenset(m.guest.data_pages) - self.noisy - pages(m.devices) - pages(m.watchpoints.addresses())
+
+    def forget_assuming(self, noisy: set[int]) -> int:
+        """Drop the translations whose code accesses any of ``noisy`` pages unchecked (attributes
+        there matter now), and what compiles meanwhile; returns how many ran."""
+        self.epoch += 1
+        dropped = 0
+        for key, translation in self:
+            if translation.assumes & noisy:
+                self._evict(key, translation)
+                dropped += 1
+        for slot, translation in list(self._retired.items()):
+            if translation.assumes & noisy:
+                del self._retired[slot]
+        return dropped
 
     def revive(self, key: Key) -> Translation | None:
         """A dropped translation for ``key`` made from the bytes memory holds now, cached again;

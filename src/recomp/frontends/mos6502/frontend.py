@@ -41,6 +41,7 @@ GUEST = GuestSpec(
     interrupts=True,
     console=(0xF001, 0xF004),  # py65's putc / getc addresses
     sign_zero=("N", "Z"),
+    data_pages=(0, 1),  # the zero page and the stack
 )
 
 INTERRUPT_CYCLES = 7
