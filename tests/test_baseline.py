@@ -371,3 +371,28 @@ def test_stitched_counters_are_exact_wherever_a_block_is_left(budget):
         runs[engine] = (result.exit, result.pc, emu.instructions, emu.cycles, device.log, emu.state.y)
     assert runs["jit"] == runs["interp"]
     assert budget is not None or len(runs["jit"][4]) == 4 * 0x40
+
+
+# 0200: LDX #$FF / TXS / JMP $01FD; 01FD: JSR $0310, whose push of its return address ($01FF)
+# writes $01 over its own operand's high byte before the 6502 reads it: it goes to $0110.
+# $0110 and $0310: JMP * each.
+JSR_ON_THE_STACK = {0x0200: bytes([0xA2, 0xFF, 0x9A, 0x4C, 0xFD, 0x01]), 0x01FD: bytes([0x20, 0x10, 0x03]),
+                    0x0110: bytes([0x4C, 0x10, 0x01]), 0x0310: bytes([0x4C, 0x10, 0x03])}
+
+
+def test_a_stitched_jsr_that_pushes_over_its_own_operand_goes_where_the_6502_does():
+    """A stencil takes JSR's target from its operand holes, though the 6502 reads the high byte
+    after its push: a push onto translated code leaves before the instruction (``Exit.STEP``),
+    and the runtime runs it as the chip does."""
+    ends = []
+    for engine in ("interp", "jit"):
+        emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
+        for at, code in JSR_ON_THE_STACK.items():
+            emu.load(code, at=at)
+        emu.state.pc = 0x0200
+        if engine == "jit":
+            stitched(emu, 0x0200)
+            assert all(0x01FF in translation.covers for _, translation in emu.translations)  # (the JSR's too)
+        result = emu.run(stop_on_trap=True)
+        ends.append((result.exit, result.pc, emu.instructions, emu.cycles, bytes(emu.memory[0x01FD:0x0200])))
+    assert ends[0] == ends[1] and ends[1][:2] == ("trap", 0x0110)

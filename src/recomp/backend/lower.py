@@ -93,7 +93,6 @@ class Lowering:
     helpers: dict[int, ll.Value] = field(default_factory=dict)  # helper table slot -> its function
     markers: bool = False  # mark each guest instruction's host code (``marker``), for inspection
     trace: bool = False  # write a trace record before each guest instruction (``trace_record``)
-    stored: bool = False  # a store is lowered (in this copy of an opcode's lift: ``lower_lift``)
     quiet: frozenset[int] = frozenset()  # pages whose bytes have no attributes (``quiet_pages``)
     # the address of the guest instruction being lowered (the memory helpers are given it);
     # before the first, the region's (an interrupt entry's pushes)
@@ -865,7 +864,6 @@ def lower_lift(lo: Lowering, region: Region, prefix: str = "") -> ll.Block:
     flag = next((name for name in lo.guest.specialize
                  if any(op.name == "getflag" and op.args[0] == name for op in region.ops())), None)
     if flag is None:
-        lo.stored = False
         return lower_blocks(lo, region, prefix)
     test = lo.function.append_basic_block(f"{prefix}{flag}")
     cases = [lower_lift(lo, _with_flag(region, flag, value), f"{prefix}{flag}{value}_") for value in (1, 0)]

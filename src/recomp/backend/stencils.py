@@ -23,9 +23,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   constants ``placeholder + k``.  ``OP1`` to ``OPk``: its operand bytes, where the native
   interpreter reads them from guest memory (a zero-page operand is then an address in the
   code: one load less, and a register more, in every instruction that has one).  The region
-  covers them, as LLVM's regions do: a store there drops it.  An operand the instruction reads
-  after it stores (JSR's high byte, which its own push may rewrite in the stack page) is read
-  from memory.  What the lift computes from these alone (a branch's target and its page-cross
+  covers them, as LLVM's regions do: a store there drops it, and a store of the instruction's
+  own there leaves before it (JSR, whose push may rewrite its operand's high byte in the stack
+  page before the 6502 reads it: see ``load_byte``).  What the lift computes from these alone (a branch's target and its page-cross
   penalty, an absolute operand's address) is a *derived* hole (``StencilLowering.fold``),
   named by its expression and computed when the code is stitched (an address that is one is
   the displacement of the host instruction that accesses memory); a transfer to such a target
@@ -224,21 +224,18 @@ class StencilLowering(InterpreterLowering):
     def load_byte(self, addr: ll.Value) -> ll.Value:
         """Memory, where no device, watchpoint or translated code is: the stencil leaves before
         its instruction otherwise (``_step_before``), rather than call the runtime's helper (a
-        call's registers cost every stencil that has one spills on its straight path)."""
-        if self.stored:
-            return InterpreterLowering.load_byte(self, addr)
+        call's registers cost every stencil that has one spills on its straight path).  Even
+        after the instruction has stored: what it stored went to plain memory, and the runtime,
+        running it again from its start, stores the same there (a push, an RMW instruction's
+        first write of the byte it read)."""
         self._step_before(addr, ATTR_READ_HELPER)
         b = self.builder
         return b.load(b.gep(self.memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
 
     def store_byte(self, addr: ll.Value, value: ll.Value) -> None:
-        if self.stored:  # (the instruction has changed memory: it goes on as the runtime's code would)
-            InterpreterLowering.store_byte(self, addr, value)
-            return
         self._step_before(addr, ATTR_WRITE_HELPER | ATTR_WRITE_CHECK)
         b = self.builder
         b.store(value, b.gep(self.memory, [addr], inbounds=True, source_etype=I8_T))
-        self.stored = True
 
     def _step_before(self, addr: ll.Value, bits: int) -> None:
         """Leave before the instruction (``Exit.STEP``: the runtime runs it alone) if the byte
@@ -326,11 +323,10 @@ class StencilLowering(InterpreterLowering):
         return self.lifts.relative(value) if t == self.guest.pc_type else None
 
     def _operand(self, addr: Value) -> int | None:
-        """``k`` where ``addr`` is the address of operand byte ``k`` and the instruction has
-        stored nothing yet (an ``OPk`` hole; after a store, JSR's own push may have rewritten
-        it in the stack page: it is read from memory)."""
-        offset = None if self.stored else self.pc_offsets.get(addr.id)
-        return offset or None
+        """``k`` where ``addr`` is the address of operand byte ``k`` (an ``OPk`` hole), even
+        after the instruction has stored (JSR reads its high byte after its push): a store
+        there would have left first, the byte being translated code."""
+        return self.pc_offsets.get(addr.id) or None
 
     def fetch(self, addr: Value) -> ll.Value:
         offset = self._operand(addr)
