@@ -322,6 +322,19 @@ class Counter:
         self.log.append(("write", cycles))
 
 
+def _beside_a_counter(engine: str, program: bytes) -> tuple[recomp.Emulator, Counter]:
+    """A machine with a ``Counter`` at $D000 and ``program`` at $0200, its loop at $0202
+    stitched (for the JIT)."""
+    emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
+    device = Counter()
+    emu.map_device(device)
+    emu.load(program, at=0x0200)
+    emu.state.pc = 0x0200
+    if engine == "jit":
+        stitched(emu, 0x0202)
+    return emu, device
+
+
 # 0200 LDX #0 / 0202 loop: LDA $D000; STA $0300,X; INX; STA $D000; CPX #$40; BNE loop / 0210 JMP *
 READS_A_DEVICE = bytes([0xA2, 0x00, 0xAD, 0x00, 0xD0, 0x9D, 0x00, 0x03, 0xE8, 0x8D, 0x00, 0xD0,
                         0xE0, 0x40, 0xD0, 0xF2, 0x4C, 0x10, 0x02])
@@ -332,13 +345,7 @@ def test_a_stitched_loop_leaves_before_each_device_access_and_stays_exact():
     which the runtime runs alone; the loop's code stays, and the run is the reference's."""
     runs = {}
     for engine in ("interp", "jit"):
-        emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
-        device = Counter()
-        emu.map_device(device)
-        emu.load(READS_A_DEVICE, at=0x0200)
-        emu.state.pc = 0x0200
-        if engine == "jit":
-            stitched(emu, 0x0202)
+        emu, device = _beside_a_counter(engine, READS_A_DEVICE)
         result = emu.run(stop_on_trap=True)
         runs[engine] = (result.pc, emu.instructions, emu.cycles, bytes(emu.memory[0x0300:0x0340]), device.reads,
                         device.last)
@@ -360,13 +367,7 @@ def test_stitched_counters_are_exact_wherever_a_block_is_left(budget):
     engine has there: the device is told the same cycle of every access."""
     runs = {}
     for engine in ("interp", "jit"):
-        emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
-        device = Counter()
-        emu.map_device(device)
-        emu.load(MIDDLE_OF_A_BLOCK, at=0x0200)
-        emu.state.pc = 0x0200
-        if engine == "jit":
-            stitched(emu, 0x0202)
+        emu, device = _beside_a_counter(engine, MIDDLE_OF_A_BLOCK)
         result = emu.run(stop_on_trap=True, max_instructions=budget)
         runs[engine] = (result.exit, result.pc, emu.instructions, emu.cycles, device.log, emu.state.y)
     assert runs["jit"] == runs["interp"]

@@ -25,8 +25,9 @@ time by laying the opcodes' code side by side and writing the holes' values into
   code: one load less, and a register more, in every instruction that has one).  The region
   covers them, as LLVM's regions do: a store there drops it, and a store of the instruction's
   own there leaves before it (JSR, whose push may rewrite its operand's high byte in the stack
-  page before the 6502 reads it: see ``load_byte``).  What the lift computes from these alone (a branch's target and its page-cross
-  penalty, an absolute operand's address) is a *derived* hole (``StencilLowering.fold``),
+  page before the 6502 reads it: see ``load_byte``).  What the lift computes from these alone
+  (a branch's target and its page-cross penalty, an absolute operand's address) is a
+  *derived* hole (``StencilLowering.fold``),
   named by its expression and computed when the code is stitched (an address that is one is
   the displacement of the host instruction that accesses memory); a transfer to such a target
   (a jump), or to one of two by a condition (a branch), goes on through a successor hole named
