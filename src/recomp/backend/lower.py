@@ -36,6 +36,7 @@ from recomp.ir.guest import (
     ATTR_WRITE_HELPER,
     ATTR_WRITE_WATCH,
     MEMORY_HELPERS,
+    PAGE_BITS,
     SHARED_FIELDS,
     TRACE_CODE_BYTES,
     GuestSpec,
@@ -501,7 +502,7 @@ def quiet_pages(lo: Lowering, access: ll.Function, directly: Callable[[ll.IRBuil
     function.linkage = "internal"
     function.attributes.add("alwaysinline")
     b = ll.IRBuilder(function.append_basic_block("entry"))
-    page = b.lshr(function.args[3], I64_T(8))
+    page = b.lshr(function.args[3], I64_T(PAGE_BITS))
     inside = [b.icmp_unsigned("==", page, I64_T(number)) for number in sorted(lo.quiet)]
     quiet = functools.reduce(b.or_, inside)
     decided = module.globals.get("llvm.is.constant.i1") or ll.Function(
@@ -526,7 +527,7 @@ def _store_directly(b: ll.IRBuilder, f: ll.Function) -> None:
 def _build_load8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
     helpers, memory, attrs, addr, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-    with b.if_then(_has(b, attr, ATTR_READ_HELPER), likely=False):
+    with b.if_then(has_attribute(b, attr, ATTR_READ_HELPER), likely=False):
         b.ret(_memory_helper(b, helpers, hoisted, "io_read", [b.trunc(addr, I32_T), cycles, pc]))
     b.ret(b.load(b.gep(memory, [addr], inbounds=True, source_etype=I8_T), typ=I8_T))
 
@@ -534,19 +535,19 @@ def _build_load8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
 def _build_store8(b: ll.IRBuilder, f: ll.Function, hoisted: bool) -> None:
     helpers, memory, attrs, addr, value, cycles, pc = f.args
     attr = b.load(b.gep(attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-    with b.if_then(_has(b, attr, ATTR_WRITE_HELPER), likely=False):
+    with b.if_then(has_attribute(b, attr, ATTR_WRITE_HELPER), likely=False):
         _memory_helper(b, helpers, hoisted, "io_write", [b.trunc(addr, I32_T), value, cycles, pc])
-        with b.if_then(_has(b, attr, ATTR_WRITE_WATCH), likely=False):
+        with b.if_then(has_attribute(b, attr, ATTR_WRITE_WATCH), likely=False):
             b.ret(I8_T(1))
         b.ret(I8_T(0))
     b.store(value, b.gep(memory, [addr], inbounds=True, source_etype=I8_T))
-    with b.if_then(_has(b, attr, ATTR_WRITE_CHECK), likely=False):
+    with b.if_then(has_attribute(b, attr, ATTR_WRITE_CHECK), likely=False):
         _memory_helper(b, helpers, hoisted, "code_write", [b.trunc(addr, I32_T), pc])
         b.ret(I8_T(1))
     b.ret(I8_T(0))
 
 
-def _has(b: ll.IRBuilder, attr: ll.Value, bits: int) -> ll.Value:
+def has_attribute(b: ll.IRBuilder, attr: ll.Value, bits: int) -> ll.Value:
     """Whether an attribute byte has any of ``bits``."""
     return b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0))
 

@@ -64,6 +64,7 @@ from recomp.backend.lower import (
     PTR,
     Lowering,
     count_entry,
+    has_attribute,
     llvm_type,
     lower_lift,
     region_function,
@@ -243,7 +244,7 @@ class StencilLowering(InterpreterLowering):
         at ``addr`` has any attribute of ``bits``: the state as it was entered."""
         b = self.builder
         attr = b.load(b.gep(self.attrs, [addr], inbounds=True, source_etype=I8_T), typ=I8_T)
-        with b.if_then(b.icmp_unsigned("!=", b.and_(attr, I8_T(bits)), I8_T(0)), likely=False):
+        with b.if_then(has_attribute(b, attr, bits), likely=False):
             own = {"instructions": 1, "cycles": self.own_cycles}
             for name, value in self.entry_values.items():
                 b.store(b.sub(value, value.type(own[name])) if name in own else value, self.slots[name])
@@ -437,14 +438,10 @@ def _guard(stencils: Stencils) -> None:
     lo.go_on("NEXT")
 
 
-def _leave(stencils: Stencils) -> None:
-    lo = _start(stencils, LEAVE, set(), set())
-    lo.leave(Exit.JUMP, lo.pc)
-
-
-def _leave_trap(stencils: Stencils) -> None:
-    lo = _start(stencils, LEAVE_TRAP, set(), set())
-    lo.leave(Exit.TRAP, lo.pc)
+def _leave(stencils: Stencils, name: str, reason: Exit) -> None:
+    """A way out at the address in ``PC0``: ``leave_jump`` (outside the region), ``leave_trap``."""
+    lo = _start(stencils, name, set(), set())
+    lo.leave(reason, lo.pc)
 
 
 def _dispatch(stencils: Stencils) -> None:
@@ -489,8 +486,8 @@ def lower_stencils(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module) -> t
     for lift in lifts.opcodes:
         _opcode(stencils, lift)
     _guard(stencils)
-    _leave(stencils)
-    _leave_trap(stencils)
+    _leave(stencils, LEAVE, Exit.JUMP)
+    _leave(stencils, LEAVE_TRAP, Exit.TRAP)
     _dispatch(stencils)
     _leave_elsewhere(stencils)
     _enter(stencils)

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from recomp.frontends.region import LOOP_FACTOR
 from recomp.ir.core import Region
-from recomp.ir.guest import pages
 from recomp.runtime.background import ALL, IN_HAND, LATER, NOTHING, Background
 from recomp.runtime.baseline import stitched
 from recomp.runtime.cached_code import CachedCode
@@ -428,7 +427,7 @@ class Tiers:
             self.background.at_exit = ALL
         self.stats.event(f"cached    {self._where(key.pc)}: loaded from the code cache")
         compiled, covers = found
-        compiled.quiet = frozenset(self.translations.quiet() - pages(covers))  # (as the context says it was made)
+        compiled.quiet = self.pipeline.quiet_pages(covers)  # (as the context says it was made)
         return self._native(None, covers, compiled)
 
     def _native(self, region: Region | None, covers: set[int], compiled: Compiled, baseline: bool = False

@@ -119,18 +119,9 @@ class Translations:
         return frozenset(m.guest.data_pages) - self.noisy - pages(m.devices) - pages(m.watchpoints.addresses())
 
     def forget_assuming(self, noisy: set[int]) -> int:
-        """Drop the translations whose code accesses any of ``noisy`` pages unchecked (attributes
-        there matter now), and what compiles meanwhile; returns how many ran."""
-        self.epoch += 1
-        dropped = 0
-        for key, translation in self:
-            if translation.assumes & noisy:
-                self._evict(key, translation)
-                dropped += 1
-        for slot, translation in list(self._retired.items()):
-            if translation.assumes & noisy:
-                del self._retired[slot]
-        return dropped
+        """Drop for good the translations whose code accesses any of ``noisy`` pages unchecked
+        (attributes there matter now); returns how many ran."""
+        return self._forget(lambda translation: bool(translation.assumes & noisy))
 
     def revive(self, key: Key) -> Translation | None:
         """A dropped translation for ``key`` made from the bytes memory holds now, cached again;
@@ -224,13 +215,21 @@ class Translations:
         def unchecked(translation: Translation) -> bool:
             return bool(translation.covers) if translation.region is None else reaches(translation.region)
 
+        self._forget(unchecked)
+
+    def _forget(self, drop: Callable[[Translation], bool]) -> int:
+        """Drop for good the translations, and those kept aside, that ``drop`` says; what compiles
+        meanwhile is not used (the epoch).  Returns how many of them ran."""
         self.epoch += 1
+        dropped = 0
         for key, translation in self:
-            if unchecked(translation):
+            if drop(translation):
                 self._evict(key, translation)
+                dropped += 1
         for slot, translation in list(self._retired.items()):
-            if unchecked(translation):
+            if drop(translation):
                 del self._retired[slot]
+        return dropped
 
     def evict_all(self, translation: Translation) -> None:
         """Take a translation out wherever it stands (the native interpreter stands for many keys)."""
