@@ -210,3 +210,63 @@ def test_a_run_without_cached_code_finds_code_hot_sooner(tmp_path: Path):
     warm = run()
     assert warm.state.hot == HOT_INSTRUCTIONS and warm.stats.cache_hits >= 1
     assert warm.memory[0:0x100] == cold.memory[0:0x100]
+
+
+def caller_program(work: int) -> dict[int, bytes]:
+    """0200 JSR $0300; ``work`` NOPs; JMP $0200 (the caller) / 0300 LDY #40; DEY; BNE $0302; RTS
+    (a subroutine whose loop turns hot first): the caller runs ``work`` + 2 instructions for the
+    subroutine's 82."""
+    back = 0x0203 + work
+    return {0x0200: bytes([0x20, 0x00, 0x03, *[0xEA] * work, 0x4C, 0x00, 0x02]),
+            0x0300: bytes([0xA0, 40, 0x88, 0xD0, 0xFD, 0x60]), back: bytes([0x4C, 0x00, 0x02])}
+
+
+@pytest.mark.parametrize(("work", "promoted"), [(30, True), (2, False)])
+def test_a_hot_subroutines_warm_caller_is_promoted_with_it(tmp_path: Path, work: int, promoted: bool):
+    """Once the subroutine's loop runs compiled, its caller would run on the native interpreter
+    until it turned hot on its own: a caller that has run an eighth of the threshold by then
+    (mul16's) is stitched and compiled with it; one that has run less waits its turn.  Either
+    way the run ends where one all on the reference engine does."""
+    import recomp
+    from recomp.runtime.code_cache import CodeCache
+
+    events: list[str] = []
+
+    def run(**options) -> recomp.Emulator:
+        emulator = recomp.Emulator("6502", console=None, code_cache=CodeCache(tmp_path / "cache"), **options)
+        emulator.stats.log = events.append
+        for at, code in caller_program(work).items():
+            emulator.load(code, at=at)
+        emulator.state.pc = 0x0200
+        emulator.run(max_instructions=3_000_000)
+        emulator.finish_compiling()
+        return emulator
+
+    emulator = run()
+    promotions = [event for event in events if event.startswith("promote")]
+    calls = "promote   $0203: calls $0302, and is warm on the native interpreter"
+    assert promotions[0] == "promote   $0302: hot on the native interpreter"
+    assert (calls in promotions) == promoted and (promotions[1:2] == [calls]) == promoted
+    reference = run(engine="interp")
+    assert (emulator.state.pc, emulator.state.a, emulator.state.x, emulator.state.y, emulator.state.s,
+            emulator.instructions, emulator.cycles) == (reference.state.pc, reference.state.a, reference.state.x,
+                                                        reference.state.y, reference.state.s, reference.instructions,
+                                                        reference.cycles)
+
+
+def test_the_6502_caller_is_the_return_site_a_jsr_pushed():
+    """The word on top of the stack is a return address when the byte two before it is JSR."""
+    import ctypes
+
+    frontend = get_frontend("6502")
+    memory = bytearray(0x10000)
+    memory[0x0300:0x0303] = bytes([0x20, 0x00, 0x04])  # 0300 JSR $0400
+    memory[0x01FE:0x0200] = bytes([0x02, 0x03])  # what it pushed: $0302, its last byte
+
+    class State(ctypes.Structure):
+        _fields_ = [("s", ctypes.c_uint8)]
+
+    assert frontend.caller(memory, State(s=0xFD)) == 0x0303
+    memory[0x0300] = 0xEA  # a word some other way pushed
+    assert frontend.caller(memory, State(s=0xFD)) is None
+    assert get_frontend("tst27").caller(memory, State(s=0xFD)) is None

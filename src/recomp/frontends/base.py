@@ -175,6 +175,11 @@ class Frontend(ABC):
         """Whether the guest masks IRQ in this state (the 6502: the I flag)."""
         return False
 
+    def caller(self, memory: Sequence[int], state: ctypes.Structure) -> int | None:
+        """Where the subroutine the guest is in returns to, as its stack says (a call
+        instruction pushed it), or None if the guest cannot tell."""
+        return None
+
     def opcode_lifts(self) -> OpcodeLifts:
         """Every opcode lifted once, for the native interpreter: guests with ``native_interpreter``
         return ``recomp.frontends.opcodes.opcode_lifts(type(self))``."""

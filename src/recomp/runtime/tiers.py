@@ -63,6 +63,7 @@ LOOP_TARGETS = 32
 LOOP_TARGET_SHARE = 64
 HOT_LOOPS = "hot loops"  # the compile thread's job that looks for them
 HOT_BLOCKS = 256  # ... or block transitions within one entry (a loop inside the region)
+CALLER_SHARE = 8  # a hot subroutine's caller that ran this share of the threshold is promoted with it
 
 
 class Tiers:
@@ -144,21 +145,42 @@ class Tiers:
 
     def promote(self, pc: int, guards: bool) -> None:
         """The native interpreter found ``pc`` hot: compile the region there (in the background,
-        the native interpreter running it meanwhile)."""
+        the native interpreter running it meanwhile), and at the return site of the subroutine
+        ``pc`` is in if that has run 1/``CALLER_SHARE`` of the threshold: once the subroutine
+        runs compiled, its caller would run on the native interpreter until it turned hot on its
+        own (mul16's caller, 3 M instructions more).  Both are stitched before either is handed
+        to the compile thread, whose Python would take turns with the stitching."""
+        hot = self._promote(pc, guards, "hot on the native interpreter")
+        st = self.machine.state
+        caller = self.machine.frontend.caller(self.machine.memory_view, st)
+        called = None
+        if caller is not None and caller != pc and self.entry_table.hotness[caller] >= st.hot // CALLER_SHARE:
+            current = self.translations.get(self.translations.key(caller, False, guards))
+            if current is None or not current.covers:
+                why = f"calls {self._where(pc)}, and is warm on the native interpreter"
+                called = self._promote(caller, guards, why)
+        if hot is not None:
+            self._submit(hot)
+        if called is not None:
+            self._submit(called, behind=True)
+
+    def _promote(self, pc: int, guards: bool, why: str) -> TranslationKey | None:
+        """Stitch the region at ``pc``, and return its key for the compile thread; without one,
+        compile it now."""
         key = self.translations.key(pc, False, guards)
         if self.background is not None and (key in self.background.waiting or self._held_elsewhere(key)):
-            return
-        self.stats.event(f"promote   {self._where(pc)}: hot on the native interpreter")
+            return None
+        self.stats.event(f"promote   {self._where(pc)}: {why}")
         self._promoted.add(pc)
         if self.background is not None:
             self.stitch(key)
-            self._submit(key)
-            return
+            return key
         self.translations.discard(key, self.native_interpreter())
         if self.translations.get(key) is None:
             profile = self._profile()
             self._translate(key, lambda: self.pipeline.lift(pc, profile=profile), self.pipeline.entry_facts(),
                             compile=True)
+        return None
 
     def compile_hot_loops(self) -> None:
         """At the end of a run that started with code from the code cache (its process's exit
@@ -230,25 +252,31 @@ class Tiers:
         self.stats.event(f"stitch    {self._where(key.pc)}: {instructions} instructions, {seconds * 1e3:.2f} ms")
         return True
 
-    def _submit(self, key: TranslationKey) -> None:
+    def _submit(self, key: TranslationKey, behind: bool = False) -> None:
         """Translate and compile the region at ``key`` on the compile thread, with a pipeline
         frozen now (unless the queue is full: the code is hot again later).  The thread files
         the code in the code cache as soon as it is made: code still compiling when the process
-        exits is finished and kept for the next run."""
+        exits is finished and kept for the next run.  A region that holds no loop, or one that
+        is ``behind``, goes behind the jobs waiting then, once (a first run's exit waits for the
+        job in hand if nothing is filed yet: crc32's waited 0.1 s for its caller's region)."""
         pipeline, entry, profile = self.pipeline.frozen(), self.pipeline.entry_facts(), self._profile()
         memory = pipeline.sight().memory
         file = self.cached_code.filer(key) if self.cached_code is not None else None
 
         lifted: Lifted | None = None
+        deferred = False
 
         def work() -> Made | object | None:
-            nonlocal lifted
+            nonlocal lifted, deferred
+            if behind and not deferred and self.background.others_waiting():
+                deferred = True
+                return LATER
             if lifted is None:
                 if self._held_elsewhere(key):
                     return None
                 lifted = pipeline.translate(pipeline.lift(key.pc, profile=profile), False, entry)
                 self._held[key] = lifted.loop
-                if not lifted.loop and self.background.others_waiting():
+                if not lifted.loop and not deferred and self.background.others_waiting():
                     return LATER  # a loop's region first: it runs most
             compiled = pipeline.compile_later(lifted.region, key.guards, covers=lifted.covers)()
             pipeline.count(compiled)

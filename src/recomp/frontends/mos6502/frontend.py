@@ -46,6 +46,7 @@ GUEST = GuestSpec(
 
 INTERRUPT_CYCLES = 7
 BRK = 0x00
+JSR = 0x20
 # instructions that end a block
 _NO_FALL_THROUGH = {"JMP", "JSR", "RTS", "RTI", "BRK"}
 
@@ -151,6 +152,13 @@ class Mos6502(Frontend):
 
     def irq_masked(self, state: ctypes.Structure) -> bool:
         return bool(state.I)
+
+    def caller(self, memory: Sequence[int], state: ctypes.Structure) -> int | None:
+        """JSR pushes the address of its last byte: the word on top of the stack is one if the
+        byte two before it is a JSR opcode (a word pushed otherwise rarely is)."""
+        top = [memory[STACK_PAGE | ((state.s + k) & 0xFF)] for k in (1, 2)]
+        last = top[0] | top[1] << 8
+        return (last + 1) & 0xFFFF if memory[(last - 2) & 0xFFFF] == JSR else None
 
     def idles(self, memory: Sequence[int], pc: int) -> bool:
         opcode = OPCODES.get(memory[pc])
