@@ -234,6 +234,23 @@ def test_a_breakpoint_in_stitched_code_stops_the_run():
     assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("breakpoint", 0x0207, 0, 0)
 
 
+def test_code_llvms_code_mostly_holds_is_not_stitched():
+    """Stitched code at a target inside LLVM's code for a loop (a subroutine's return into it,
+    say) would take the loop over from faster code until LLVM's code for the target is ready:
+    it is not stitched where LLVM's code holds most of it, and is where it holds none."""
+    emu = recomp.Emulator("6502", console=None, code_cache=None, compile_in_background=False)
+    emu.load(LOOP, at=0x0200)
+    inside = emu.translations.key(0x0207, False, True)
+    assert emu.tiers.stitch(inside)  # (no LLVM code yet)
+    emu.translations.evict_all(emu.translations.get(inside))
+    emu.tiers.promote(0x0204, True)  # LLVM's code for the loop, at once
+    assert any(key.pc == 0x0204 and not t.baseline and t.address for key, t in emu.translations)
+    assert not emu.tiers.stitch(inside)
+    emu.state.pc = 0x0200
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.y, emu.instructions) == ("trap", 0x020C, 8, 2 + 8 * (2 * 256 + 3) + 1)
+
+
 def test_nothing_is_stitched_while_a_trace_records():
     emu = recomp.Emulator("6502", console=None, code_cache=None)
     emu.load(LOOP, at=0x0200)

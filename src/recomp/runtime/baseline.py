@@ -15,7 +15,7 @@ prebuilt, from the code cache, or built.
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from typing import TYPE_CHECKING
 
 from recomp.frontends.base import Frontend, Insn
@@ -90,11 +90,13 @@ def _ends_block(insn: Insn, insns: dict[int, Insn], starts: Set[int]) -> bool:
 
 
 def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], volatile: Set[int],
-             limit: int, cache: CodeCache | None) -> tuple[Compiled, set[int], int] | None:
+             limit: int, cache: CodeCache | None, compiled: Callable[[int], bool] = lambda addr: False
+             ) -> tuple[Compiled, set[int], int] | None:
     """The region at ``entry`` stitched now, the bytes it covers (its instructions') and how
-    many instructions it holds; None
-    if the guest has no stencils here, none for the instruction at ``entry``, or the code has
-    ``volatile`` bytes (rewritten by the program)."""
+    many instructions it holds; None if the guest has no stencils here, none for the
+    instruction at ``entry``, the code has ``volatile`` bytes (rewritten by the program), or
+    LLVM's code holds most of it already (``compiled`` bytes: stitched code would take their
+    loops over from faster code until LLVM's code for ``entry`` is ready)."""
     stencils = stencil_set(frontend, cache)
     if stencils is None:
         return None
@@ -103,7 +105,7 @@ def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[i
     steps, returns = plan(frontend, memory, entry, stops, limit, stencils)
     mask = frontend.guest.memory_size - 1
     covers = {(step.addr + k) & mask for step in steps for k in range(1 + len(step.operands))}
-    if not steps or covers & volatile:
+    if not steps or covers & volatile or 2 * sum(map(compiled, covers)) > len(covers):
         return None
     name = f"{frontend.guest.name}_stitched_{entry:04x}"
     return stitch(stencils, steps, returns, mask, name), covers, len(steps)
