@@ -19,6 +19,7 @@ import itertools
 import mmap
 import re
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 from recomp.backend.compiled import REGION_FUNCTION, Compiled
@@ -112,16 +113,27 @@ def _parse(text: str, at: int) -> tuple[Term, int]:
 
 def evaluate(term: Term, leaves: dict[str, int]) -> int:
     """A term's value, given the leaf holes' (as ``recomp.ir.evaluate`` computes icode)."""
+    return compile_term(term)(leaves)
+
+
+def compile_term(term: Term) -> Callable[[dict[str, int]], int]:
+    """A function computing the term's value from the leaf holes' (made once per stencil set:
+    the stitcher computes the derived holes of every instruction it lays out)."""
     if term.name == "#":
-        return term.value
+        value = term.value
+        return lambda leaves: value
     if not term.args:
-        return leaves[term.name] & term.type.mask
-    values = [evaluate(arg, leaves) for arg in term.args]
+        name, mask = term.name, term.type.mask
+        return lambda leaves: leaves[name] & mask
+    args = [compile_term(arg) for arg in term.args]
     if term.name in BINARY:
-        return BINARY[term.name](term.args[0].type, *values)
+        binary, operands, (a, b) = BINARY[term.name], term.args[0].type, args
+        return lambda leaves: binary(operands, a(leaves), b(leaves))
     if term.name in CAST:
-        return CAST[term.name](term.args[0].type, term.type, values[0])
-    return select(*values)
+        cast, source, result, (a,) = CAST[term.name], term.args[0].type, term.type, args
+        return lambda leaves: cast(source, result, a(leaves))
+    a, b, c = args
+    return lambda leaves: select(a(leaves), b(leaves), c(leaves))
 
 
 ABSOLUTE = {10: False, 11: True}  # R_X86_64_32, R_X86_64_32S: signed?
@@ -131,11 +143,25 @@ VALUE_HOLES = re.compile(rf"PC\d|OP\d|{DERIVED}.+|{NEXT_PC}|{TAKEN_PC}|{CASE_PC}
 JUMP_HOLES = (*SUCCESSORS, FIRST)
 BY_TERM = (SUCCESSOR, TRAP_SUCCESSOR)  # successor holes named by a term
 PC_HOLES = 4  # PC0..PC3: an instruction's address and its operand bytes'
+PC_NAMES = tuple(pc_hole(k) for k in range(PC_HOLES))
+OPERAND_NAMES = tuple(operand_hole(k) for k in range(1, PC_HOLES))  # OP1..OP3
 
 
 class Stencil(NamedTuple):
     code: bytes
     holes: tuple[tuple[int, int, str, int], ...]  # (offset, relocation type, hole, addend)
+
+
+class Hole(NamedTuple):
+    """A hole as the stitcher writes it."""
+
+    offset: int
+    name: str
+    addend: int
+    relative: bool  # a jump, relative to where the code runs (else an absolute value)
+    low: int  # the values it can hold: low <= value < high
+    high: int
+    term: Callable[[dict[str, int]], int] | None  # a derived hole's value from the leaf holes'
 
 
 class Step(NamedTuple):
@@ -160,6 +186,15 @@ class StencilSet:
         # each derived hole's term, by its name
         self.terms = {hole: parse_term(hole[len(prefix):]) for stencil in stencils.values()
                       for _, _, hole, _ in stencil.holes for prefix in (DERIVED, *BY_TERM) if hole.startswith(prefix)}
+        compiled = {hole: compile_term(term) for hole, term in self.terms.items()}
+        # each stencil's holes as the stitcher writes them, and its successor holes named by a
+        # term: (hole, its target's term, whether a target that is the instruction's own traps)
+        self.holes = {name: tuple(_hole(offset, kind, hole, addend, compiled.get(hole))
+                                  for offset, kind, hole, addend in stencil.holes)
+                      for name, stencil in stencils.items()}
+        self.successor_holes = {name: [(hole, compiled[hole], hole.startswith(TRAP_SUCCESSOR))
+                                       for _, _, hole, _ in stencil.holes if hole.startswith(BY_TERM)]
+                                for name, stencil in stencils.items()}
 
     @classmethod
     def parse(cls, data: bytes) -> StencilSet:
@@ -217,35 +252,37 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
     at = {step.addr: index for index, step in enumerate(steps)}
     outside = {target: 0 for step in steps for target in (step.next, step.taken)
                if target is not None and target not in at}
-    pieces: list[tuple[Stencil, dict[str, int], dict[str, tuple[str, int]]]] = []  # stencil, values, successors
+    pieces: list[tuple[str, dict[str, int], dict[str, tuple[str, int]]]] = []  # stencil, values, successors
     starts: dict[int, int] = {}  # step -> its first piece (its guard, if it has one)
     elsewhere = ("piece", -1)  # the dispatch's first piece, once laid out
     for index, step in enumerate(steps):
         starts[index] = len(pieces)
-        address = {pc_hole(k): (step.addr + k) & mask for k in range(PC_HOLES)}
-        address.update((operand_hole(k), byte) for k, byte in enumerate(step.operands, 1))
+        address = dict(zip(PC_NAMES, ((step.addr + k) & mask for k in range(PC_HOLES))))
+        address.update(zip(OPERAND_NAMES, step.operands))
         if step.guard is not None:
-            guard = dict(zip((GUARD_N, GUARD_C, BLOCK_C), step.guard))
-            pieces.append((stencils.stencils[GUARD], {**address, **guard},
+            n, most, base_cycles = step.guard
+            pieces.append((GUARD, {**address, GUARD_N: n, GUARD_C: most, BLOCK_C: base_cycles},
                            {"NEXT": ("piece", len(pieces) + 1)}))
         taken = step.next if step.taken is None else step.taken
-        stencil = stencils.stencils[opcode_stencil(step.opcode)]
+        stencil = opcode_stencil(step.opcode)
         successors = {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}
         trap = ("piece", len(pieces) + 1)  # (a jump to itself: the way out after the stencil)
-        for _, _, hole, _ in stencil.holes:
-            if hole.startswith(BY_TERM):
-                target = evaluate(stencils.terms[hole], address) & mask
-                traps = hole.startswith(TRAP_SUCCESSOR) and target == step.addr
-                successors[hole] = trap if traps else ("addr", target)
+        trapped = False
+        for hole, term, traps in stencils.successor_holes[stencil]:
+            target = term(address) & mask
+            if traps and target == step.addr:
+                successors[hole], trapped = trap, True
+            else:
+                successors[hole] = ("addr", target)
                 if target not in at:
                     outside.setdefault(target, 0)
-        values = {**address, NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken,
-                  LATER_N: step.later[0], LATER_C: step.later[1]}
-        pieces.append((stencil, values, successors))
-        if trap in successors.values():
-            pieces.append((stencils.stencils[LEAVE_TRAP], {pc_hole(0): step.addr}, {}))
+        address.update({NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken,
+                        LATER_N: step.later[0], LATER_C: step.later[1]})
+        pieces.append((stencil, address, successors))
+        if trapped:
+            pieces.append((LEAVE_TRAP, {PC_NAMES[0]: step.addr}, {}))
     nowhere = len(pieces)
-    pieces.append((stencils.stencils[LEAVE_ELSEWHERE], {}, {}))
+    pieces.append((LEAVE_ELSEWHERE, {}, {}))
 
     def search(sorted_cases: list[int]) -> int:
         """The piece that dispatches among ``sorted_cases``: a balanced tree of comparisons."""
@@ -253,7 +290,7 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
             return nowhere
         middle = len(sorted_cases) // 2
         node = len(pieces)
-        pieces.append((stencils.stencils[DISPATCH], {CASE_PC: sorted_cases[middle]}, {}))
+        pieces.append((DISPATCH, {CASE_PC: sorted_cases[middle]}, {}))
         lower, higher = search(sorted_cases[:middle]), search(sorted_cases[middle + 1:])
         pieces[node][2].update(TAKEN=("addr", sorted_cases[middle]), ELSEWHERE=("piece", lower),
                                NEXT=("piece", higher))
@@ -262,12 +299,12 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
     dispatch = search(sorted(cases))
     for target in outside:
         outside[target] = len(pieces)
-        pieces.append((stencils.stencils[LEAVE], {pc_hole(0): target}, {}))
-    entry = stencils.stencils[ENTER]
-    offsets, offset = [], len(entry.code)
+        pieces.append((LEAVE, {PC_NAMES[0]: target}, {}))
+    code, holes = stencils.stencils, stencils.holes
+    offsets, offset = [], len(code[ENTER].code)
     for stencil, _, _ in pieces:
         offsets.append(offset)
-        offset += len(stencil.code)
+        offset += len(code[stencil].code)
     pages = Pages(max(-(-offset // PAGE) * PAGE, PAGE))
     base = pages.address
 
@@ -278,27 +315,33 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
         return starts[at[value]] if value in at else outside[value]
 
     image = bytearray(offset)
-    _patch(image, 0, entry, {FIRST: base + offsets[starts[0]], pc_hole(0): steps[0].addr}, base, stencils.terms)
+    _patch(image, 0, code[ENTER], holes[ENTER], {PC_NAMES[0]: steps[0].addr},
+           {FIRST: base + offsets[starts[0]]}, base)
     for index, (stencil, values, successors) in enumerate(pieces):
         jumps = {hole: base + offsets[piece_of(successor)] for hole, successor in successors.items()}
-        _patch(image, offsets[index], stencil, {**values, **jumps}, base, stencils.terms)
+        _patch(image, offsets[index], code[stencil], holes[stencil], values, jumps, base)
     ctypes.memmove(base, bytes(image), len(image))
     pages.protect(0, pages.size, mmap.PROT_READ | mmap.PROT_EXEC)
     return Compiled(REGION_FUNCTION(base), base, name, "", time.perf_counter() - start, pages, b"")
 
 
-def _patch(image: bytearray, at: int, stencil: Stencil, values: dict[str, int], base: int,
-           terms: dict[str, Term]) -> None:
-    """Copy ``stencil`` to ``at`` and write its holes (jumps relative to where the code runs;
-    derived holes computed from the others)."""
+def _hole(offset: int, kind: int, name: str, addend: int, term: Callable[[dict[str, int]], int] | None) -> Hole:
+    if kind in ABSOLUTE:
+        low, high = (-(1 << 31), 1 << 31) if ABSOLUTE[kind] else (0, 1 << 32)
+        return Hole(offset, name, addend, False, low, high, term)
+    return Hole(offset, name, addend, True, -(1 << 31), 1 << 31, None)
+
+
+def _patch(image: bytearray, at: int, stencil: Stencil, holes: tuple[Hole, ...], values: dict[str, int],
+           jumps: dict[str, int], base: int) -> None:
+    """Copy ``stencil`` to ``at`` and write its holes: ``values`` (derived holes computed from
+    them), ``jumps`` relative to where the code runs."""
     image[at:at + len(stencil.code)] = stencil.code
-    for offset, kind, hole, addend in stencil.holes:
-        if kind in ABSOLUTE:
-            value = (values[hole] if hole in values else evaluate(terms[hole], values)) + addend
-            low, high = (-(1 << 31), 1 << 31) if ABSOLUTE[kind] else (0, 1 << 32)
+    for hole in holes:
+        if hole.relative:
+            value = jumps[hole.name] + hole.addend - (base + at + hole.offset)
         else:
-            value = values[hole] + addend - (base + at + offset)
-            low, high = -(1 << 31), 1 << 31
-        if not low <= value < high:
-            raise ValueError(f"a stencil's hole {hole} cannot hold {value:#x}")
-        image[at + offset:at + offset + 4] = (value & 0xFFFFFFFF).to_bytes(4, "little")
+            value = (values[hole.name] if hole.term is None else hole.term(values)) + hole.addend
+        if not hole.low <= value < hole.high:
+            raise ValueError(f"a stencil's hole {hole.name} cannot hold {value:#x}")
+        image[at + hole.offset:at + hole.offset + 4] = (value & 0xFFFFFFFF).to_bytes(4, "little")

@@ -60,29 +60,39 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
     if entry not in insns:
         return [], []
     starts = ({entry} | leaders) & insns.keys()
+    rest = _rest_of_blocks(insns, starts)
     steps = []
     for addr in [entry, *sorted(insns.keys() - {entry})]:
         insn = insns[addr]
         taken = insn.targets[0] if insn.targets else None
         after = insn.next if insn.falls_through or taken is None else taken
         operands = bytes(memory[a] for a in insn.byte_addresses()[1:])
-        guard = _block(insns, starts, addr) if addr in starts else None
-        later = (0, 0) if _ends_block(insn, insns, starts) else _block(insns, starts, insn.next)[::2]
+        guard = rest[addr] if addr in starts else None
+        later = (0, 0) if _ends_block(insn, insns, starts) else rest[insn.next][::2]
         steps.append(Step(addr, memory[addr], operands, after, taken, guard, later))
     returns = sorted({insn.returns_to for insn in insns.values() if insn.returns_to in starts})
     return steps, returns
 
 
-def _block(insns: dict[int, Insn], starts: Set[int], addr: int) -> tuple[int, int, int]:
-    """The instructions, most cycles and base cycles of the block from ``addr``: to a control
-    transfer, the next block's start, or the end of the code found."""
-    count = most = base = 0
-    while True:
-        insn = insns[addr]
-        count, most, base = count + 1, most + insn.max_cycles, base + insn.cycles
-        if _ends_block(insn, insns, starts):
-            return count, most, base
-        addr = insn.next
+def _rest_of_blocks(insns: dict[int, Insn], starts: Set[int]) -> dict[int, tuple[int, int, int]]:
+    """For each instruction, the instructions, most cycles and base cycles from it to the end of
+    its block (a control transfer, the next block's start, or the end of the code found)."""
+    rest: dict[int, tuple[int, int, int]] = {}
+    for first in insns:
+        path, addr, after = [], first, (0, 0, 0)
+        while addr not in rest:
+            path.append(addr)
+            insn = insns[addr]
+            if _ends_block(insn, insns, starts):
+                break
+            addr = insn.next
+        else:
+            after = rest[addr]
+        for addr in reversed(path):
+            insn = insns[addr]
+            after = (after[0] + 1, after[1] + insn.max_cycles, after[2] + insn.cycles)
+            rest[addr] = after
+    return rest
 
 
 def _ends_block(insn: Insn, insns: dict[int, Insn], starts: Set[int]) -> bool:

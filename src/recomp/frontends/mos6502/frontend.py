@@ -117,10 +117,14 @@ class Mos6502(Frontend):
         opcode = OPCODES.get(memory[addr])
         if opcode is None:
             raise DecodeError(addr, f"illegal opcode ${memory[addr]:02X} at ${addr:04X}")
-        raw = bytes(memory[(addr + i) & 0xFFFF] for i in range(opcode.length))
+        length = opcode.length
+        if addr + length <= 0x10000:
+            raw = bytes(memory[addr:addr + length])
+        else:  # (wrapping at $FFFF)
+            raw = bytes(memory[(addr + i) & 0xFFFF] for i in range(length))
         operands = tuple(raw[1:])
-        nxt = (addr + opcode.length) & 0xFFFF
-        static = not any((addr + i) & 0xFFFF in volatile for i in range(1, opcode.length))
+        nxt = (addr + length) & 0xFFFF
+        static = not volatile or not any((addr + i) & 0xFFFF in volatile for i in range(1, length))
         targets: tuple[int, ...] = ()
         extra = 0
         if opcode.mode == "rel":
