@@ -13,7 +13,7 @@ from hypothesis import given, settings
 
 import recomp
 from recomp.backend.objects import SHT_RELA, MalformedObject, sections
-from recomp.backend.stitch import ENTER, StencilSet, evaluate, parse_term
+from recomp.backend.stitch import ENTER, StencilSet, compile_term, parse_term
 from recomp.data import data_path
 from recomp.frontends import get_frontend
 from recomp.runtime.interpreters import stencil_object
@@ -83,7 +83,7 @@ def test_damaged_stencils_are_refused(damage):
 def test_derived_holes_are_computed_as_icode_computes(term, leaves, value):
     """A derived hole's value (a branch's target, an absolute operand's address) is computed
     when the code is stitched, by ``recomp.ir.evaluate``, as the reference engine would."""
-    assert evaluate(parse_term(term), leaves) == value
+    assert compile_term(parse_term(term))(leaves) == value
     with pytest.raises(ValueError):
         parse_term(term + ")")
 

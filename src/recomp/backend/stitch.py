@@ -111,14 +111,10 @@ def _parse(text: str, at: int) -> tuple[Term, int]:
     return Term(op, TYPES[op_type], 0, tuple(args)), at + 1
 
 
-def evaluate(term: Term, leaves: dict[str, int]) -> int:
-    """A term's value, given the leaf holes' (as ``recomp.ir.evaluate`` computes icode)."""
-    return compile_term(term)(leaves)
-
-
 def compile_term(term: Term) -> Callable[[dict[str, int]], int]:
-    """A function computing the term's value from the leaf holes' (made once per stencil set:
-    the stitcher computes the derived holes of every instruction it lays out)."""
+    """A function computing the term's value from the leaf holes' values, as
+    ``recomp.ir.evaluate`` computes icode (made once per stencil set: the stitcher computes the
+    derived holes of every instruction it lays out)."""
     if term.name == "#":
         value = term.value
         return lambda leaves: value
