@@ -179,10 +179,9 @@ class StencilSet:
 
     def __init__(self, stencils: dict[str, Stencil]) -> None:
         self.stencils = stencils
-        # each derived hole's term, by its name
-        self.terms = {hole: parse_term(hole[len(prefix):]) for stencil in stencils.values()
-                      for _, _, hole, _ in stencil.holes for prefix in (DERIVED, *BY_TERM) if hole.startswith(prefix)}
-        compiled = {hole: compile_term(term) for hole, term in self.terms.items()}
+        # each derived hole's term, by its name, as a function of the leaf holes
+        compiled = {hole: compile_term(parse_term(hole[len(prefix):])) for stencil in stencils.values()
+                    for _, _, hole, _ in stencil.holes for prefix in (DERIVED, *BY_TERM) if hole.startswith(prefix)}
         # each stencil's holes as the stitcher writes them, and its successor holes named by a
         # term: (hole, its target's term, whether a target that is the instruction's own traps)
         self.holes = {name: tuple(_hole(offset, kind, hole, addend, compiled.get(hole))
