@@ -16,6 +16,7 @@ from recomp.backend.objects import SHT_RELA, MalformedObject, sections
 from recomp.backend.stitch import ENTER, StencilSet, compile_term, parse_term
 from recomp.data import data_path
 from recomp.frontends import get_frontend
+from recomp.runtime.baseline import plan
 from recomp.runtime.interpreters import stencil_object
 from test_6502_interrupts import IRQ_HANDLER, TIMER, TIMER_HANDLER, TIMER_PROGRAMS, timer_model
 from test_6502_py65 import SETTINGS, check, machines
@@ -249,6 +250,57 @@ def test_code_llvms_code_mostly_holds_is_not_stitched():
     emu.state.pc = 0x0200
     result = emu.run(stop_on_trap=True)
     assert (result.exit, result.pc, emu.state.y, emu.instructions) == ("trap", 0x020C, 8, 2 + 8 * (2 * 256 + 3) + 1)
+
+
+# 0200 LDX #0 / 0202 loop: JSR inc_y three times, then "call" inc_y by hand, its return
+# address pushed as $0213 (LDA #2; PHA; LDA #$13; PHA; JMP inc_y): its RTS goes on at $0214,
+# which no JSR returns to / 0214 INX; CPX #16; BNE loop / 0219 JMP * / 0220 inc_y: INY; RTS
+CALLS = {0x0200: bytes([0xA2, 0x00, 0x20, 0x20, 0x02, 0x20, 0x20, 0x02, 0x20, 0x20, 0x02, 0xA9, 0x02, 0x48,
+                        0xA9, 0x13, 0x48, 0x4C, 0x20, 0x02, 0xE8, 0xE0, 0x10, 0xD0, 0xE9, 0x4C, 0x19, 0x02]),
+         0x0220: bytes([0xC8, 0x60])}
+CALL_SITES = (0x0205, 0x0208, 0x020B)  # where the JSRs return to
+
+
+def calls_machine(engine: str = "jit") -> recomp.Emulator:
+    emu = recomp.Emulator("6502", engine=engine, console=None, code_cache=None)
+    for at, code in CALLS.items():
+        emu.load(code, at=at)
+    emu.state.pc = 0x0200
+    return emu
+
+
+@pytest.mark.parametrize("hottest", CALL_SITES)
+def test_a_return_goes_on_first_at_its_callers_likeliest_return_sites(hottest):
+    """A return's stencil compares its target with the return sites of the calls that reach it,
+    the most run first (by the native interpreter's counts), before it searches all of the
+    region's; a return one call reaches has one."""
+    stencils = StencilSet.parse(stencil_data())
+    memory = bytearray(0x10000)
+    for at, code in CALLS.items():
+        memory[at:at + len(code)] = code
+    steps, returns = plan(FRONTEND, memory, 0x0200, frozenset(), 64, stencils,
+                          lambda addr: 100 if addr == hottest else 1)
+    rts = next(step for step in steps if step.addr == 0x0221)
+    assert rts.guesses == (hottest, *(site for site in CALL_SITES if site != hottest))
+    assert returns == list(CALL_SITES)
+    memory[0x0205:0x020B] = bytes([0xEA] * 6)  # the second and third calls go: one site left
+    steps, _ = plan(FRONTEND, memory, 0x0200, frozenset(), 64, stencils)
+    rts = next(step for step in steps if step.addr == 0x0221)
+    assert rts.guesses == (0x0205,)
+
+
+def test_a_return_no_call_made_is_exact_in_stitched_code():
+    """The stitched return goes on at each of its three return sites (two guessed in its
+    stencil, one compared after), and to an address no call returns to (a return address pushed
+    by hand) it leaves the stitched code: the run is the reference engine's."""
+    emu = calls_machine()
+    stitched(emu, 0x0200)
+    result = emu.run(stop_on_trap=True)
+    reference = calls_machine("interp")
+    expected = reference.run(stop_on_trap=True)
+    assert (result.exit, result.pc, emu.state.x, emu.state.y) == ("trap", 0x0219, 16, 64)
+    assert (expected.exit, expected.pc, reference.state.y, reference.instructions, reference.cycles) == (
+        result.exit, result.pc, emu.state.y, emu.instructions, emu.cycles)
 
 
 def test_nothing_is_stitched_while_a_trace_records():

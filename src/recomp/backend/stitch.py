@@ -172,6 +172,7 @@ class Step(NamedTuple):
     taken: int | None = None
     guard: tuple[int, int, int] | None = None  # (instructions, most and base cycles) of the block it starts
     later: tuple[int, int] = (0, 0)  # (instructions, base cycles) of its block after it
+    guesses: tuple[int, ...] = ()  # a return's: the return sites it goes to, the likeliest first
 
 
 class StencilSet:
@@ -241,8 +242,8 @@ class StencilSet:
 def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int, name: str) -> Compiled:
     """The region of ``steps`` (the first is its entry) as native code, its computed transfers
     dispatched among ``cases`` (addresses of steps that start blocks: a region's return sites)
-    by a search tree; guest addresses wrap with ``mask``.  Its entry point has the prototype of
-    every region."""
+    by a search tree, a return's own ``guesses`` compared first; guest addresses wrap with
+    ``mask``.  Its entry point has the prototype of every region."""
     start = time.perf_counter()
     at = {step.addr: index for index, step in enumerate(steps)}
     outside = {target: 0 for step in steps for target in (step.next, step.taken)
@@ -250,6 +251,7 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
     pieces: list[tuple[str, dict[str, int], dict[str, tuple[str, int]]]] = []  # stencil, values, successors
     starts: dict[int, int] = {}  # step -> its first piece (its guard, if it has one)
     elsewhere = ("piece", -1)  # the dispatch's first piece, once laid out
+    chains: list[tuple[int, tuple[int, ...]]] = []  # a return's piece, and the sites it compares after two
     for index, step in enumerate(steps):
         starts[index] = len(pieces)
         address = dict(zip(PC_NAMES, ((step.addr + k) & mask for k in range(PC_HOLES))))
@@ -258,9 +260,12 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
             n, most, base_cycles = step.guard
             pieces.append((GUARD, {**address, GUARD_N: n, GUARD_C: most, BLOCK_C: base_cycles},
                            {"NEXT": ("piece", len(pieces) + 1)}))
-        taken = step.next if step.taken is None else step.taken
+        next_pc, taken_pc = step.next, NOWHERE if step.taken is None else step.taken
+        if step.guesses:  # a return: its stencil compares its target with the likeliest two
+            taken_pc, next_pc = step.guesses[0], step.guesses[min(1, len(step.guesses) - 1)]
         stencil = opcode_stencil(step.opcode)
-        successors = {"NEXT": ("addr", step.next), "TAKEN": ("addr", taken), "ELSEWHERE": elsewhere}
+        successors = {"NEXT": ("addr", next_pc), "TAKEN": ("addr", next_pc if taken_pc == NOWHERE else taken_pc),
+                      "ELSEWHERE": elsewhere}
         trap = ("piece", len(pieces) + 1)  # (a jump to itself: the way out after the stencil)
         trapped = False
         for hole, term, traps in stencils.successor_holes[stencil]:
@@ -271,11 +276,17 @@ def stitch(stencils: StencilSet, steps: list[Step], cases: list[int], mask: int,
                 successors[hole] = ("addr", target)
                 if target not in at:
                     outside.setdefault(target, 0)
-        address.update({NEXT_PC: step.next, TAKEN_PC: NOWHERE if step.taken is None else step.taken,
-                        LATER_N: step.later[0], LATER_C: step.later[1]})
+        address.update({NEXT_PC: next_pc, TAKEN_PC: taken_pc, LATER_N: step.later[0], LATER_C: step.later[1]})
+        if len(step.guesses) > 2:
+            chains.append((len(pieces), step.guesses[2:]))
         pieces.append((stencil, address, successors))
         if trapped:
             pieces.append((LEAVE_TRAP, {PC_NAMES[0]: step.addr}, {}))
+    for piece, sites in chains:  # a return's other sites, compared one after another
+        pieces[piece][2]["ELSEWHERE"] = ("piece", len(pieces))
+        for k, site in enumerate(sites):
+            on = ("piece", len(pieces) + 1) if k + 1 < len(sites) else elsewhere
+            pieces.append((DISPATCH, {CASE_PC: site}, {"TAKEN": ("addr", site), "ELSEWHERE": on, "NEXT": on}))
     nowhere = len(pieces)
     pieces.append((LEAVE_ELSEWHERE, {}, {}))
 

@@ -50,9 +50,11 @@ def stencil_set(frontend: Frontend, cache: CodeCache | None) -> StencilSet | Non
 
 
 def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], limit: int,
-         stencils: StencilSet) -> tuple[list[Step], list[int]]:
+         stencils: StencilSet, profile: Callable[[int], int] = lambda addr: 0) -> tuple[list[Step], list[int]]:
     """The steps of the region at ``entry`` (the entry first, then in address order), and where
-    its computed transfers may go within it: the return sites of its calls."""
+    its computed transfers may go within it: the return sites of its calls.  A return's step
+    lists the return sites it goes to, the likeliest first (``guessed_returns``, by ``profile``:
+    the instructions run from each address)."""
     from recomp.backend.stitch import Step
 
     insns, leaders = discover(frontend, memory, entry, len(memory), limit, stops)
@@ -61,6 +63,7 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
         return [], []
     starts = ({entry} | leaders) & insns.keys()
     rest = _rest_of_blocks(insns, starts)
+    guesses = guessed_returns(insns, starts, profile)
     steps = []
     for addr in [entry, *sorted(insns.keys() - {entry})]:
         insn = insns[addr]
@@ -69,9 +72,45 @@ def plan(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int],
         operands = bytes(memory[a] for a in insn.byte_addresses()[1:])
         guard = rest[addr] if addr in starts else None
         later = (0, 0) if _ends_block(insn, insns, starts) else rest[insn.next][::2]
-        steps.append(Step(addr, memory[addr], operands, after, taken, guard, later))
+        steps.append(Step(addr, memory[addr], operands, after, taken, guard, later, guesses.get(addr, ())))
     returns = sorted({insn.returns_to for insn in insns.values() if insn.returns_to in starts})
     return steps, returns
+
+
+def guessed_returns(insns: dict[int, Insn], starts: Set[int], profile: Callable[[int], int]
+                    ) -> dict[int, tuple[int, ...]]:
+    """For each return of the region, the return sites in it it goes to: those of the calls
+    whose callee reaches it, the most run first.  Stitched code compares its target with them,
+    in that order, before it searches all the region's return sites (cc65's loops call a
+    runtime helper every few instructions: the search took a fifth of their time)."""
+    reached: dict[int, set[int]] = {}  # a callee's entry -> the returns its code reaches
+
+    def returns_of(callee: int) -> set[int]:
+        if callee not in reached:
+            found, seen, todo = set(), set(), [callee]
+            while todo:
+                addr = todo.pop()
+                insn = insns.get(addr)
+                if insn is None or addr in seen:
+                    continue
+                seen.add(addr)
+                if insn.is_return:
+                    found.add(addr)
+                elif insn.returns_to is not None:  # a call within: its callee returns here
+                    todo.append(insn.returns_to)
+                else:
+                    todo.extend(insn.targets)
+                    if insn.falls_through:
+                        todo.append(insn.next)
+            reached[callee] = found
+        return reached[callee]
+
+    sites: dict[int, set[int]] = {}
+    for insn in insns.values():
+        if insn.returns_to in starts and insn.targets:
+            for addr in returns_of(insn.targets[0]):
+                sites.setdefault(addr, set()).add(insn.returns_to)
+    return {addr: tuple(sorted(found, key=lambda site: (-profile(site), site))) for addr, found in sites.items()}
 
 
 def _rest_of_blocks(insns: dict[int, Insn], starts: Set[int]) -> dict[int, tuple[int, int, int]]:
@@ -100,8 +139,8 @@ def _ends_block(insn: Insn, insns: dict[int, Insn], starts: Set[int]) -> bool:
 
 
 def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[int], volatile: Set[int],
-             limit: int, cache: CodeCache | None, compiled: Callable[[int], bool] = lambda addr: False
-             ) -> tuple[Compiled, set[int], int] | None:
+             limit: int, cache: CodeCache | None, compiled: Callable[[int], bool] = lambda addr: False,
+             profile: Callable[[int], int] = lambda addr: 0) -> tuple[Compiled, set[int], int] | None:
     """The region at ``entry`` stitched now, the bytes it covers (its instructions') and how
     many instructions it holds; None if the guest has no stencils here, none for the
     instruction at ``entry``, the code has ``volatile`` bytes (rewritten by the program), or
@@ -112,7 +151,7 @@ def stitched(frontend: Frontend, memory: Sequence[int], entry: int, stops: Set[i
         return None
     from recomp.backend.stitch import stitch
 
-    steps, returns = plan(frontend, memory, entry, stops, limit, stencils)
+    steps, returns = plan(frontend, memory, entry, stops, limit, stencils, profile)
     mask = frontend.guest.memory_size - 1
     covers = {(step.addr + k) & mask for step in steps for k in range(1 + len(step.operands))}
     if not steps or covers & volatile or 2 * sum(map(compiled, covers)) > len(covers):

@@ -248,7 +248,7 @@ class Tiers:
         start = time.perf_counter()
         made = stitched(machine.frontend, machine.memory_view, key.pc, self.entry_table.stops,
                         self.translations.volatile, limit or LOOP_FACTOR * self.options.region_instructions,
-                        self.code_cache(), self._in_compiled_code)
+                        self.code_cache(), self._in_compiled_code, self._profile())
         if made is None:
             return False
         compiled, covers, instructions = made
