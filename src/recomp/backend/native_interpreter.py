@@ -5,9 +5,12 @@ guest instructions, so cold code costs neither Python nor a compile of its own.
 Every opcode's icode was lifted at a placeholder address; the lowering turns the address
 constants ``placeholder + k`` into ``pc + k``.  The function is a loop:
 
-- ``dispatch``: fetch the opcode at ``pc`` and switch to its lowered icode; the instruction's
-  budget guard, counters, memory accesses (device and code checks included) and mid-block exits
-  are the same code compiled regions run.
+- ``dispatch``: fetch the opcode at ``pc`` and jump to its lowered icode through a table of the
+  handlers' addresses; the instruction's budget guard, counters, memory accesses (device and
+  code checks included) and mid-block exits are the same code compiled regions run.  The jump
+  is an ``indirectbr``, which LLVM copies into every handler that goes on (threaded code, as a
+  C interpreter's computed goto): each handler's jump has a branch history of its own (the
+  6502 kernels ran 0 to 50 % faster on it than on one switch, 220 -> 330 MIPS on the sieve).
 - an instruction that goes on sets ``pc`` and continues at ``dispatch``; a control transfer (a
   branch, jump, call or return) continues at ``transfer``, which returns to the runtime while an
   interrupt is pending, credits the instructions run since the last transfer to that transfer's
@@ -118,18 +121,25 @@ def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, n
     b.position_at_end(lo.dispatch)
     lo.pc = b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1), name="pc")
     opcode = b.load(b.gep(lo.memory, [b.zext(lo.pc, I64_T)], inbounds=True, source_etype=I8_T), typ=I8_T)
-    switch_block = b.block
-    cases = []
+    dispatch_block = b.block
+    handlers = {}
     for lift in lifts.opcodes:
         lo.lift = lift
-        cases.append((lift.opcode, lower_lift(lo, lift.region, f"op{lift.opcode:02X}_")))
+        handlers[lift.opcode] = lower_lift(lo, lift.region, f"op{lift.opcode:02X}_")
     invalid = function.append_basic_block("invalid")
     b.position_at_end(invalid)
     lo.leave(Exit.FAULT, lo.pc)
-    b.position_at_end(switch_block)
-    switch = b.switch(opcode, invalid)
-    for value, block in cases:
-        switch.add_case(I8_T(value), block)
+    b.position_at_end(dispatch_block)
+    table_type = ll.ArrayType(PTR, 1 << 8)  # (an opcode is a byte)
+    table = ll.GlobalVariable(module, table_type, f"{name}_handlers")
+    table.linkage, table.global_constant = "internal", True
+    table.initializer = ll.Constant(table_type, [ll.BlockAddress(function, handlers.get(code, invalid))
+                                                  for code in range(table_type.count)])
+    handler = b.load(b.gep(table, [I64_T(0), b.zext(opcode, I64_T)], inbounds=True, source_etype=table_type),
+                     typ=PTR)
+    jump = b.branch_indirect(handler)
+    for block in [*handlers.values(), invalid]:
+        jump.add_destination(block)
 
     _lower_transfer(lo, function)
     return function
