@@ -331,8 +331,8 @@ def measure_cc65(name: str, args: tuple[str, ...], work: Path, repeats: int = RE
     warm = timed("recomp warm", lambda: run_recomp(program, args, homes[-1]))
     if on_step is not None:
         on_step(f"cc65 {label}: recomp's stats, cold and warm")
-    reports = [run_recomp(program, args, new_cache_home(work), stats=True), run_recomp(program, args, homes[-1],
-                                                                                         stats=True)]
+    reports = [run_recomp(program, args, new_cache_home(work), stats=True),
+               *(run_recomp(program, args, homes[-1], stats=True) for _ in range(repeats))]
     return _cc65_row(args, baseline, cold, settling, warm, reports)
 
 
@@ -358,12 +358,14 @@ def _cc65_row(args: tuple[str, ...], sim65: list[ProcessRun], cold: list[Process
               warm: list[ProcessRun], reports: list[ProcessRun]) -> dict[str, Any]:
     """The figures of one cc65 program from its runs: the best wall time of each kind (the least
     disturbed by the rest of the machine), the speed-ups they give, and from recomp's own stats
-    (``reports``: a cold and a warm run) what the cold run compiled and run-only MIPS (no
-    start-up, no compiling: the speed of the generated code)."""
+    (``reports``: a cold run, then warm runs) what the cold run compiled and run-only MIPS (no
+    start-up, no compiling: the speed of the generated code; the best warm run's, as for the
+    wall times: a warm run of these programs runs 30 to 60 ms)."""
     def best(runs: list[ProcessRun]) -> float | None:
         return min(r.seconds for r in runs) if runs else None
 
-    cold_report, warm_report = (run.stats for run in reports)
+    cold_report, *warm_reports = (run.stats for run in reports)
+    warm_report = min(warm_reports, key=lambda stats: stats["run_seconds"])
     instructions, run_seconds = cold_report["instructions"], warm_report["run_seconds"]
     sim65_seconds, cold_seconds, warm_seconds = best(sim65), best(cold), best(warm)
     return dict(
@@ -374,6 +376,7 @@ def _cc65_row(args: tuple[str, ...], sim65: list[ProcessRun], cold: list[Process
         cold_compile_seconds=cold_report["compile_seconds"],
         cold_interpreter_seconds=cold_report["interpreter_seconds"],
         warm_cache_hits=warm_report["cache_hits"], run_seconds=run_seconds,
+        run_seconds_runs=[stats["run_seconds"] for stats in warm_reports],
         run_mips=_mips(instructions, run_seconds),
         cold_vs_sim65=sim65_seconds / cold_seconds if sim65_seconds and cold_seconds else None,
         warm_vs_sim65=sim65_seconds / warm_seconds if sim65_seconds and warm_seconds else None,
@@ -723,7 +726,8 @@ def _cc65_table(cc65: dict[str, Any], table_class: Any) -> Any:
                        f"best of {cc65['repeats']} wall times, start-up included; cold: a fresh, empty code cache "
                        f"each run (the native interpreter is built when recomp is installed); warm: the cache the "
                        f"last cold run filled, once a run on it has filed no new code (settled: the runs before "
-                       f"in the JSON); run MIPS: recomp's own run time, warm (no start-up, no compiling); "
+                       f"in the JSON); run MIPS: recomp's own run time, warm (no start-up, no compiling; the best of "
+                       f"{cc65['repeats']} runs); "
                        f"targets: warm >= {targets['warm_vs_sim65']:g}x sim65, cold >= "
                        f"{targets['cold_vs_sim65']:g}x (the long run: >= {targets['long_cold_vs_sim65']:g}x), "
                        f"run >= {targets['run_mips']:,.0f} MIPS",
