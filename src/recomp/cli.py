@@ -25,10 +25,10 @@ from recomp.machines.pacing import MAX_MHZ
 if TYPE_CHECKING:
     from recomp.machines.base import MachineType, Settings
     from recomp.machines.boot import Boot
+    from recomp.runtime.code_cache import CodeCache
+    from recomp.runtime.emulator import Emulator
     from recomp.runtime.trace import Traced
 from recomp.runtime.addresses import AddressError, address
-from recomp.runtime.code_cache import CodeCache
-from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import FileError, GuestFault, RecompError
 from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.state import UNLIMITED
@@ -467,7 +467,7 @@ class TraceFile:
     """``--trace FILE``: a line per executed instruction.  A file that cannot be written ends the
     run with one error line naming it (``FileError``)."""
 
-    def __init__(self, emulator: Emulator, path: Path) -> None:
+    def __init__(self, emulator: "Emulator", path: Path) -> None:
         from recomp.inspection import trace_line
 
         self.path = path
@@ -493,7 +493,7 @@ class TraceFile:
         return cannot(self.path, "write the trace", error)
 
 
-def start_trace(emulator: Emulator, path: Path | None, last: int) -> TraceFile | None:
+def start_trace(emulator: "Emulator", path: Path | None, last: int) -> TraceFile | None:
     """``--trace FILE`` and ``--trace-last N``: record the run; the trace file, opened."""
     if path is None and not last:
         return None
@@ -518,7 +518,7 @@ def memory_spans(guest: GuestSpec, dumps: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def show_end_state(emulator: Emulator, dumps: list[tuple[int, int]], regs: bool, cycles: int | None) -> None:
+def show_end_state(emulator: "Emulator", dumps: list[tuple[int, int]], regs: bool, cycles: int | None) -> None:
     """``--dump``, ``--regs`` and ``--cycles``: memory, registers and cycles as the run left them."""
     if dumps or regs:
         from recomp.inspection import hex_dump, register_line
@@ -551,8 +551,10 @@ def save_text(path: Path, text: str) -> None:
         fail(str(error))
 
 
-def trusted_cache() -> CodeCache | None:
+def trusted_cache() -> "CodeCache | None":
     """The user's code cache, or None (with one warning line) if it is not to be trusted."""
+    from recomp.runtime.code_cache import CodeCache
+
     cache = CodeCache()
     problem = cache.problem()
     if problem is None:
@@ -578,7 +580,7 @@ def flush_stdout() -> bool:
         return False
 
 
-def run_report(emulator: Emulator, result: RunResult) -> dict:
+def run_report(emulator: "Emulator", result: RunResult) -> dict:
     """Where the run ended, and every counter of ``Stats`` but the optimizer's per-pass table."""
     return {
         "instructions": emulator.instructions,
@@ -699,7 +701,7 @@ def show_side_by_side(rows: list[tuple[str, list[str], list[str]]], plain: bool)
     console().print(table)
 
 
-def explore_program(emulator: Emulator, stats_json: Path | None) -> None:
+def explore_program(emulator: "Emulator", stats_json: Path | None) -> None:
     from recomp.inspection import explore
 
     counts = explore(emulator, emulator.state.pc)
@@ -732,6 +734,8 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the code cache is, whether it is trusted, and what it holds."""
+    from recomp.runtime.code_cache import CodeCache
+
     info = CodeCache().info()
     if info.problem is not None:
         print(f"{info.root}: not trusted, so not used: {info.problem} (`recomp cache clear` removes it)")
@@ -743,6 +747,8 @@ def cache_info() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every compiled region from the code cache."""
+    from recomp.runtime.code_cache import CodeCache
+
     cache = CodeCache()
     try:
         count = cache.clear()

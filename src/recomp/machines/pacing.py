@@ -4,9 +4,12 @@ and sleeps whenever the guest is ahead of the wall clock."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from recomp.runtime.emulator import Emulator
 from recomp.runtime.result import RunResult, Stop
+
+if TYPE_CHECKING:
+    from recomp.runtime.emulator import Emulator
 
 SLICE_SECONDS = 0.01
 MAX_MHZ = 100_000.0  # (a 100 GHz 6502: far past what any engine runs)
