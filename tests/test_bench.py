@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recomp.bench import build_c_interpreter, run_c, run_engine
+from recomp.bench import build_c_interpreter, measure_kernel, run_c, run_engine
 from recomp.data import SCALED_BOUNDS, data_path, program_source
 from recomp.frontends.tst27 import assemble
 
@@ -99,3 +99,13 @@ def test_settling_stops_at_the_first_run_that_files_nothing(tmp_path: Path, monk
     monkeypatch.setattr("recomp.runtime.code_cache.CodeCache.info",
                         lambda self: type("Info", (), {"records": next(records)})())
     assert len(bench.settle(Path("p.sim"), (), tmp_path)) == 3
+
+
+def test_a_kernels_jit_figures_are_the_best_of_its_runs(tmp_path: Path) -> None:
+    """Each JIT tier runs ``repeats`` times, every cold run on a code cache of its own, and the
+    best run gives the figures: all end in the same machine, and the warm runs find code."""
+    row = measure_kernel("memcpy", tmp_path, py65_instructions=10_000, interp_instructions=10_000, repeats=2)
+    assert row["same_machines"] and row["instructions"] > 1_000_000
+    assert row["cold_compiled"] >= 1 and row["warm_cache_hits"] >= 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cold-0", "cold-1"]
+    assert all(row[f"{tier}_engine_mips"] > 0 for tier in ("cold", "warm", "noopt"))
