@@ -82,7 +82,8 @@ def guessed_returns(insns: dict[int, Insn], starts: Set[int], profile: Callable[
     """For each return of the region, the return sites in it it goes to: those of the calls
     whose callee reaches it, the most run first.  Stitched code compares its target with them,
     in that order, before it searches all the region's return sites (cc65's loops call a
-    runtime helper every few instructions: the search took a fifth of their time)."""
+    runtime helper every few instructions: on the long sieve's stitched code the search took
+    7 % of the time, the returns themselves 16 %)."""
     reached: dict[int, set[int]] = {}  # a callee's entry -> the returns its code reaches
 
     def returns_of(callee: int) -> set[int]:
