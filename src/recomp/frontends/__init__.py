@@ -10,6 +10,8 @@ from recomp.frontends.base import DecodeError, Frontend, Insn
 FRONTENDS = {
     "tst27": "recomp.frontends.tst27:Tst27",
     "6502": "recomp.frontends.mos6502:Mos6502",
+    "6502-documented": "recomp.frontends.mos6502:Mos6502Documented",
+    "65c02": "recomp.frontends.mos6502:Wdc65C02",
 }
 
 

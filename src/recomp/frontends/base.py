@@ -122,7 +122,8 @@ class Frontend(ABC):
     optional.  Facts about the guest that are not about its instructions (pc type, reset
     vector, interrupts, console) are in its ``GuestSpec``."""
 
-    name: str  # what users call it: ``recomp run --frontend NAME``
+    name: str  # what users call it: ``recomp run --cpu NAME`` (a variant of its family)
+    family: str  # the CPU family it is a variant of (``6502``): what machines and formats are built for
     guest: GuestSpec
     # Python implementations of the guest's helpers (``GuestSpec.helpers``), by name
     helper_functions: dict[str, HelperFunction] = {}

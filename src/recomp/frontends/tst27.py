@@ -101,6 +101,7 @@ def _print_helper(machine: HelperHost, reg: int, value: int) -> None:
 
 class Tst27(Frontend):
     name = "tst27"
+    family = "tst27"
     guest = GUEST
     helper_functions = {"print": _print_helper}
     # TST27 programs are a few dozen instructions: compile each region at once, so LLVM sees a

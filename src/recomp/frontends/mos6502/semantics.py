@@ -1,16 +1,21 @@
-"""6502 semantics, one function per mnemonic, emitting icode.
+"""6502 semantics, one function per documented mnemonic, emitting icode (the undocumented
+NMOS and the 65C02's own mnemonics are beside this, in ``undocumented`` and ``wdc65c02``).
 
 Flags N V D I Z C are separate guest-state fields; P exists only when pushed (PHP, BRK,
-interrupts) and is unpacked when pulled (PLP, RTI).  Decimal-mode ADC and SBC follow the NMOS
-chip exactly, invalid BCD operands included (Bruce Clark, "Decimal Mode", 6502.org): the
-accumulator and carry from the decimal sequence, Z from the binary sum, N and V from the
-intermediate decimal sum for ADC and from the binary result for SBC.
+interrupts) and is unpacked when pulled (PLP, RTI).  Decimal-mode ADC and SBC follow each chip
+exactly, invalid BCD operands included (Bruce Clark, "Decimal Mode", 6502.org; Sidney Cadot's
+hardware-checked models of both chips): the NMOS chip takes the accumulator and carry from the
+decimal sequence, Z from the binary sum, N and V from the intermediate decimal sum for ADC and
+from the binary result for SBC; the 65C02 takes N and Z from the decimal result, V from the
+high digit before its adjustment, and one more cycle.  The chips' differences are the
+``Variant``'s quirks, read through ``Operand.variant``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from recomp.frontends.base import Insn
 from recomp.frontends.mos6502.modes import Operand, operand_byte, read_word, word
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.core import Value
@@ -78,14 +83,17 @@ def unpack_p(b: RegionBuilder, p: Value) -> None:
         b.setflag(flag, bit(b, p, index))
 
 
-def interrupt_sequence(b: RegionBuilder, return_pc: Value, brk: bool, vector: int) -> None:
-    """BRK, IRQ and NMI: push the return address and P, set I, continue through the vector.
+def interrupt_sequence(b: RegionBuilder, return_pc: Value, brk: bool, vector: int, clear_d: bool) -> None:
+    """BRK, IRQ and NMI: push the return address and P, set I (and clear D: ``clear_d``, the
+    65C02), continue through the vector.
     A BRK whose vector leads back to itself (empty memory: a $0000 vector and a BRK at $0000)
     would push and jump for ever: it leaves as a trap, which the runtime reports as a fault
     (``Mos6502.trap_fault``)."""
     push_word(b, return_pc)
     push(b, pack_p(b, brk))
     b.setflag("I", b.const(I1, 1))
+    if clear_d:
+        b.setflag("D", b.const(I1, 0))
     vector_addr = c16(b, vector)
     target = read_word(b, vector_addr, b.add(vector_addr, c16(b, 1)))
     if brk:
@@ -142,8 +150,9 @@ def _select_d(b: RegionBuilder, decimal: Value, binary: Value) -> Value:
     return b.select(b.getflag("D"), decimal, binary)
 
 
-def adc(b: RegionBuilder, op: Operand) -> None:
-    a, m, carry = b.getreg("a", type=I8), op.read(), b.getflag("C")
+def add_decimal(b: RegionBuilder, m: Value, cmos: bool) -> None:
+    """A = A + m + C, binary or decimal as D says, on the NMOS chip or (``cmos``) the 65C02."""
+    a, carry = b.getreg("a", type=I8), b.getflag("C")
     result, carry_out, overflow = add_with_carry(b, a, m, carry)
     # decimal: low digit, adjusted; high digits; N and V from this intermediate sum
     low = b.add(b.add(b.zext(b.op_and(a, c8(b, 0x0F)), type=I16), b.zext(b.op_and(m, c8(b, 0x0F)), type=I16)),
@@ -155,17 +164,36 @@ def adc(b: RegionBuilder, op: Operand) -> None:
     intermediate = b.trunc(sum_, type=I8)
     sum_ = b.select(b.ule(c16(b, 0xA0), sum_), b.add(sum_, c16(b, 0x60)), sum_)
     decimal_overflow = bit(b, b.op_and(b.xor(a, intermediate), b.xor(m, intermediate)), 7)
-    b.setreg("a", _select_d(b, b.trunc(sum_, type=I8), result))
+    decimal = b.trunc(sum_, type=I8)
+    b.setreg("a", _select_d(b, decimal, result))
     b.setflag("C", _select_d(b, b.ule(c16(b, 0x100), sum_), carry_out))
     b.setflag("V", _select_d(b, decimal_overflow, overflow))
-    b.setflag("N", _select_d(b, bit(b, intermediate, 7), bit(b, result, 7)))
-    b.setflag("Z", b.eq(result, c8(b, 0)))
+    if cmos:
+        _decimal_cycle(b)
+        set_nz(b, _select_d(b, decimal, result))
+    else:
+        b.setflag("N", _select_d(b, bit(b, intermediate, 7), bit(b, result, 7)))
+        b.setflag("Z", b.eq(result, c8(b, 0)))
 
 
-def sbc(b: RegionBuilder, op: Operand) -> None:
-    a, m, carry = b.getreg("a", type=I8), op.read(), b.getflag("C")
+def subtract_decimal(b: RegionBuilder, m: Value, cmos: bool) -> None:
+    """A = A - m - !C, binary or decimal as D says, on the NMOS chip or (``cmos``) the 65C02."""
+    a, carry = b.getreg("a", type=I8), b.getflag("C")
     result, carry_out, overflow = add_with_carry(b, a, b.xor(m, c8(b, 0xFF)), carry)
-    # decimal (NMOS): only the accumulator differs; signed 16-bit arithmetic
+    decimal, decimal_overflow = (_cmos_decimal_difference if cmos else _nmos_decimal_difference)(b, a, m, carry)
+    b.setreg("a", _select_d(b, decimal, result))
+    b.setflag("C", carry_out)  # (the decimal borrow is the binary one on both chips)
+    if cmos:
+        _decimal_cycle(b)
+        b.setflag("V", _select_d(b, decimal_overflow, overflow))
+        set_nz(b, _select_d(b, decimal, result))
+    else:
+        b.setflag("V", overflow)
+        set_nz(b, result)
+
+
+def _nmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value) -> tuple[Value, Value]:
+    """The NMOS chip's decimal A - m - !C (signed 16-bit arithmetic); its flags are the binary ones."""
     zero = c16(b, 0)
     low = b.sub(b.zext(b.op_and(a, c8(b, 0x0F)), type=I16), b.zext(b.op_and(m, c8(b, 0x0F)), type=I16))
     low = b.sub(b.add(low, b.zext(carry, type=I16)), c16(b, 1))
@@ -174,10 +202,38 @@ def sbc(b: RegionBuilder, op: Operand) -> None:
     diff = b.add(b.sub(b.zext(b.op_and(a, c8(b, 0xF0)), type=I16),
                        b.zext(b.op_and(m, c8(b, 0xF0)), type=I16)), low)
     diff = b.select(b.slt(diff, zero), b.sub(diff, c16(b, 0x60)), diff)
-    b.setreg("a", _select_d(b, b.trunc(diff, type=I8), result))
-    b.setflag("C", carry_out)
-    b.setflag("V", overflow)
-    set_nz(b, result)
+    return b.trunc(diff, type=I8), b.const(I1, 0)
+
+
+def _cmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value) -> tuple[Value, Value]:
+    """The 65C02's decimal A - m - !C, digit by digit (signed 8-bit): a low digit still negative
+    after its adjustment takes one more from the high digit; V comes from the high digit
+    before its adjustment."""
+    zero, fifteen, four = c8(b, 0), c8(b, 0x0F), c8(b, 4)
+    borrow = b.zext(b.xor(carry, b.const(I1, 1)), type=I8)
+    low = b.sub(b.sub(b.op_and(a, fifteen), b.op_and(m, fifteen)), borrow)
+    low_borrow = b.slt(low, zero)
+    low = b.select(low_borrow, b.add(low, c8(b, 10)), low)
+    still_negative = b.zext(b.slt(low, zero), type=I8)
+    high = b.sub(b.sub(b.lshr(a, four), b.lshr(m, four)), b.zext(low_borrow, type=I8))
+    premature_n = bit(b, high, 3)
+    high = b.sub(b.select(b.slt(high, zero), b.add(high, c8(b, 10)), high), still_negative)
+    decimal = b.op_or(b.shl(high, four), b.op_and(low, fifteen))
+    overflow = b.op_and(b.xor(bit(b, a, 7), premature_n), b.xor(b.xor(bit(b, m, 7), b.const(I1, 1)), premature_n))
+    return decimal, overflow
+
+
+def _decimal_cycle(b: RegionBuilder) -> None:
+    """The 65C02 takes one more cycle for ADC and SBC in decimal mode."""
+    b.cycles(b.zext(b.getflag("D"), type=I8))
+
+
+def adc(b: RegionBuilder, op: Operand) -> None:
+    add_decimal(b, op.read(), op.variant.cmos_decimal)
+
+
+def sbc(b: RegionBuilder, op: Operand) -> None:
+    subtract_decimal(b, op.read(), op.variant.cmos_decimal)
 
 
 def _compare(register: str) -> Callable[[RegionBuilder, Operand], None]:
@@ -189,10 +245,12 @@ def _compare(register: str) -> Callable[[RegionBuilder, Operand], None]:
 
 
 def bit_test(b: RegionBuilder, op: Operand) -> None:
+    """Z from A & M; N and V from M's top bits, except for the 65C02's BIT #imm (Z only)."""
     m = op.read()
     b.setflag("Z", b.eq(b.op_and(b.getreg("a", type=I8), m), c8(b, 0)))
-    b.setflag("N", bit(b, m, 7))
-    b.setflag("V", bit(b, m, 6))
+    if op.mode != "imm":
+        b.setflag("N", bit(b, m, 7))
+        b.setflag("V", bit(b, m, 6))
 
 
 def _step_memory(delta: int) -> Callable[[RegionBuilder, Operand], None]:
@@ -211,42 +269,52 @@ def _step_register(register: str, delta: int) -> Callable[[RegionBuilder, Operan
     return step
 
 
+def shifted(b: RegionBuilder, value: Value, left: bool, rotate: bool) -> Value:
+    """``value`` shifted (``rotate``: through C) one bit; C takes the bit shifted out."""
+    one = c8(b, 1)
+    result = b.shl(value, one) if left else b.lshr(value, one)
+    if rotate:
+        carry_in = b.zext(b.getflag("C"), type=I8)
+        result = b.op_or(result, carry_in if left else b.shl(carry_in, c8(b, 7)))
+    b.setflag("C", bit(b, value, 7 if left else 0))
+    return result
+
+
 def _shift(left: bool, rotate: bool) -> Callable[[RegionBuilder, Operand], None]:
     def shift(b: RegionBuilder, op: Operand) -> None:
-        value = op.read()
-        one = c8(b, 1)
-        shifted = b.shl(value, one) if left else b.lshr(value, one)
-        if rotate:
-            carry_in = b.zext(b.getflag("C"), type=I8)
-            shifted = b.op_or(shifted, carry_in if left else b.shl(carry_in, c8(b, 7)))
-        b.setflag("C", bit(b, value, 7 if left else 0))
-        set_nz(b, shifted)
-        op.write(shifted)
+        result = shifted(b, op.read(), left, rotate)
+        set_nz(b, result)
+        op.write(result)
     return shift
 
 
 # --- control flow ----------------------------------------------------------------------------
 
+def relative_branch(b: RegionBuilder, insn: Insn, taken: Value) -> None:
+    """Go to the instruction's relative target if ``taken`` (i1), else on: a taken branch takes
+    one more cycle, two if it crosses a page.  The offset is the last operand byte."""
+    if insn.targets:  # static target: its page-cross penalty is known
+        target = insn.targets[0]
+        penalty = 1 + ((target ^ insn.next) >> 8 != 0)
+        b.cycles(b.select(taken, c8(b, penalty), c8(b, 0)))
+        b.branch(taken, target, insn.next)
+        return
+    # the offset byte is rewritten by the program: compute the target at run time
+    # (every constant derived from the instruction's address is the address plus an offset,
+    # so that the native interpreter can lift it once for all addresses)
+    offset = b.sext(operand_byte(b, insn, len(insn.operands) - 1), type=I16)
+    next_pc = c16(b, insn.next)
+    target = b.add(next_pc, offset)
+    eight = c16(b, 8)
+    crossed = b.zext(b.ne(b.lshr(target, eight), b.lshr(next_pc, eight)), type=I8)
+    b.cycles(b.select(taken, b.add(c8(b, 1), crossed), c8(b, 0)))
+    b.jump_to(b.select(taken, target, next_pc))
+
+
 def _branch(flag: str, when: int) -> Callable[[RegionBuilder, Operand], None]:
     def branch(b: RegionBuilder, op: Operand) -> None:
-        insn = op.insn
         taken = b.getflag(flag) if when else b.xor(b.getflag(flag), b.const(I1, 1))
-        if insn.targets:  # static target: its page-cross penalty is known
-            target = insn.targets[0]
-            penalty = 1 + ((target ^ insn.next) >> 8 != 0)
-            b.cycles(b.select(taken, c8(b, penalty), c8(b, 0)))
-            b.branch(taken, target, insn.next)
-            return
-        # the offset byte is rewritten by the program: compute the target at run time
-        # (every constant derived from the instruction's address is the address plus an offset,
-        # so that the native interpreter can lift it once for all addresses)
-        offset = b.sext(operand_byte(b, insn, 0), type=I16)
-        next_pc = c16(b, insn.next)
-        target = b.add(next_pc, offset)
-        eight = c16(b, 8)
-        crossed = b.zext(b.ne(b.lshr(target, eight), b.lshr(next_pc, eight)), type=I8)
-        b.cycles(b.select(taken, b.add(c8(b, 1), crossed), c8(b, 0)))
-        b.jump_to(b.select(taken, target, next_pc))
+        relative_branch(b, op.insn, taken)
     return branch
 
 
@@ -282,7 +350,7 @@ def rti(b: RegionBuilder, op: Operand) -> None:
 
 
 def brk(b: RegionBuilder, op: Operand) -> None:
-    interrupt_sequence(b, c16(b, (op.insn.addr + 2) & 0xFFFF), True, VECTORS["irq"])
+    interrupt_sequence(b, c16(b, (op.insn.addr + 2) & 0xFFFF), True, VECTORS["irq"], op.variant.interrupt_clears_d)
 
 
 def _set_flag(flag: str, value: int) -> Callable[[RegionBuilder, Operand], None]:
@@ -317,7 +385,10 @@ def plp(b: RegionBuilder, op: Operand) -> None:
 
 
 def nop(b: RegionBuilder, op: Operand) -> None:
-    pass
+    """Nothing but the cycles, a page crossing's included (``NOP abs,X``, undocumented); the
+    chip's read of its operand is not made (no device sees it)."""
+    if op.insn.info.page_penalty:
+        _ = op.address
 
 
 SEMANTICS: dict[str, Callable[[RegionBuilder, Operand], None]] = {

@@ -1,8 +1,9 @@
-"""The NMOS 6502 opcode table: one line per documented opcode, the chip's data sheet as data.
+"""The NMOS 6502's documented opcodes: one line per opcode, the chip's data sheet as data.
 
 Each entry: opcode, mnemonic, addressing mode, base cycles, and ``+`` when a read that crosses
 a page takes one more cycle.  Flags each mnemonic reads and writes are a second table.  The
-decoder, lifter, disassembly check and the optimizer all read these tables.
+other opcode sets (``undocumented``, ``wdc65c02``) are rows in the same form over this one; a
+``recomp.frontends.mos6502.variant`` puts a chip's together.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import NamedTuple
 MODE_LENGTH = {
     "imp": 1, "acc": 1, "imm": 2, "zp": 2, "zpx": 2, "zpy": 2, "rel": 2, "indx": 2, "indy": 2,
     "abs": 3, "absx": 3, "absy": 3, "ind": 3,
+    "zpind": 2, "absxind": 3, "zprel": 3,  # the 65C02's (zp), JMP (abs,X), BBR/BBS zp,rel
 }
 
 # mnemonic -> (flags read, flags written)
@@ -34,6 +36,15 @@ FLAGS: dict[str, tuple[str, str]] = {
     "BRK": ("NVDIZC", "I"), "NOP": ("", ""),
     "CLC": ("", "C"), "SEC": ("", "C"), "CLD": ("", "D"), "SED": ("", "D"), "CLI": ("", "I"),
     "SEI": ("", "I"), "CLV": ("", "V"),
+    # undocumented NMOS
+    "SLO": ("", "NZC"), "RLA": ("C", "NZC"), "SRE": ("", "NZC"), "RRA": ("CD", "NVZC"), "SAX": ("", ""),
+    "LAX": ("", "NZ"), "DCP": ("", "NZC"), "ISC": ("CD", "NVZC"), "ANC": ("", "NZC"), "ALR": ("", "NZC"),
+    "ARR": ("CD", "NVZC"), "ANE": ("", "NZ"), "LXA": ("", "NZ"), "SBX": ("", "NZC"), "USBC": ("CD", "NVZC"),
+    "SHA": ("", ""), "SHX": ("", ""), "SHY": ("", ""), "TAS": ("", ""), "LAS": ("", "NZ"), "JAM": ("", ""),
+    # 65C02
+    "BRA": ("", ""), "PHX": ("", ""), "PHY": ("", ""), "PLX": ("", "NZ"), "PLY": ("", "NZ"), "STZ": ("", ""),
+    "TSB": ("", "Z"), "TRB": ("", "Z"), "WAI": ("", ""), "STP": ("", ""),
+    **{f"{name}{bit}": ("", "") for name in ("RMB", "SMB", "BBR", "BBS") for bit in range(8)},
 }
 
 
@@ -94,7 +105,7 @@ AA TAX imp 2   A8 TAY imp 2   BA TSX imp 2   8A TXA imp 2   9A TXS imp 2   98 TY
 """
 
 
-def _parse(rows: str) -> dict[int, Opcode]:
+def parse_rows(rows: str) -> dict[int, Opcode]:
     words = rows.split()
     table = {}
     for i in range(0, len(words), 4):
@@ -104,5 +115,5 @@ def _parse(rows: str) -> dict[int, Opcode]:
     return table
 
 
-# opcode -> entry, for the 151 documented opcodes; any other byte is an illegal opcode
-OPCODES: dict[int, Opcode] = _parse(_ROWS)
+# opcode -> entry, for the 151 documented opcodes
+DOCUMENTED: dict[int, Opcode] = parse_rows(_ROWS)
