@@ -1,4 +1,5 @@
-"""Klaus Dormann's functional test and Bruce Clark's decimal test, proof against the real chip.
+"""Klaus Dormann's functional tests (NMOS and 65C02) and Bruce Clark's decimal test, proof
+against the real chips.
 
 Figures from shared/testdata/6502/README.md.  Cycle counts: floooh's cycle-exact m6502.h reports
 96,241,366 and 46,089,504; it overlaps each instruction's last cycle with the next opcode fetch,
@@ -17,10 +18,12 @@ import pytest
 
 import recomp
 from conftest import TESTDATA, missing_testdata
+from recomp.runtime import GuestFault
 
 DATA = TESTDATA / "6502"
 FUNCTIONAL = DATA / "6502_functional_test.bin"
 DECIMAL = DATA / "6502_decimal_test.bin"
+EXTENDED = TESTDATA / "65c02" / "65C02_extended_opcodes_test.bin"  # success: the trap at $24F1
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=missing_testdata(DATA))
 
@@ -28,8 +31,8 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=missing_testdata(DATA)
 JIT_MODES = [("jit", True), ("jit", False)]
 
 
-def functional(engine: str, optimize: bool, **options) -> recomp.Emulator:
-    emu = recomp.Emulator("6502", engine=engine, optimize=optimize, console=None, **options)
+def functional(engine: str, optimize: bool, cpu: str = "6502", **options) -> recomp.Emulator:
+    emu = recomp.Emulator(cpu, engine=engine, optimize=optimize, console=None, **options)
     emu.load(FUNCTIONAL.read_bytes(), at=0)
     emu.state.pc = 0x0400
     result = emu.run(stop_on_trap=True)
@@ -74,6 +77,51 @@ def test_functional_test_passes(engine, optimize, native):
     """Tiered as ``run`` runs it: cold code on the native interpreter, or on the Python one."""
     emu = functional(engine, optimize, native_interpreter=native)
     assert emu.stats.invalidations < 50  # rewritten operands are read at run time after one hit
+
+
+def test_functional_test_uses_only_documented_opcodes():
+    functional("jit", True, cpu="6502-documented")
+
+
+def extended(engine: str, optimize: bool, **options) -> recomp.Emulator:
+    """Klaus Dormann's 65C02 extended opcodes test, WDC build (bit instructions included)."""
+    if not EXTENDED.is_file():
+        pytest.skip(missing_testdata(EXTENDED))
+    emu = recomp.Emulator("65c02", engine=engine, optimize=optimize, console=None, **options)
+    emu.load(EXTENDED.read_bytes(), at=0)
+    emu.state.pc = 0x0400
+    result = emu.run(stop_on_trap=True)
+    assert (result.exit, hex(result.pc)) == ("trap", "0x24f1"), f"failed in test case {emu.memory[0x202]:#x}"
+    assert emu.instructions == 21_986_986
+    assert emu.cycles == 66_907_084
+    return emu
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native-tier", "python-tier"])
+@pytest.mark.parametrize("engine, optimize", JIT_MODES, ids=["jit", "jit-noopt"])
+def test_65c02_extended_opcodes_test_passes(engine, optimize, native):
+    extended(engine, optimize, native_interpreter=native)
+
+
+@pytest.mark.slow
+def test_65c02_extended_opcodes_test_passes_on_the_interpreter():
+    extended("interp", True)
+
+
+def test_nmos_chip_fails_the_65c02_test():
+    """The 65C02 test stops early on the NMOS chip (its first 65C02 opcode is a NOP or JAM
+    there), and the 65C02 fails the NMOS test (it fixed JMP ($xxFF) and decimal flags): the
+    variants differ where the chips do."""
+    if not EXTENDED.is_file():
+        pytest.skip(missing_testdata(EXTENDED))
+    emu = recomp.Emulator("6502", console=None)
+    emu.load(EXTENDED.read_bytes(), at=0)
+    emu.state.pc = 0x0400
+    try:
+        result = emu.run(stop_on_trap=True, max_instructions=50_000_000)
+        assert result.pc != 0x24F1
+    except GuestFault as fault:
+        assert "CPU jammed" in str(fault)
 
 
 @pytest.mark.parametrize("engine, optimize", JIT_MODES, ids=["jit", "jit-noopt"])

@@ -25,6 +25,7 @@ from recomp.frontends.mos6502.variant import CMOS, DOCUMENTED_ONLY, FAMILY, NMOS
 from recomp.frontends.opcodes import opcode_lifts
 from recomp.frontends.region import RegionBuilder
 from recomp.ir.opcodes import OpcodeLifts
+from recomp.ir.types import I8
 
 GUEST = NMOS.guest
 
