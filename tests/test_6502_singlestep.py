@@ -63,7 +63,8 @@ def _run_cases(cases: list[dict], cpu: str = "6502", **options) -> list[str]:
         cycles, instructions = emu.cycles, emu.instructions
         jam = case["name"][:2] in JAMS
         if jam:
-            with pytest.raises(GuestFault, match=rf"CPU jammed by \${case['name'][:2].upper()} at \${initial['pc']:04X}"):
+            jammed = rf"CPU jammed by \${case['name'][:2].upper()} at \${initial['pc']:04X}"
+            with pytest.raises(GuestFault, match=jammed):
                 emu.step()
         else:
             emu.step()

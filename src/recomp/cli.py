@@ -149,7 +149,9 @@ def optimizer_passes(passes: str | None) -> list[str] | None:
 
 
 FrontendOpt = Annotated[str | None, typer.Option(
-    "--frontend", "-f", help="guest CPU: 6502 (default) or tst27 (default for TST27 .s assembly)")]
+    "--cpu", "--frontend", "-f", help="guest CPU: 6502 (the NMOS chip, every opcode; the default), 6502-documented "
+    "(an undocumented opcode is an error), 65c02 (WDC; the default for cl65 -t sim65c02 images), or tst27 (the "
+    "default for TST27 .s assembly)")]
 EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (the reference engine)")]
 NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
 PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
@@ -297,7 +299,7 @@ def run(
     dumps = memory_spans(guest, dump or [])
     breakpoints = [guest_address(guest, text, "--break") for text in breakpoint or []]
     watches = [parse_watch(guest, text) for text in watch or []]
-    chosen, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, passes, no_cache)
+    chosen, emulator = prepare(cpu, frontend is not None, machine, boot, settings, engine, no_opt, passes, no_cache)
     for addr in breakpoints:
         emulator.breakpoints.add(addr)
     if log == Log.regions:
@@ -368,19 +370,21 @@ def run(
     raise typer.Exit(status)
 
 
-def prepare(cpu: Frontend, machine: str | None, boot: "Boot", settings: "Settings", engine: Engine, no_opt: bool,
-            passes: str | None, no_cache: bool) -> "tuple[MachineType, Emulator]":
+def prepare(cpu: Frontend, asked: bool, machine: str | None, boot: "Boot", settings: "Settings", engine: Engine,
+            no_opt: bool, passes: str | None, no_cache: bool) -> "tuple[MachineType, Emulator]":
     """The machine a command runs: its kind (``--machine``, else sim65 for a sim65 image, else
-    bare), built with its devices, the program and files placed, the CPU reset and started."""
+    bare), built with its devices, the program and files placed, the CPU reset and started.
+    The CPU is ``cpu``, or (unless ``asked`` for) the one a sim65 image's header names."""
     from recomp.machines import UnknownMachine, get_machine
     from recomp.machines.boot import boot as start
-    from recomp.machines.boot import program_image
+    from recomp.machines.boot import image_cpu, program_image
 
     name = boot.program if boot.program is not None else boot.files[0].path if boot.files else "recomp"
     try:
         image = None
         if boot.program is not None:
-            image = program_image(boot.program, boot.format, cpu.name, cpu.guest.memory_size, boot.load_at or 0)
+            image = program_image(boot.program, boot.format, cpu, cpu.guest.memory_size, boot.load_at or 0)
+            cpu = cpu if asked else image_cpu(image, cpu)
         chosen = get_machine(machine or ("sim65" if image is not None and image.sim65 is not None else "bare"))
     except UnknownMachine as error:
         fail(str(error), 2)
@@ -388,7 +392,7 @@ def prepare(cpu: Frontend, machine: str | None, boot: "Boot", settings: "Setting
         fail(str(error), error.exit_status)
     code_cache = None if no_cache or engine != Engine.jit else trusted_cache()
     try:
-        emulator = chosen.emulator(cpu.name, settings, engine=engine.value, optimize=not no_opt,
+        emulator = chosen.emulator(cpu, settings, engine=engine.value, optimize=not no_opt,
                                    passes=optimizer_passes(passes), code_cache=code_cache)
     except RecompError as error:  # devices that do not fit the machine
         fail(f"{name}: {error}", error.exit_status)
@@ -636,7 +640,7 @@ def inspect(
     from recomp.inspection import STAGES, inspect_region
     from recomp.machines import get_machine
     from recomp.machines.base import Settings
-    from recomp.machines.boot import Boot, boot, choose_frontend, program_image
+    from recomp.machines.boot import Boot, boot, choose_frontend, image_cpu, program_image
 
     cpu = find_frontend(choose_frontend(program, frontend))
     guest = cpu.guest
@@ -647,8 +651,9 @@ def inspect(
         spec.entry = region_at  # (only the region matters: no reset vector needed)
     machine = get_machine("bare")
     try:
-        emulator = machine.emulator(cpu.name, Settings(), optimize=not no_opt, passes=optimizer_passes(passes))
-        image = program_image(program, file_format, cpu.name, guest.memory_size, spec.load_at or 0)
+        image = program_image(program, file_format, cpu, guest.memory_size, spec.load_at or 0)
+        cpu = cpu if frontend is not None else image_cpu(image, cpu)
+        emulator = machine.emulator(cpu, Settings(), optimize=not no_opt, passes=optimizer_passes(passes))
         boot(machine, emulator, image, spec)
     except RecompError as error:
         fail(str(error), error.exit_status)
@@ -789,7 +794,7 @@ def mon(
     guest = cpu.guest
     settings = Settings(errors=sys.stderr, args=[str(program)], console=console_at(guest, putc, getc),
                         **added_devices(guest, timer, acia, hook))
-    _, emulator = prepare(cpu, machine, boot, settings, engine, no_opt, None, False)
+    _, emulator = prepare(cpu, frontend is not None, machine, boot, settings, engine, no_opt, None, False)
     if script is not None:
         from recomp.runtime.user_files import open_to_read, text_lines
 
@@ -810,7 +815,8 @@ def mon(
     from recomp.debug.monitor import kept_history
 
     with kept_history():
-        monitor.cmdloop(intro=f"recomp monitor: {cpu.name}, pc {cpu.format_address(emulator.state.pc)}; "
+        monitor.cmdloop(intro=f"recomp monitor: {emulator.frontend.name}, pc "
+                              f"{emulator.frontend.format_address(emulator.state.pc)}; "
                               f"`help` lists the commands")
 
 

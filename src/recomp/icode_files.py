@@ -17,12 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recomp.frontends import get_frontend
+from recomp.frontends import FRONTENDS, Frontend, get_frontend
 from recomp.ir import parse
 from recomp.ir.core import Region
 from recomp.opt import PIPELINE, Context
 
-GUESTS = {"mos6502": "6502", "tst27": "tst27"}  # the region header's guest name -> the frontend
+
+def frontend_guests() -> dict[str, Frontend]:
+    """Every frontend by its guest's name, as a region's header gives it (``region wdc65c02 @...``)."""
+    frontends = [get_frontend(name) for name in FRONTENDS]
+    return {frontend.guest.name: frontend for frontend in frontends}
 
 
 @dataclass
@@ -49,8 +53,9 @@ def read_icode(text: str) -> IcodeFile:
     source = sections[0]
     directives = dict(re.findall(r"^; (\w+): (.*)$", source, flags=re.MULTILINE))
     region = parse(source)
-    if region.guest not in GUESTS:
-        raise ValueError(f"unknown guest {region.guest!r} (choose from {', '.join(GUESTS)})")
+    guests = frontend_guests()
+    if region.guest not in guests:
+        raise ValueError(f"unknown guest {region.guest!r} (choose from {', '.join(guests)})")
     successors: dict[int, Region] = {}
     expected = ""
     for section in sections[1:]:
@@ -61,7 +66,7 @@ def read_icode(text: str) -> IcodeFile:
             expected = body
     entry = {name: int(value, 0) for name, value in re.findall(r"(\w+)=(\w+)", directives.get("entry", ""))}
     context = Context(
-        get_frontend(GUESTS[region.guest]).guest,
+        guests[region.guest].guest,
         _addresses(directives["code"]) if "code" in directives else None,
         _addresses(directives["devices"]) if "devices" in directives else None,
         lambda addr: (successors[addr], set()) if addr in successors else None,

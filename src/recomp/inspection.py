@@ -202,7 +202,7 @@ def register_line(emulator: Emulator) -> str:
     """The registers in one table: for the 6502 as py65's monitor shows them
     (``PC  AC XR YR SP NV-BDIZC``), else each register and flag by name."""
     st = emulator.state
-    if emulator.frontend.name == "6502":
+    if emulator.frontend.family == "6502":
         return (f"PC  AC XR YR SP NV-BDIZC\n{st.pc:04X} {st.a:02X} {st.x:02X} {st.y:02X} {st.s:02X} "
                 f"{st.p:08b}")
     guest = emulator.guest

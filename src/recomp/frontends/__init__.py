@@ -15,6 +15,9 @@ FRONTENDS = {
 }
 
 
+DEFAULT_CPU = "6502"  # the NMOS 6502, every opcode
+
+
 class UnknownFrontend(ValueError):
     pass
 
@@ -27,4 +30,4 @@ def get_frontend(name: str) -> Frontend:
     return getattr(import_module(module), cls)()
 
 
-__all__ = ["FRONTENDS", "DecodeError", "Frontend", "Insn", "UnknownFrontend", "get_frontend"]
+__all__ = ["DEFAULT_CPU", "FRONTENDS", "DecodeError", "Frontend", "Insn", "UnknownFrontend", "get_frontend"]

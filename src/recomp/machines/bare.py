@@ -12,7 +12,7 @@ from recomp.runtime.emulator import Emulator
 class Bare(MachineType):
     name = "bare"
     summary = "64 KiB RAM and py65's console ($F001 out, $F004 in); optional timer, ACIA, hooks"
-    frontends = ("6502", "tst27")
+    families = ("6502", "tst27")
     reads = frozenset({"console"})
 
     def build(self, emulator: Emulator, settings: Settings, keys: Keyboard) -> None:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from recomp.frontends import Frontend, get_frontend
 from recomp.machines.devices import Acia6551, Keyboard, keyboard
 from recomp.machines.loaders import Image
 from recomp.runtime.devices import IntervalTimer
@@ -77,16 +78,18 @@ class MachineType:
 
     name: str
     summary: str  # one line for ``recomp machines``
-    frontends: tuple[str, ...] = ("6502",)  # the guest CPUs it is built around
+    families: tuple[str, ...] = ("6502",)  # the CPU families it is built around (any of their variants)
     load_address: int = 0  # where a raw image goes when no address is given
     default_entry: int | None = None  # where execution starts when the image does not say (None: reset)
     typed_keys: bool = True  # a terminal hands keys over as typed, unechoed (False: lines, as the host does)
     reads: frozenset[str] = frozenset()  # the ``MACHINE_SETTINGS`` it uses
 
-    def emulator(self, frontend: str, settings: Settings, **options: object) -> Emulator:
-        """A new emulator of this machine, its devices mapped (``options``: the Emulator's)."""
-        if frontend not in self.frontends:
-            raise ConfigError(f"the {self.name} machine has a {' or '.join(self.frontends)} CPU, not {frontend}")
+    def emulator(self, cpu: Frontend | str, settings: Settings, **options: object) -> Emulator:
+        """A new emulator of this machine with this CPU (a frontend, or its name), its devices
+        mapped (``options``: the Emulator's)."""
+        frontend = get_frontend(cpu) if isinstance(cpu, str) else cpu
+        if frontend.family not in self.families:
+            raise ConfigError(f"the {self.name} machine has a {' or '.join(self.families)} CPU, not {frontend.name}")
         for name, option in MACHINE_SETTINGS.items():
             given = settings.args[1:] if name == "args" else getattr(settings, name) is not None
             if given and name not in self.reads:
@@ -101,7 +104,7 @@ class MachineType:
         if settings.hooks:
             from recomp.machines.hooks import routines
 
-            if frontend != "6502":
+            if frontend.family != "6502":
                 raise ConfigError("ROM-routine hooks return as the 6502's RTS does: they are for the 6502")
 
             actions = routines(keys)

@@ -9,9 +9,9 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from recomp.frontends import get_frontend
+from recomp.frontends import DEFAULT_CPU, Frontend, get_frontend
 from recomp.machines.base import MachineType
-from recomp.machines.loaders import Format, FormatError, Image, detect, parse
+from recomp.machines.loaders import SIM65_CPUS, Format, FormatError, Image, detect, parse
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import ConfigError, GuestFault, LoadError
 from recomp.runtime.user_files import read_file
@@ -59,16 +59,24 @@ def too_large(path: Path, limit: int, room: str) -> LoadError:
 
 def choose_frontend(program: Path | None, frontend: str | None) -> str:
     """The guest CPU: as asked, else TST27 for a ``.s`` file (TST27 assembly is the only source
-    recomp assembles), else the 6502."""
+    recomp assembles), else the NMOS 6502 (a sim65 image may then name another: ``image_cpu``)."""
     if frontend is not None:
         return frontend
-    return "tst27" if program is not None and program.suffix == ".s" else "6502"
+    return "tst27" if program is not None and program.suffix == ".s" else DEFAULT_CPU
 
 
-def program_image(path: Path, fmt: Format | None, frontend: str, memory_size: int, load_at: int) -> Image:
+def image_cpu(image: Image, default: Frontend) -> Frontend:
+    """The CPU a program file names (a sim65 header's CPU byte: cl65 -t sim65c02 sets the
+    65C02), else ``default``."""
+    if image.sim65 is None or default.family != "6502":
+        return default
+    return get_frontend(SIM65_CPUS[image.sim65.cpu])
+
+
+def program_image(path: Path, fmt: Format | None, frontend: Frontend, memory_size: int, load_at: int) -> Image:
     """A program file as an ``Image``.  ``.s`` files are TST27 assembly; a raw binary must fit in
     memory from ``load_at``; other formats place themselves."""
-    assemble = get_frontend(frontend).assemble
+    assemble = frontend.assemble
     if path.suffix == ".s" and fmt is None:
         if assemble is None:
             raise LoadError(f"{path}: recomp assembles TST27 only; assemble 6502 sources with xa "
@@ -122,7 +130,7 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
             emulator.load(data, at)
 
     for source, placed in enumerate(spec.files):
-        extra = program_image(placed.path, None, "6502", memory_size, placed.at or 0)
+        extra = program_image(placed.path, None, emulator.frontend, memory_size, placed.at or 0)
         for at, chunk in extra.segments:
             where = at if at is not None else placed.at if placed.at is not None else machine.load_address
             place(chunk, where, str(placed.path), source, placed.rom)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 SIM65_SIGNATURE = b"sim65"
 SIM65_HEADER = 12  # bytes
-SIM65_CPUS = {0: "6502", 1: "65C02"}
+SIM65_CPUS = {0: "6502", 1: "65c02"}  # a sim65 header's CPU byte -> the CPU it names
 
 
 class Format(StrEnum):

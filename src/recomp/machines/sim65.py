@@ -19,7 +19,7 @@ from typing import Any
 from recomp.machines.base import MachineType, Settings
 from recomp.machines.devices import Keyboard
 from recomp.machines.hooks import return_from_subroutine
-from recomp.machines.loaders import Image
+from recomp.machines.loaders import SIM65_CPUS, Image
 from recomp.machines.sandbox import Sandbox
 from recomp.runtime.devices import StreamError, flush_output, write_output
 from recomp.runtime.emulator import Emulator
@@ -57,9 +57,9 @@ class Sim65(MachineType):
     def start(self, emulator: Emulator, image: Image | None, entry: int | None) -> None:
         if image is None or image.sim65 is None:
             raise ConfigError("the sim65 machine runs sim65 images (cl65 -t sim6502)")
-        if image.sim65.cpu != 0:
-            raise ConfigError("this program is built for the 65C02 (cl65 -t sim65c02), which recomp "
-                              "does not run yet; build it with -t sim6502")
+        if SIM65_CPUS[image.sim65.cpu] == "65c02" and emulator.frontend.name != "65c02":
+            raise ConfigError(f"this program is built for the 65C02 (cl65 -t sim65c02), not the "
+                              f"{emulator.frontend.name}: run it with --cpu 65c02 (its default)")
         if self.host is not None:
             self.host.sp_address = image.sim65.sp_address
         super().start(emulator, image, entry)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import BinaryIO, NoReturn, TextIO
 
-from recomp.frontends import Frontend, get_frontend
+from recomp.frontends import DEFAULT_CPU, Frontend, get_frontend
 from recomp.frontends.region import REGION_INSTRUCTIONS
 from recomp.ir.guest import ATTR_STOP, pages
 from recomp.ir.ops import Exit
@@ -45,7 +45,9 @@ ENDED = (Stop.HALT, Stop.TRAP, Stop.EXIT)  # the program ran to its end
 
 
 class Emulator:
-    """A guest machine; ``engine`` is ``"jit"`` (LLVM) or ``"interp"`` (the reference engine).
+    """A guest machine with the CPU ``cpu`` (a frontend, or its name: ``"6502"``, the NMOS chip
+    with every opcode; ``"6502-documented"``; ``"65c02"``; ``"tst27"``); ``engine`` is ``"jit"``
+    (LLVM) or ``"interp"`` (the reference engine).
 
     ``console`` maps the guest's console device at its default addresses (a ``(putc, getc)`` pair:
     elsewhere; ``None``: none); ``timer`` maps an ``IntervalTimer`` at that base address.  Under
@@ -60,7 +62,7 @@ class Emulator:
     code from and file it in: by default the user's, as ``recomp run`` uses (``None``: none).
     """
 
-    def __init__(self, frontend: str | Frontend, engine: str = "jit", optimize: bool = True,
+    def __init__(self, cpu: str | Frontend = DEFAULT_CPU, engine: str = "jit", optimize: bool = True,
                  passes: list[str] | None = None, output: TextIO | None = None,
                  input: BinaryIO | None = None, region_instructions: int = REGION_INSTRUCTIONS,
                  console: tuple[int, int] | str | None = "default", timer: int | None = None,
@@ -69,7 +71,7 @@ class Emulator:
                  ) -> None:
         self.options = Options(engine, optimize, None if passes is None else tuple(passes), region_instructions,
                                jit_threshold, native_interpreter, compile_in_background, baseline)
-        self.frontend = get_frontend(frontend) if isinstance(frontend, str) else frontend
+        self.frontend = get_frontend(cpu) if isinstance(cpu, str) else cpu
         self.guest = self.frontend.guest
         self.output = output if output is not None else sys.stdout
         self.machine = Machine(self.frontend, self.output)

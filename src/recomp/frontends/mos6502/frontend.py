@@ -101,7 +101,8 @@ def disassemble(code: bytes, addr: int, variant: Variant = NMOS) -> str:
     opcode of the same addressing mode (``LAX $12,Y`` from ``LDX $12,Y``).  Its 65C02 mode shows
     the NOPs of two and three bytes without an operand, as WDC documents them."""
     opcode = variant.opcodes.get(code[0])
-    if opcode is not None and opcode.code not in DOCUMENTED_ONLY.opcodes and variant.capstone_mode == NMOS.capstone_mode:
+    undocumented = opcode is not None and opcode.code not in DOCUMENTED_ONLY.opcodes
+    if undocumented and variant.capstone_mode == NMOS.capstone_mode:
         if opcode.mode in ("imp", "acc"):
             return opcode.mnemonic
         shown = _disassemble(bytes([_STAND_INS[opcode.mode]]) + code[1:], addr, NMOS.capstone_mode)
