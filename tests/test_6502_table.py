@@ -1,6 +1,7 @@
-"""The 6502 opcode table against independent sources: capstone's MOS65XX decoder (mnemonic,
-length, operand form), the list of NMOS undocumented opcodes, the SingleStepTests file set and
-their cycle counts, and a hand-written expectation of the flags some mnemonics read and write."""
+"""The 6502 family's opcode tables against independent sources: capstone's MOS65XX decoders
+(mnemonic, length, operand form; the W65C02 mode for the 65C02), the list of NMOS undocumented
+opcodes, the SingleStepTests file sets and their cycle counts, and a hand-written expectation of
+the flags some mnemonics read and write."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 import recomp
 from conftest import TESTDATA, missing_testdata
 from recomp.frontends.base import DecodeError
-from recomp.frontends.mos6502 import Mos6502
-from recomp.frontends.mos6502.table import OPCODES
+from recomp.frontends.mos6502 import VARIANTS, Mos6502, Mos6502Documented, disassemble
+from recomp.frontends.mos6502.table import DOCUMENTED as OPCODES
 from recomp.runtime import GuestFault
 
 SINGLESTEP = TESTDATA / "6502" / "singlestep"
@@ -71,6 +72,48 @@ def test_table_has_the_151_documented_opcodes():
     assert len({op.mnemonic for op in OPCODES.values()}) == 56
 
 
+def test_variants_tables():
+    """The NMOS chip: the documented opcodes and the undocumented ones by their usual names; the
+    documented-only variant: those 151; the 65C02: all 256."""
+    nmos = VARIANTS["6502"].opcodes
+    assert set(nmos) == set(range(256))
+    assert {code: op.mnemonic for code, op in nmos.items() if code in ILLEGAL} == {
+        int(code, 16): name for name, codes in UNDOCUMENTED.items() for code in codes.split()}
+    assert VARIANTS["6502-documented"].opcodes == OPCODES
+    assert set(VARIANTS["65c02"].opcodes) == set(range(256))
+
+
+@cache
+def _w65c02() -> capstone.Cs:
+    return capstone.Cs(capstone.CS_ARCH_MOS65XX, capstone.CS_MODE_MOS65XX_W65C02)
+
+
+@pytest.mark.parametrize("code", range(256), ids=lambda c: f"{c:02X}")
+def test_65c02_entry_matches_capstone(code):
+    """Capstone's W65C02 mode: the same mnemonic (its NOPs included) and length."""
+    op = VARIANTS["65c02"].opcodes[code]
+    insn = next(_w65c02().disasm(bytes([code, 0x12, 0x34]), 0x1000))
+    assert insn.mnemonic.upper() == op.mnemonic
+    assert insn.size == (2 if op.mnemonic == "BRK" else op.length)
+
+
+@pytest.mark.parametrize("raw, text", [
+    (b"\xa7\x12", "LAX $12"), (b"\xb7\x12", "LAX $12, y"), (b"\x83\x12", "SAX ($12, x)"),
+    (b"\xff\x34\x12", "ISC $1234, x"), (b"\x0b\x55", "ANC #$55"), (b"\x1a", "NOP"), (b"\x02", "JAM"),
+    (b"\x1c\x00\x30", "NOP $3000, x"), (b"\xeb\x01", "USBC #$01")])
+def test_undocumented_disassembly(raw, text):
+    """Capstone has no undocumented NMOS opcode: their names come from the table, their operands
+    from capstone's reading of a documented opcode of the same mode."""
+    assert disassemble(raw, 0x1000) == text
+
+
+@pytest.mark.parametrize("raw, text", [
+    (b"\x0f\x12\x34", "BBR0 $12, $1037"), (b"\x87\x12", "SMB0 $12"), (b"\x80\x10", "BRA $1012"),
+    (b"\x12\x34", "ORA ($34)"), (b"\x7c\x00\x30", "JMP ($3000, x)"), (b"\xcb", "WAI"), (b"\x1a", "INC a")])
+def test_65c02_disassembly(raw, text):
+    assert disassemble(raw, 0x1000, VARIANTS["65c02"]) == text
+
+
 @pytest.mark.parametrize("code", sorted(OPCODES), ids=lambda c: f"{c:02X}")
 def test_entry_matches_capstone(code):
     op = OPCODES[code]
@@ -124,21 +167,27 @@ def test_operand_values_match_capstone(operands):
 
 
 @pytest.mark.parametrize("code", sorted(set(range(256)) - set(OPCODES)), ids=lambda c: f"{c:02X}")
-def test_undocumented_byte_is_illegal_everywhere(code):
+def test_undocumented_byte_is_illegal_when_only_documented_ones_run(code):
     assert code in ILLEGAL
     assert _decode(bytes([code, 0x12, 0x34])) is None, "capstone decodes it"
     memory = bytearray(0x10000)
     memory[0x0300] = code
     with pytest.raises(DecodeError, match=rf"illegal opcode \${code:02X} at \$0300"):
-        Mos6502().decode(memory, 0x0300, 0x10000)
+        Mos6502Documented().decode(memory, 0x0300, 0x10000)
+    if code in {int(c, 16) for c in UNDOCUMENTED["JAM"].split()}:
+        with pytest.raises(DecodeError, match=rf"CPU jammed by \${code:02X} at \$0300"):
+            Mos6502().decode(memory, 0x0300, 0x10000)
+    else:  # the NMOS chip runs it
+        assert Mos6502().decode(memory, 0x0300, 0x10000).mnemonic == VARIANTS["6502"].opcodes[code].mnemonic
 
 
-def test_illegal_opcode_faults_at_its_address():
+@pytest.mark.parametrize("cpu, message", [("6502-documented", "illegal opcode"), ("6502", "CPU jammed by")])
+def test_illegal_opcode_faults_at_its_address(cpu, message):
     for engine in ("interp", "jit"):
-        emu = recomp.Emulator("6502", engine=engine, console=None, jit_threshold=0)
+        emu = recomp.Emulator(cpu, engine=engine, console=None, jit_threshold=0)
         emu.load(bytes([0xE8, 0xE8, 0x02]), at=0x0400)  # INX INX JAM
         emu.state.pc = 0x0400
-        with pytest.raises(GuestFault, match=r"illegal opcode \$02 at \$0402") as info:
+        with pytest.raises(GuestFault, match=rf"{message} \$02 at \$0402") as info:
             emu.run()
         assert info.value.addr == 0x0402
         assert (emu.state.pc, emu.state.x, emu.instructions, emu.cycles) == (0x0402, 2, 2, 4)

@@ -10,7 +10,6 @@ import pytest
 
 import recomp
 from recomp.frontends import get_frontend
-from recomp.frontends.mos6502.table import OPCODES
 from recomp.frontends.opcodes import OPERAND_BYTES, lift_opcodes, placeholder
 from recomp.ir.core import Region
 from recomp.ir.text import format_op
@@ -38,18 +37,28 @@ def relative_text(region: Region, at: int) -> list[str]:
     return lines
 
 
-def test_every_opcode_is_lifted_once_for_all_addresses():
-    frontend = get_frontend("6502")
+@pytest.mark.parametrize("cpu", ["6502", "6502-documented", "65c02"])
+def test_every_opcode_is_lifted_once_for_all_addresses(cpu):
+    """Every opcode of each variant but the JAMs (which stop the CPU: the interpreter faults)."""
+    frontend = get_frontend(cpu)
     here, there = placeholder(frontend), 0x9A40
     lifts, moved = lift_opcodes(frontend).opcodes, lift_opcodes(frontend, there).opcodes
-    assert sorted(lift.opcode for lift in lifts) == sorted(OPCODES)
+    opcodes = frontend.variant.opcodes
+    assert sorted(lift.opcode for lift in lifts) == sorted(c for c, op in opcodes.items() if op.mnemonic != "JAM")
     for lift, other in zip(lifts, moved):
         assert relative_text(lift.region, here) == relative_text(other.region, there), f"${lift.opcode:02X}"
 
 
-def test_jumps_to_themselves_are_traps_as_in_compiled_code():
-    traps = {OPCODES[lift.opcode].mnemonic for lift in get_frontend("6502").opcode_lifts().opcodes if lift.traps}
-    assert traps == {"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BVC", "BVS", "JMP", "JSR"}
+BRANCHES = {"BCC", "BCS", "BEQ", "BMI", "BNE", "BPL", "BVC", "BVS", "JMP", "JSR"}
+
+
+@pytest.mark.parametrize("cpu, more", [("6502", set()), ("65c02", {"BRA", "WAI", *(f"BB{k}{n}" for k in "RS"
+                                                                                   for n in range(8))})])
+def test_jumps_to_themselves_are_traps_as_in_compiled_code(cpu, more):
+    frontend = get_frontend(cpu)
+    opcodes = frontend.variant.opcodes
+    traps = {opcodes[lift.opcode].mnemonic for lift in frontend.opcode_lifts().opcodes if lift.traps}
+    assert traps == BRANCHES | more
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["at-once", "background"])

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import EXAMPLES, MODES_6502
-from recomp.frontends.mos6502.table import OPCODES
+from recomp.frontends.mos6502.table import DOCUMENTED as OPCODES
 from recomp.runtime import Emulator
 from recomp.runtime.result import Stop
 from test_6502_py65 import BRK, DEC_ABS, JSR, Machine, WrapMemory, machines, py65

@@ -55,6 +55,8 @@ PROGRAMS = {
     "files": ([], ""),
     "stdin": ([], STDIN_TEXT),
     "sandbox": ([], ""),
+    "c02sort": ([], ""),
+    "c02bits": ([], ""),
 }
 
 # Programs whose real-sim65 behaviour is deliberately not what recomp should do.

@@ -48,9 +48,10 @@ def lift_opcodes(frontend: Frontend, at: int | None = None) -> OpcodeLifts:
 
 def _traps_on_itself(frontend: Frontend, memory: bytearray, at: int) -> bool:
     """Whether a compiled region reports this opcode as a trap when its operands point at the
-    instruction itself: a relative offset of -size, or the instruction's own address."""
+    instruction itself: a relative offset of -size (in every operand byte: the 65C02's BBR has
+    its offset second), or the instruction's own address."""
     size = frontend.decode(memory, at, len(memory)).size
-    fillings = [bytes([(-size) & 0xFF]), at.to_bytes(OPERAND_BYTES, "little")]
+    fillings = [bytes([(-size) & 0xFF]) * (size - 1), at.to_bytes(OPERAND_BYTES, "little")]
     for operands in fillings:
         probe = bytearray(memory)
         probe[at + 1:at + 1 + len(operands)] = operands
