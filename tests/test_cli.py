@@ -163,9 +163,10 @@ def test_6502_bad_input(args, status, message):
 def test_6502_illegal_opcode_exit_status(tmp_path):
     path = write(tmp_path, "ill.bin", bytes([0xEA, 0x02]))
     for engine in ("jit", "interp"):
-        done = recomp("run", "-f", "6502", path, "--load", "0x200", "--entry", "0x200", "--engine", engine)
-        assert done.returncode == 4
-        assert done.stderr.strip() == f"recomp: error: {path}: illegal opcode $02 at $0201"
+        for cpu, message in (("6502", "CPU jammed by"), ("6502-documented", "illegal opcode")):
+            done = recomp("run", "--cpu", cpu, path, "--load", "0x200", "--entry", "0x200", "--engine", engine)
+            assert done.returncode == 4
+            assert done.stderr.strip() == f"recomp: error: {path}: {message} $02 at $0201"
 
 
 def test_6502_examples_from_the_cli():

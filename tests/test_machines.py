@@ -162,7 +162,8 @@ def test_intel_hex_programs_carry_their_start(tmp_path):
     program.write_bytes(ihex([*records, (5, 0, bytes([0, 0, 2, 0])), (1, 0, b"")]))
     done = recomp("run", program, "--stop-on-trap")
     assert (done.returncode, done.stdout) == (0, "Hello, 6502!\n")
-    as_raw = recomp("run", program, "--format", "raw", "--entry", "0", "--max-instructions", "10")
+    as_raw = recomp("run", program, "--cpu", "6502-documented", "--format", "raw", "--entry", "0",
+                    "--max-instructions", "10")
     assert as_raw.returncode == 4 and "illegal opcode" in as_raw.stderr  # its text run as code
     tst27 = recomp("run", "-f", "tst27", EXAMPLES / "tst27" / "test1.bin", "--hook", "$10=rts")
     assert tst27.returncode == 2 and "they are for the 6502" in tst27.stderr

@@ -97,14 +97,20 @@ def test_cycle_counts_equal_sim65s(tmp_path, program, engine):
     assert machine.reported_cycles(emulator) + moved[0] == expected["cycles"]
 
 
-def test_sim65_images_are_recognised_and_65c02_ones_refused(tmp_path):
+def test_sim65_images_are_recognised_and_65c02_ones_run_on_the_65c02(tmp_path):
+    """The header's CPU byte chooses the CPU: a 65C02 image runs on the 65C02 (c02sort runs as
+    sim65 ran it), and is refused under --cpu 6502."""
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(CC65 / "c02sort.sim")],
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, EXPECTED["c02sort"]["stdout"])
     image = (CC65 / "hello.sim").read_bytes()
     c02 = tmp_path / "c02.sim"
     c02.write_bytes(image[:6] + b"\x01" + image[7:])
-    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(c02)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", "--cpu", "6502", str(c02)],
+                          capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stderr == (f"recomp: error: {c02}: this program is built for the 65C02 (cl65 -t sim65c02), which "
-                           f"recomp does not run yet; build it with -t sim6502\n")
+    assert done.stderr == (f"recomp: error: {c02}: this program is built for the 65C02 (cl65 -t sim65c02), not the "
+                           f"6502: run it with --cpu 65c02 (its default)\n")
     bare = subprocess.run([sys.executable, "-m", "recomp.cli", "run", "--machine", "bare", str(CC65 / "hello.sim"),
                            "--max-instructions", "100000"], capture_output=True, text=True)
     assert bare.stdout == ""  # the bare machine has no sim65 calls: the library's writes go nowhere
