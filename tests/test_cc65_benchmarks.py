@@ -71,7 +71,7 @@ def test_cycle_counts_equal_sim65s(tmp_path: Path, name: str) -> None:
     path, machine = CC65 / f"{name}.sim", get_machine("sim65")
     settings = Settings(output=io.StringIO(), errors=io.StringIO(), args=[path.name, "1"], sandbox=tmp_path)
     emulator = machine.emulator("6502", settings)
-    boot(machine, emulator, program_image(path, None, "6502", 0x10000, 0), Boot(path))
+    boot(machine, emulator, program_image(path, None, emulator.frontend, 0x10000, 0), Boot(path))
     moved = sim65_branch_quirk(emulator)
     result = emulator.run()
     assert (result.exit, result.status, settings.output.getvalue()) == ("exit", 0, EXPECTED[name]["stdout"]["1"])

@@ -89,9 +89,10 @@ def test_bad_input_gives_one_line_and_status(tmp_path, engine, data, extra, stat
 
 
 def test_unknown_frontend_and_pass(tmp_path):
-    done = recomp("run", "--frontend", "z80", TEST1)
-    assert done.returncode == 2 and done.stderr.strip() == (
-        "recomp: error: unknown frontend 'z80' (choose from tst27, 6502)")
+    for option in ("--cpu", "--frontend", "-f"):
+        done = recomp("run", option, "z80", TEST1)
+        assert done.returncode == 2 and done.stderr.strip() == (
+            "recomp: error: unknown CPU 'z80' (choose from 6502, 6502-documented, 65c02, tst27)")
     done = recomp("run", "-f", "tst27", TEST1, "--passes", "fold,nope")
     assert done.returncode == 2 and "unknown pass 'nope'" in done.stderr
 

@@ -133,7 +133,7 @@ def test_cc65_programs_with_hot_loops_held_whole_count_what_sim65_counts(tmp_pat
     path, machine = CC65 / f"{name}.sim", get_machine("sim65")
     settings = Settings(output=io.StringIO(), errors=io.StringIO(), args=[path.name], sandbox=tmp_path)
     emulator = machine.emulator("6502", settings, compile_in_background=False)
-    boot(machine, emulator, program_image(path, None, "6502", 0x10000, 0), Boot(path))
+    boot(machine, emulator, program_image(path, None, emulator.frontend, 0x10000, 0), Boot(path))
     moved = sim65_branch_quirk(emulator)
     result = emulator.run()
     assert (result.exit, result.status, settings.output.getvalue()) == ("exit", 0, EXPECTED[name]["stdout"]["default"])
@@ -160,7 +160,7 @@ def test_loops_hot_as_a_whole_are_compiled_at_the_end_of_a_warm_run(tmp_path: Pa
         emulator = machine.emulator("6502", settings, code_cache=cache)
         events: list[str] = []
         emulator.stats.log = events.append
-        boot(machine, emulator, program_image(path, None, "6502", 0x10000, 0), Boot(path))
+        boot(machine, emulator, program_image(path, None, emulator.frontend, 0x10000, 0), Boot(path))
         result = emulator.run(max_instructions)
         emulator.finish_compiling()
         if max_instructions is None:

@@ -349,3 +349,24 @@ def test_endless_input_and_a_cpu_without_interrupts_end_in_one_line():
                             str(EXAMPLES / "tst27" / "test1.s")], input="irq\nnmi\n", capture_output=True, text=True,
                            timeout=120)
     assert tst27.stdout.splitlines() == ["error: the tst27 has no interrupt lines"] * 2
+
+
+def test_mpu_shows_and_changes_the_cpu(tmp_path):
+    """py65mon's ``mpu``: the CPU and its family; ``mpu 65c02`` builds the machine again around
+    the 65C02, keeping memory, registers, breakpoints and watchpoints ($1A is INC A there, a NOP on
+    the NMOS chip); an unknown name or another family is one error line."""
+    program = tmp_path / "inc.bin"
+    program.write_bytes(bytes([0xA9, 0x05, 0x1A, 0x85, 0x10, 0x4C, 0x05, 0x02]))  # LDA #5; INC A; STA $10; JMP *
+    commands = tmp_path / "commands.txt"
+    commands.write_text("mpu\nab $0205\naw $10\nmpu 65c02\nmpu\nsb\nsw\nc\nm $10:$10\nmpu 6502\nmpu tst27\n"
+                        "mpu z80\n")
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(program), "--load", "$200", "--entry",
+                           "$200", "-x", str(commands)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[:2] == ["Current MPU is 6502", "Available MPUs: 6502, 6502-documented, 65c02"]
+    assert out[4:9] == ["MPU is now 65c02", "Current MPU is 65c02", "Available MPUs: 6502, 6502-documented, 65c02",
+                        "breakpoint 0: $0205", "watchpoint 0: $0010:$0010 (w)"]
+    assert "$0010:  06" in out  # the watchpoint stopped right after STA $10: 5 + 1
+    assert out[-3:] == ["MPU is now 6502", "error: unknown MPU tst27 (choose from 6502, 6502-documented, 65c02)",
+                        "error: unknown MPU z80 (choose from 6502, 6502-documented, 65c02)"]

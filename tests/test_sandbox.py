@@ -36,7 +36,7 @@ def guest(sandbox: Path | None, *operations: str) -> tuple[list[str], str]:
     settings = Settings(output=output, errors=errors, input=io.BytesIO(), args=["paths.sim", *operations],
                         sandbox=sandbox)
     emulator = machine.emulator("6502", settings)
-    boot(machine, emulator, program_image(PATHS, None, "6502", 0x10000, 0), Boot(PATHS))
+    boot(machine, emulator, program_image(PATHS, None, emulator.frontend, 0x10000, 0), Boot(PATHS))
     result = emulator.run()
     assert (result.exit, result.status) == ("exit", 0)
     return output.getvalue().splitlines(), errors.getvalue()

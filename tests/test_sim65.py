@@ -18,9 +18,10 @@ import sys
 import pytest
 
 from conftest import EXAMPLES
+from recomp.frontends import get_frontend
 from recomp.machines import get_machine
 from recomp.machines.base import Settings
-from recomp.machines.boot import Boot, boot, program_image
+from recomp.machines.boot import Boot, boot, image_cpu, program_image
 
 CC65 = EXAMPLES / "cc65"
 EXPECTED = json.loads((CC65 / "expected.json").read_text())
@@ -88,8 +89,9 @@ def test_cycle_counts_equal_sim65s(tmp_path, program, engine):
     machine = get_machine("sim65")
     settings = Settings(output=io.StringIO(), errors=io.StringIO(), input=io.BytesIO(expected["stdin"].encode()),
                         args=[path.name, *expected["args"]], sandbox=tmp_path)
-    emulator = machine.emulator("6502", settings, engine=engine)
-    boot(machine, emulator, program_image(path, None, "6502", 0x10000, 0), Boot(path))
+    image = program_image(path, None, get_frontend("6502"), 0x10000, 0)
+    emulator = machine.emulator(image_cpu(image, get_frontend("6502")), settings, engine=engine)  # (its header's)
+    boot(machine, emulator, image, Boot(path))
     moved = sim65_branch_quirk(emulator)
     result = emulator.run()
     assert (result.exit, result.status) == ("exit", expected["exit"])

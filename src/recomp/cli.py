@@ -87,6 +87,13 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise typer.Exit(status)
 
 
+def refuse(message: str, status: int) -> NoReturn:
+    """``fail`` for what a session goes on after (the monitor's): the error, raised."""
+    from recomp.runtime.errors import ConfigError
+
+    raise ConfigError(message)
+
+
 def parse_address(text: str) -> int:
     try:
         return address(text)
@@ -371,10 +378,12 @@ def run(
 
 
 def prepare(cpu: Frontend, asked: bool, machine: str | None, boot: "Boot", settings: "Settings", engine: Engine,
-            no_opt: bool, passes: str | None, no_cache: bool) -> "tuple[MachineType, Emulator]":
+            no_opt: bool, passes: str | None, no_cache: bool,
+            fail: Callable[[str, int], NoReturn] = fail) -> "tuple[MachineType, Emulator]":
     """The machine a command runs: its kind (``--machine``, else sim65 for a sim65 image, else
     bare), built with its devices, the program and files placed, the CPU reset and started.
-    The CPU is ``cpu``, or (unless ``asked`` for) the one a sim65 image's header names."""
+    The CPU is ``cpu``, or (unless ``asked`` for) the one a sim65 image's header names.
+    ``fail`` reports what goes wrong (by default: one line, and the exit status)."""
     from recomp.machines import UnknownMachine, get_machine
     from recomp.machines.boot import boot as start
     from recomp.machines.boot import image_cpu, program_image
@@ -795,6 +804,10 @@ def mon(
     settings = Settings(errors=sys.stderr, args=[str(program)], console=console_at(guest, putc, getc),
                         **added_devices(guest, timer, acia, hook))
     _, emulator = prepare(cpu, frontend is not None, machine, boot, settings, engine, no_opt, None, False)
+
+    def rebuild(chosen: Frontend) -> "Emulator":  # the monitor's ``mpu NAME``
+        return prepare(chosen, True, machine, boot, settings, engine, no_opt, None, False, fail=refuse)[1]
+
     if script is not None:
         from recomp.runtime.user_files import open_to_read, text_lines
 
@@ -803,12 +816,12 @@ def mon(
         except OSError as error:
             fail(cannot(script, "read", error))
         with commands:
-            Monitor(emulator, stdin=commands).cmdloop(intro="")
+            Monitor(emulator, stdin=commands, rebuild=rebuild).cmdloop(intro="")
         return
     interactive = sys.stdin.isatty()
     if not interactive:
         sys.stdin.reconfigure(errors="replace")  # (bytes that are not UTF-8 make an unknown command)
-    monitor = Monitor(emulator, stdin=None if interactive else sys.stdin)
+    monitor = Monitor(emulator, stdin=None if interactive else sys.stdin, rebuild=rebuild)
     if not interactive:
         monitor.cmdloop(intro="")
         return

@@ -38,6 +38,7 @@ from recomp.runtime.user_files import read_file, write_file
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from recomp.frontends import Frontend
     from recomp.runtime.watchpoints import Watch
 
 ALIASES = {"r": "registers", "m": "mem", "f": "fill", ">": "fill", "d": "disassemble", "z": "step", "g": "goto",
@@ -128,9 +129,11 @@ class CommandLines:
 class Monitor(cmd.Cmd):
     prompt = "."  # as py65mon's
 
-    def __init__(self, emulator: Emulator, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    def __init__(self, emulator: Emulator, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 rebuild: Callable[[Frontend], Emulator] | None = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
         self.emu = emulator
+        self.rebuild = rebuild  # the machine again with another CPU (``mpu NAME``), if it can be
         self.use_rawinput = stdin is None or (stdin is sys.stdin and sys.stdin.isatty())
         if not self.use_rawinput:  # commands from a file or a pipe: the output alone
             self.stdin = CommandLines(self.stdin, self.say)
@@ -450,6 +453,37 @@ class Monitor(cmd.Cmd):
         self.say(f"+{value}  ${value:02X}  0o{value:o}  %{value:08b}")
 
     # --- the machine ----------------------------------------------------------------------------
+    def do_mpu(self, arg: str) -> None:
+        """mpu [NAME]: the CPU and the others of its family; with NAME, change to that one (the
+        machine is built again around it, keeping memory, registers, breakpoints and watchpoints;
+        its counters start again)."""
+        from recomp.frontends import FRONTENDS, get_frontend
+
+        family = [name for name in FRONTENDS if get_frontend(name).family == self.emu.frontend.family]
+        name = arg.strip()
+        if not name:
+            self.say(f"Current MPU is {self.emu.frontend.name}")
+            self.say(f"Available MPUs: {', '.join(family)}")
+            return
+        if name not in family:
+            raise MonitorError(f"unknown MPU {name} (choose from {', '.join(family)})")
+        if self.rebuild is None:
+            raise MonitorError("this monitor cannot change its CPU")
+        old, new = self.emu, self.rebuild(get_frontend(name))
+        size = old.guest.memory_size
+        new.memory[0:size] = old.memory[0:size]
+        new.machine.loaded_end = old.machine.loaded_end
+        for field in ("pc", *old.guest.registers, *old.guest.flags):
+            setattr(new.state, field, getattr(old.state, field))
+        for addr in old.breakpoints:
+            new.breakpoints.add(addr)
+        for watch in old.watches:
+            new.watch(watch.span.start, watch.span.stop - 1, watch.on, watch.value)
+        self.emu = new
+        if self.tracing:
+            self.do_trace("on")
+        self.say(f"MPU is now {name}")
+
     def do_reset(self, arg: str) -> None:
         """reset: the CPU's reset (the 6502: S=$FD, I set, pc from $FFFC)."""
         self.emu.reset()

@@ -8,10 +8,10 @@ from recomp.frontends.base import DecodeError, Frontend, Insn
 
 # frontend name -> "module:class", imported on first use
 FRONTENDS = {
-    "tst27": "recomp.frontends.tst27:Tst27",
     "6502": "recomp.frontends.mos6502:Mos6502",
     "6502-documented": "recomp.frontends.mos6502:Mos6502Documented",
     "65c02": "recomp.frontends.mos6502:Wdc65C02",
+    "tst27": "recomp.frontends.tst27:Tst27",
 }
 
 
@@ -25,7 +25,7 @@ class UnknownFrontend(ValueError):
 def get_frontend(name: str) -> Frontend:
     target = FRONTENDS.get(name)
     if target is None:
-        raise UnknownFrontend(f"unknown frontend {name!r} (choose from {', '.join(FRONTENDS)})")
+        raise UnknownFrontend(f"unknown CPU {name!r} (choose from {', '.join(FRONTENDS)})")
     module, cls = target.split(":")
     return getattr(import_module(module), cls)()
 

@@ -180,19 +180,21 @@ def subtract_decimal(b: RegionBuilder, m: Value, cmos: bool) -> None:
     """A = A - m - !C, binary or decimal as D says, on the NMOS chip or (``cmos``) the 65C02."""
     a, carry = b.getreg("a", type=I8), b.getflag("C")
     result, carry_out, overflow = add_with_carry(b, a, b.xor(m, c8(b, 0xFF)), carry)
-    decimal, decimal_overflow = (_cmos_decimal_difference if cmos else _nmos_decimal_difference)(b, a, m, carry)
-    b.setreg("a", _select_d(b, decimal, result))
-    b.setflag("C", carry_out)  # (the decimal borrow is the binary one on both chips)
     if cmos:
+        decimal, decimal_overflow = _cmos_decimal_difference(b, a, m, carry)
+        b.setreg("a", _select_d(b, decimal, result))
+        b.setflag("C", carry_out)  # (the decimal borrow is the binary one on both chips)
         _decimal_cycle(b)
         b.setflag("V", _select_d(b, decimal_overflow, overflow))
         set_nz(b, _select_d(b, decimal, result))
     else:
+        b.setreg("a", _select_d(b, _nmos_decimal_difference(b, a, m, carry), result))
+        b.setflag("C", carry_out)
         b.setflag("V", overflow)
         set_nz(b, result)
 
 
-def _nmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value) -> tuple[Value, Value]:
+def _nmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value) -> Value:
     """The NMOS chip's decimal A - m - !C (signed 16-bit arithmetic); its flags are the binary ones."""
     zero = c16(b, 0)
     low = b.sub(b.zext(b.op_and(a, c8(b, 0x0F)), type=I16), b.zext(b.op_and(m, c8(b, 0x0F)), type=I16))
@@ -202,7 +204,7 @@ def _nmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value)
     diff = b.add(b.sub(b.zext(b.op_and(a, c8(b, 0xF0)), type=I16),
                        b.zext(b.op_and(m, c8(b, 0xF0)), type=I16)), low)
     diff = b.select(b.slt(diff, zero), b.sub(diff, c16(b, 0x60)), diff)
-    return b.trunc(diff, type=I8), b.const(I1, 0)
+    return b.trunc(diff, type=I8)
 
 
 def _cmos_decimal_difference(b: RegionBuilder, a: Value, m: Value, carry: Value) -> tuple[Value, Value]:
