@@ -15,8 +15,9 @@ left unused: Klaus Dormann's 65C02 test and hand-written cases cover those); a r
 one, of a decimal-mode ADC or SBC (py65's 65C02 sets the NMOS chip's flags there; see
 ``test_65c02_decimal_mode``), and of a (zp) instruction whose pointer is at $FF (py65 reads its
 high byte from $0100; the chip wraps within page zero, as for (zp),Y).  py65's 65C02 cycle
-table has four errors, corrected as DEC abs is (``py65_cycle_errata``): BRA takes 3 cycles, not 2; ASL, LSR, ROL and ROR abs,X take 6 unless
-the index crosses a page (py65: 7 always); BIT abs,X takes one more across a page.
+table has four errors, corrected as DEC abs is (``py65_cycle_errata``): BRA takes 3 cycles,
+not 2; ASL, LSR, ROL and ROR abs,X take 6 unless the index crosses a page (py65: 7 always);
+BIT abs,X takes one more across a page.
 
 Decimal mode: py65's NMOS ADC and SBC agree with the chip on A, C and on N, V and Z too (N and V
 from the intermediate decimal sum for ADC, Z from the binary sum; binary flags for SBC); the
