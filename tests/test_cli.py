@@ -196,6 +196,24 @@ def test_6502_inspect_shows_disassembly_in_icode():
     parse(done.stdout)
 
 
+def test_inspect_and_opt_follow_the_cpu(tmp_path):
+    """65C02 code: ``inspect --cpu 65c02`` disassembles BRA and STZ and names the variant in the
+    region header; ``recomp opt`` reads that header back and checks the region against it."""
+    program = write(tmp_path, "c02.bin", bytes([0x9C, 0x00, 0x30, 0x1A, 0x80, 0xFA]))  # STZ $3000; INC A; BRA
+    done = recomp("inspect", "--cpu", "65c02", program, "--load", "0x200", "--at", "0x200", "--stage", "icode",
+                  "--plain")
+    assert done.returncode == 0, done.stderr
+    assert "region wdc65c02 @0x0200" in done.stdout
+    assert "; STZ $3000" in done.stdout and "; INC a" in done.stdout and "; BRA $0200" in done.stdout
+    icode = write(tmp_path, "c02.icode", done.stdout.encode())
+    optimized = recomp("opt", icode)
+    assert optimized.returncode == 0, optimized.stderr
+    verify(parse(optimized.stdout), get_frontend("65c02").guest)
+    nmos = recomp("inspect", "--cpu", "6502", program, "--load", "0x200", "--at", "0x200", "--stage", "guest",
+                  "--plain")
+    assert "SHY $3000, x" in nmos.stdout and "region" not in nmos.stdout  # $9C is SHY abs,X on the NMOS chip
+
+
 def test_opt_runs_passes_over_an_icode_file_as_the_text_tests_do(tmp_path):
     """``recomp opt`` on every optimizer test file prints exactly the file's expected output."""
     for case in sorted((ROOT / "tests" / "opt").glob("*.icode")):

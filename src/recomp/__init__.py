@@ -1,7 +1,7 @@
 """recomp: a dynamic recompiler from guest machine code through icode and LLVM to host code.
 
-``recomp.Emulator("6502" | "tst27", engine="jit" | "interp", optimize=True)`` is the public
-entry point; see README.md.
+``recomp.Emulator(cpu="6502" | "6502-documented" | "65c02" | "tst27", engine="jit" | "interp",
+optimize=True)`` is the public entry point; see README.md.
 """
 
 from __future__ import annotations
