@@ -40,7 +40,7 @@ WHENCE = {0: os.SEEK_SET, 1: os.SEEK_CUR, 2: os.SEEK_END}
 
 class Sim65(MachineType):
     name = "sim65"
-    summary = "cc65's simulator: C programs built with cl65 -t sim6502 (stdio, files, argv, exit code)"
+    summary = "cc65's simulator: C programs built with cl65 -t sim6502 or -t sim65c02 (stdio, files, argv, exit code)"
     load_address = 0x0200
     typed_keys = False  # C programs read lines, with the terminal's editing and echo, as under sim65
     reads = frozenset({"sandbox", "args"})
