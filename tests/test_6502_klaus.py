@@ -196,3 +196,13 @@ def test_explore_counts_what_the_optimizer_removes(tmp_path):
     assert report["flag_writes_after"] + report["flag_writes_deferred"] < report["flag_writes_before"]
     assert set(report["passes"]) == set(PASSES)
     assert "guest_instructions" in done.stdout
+
+
+def test_65c02_extended_opcodes_test_from_the_cli():
+    if not EXTENDED.is_file():
+        pytest.skip(missing_testdata(EXTENDED))
+    done = subprocess.run(
+        [sys.executable, "-m", "recomp.cli", "run", "--cpu", "65c02", str(EXTENDED), "--load", "0", "--entry", "$400",
+         "--stop-on-trap", "--expect-pc", "$24F1", "--cycles"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "trap at $24F1 after 21986986 instructions" in done.stderr and "66907084 cycles" in done.stderr
