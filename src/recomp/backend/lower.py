@@ -914,8 +914,37 @@ def lower(region: Region, guest: GuestSpec, module: ll.Module, *, guards: bool =
 
 def count_entry(lo: Lowering, pc: ll.Value) -> None:
     """Count an entry into the code at guest address ``pc`` (an i64), in the entry table's
-    counters (for the monitor's ``regions``)."""
+    counters (for the monitor's ``regions``), and profile it (``profile_entry``)."""
     b = lo.builder
     offset = b.add(I64_T(lo.guest.entered_offset), b.mul(pc, I64_T(8)))
     entered = b.gep(lo.entries, [offset], inbounds=True, source_etype=I8_T)
     b.store(b.add(b.load(entered, typ=I64_T), I64_T(1)), entered)
+    profile_entry(lo, pc)
+
+
+def profile_entry(lo: Lowering, index: ll.Value) -> None:
+    """While the profile is on (``GuestSpec.profile_offset``): the instructions and cycles
+    counted since the last entry anywhere go to the code entered then, and this entry
+    (``index``, an i64: a guest address, or ``GuestSpec.profile_cold``) is the last.  Every
+    region's code and the native interpreter do this as they are entered, chained or not, so
+    each instruction is counted once, to the region (or cold code) that ran it: exact, at the
+    cost of a few loads and stores per entry and none per instruction; off, of one load and a
+    branch per entry."""
+    b, guest = lo.builder, lo.guest
+
+    def at(offset: ll.Value | int) -> ll.Value:
+        return b.gep(lo.entries, [offset if isinstance(offset, ll.Value) else I64_T(offset)], inbounds=True,
+                     source_etype=I8_T)
+
+    marks = guest.profile_marks_offset
+    # (laid out inline, skipped by a forward branch: no jump back into the region for LLVM to place)
+    with b.if_then(b.icmp_unsigned("!=", b.load(at(marks), typ=I64_T), I64_T(0)), likely=True):
+        last = b.load(at(marks + 8), typ=I64_T)
+        for k, counter in enumerate(("instructions", "cycles")):
+            now = lo.current(counter)
+            mark = at(marks + 8 * (k + 2))
+            table = guest.profile_offset + k * (guest.memory_size + 1) * 8
+            total = at(b.add(I64_T(table), b.mul(last, I64_T(8))))
+            b.store(b.add(b.load(total, typ=I64_T), b.sub(now, b.load(mark, typ=I64_T))), total)
+            b.store(now, mark)
+        b.store(index, at(marks + 8))

@@ -37,6 +37,7 @@ from recomp.backend.lower import (
     llvm_type,
     load_volatile,
     lower_lift,
+    profile_entry,
     region_function,
     state_fields,
 )
@@ -116,6 +117,7 @@ def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, n
     b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)
     b.store(b.load(lo.slots["instructions"]), lo.block_instructions)
     _count(lo)
+    profile_entry(lo, I64_T(guest.profile_cold))
     b.branch(lo.dispatch)
 
     b.position_at_end(lo.dispatch)

@@ -147,7 +147,11 @@ class GuestSpec:
 
     # After the entry table's pointer slots come counters, one per guest address: the native
     # interpreter's (32-bit: instructions run from a transfer target, for hotness), then compiled
-    # code's (64-bit: times a region starting there was entered, for ``regions`` in the monitor).
+    # code's (64-bit: times a region starting there was entered, for ``regions`` in the monitor),
+    # then the profile (64-bit: the instructions, then the cycles, run from each region entry
+    # until the next entry anywhere, and one more pair for cold code on the native interpreter;
+    # then whether the profile is on, and the three marks the next entry counts from: see
+    # ``recomp.backend.lower.profile_entry``).
     @property
     def hotness_offset(self) -> int:
         """Where the native interpreter's counters start, in bytes into the entry table."""
@@ -159,8 +163,25 @@ class GuestSpec:
         return self.hotness_offset + self.memory_size * 4
 
     @property
-    def entry_table_bytes(self) -> int:
+    def profile_offset(self) -> int:
+        """Where the profile's instruction counts start (the cycle counts, and then the marks,
+        follow them), in bytes into the entry table."""
         return self.entered_offset + self.memory_size * 8
+
+    @property
+    def profile_cold(self) -> int:
+        """The profile's index for cold code (the native interpreter, the runtime)."""
+        return self.memory_size
+
+    @property
+    def profile_marks_offset(self) -> int:
+        """Where the profile's marks start: whether it is on, the index last entered, and the
+        instructions and cycles counted then."""
+        return self.profile_offset + 2 * (self.memory_size + 1) * 8
+
+    @property
+    def entry_table_bytes(self) -> int:
+        return self.profile_marks_offset + 4 * 8
 
     def fields(self) -> list[tuple[str, Type]]:
         """The state layout: common fields, registers, then one byte per flag."""

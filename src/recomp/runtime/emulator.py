@@ -457,6 +457,18 @@ class Emulator:
         self.hooks[addr] = function
         self._stop_at(addr)
 
+    def start_profile(self) -> None:
+        """Count from now on the instructions and cycles each region runs (and cold code on the
+        native interpreter, together), exactly, in every tier: ``profile`` reads them."""
+        st = self.machine.state
+        self.entry_table.start_profile(st.instructions, st.cycles)
+
+    def profile(self) -> dict[int, tuple[int, int]]:
+        """Since ``start_profile``: (instructions, cycles) by the guest address of the region
+        that ran them (``guest.profile_cold``: cold code)."""
+        st = self.machine.state
+        return self.entry_table.profile(st.instructions, st.cycles)
+
     def reset(self) -> None:
         """The CPU's reset: registers as the chip leaves them (the 6502: S=$FD, I set) and the pc
         from the reset vector; interrupt lines released."""

@@ -26,7 +26,44 @@ class EntryTable:
         self.entered = (ctypes.c_uint64 * guest.memory_size).from_buffer(self.slots, guest.entered_offset)
         # instructions the native interpreter ran from each address since it was last found hot
         self.hotness = (ctypes.c_uint32 * guest.memory_size).from_buffer(self.slots, guest.hotness_offset)
+        # the profile: instructions and cycles run from each region entry (and in cold code, the
+        # last index); whether it is on, the index last entered and the counts then
+        # (``recomp.backend.lower.profile_entry``)
+        counts = guest.memory_size + 1
+        self.profiled = (ctypes.c_uint64 * counts).from_buffer(self.slots, guest.profile_offset)
+        self.profiled_cycles = (ctypes.c_uint64 * counts).from_buffer(self.slots, guest.profile_offset + counts * 8)
+        self.marks = (ctypes.c_uint64 * 4).from_buffer(self.slots, guest.profile_marks_offset)
         self.guards: bool | None = None  # the guard mode the table is filled for
+
+    def start_profile(self, instructions: int, cycles: int) -> None:
+        """Profile from now on (the counts so far kept): what runs until the next entry is
+        counted as cold code."""
+        self.marks[0:4] = [1, self.guest.profile_cold, instructions, cycles]
+
+    def enter(self, pc: int, instructions: int, cycles: int) -> None:
+        """An entry into a region run by Python (the reference engine), counted and profiled as
+        compiled code counts its own (``recomp.backend.lower.count_entry``)."""
+        self.entered[pc] += 1
+        self.settle(instructions, cycles, pc)
+
+    def settle(self, instructions: int, cycles: int, index: int | None = None) -> None:
+        """While the profile is on, count the instructions and cycles run since the last entry
+        to the code entered then; ``index``: what runs from now (else the same)."""
+        if not self.marks[0]:
+            return
+        last = self.marks[1]
+        self.profiled[last] += instructions - self.marks[2]
+        self.profiled_cycles[last] += cycles - self.marks[3]
+        self.marks[2], self.marks[3] = instructions, cycles
+        if index is not None:
+            self.marks[1] = index
+
+    def profile(self, instructions: int, cycles: int) -> dict[int, tuple[int, int]]:
+        """Instructions and cycles by the region entry (or ``GuestSpec.profile_cold``) that ran
+        them, the run so far settled; only those that ran any."""
+        self.settle(instructions, cycles)
+        return {index: (self.profiled[index], self.profiled_cycles[index]) for index in range(len(self.profiled))
+                if self.profiled[index]}
 
     def index(self, key: Key) -> int | None:
         """The slot of a translation key; None if compiled code must not jump there."""
@@ -54,4 +91,5 @@ class EntryTable:
             self.link(key, address)
 
     def clear(self) -> None:
-        ctypes.memset(self.slots, 0, ctypes.sizeof(self.slots))
+        """Empty the slots and the counters, but the profile (it spans runs)."""
+        ctypes.memset(self.slots, 0, self.guest.profile_offset)

@@ -404,12 +404,12 @@ class Tiers:
         region once it has been entered ``threshold`` times or loops ``HOT_BLOCKS`` times in one
         entry (cold code never pays LLVM's cost).  At once, not in the background: the reference
         engine runs a thousand times slower than compiled code, so waiting is cheaper."""
-        entered, pc = self.entry_table.entered, lifted.region.entry  # (entries counted as compiled code counts them)
+        pc = lifted.region.entry  # (entries counted as compiled code counts them)
         if self.options.engine != "jit":
             interpreted = ReferenceRegion(lifted.region, self.machine)
 
             def run() -> int:
-                entered[pc] += 1
+                self.entry_table.enter(pc, self.machine.state.instructions, self.machine.state.cycles)
                 return interpreted()
             return Translation(lifted.region, run, lifted.covers)
         interpreted = ReferenceRegion(lifted.region, self.machine, hot_blocks=HOT_BLOCKS)
@@ -424,7 +424,7 @@ class Tiers:
                 self.translations.add(key, compiled)
                 self.stats.compile_seconds += time.perf_counter() - start
                 return compiled.run()
-            entered[pc] += 1
+            self.entry_table.enter(pc, self.machine.state.instructions, self.machine.state.cycles)
             return interpreted()
 
         translation = Translation(lifted.region, run, lifted.covers)
