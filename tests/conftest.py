@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -82,6 +85,22 @@ def run_tst27(program: bytes, engine: str = "jit", optimize: bool = True, region
     return output.getvalue(), emu, outcome
 
 
+def recomp_in_process(*args: str) -> tuple[int, str, str]:
+    """``recomp ARGS`` in this process, as the console script runs it (but for ending its process at
+    once): exit status, stdout, stderr."""
+    from recomp.cli import command
+
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, "argv", ["recomp", *args]), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            command()
+            status = 0
+        except SystemExit as end:
+            status = end.code
+    return status, out.getvalue(), err.getvalue()
+
+
 @pytest.fixture
 def tst27_source():
     def read(name: str) -> str:
@@ -89,4 +108,5 @@ def tst27_source():
     return read
 
 
-__all__ = ["EXAMPLES", "MODES", "MODES_6502", "ROOT", "TESTDATA", "assemble", "missing_testdata", "run_tst27"]
+__all__ = ["EXAMPLES", "MODES", "MODES_6502", "ROOT", "TESTDATA", "assemble", "missing_testdata", "recomp_in_process",
+           "run_tst27"]

@@ -207,7 +207,7 @@ def test_a_first_run_ends_without_waiting_and_the_third_finds_all_its_code(tmp_p
                               text=True, env=env, timeout=120)
         assert (done.returncode, done.stderr, done.stdout) == (0, "", expected["stdout"]["default"])
     stats = tmp_path / "stats.json"
-    subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(program), "--stats-json", str(stats)],
+    subprocess.run([sys.executable, "-m", "recomp.cli", "run", "--stats-json", str(stats), str(program)],
                    capture_output=True, env=env, timeout=120, check=True)
     report = json.loads(stats.read_text())
     assert report["compiled"] == 0 and report["cache_hits"] >= 2

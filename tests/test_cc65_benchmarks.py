@@ -4,40 +4,21 @@ speed-up over sim65 means nothing if the outputs differ or the numbers are not w
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, recomp_in_process
 from recomp.bench import CC65_LONG, CC65_PROGRAMS, CC65_TARGETS, _cc65_table, measure_cc65, new_cache_home
 
 CC65 = ROOT / "benchmarks" / "cc65"
 EXPECTED = json.loads((CC65 / "expected.json").read_text())
-
-
-def recomp_in_process(*args: str) -> tuple[int, str, str]:
-    """``recomp ARGS`` in this process, as the console script runs it (but for ending its process at
-    once): exit status, stdout, stderr."""
-    from recomp.cli import command
-
-    out, err = io.StringIO(), io.StringIO()
-    with mock.patch.object(sys, "argv", ["recomp", *args]), contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        try:
-            command()
-            status = 0
-        except SystemExit as end:
-            status = end.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_expected_covers_every_program_and_image() -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, recomp_in_process
 from recomp.frontends import get_frontend
 from recomp.frontends.tst27 import GUEST, assemble
+from recomp.icode_files import read_icode
 from recomp.ir import parse, verify
 
 TEST1 = EXAMPLES / "tst27" / "test1.bin"
@@ -112,9 +114,10 @@ def test_inspect_each_stage_plain(stage):
     text = done.stdout
     if stage == "guest":
         assert "001a:  01 00 02" in text and "ADD r0, r2" in text
-    elif stage in ("icode", "opt"):
-        verify(parse(text), GUEST)  # plain icode output is valid icode
-        assert text.startswith("region tst27 @0x001a")
+    elif stage in ("icode", "opt"):  # plain icode output is valid icode (the icode stage's, an icode file)
+        region = read_icode(text).region
+        verify(region, GUEST)
+        assert (region.guest, region.entry) == ("tst27", 0x1A)
     elif stage == "llvm-raw":  # before LLVM's passes: one alloca per state field used, all valid IR
         import llvmlite.binding as llvm
 
@@ -193,7 +196,7 @@ def test_6502_inspect_shows_disassembly_in_icode():
                   "--stage", "icode")
     assert done.returncode == 0, done.stderr
     assert "; LDX #$ff" in done.stdout and "; STA $f001" in done.stdout
-    parse(done.stdout)
+    read_icode(done.stdout)
 
 
 def test_inspect_and_opt_follow_the_cpu(tmp_path):
@@ -228,6 +231,23 @@ def test_opt_runs_passes_over_an_icode_file_as_the_text_tests_do(tmp_path):
     assert recomp("opt", ROOT / "README.md").stderr == (
         f"recomp: error: {ROOT / 'README.md'}: line 1: expected 'region GUEST @ADDR'\n")
     assert recomp("opt", out, "--passes", "nope").returncode == 2
+
+
+@pytest.mark.parametrize("content, says", [
+    ((EXAMPLES / "6502" / "hello.bin").read_bytes(),
+     "not an icode file: it is not UTF-8 text (`recomp inspect PROGRAM --stage icode --plain` writes one)"),
+    (b"; code: 0-0x10000\nregion mos6502 @0x0\nL0000 @0x0000:\n  exit 0x0\n", "; code: 0-0x10000 is no span of memory "
+     "(0..0xffff)"),
+    (b"; entry: D=x\nregion mos6502 @0x0\nL0000 @0x0000:\n  exit 0x0\n", "; entry: 'x' is not a number"),
+    (b"region mos6502 @0x0\n", "region has no blocks"),
+    (b"region mos6502 @0x0\nL0000 @0x0000:\n  exit 0x0\n;; successor\n", ";; successor: expected ';; successor ADDR'"),
+    (b"region mos6502 @0x0\nL0000 @0x0000:\n  exit 0x0\n;; successor 0x0\nregion tst27 @0x0\nL0000 @0x0000:\n"
+     b"  exit 0x0\n", ";; successor 0x0000: region is for tst27, not mos6502"),
+])
+def test_opt_of_what_is_no_icode_file_is_one_line(tmp_path, content, says):
+    """A program, text, or an icode file that breaks its own rules: one line, exit status 1."""
+    path = write(tmp_path, "input.icode", content)
+    assert recomp_in_process("opt", str(path)) == (1, "", f"recomp: error: {path}: {says}\n")
 
 
 def test_inspect_diff_passes_goes_from_the_lifted_to_the_optimized_region():
@@ -286,3 +306,56 @@ def test_inspect_side_by_side_pairs_guest_icode_and_host_code():
     assert host and not any("0x5a" in line and line.startswith("nop") for line in host)  # markers left out
     done = recomp("inspect", EXAMPLES / "6502" / "hello.bin", "--load", "$200", "--at", "$206", "--side-by-side")
     assert done.returncode == 0 and done.stdout.startswith("guest ") and "LDA $0214, x" in done.stdout
+
+
+# each command's options as -h shows them: the whole syntax, never a type's name
+SYNTAX = {
+    ("run",): ["run [OPTIONS] [PROGRAM] [ARGS...]", "--watch ADDR[-ADDR][:r|w|rw][=VALUE]",
+               "--hook ADDR=ACTION", "--load ADDR|FILE@ADDR", "--poke ADDR=BYTE[,BYTE...]", "--dump ADDR[:LEN]",
+               "--max-instructions N", "-x, --max-cycles N", "-c, --cycles", "-v, --verbose", "--mhz MHZ",
+               "--format raw|prg|ihex|sim65", "--engine jit|interp", "--passes PASS[,PASS...]", "--sandbox DIR"],
+    ("inspect",): ["--stage guest|icode|opt|llvm-raw|llvm|host|all", "--at ADDR", "--stats-json FILE"],
+    ("mon",): ["mon [OPTIONS] [PROGRAM] [ARGS...]", "--hook ADDR=ACTION", "-x, --script FILE"],
+    ("opt",): ["--passes PASS[,PASS...]", "-o, --output FILE"],
+    ("bench",): ["--json FILE", "--functional-test FILE"],
+    ("cache",): ["clear"], ("cache", "clear"): [], ("machines",): [], ("demo",): [], (): ["--version"],
+}
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+@pytest.mark.parametrize("command", SYNTAX, ids=lambda words: " ".join(words) or "recomp")
+def test_help_shows_each_options_syntax_whole_at_any_width(monkeypatch, command, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    status, shown, errors = recomp_in_process(*command, "-h")
+    assert (status, errors) == (0, "")
+    assert [text for text in SYNTAX[command] if text not in shown] == []
+    assert not re.search(r"<[a-z_]+(\[.*?\])?>|9223372036854775807|<=x<=", shown), shown
+    if command in ((), ("cache",)):  # no command: the same help, exit status 2
+        assert recomp_in_process(*command) == (2, shown, "")
+
+
+def test_the_machines_whose_programs_take_arguments():
+    """The command line gives every word after PROGRAM to the program on the machines that read
+    arguments, and only there (recomp's options may follow other programs)."""
+    from recomp.cli import ARGUMENT_MACHINES
+    from recomp.machines import MACHINES
+
+    assert ARGUMENT_MACHINES == tuple(name for name, kind in MACHINES.items() if "args" in kind.reads)
+    status, shown, errors = recomp_in_process("run", "-v", str(EXAMPLES / "6502" / "hello.bin"), "--load", "$200",
+                                              "--entry", "$200", "--stop-on-trap", "-c", "-x", "100000")
+    assert (status, shown) == (0, "Hello, 6502!\n")
+    assert errors.splitlines() == [f"recomp: {EXAMPLES / '6502' / 'hello.bin'} at $0200-$0221 (34 bytes); bare "
+                                   f"machine, 6502 CPU; starts at $0200", "recomp: trap at $0211 after 72 instructions",
+                                   "213 cycles"]
+
+
+@pytest.mark.parametrize("options, passes", [(["--no-opt"], "none"), (["--passes", "liveness,dce"], "liveness, dce")])
+def test_inspected_icode_names_the_passes_inspect_ran(tmp_path, options, passes):
+    """``; passes:`` says what ``--no-opt`` and ``--passes`` made of the pipeline, so that
+    ``recomp opt`` of the icode stage still makes the opt stage."""
+    program = str(EXAMPLES / "cc65" / "hello.sim")
+    icode = recomp_in_process("inspect", *options, program, "--stage", "icode", "--plain")[1]
+    assert icode.startswith(f"; passes: {passes}\n")
+    path = write(tmp_path, "hello.icode", icode.encode())
+    assert recomp_in_process("opt", str(path))[1] == recomp_in_process("inspect", *options, program, "--stage",
+                                                                       "opt", "--plain")[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, MODES_6502
+from conftest import EXAMPLES, MODES_6502, recomp_in_process
 from recomp.machines import MACHINES, get_machine
 from recomp.machines.base import Settings
 from recomp.machines.loaders import Format, FormatError, detect, parse
@@ -206,12 +207,54 @@ def test_an_option_the_machine_has_no_use_for_is_refused():
         assert done.returncode == 2 and "the apple1 machine takes no" in done.stderr, option
 
 
-def test_a_6502_source_file_is_refused_naming_assemblers():
-    source = EXAMPLES / "6502" / "hello.s"
-    done = recomp("run", source)
-    assert done.returncode == 1
-    assert done.stderr.startswith(f"recomp: error: {source}: ") and "xa (xa65) or ca65 (cc65)" in done.stderr
-    assert done.stderr.count("\n") == 1
+ASSEMBLE = "assemble it with xa (xa -o {stem}.bin {path}) or ca65 and ld65 (cc65), then recomp run --load ADDR " \
+           "--entry ADDR {stem}.bin"
+TEXT = "give a raw image, .prg, Intel HEX, sim65 image or TST27 assembly (.s)"
+
+
+@pytest.mark.parametrize("example, name, options, looks, instead", [
+    ("cc65/hello.c", "hello.c", [], "C source",
+     "build it with cl65 -t sim6502 -O -o {stem}.sim {path}, then recomp run {stem}.sim"),
+    ("6502/hello.s", "hello.s", [], "6502 assembly source", ASSEMBLE),
+    ("6502/hello.s", "hello.s", ["--cpu", "6502"], "6502 assembly source", ASSEMBLE),
+    ("6502/hello.s", "hello.asm", [], "6502 assembly source", ASSEMBLE),
+    ("6502/hello.s", "hello.a65", ["--entry", "$200"], "6502 assembly source", ASSEMBLE),
+    ("6502/hello.s", "HELLO.INC", [], "6502 assembly source", ASSEMBLE),
+    ("tst27/test1.s", "test1.s", ["--cpu", "6502"], "TST27 assembly source",
+     "run it with recomp run --cpu tst27 {path}"),
+    ("tst27/test1.bin", "test1.bin", [], "a TST27 program", "run it with recomp run --cpu tst27 {path}"),
+    ("tst27/test1.bin", "test1.bin", ["--cpu", "65c02", "--load", "0"], "a TST27 program",
+     "run it with recomp run --cpu tst27 {path}"),
+    ("cc65/README.md", "README.md", [], "text, not a program", TEXT),  # no reset vector
+    ("cc65/README.md", "notes", ["--machine", "apple1"], "text, not a program", TEXT),
+    ("6502/Makefile", "Makefile", ["--entry", "0"], "text, not a program", TEXT),  # a JAM opcode ('"', 'R'...)
+])
+def test_what_is_no_program_says_what_it_looks_like(tmp_path, example, name, options, looks, instead):
+    """Sources, text and another CPU's code end in one line: what the file looks like, and what
+    to run instead (exit status 1), not a missing reset vector or an opcode the CPU cannot run."""
+    path = tmp_path / name
+    path.write_bytes((EXAMPLES / example).read_bytes())
+    status, out, errors = recomp_in_process("run", *options, str(path))
+    advice = instead.format(path=path, stem=path.with_suffix(""))
+    assert (status, out, errors) == (1, "", f"recomp: error: {path} looks like {looks}: {advice}\n")
+
+
+def test_only_strong_evidence_refuses_a_program(tmp_path):
+    """Bytes that read as text but run (SEC; ADC #$41; JMP to itself) are a program; a TST27
+    source with a mistake gets the assembler's error; Intel HEX is text, and a program."""
+    printable = tmp_path / "program.txt"
+    printable.write_bytes(b"8iALC@")
+    done = recomp_in_process("run", "--load", "$4040", "--entry", "$4040", "--stop-on-trap", "--regs", str(printable))
+    assert done[0] == 0 and "4043 42 00 00 FD" in done[2]
+    typo = tmp_path / "typo.s"
+    typo.write_text("SET r0, 1\nPRINTX r0\nEND\n")
+    assert recomp_in_process("run", str(typo)) == (1, "", f"recomp: error: {typo}: line 2: unknown mnemonic PRINTX\n")
+    hexed = tmp_path / "hello.hex"
+    data = HELLO.read_bytes()
+    records = [bytes([len(data[i:i + 16]), 2, i]) + bytes([0]) + data[i:i + 16] for i in range(0, len(data), 16)]
+    hexed.write_text("".join(f":{(r + bytes([-sum(r) & 0xFF])).hex()}\n" for r in records) + ":00000001FF\n")
+    done = recomp_in_process("run", "--entry", "$200", "--stop-on-trap", str(hexed))
+    assert done[:2] == (0, "Hello, 6502!\n")
 
 
 def test_tst27_sources_still_select_tst27():
@@ -341,6 +384,7 @@ def test_easy6502_snake_headless(tmp_path):
     dead = [i for i, row in enumerate(rows) if "A" in row]  # the snake turns light red on game over
     assert dead and dead[0] < 15  # it turned up before it hit the wall
     assert "0644" in done.stderr  # stopped on the game's BRK
+    assert re.search(r"^recomp: the program ended with BRK at \$0644 after \d+ frames$", done.stderr, re.MULTILINE)
     recomp("run", "--machine", "easy6502", SNAKE, "--keys", EXAMPLES / "easy6502" / "keys.txt",
                    "--screen-dump", tmp_path / "again.txt", "--seed", "1")
     assert (tmp_path / "again.txt").read_text() == screen.read_text()  # seeded: the same game
@@ -351,6 +395,14 @@ def test_easy6502_no_keys_ends_at_the_wall(tmp_path):
     done = recomp("run", "--machine", "easy6502", SNAKE, "--screen-dump", screen, "--seed", "2", input="")
     assert done.returncode == 0
     assert screen.read_text().splitlines()[15].endswith("AAAA1")  # the head in the right wall
+
+
+def test_easy6502_says_when_a_program_runs_past_its_end(tmp_path):
+    program = tmp_path / "plot.bin"
+    program.write_bytes(bytes([0xA9, 0x05, 0x8D, 0x00, 0x02]))  # plot a pixel, then nothing: BRK in empty memory
+    done = recomp("run", "--machine", "easy6502", program, "--keys", tmp_path / "plot.bin")
+    assert done.returncode == 0
+    assert done.stderr == "recomp: the program ran past its end into empty memory at $0605 after 1 frame\n"
 
 
 def test_easy6502_waiting_for_a_key_ends_with_the_keys(tmp_path):
@@ -397,6 +449,20 @@ def test_mhz_paces_the_run():
     assert time.perf_counter() - started >= 0.1  # at least 1,280 cycles' worth at 10 kHz, less a slice
 
 
+@pytest.mark.parametrize("machine, settings", [("bare", Settings(mhz=1.0)), ("easy6502", Settings(headless=True))])
+def test_a_cycle_budget_spans_the_slices_a_run_goes_in(machine, settings):
+    """--max-cycles over a paced run's slices and easy6502's frames (33,333 cycles each): the run
+    stops at the first instruction boundary at or past the budget, as Emulator.run does."""
+    loop = bytes([0xE8, 0x4C, 0x00, 0x06])  # INX; JMP $0600: 5 cycles a time round
+    kind = get_machine(machine)
+    settings.input = io.BytesIO()
+    emu = kind.emulator("6502", settings)
+    emu.load(loop, 0x600)
+    emu.state.pc = 0x600
+    result = kind.run(emu, settings, max_cycles=100_001)
+    assert (result.exit, emu.cycles) == (Stop.MAX_CYCLES, 100_002)
+
+
 class Terminal:
     """A command in a real terminal (a detached tmux session): keys in, the screen out."""
 
@@ -417,6 +483,9 @@ class Terminal:
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+
+    def resize(self, columns: int, rows: int) -> None:
+        subprocess.run(["tmux", "resize-window", "-t", self.session, "-x", str(columns), "-y", str(rows)], check=True)
 
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
@@ -439,10 +508,46 @@ def test_easy6502_in_a_real_terminal(tmp_path):
     finally:
         terminal.close()
     assert done.read_text().strip() == "0"
+    assert re.search(r"^recomp: the program ended with BRK at \$0644 after \d+ frames$", shown, re.MULTILINE)
     rows = [line for line in shown.splitlines() if line.startswith("▀")]
     assert len(rows) == 16 and all(line.rstrip() == "▀" * 32 for line in rows)  # 32x32 pixels, two a cell
     final = screen.read_text().splitlines()
     assert "AAAA" not in final[15]  # the key turned the snake: it did not die on its starting row
+
+
+@needs_tmux
+def test_easy6502_redraws_whole_when_the_terminal_is_resized(tmp_path):
+    """The screen keeps to the terminal: smaller than the picture, a line says so (no cut
+    picture); larger again, the picture is whole and alone (no stale rows); at the end it stays
+    on the terminal's screen, with the line that says how the run ended."""
+    noise = tmp_path / "noise.bin"  # random pixels all over the screen, for ever
+    noise.write_bytes(bytes([0xA5, 0xFE, 0x9D, 0x00, 0x02, 0x9D, 0x00, 0x03, 0x9D, 0x00, 0x04, 0x9D, 0x00, 0x05,
+                             0xE8, 0x4C, 0x00, 0x06]))
+    terminal = Terminal(f"{sys.executable} -m recomp.cli run --machine easy6502 {noise} --fps 20; echo EXIT=$?",
+                        rows=30)
+
+    def whole() -> bool:
+        lines = [line.rstrip() for line in terminal.screen().splitlines() if line.strip()]
+        return lines == ["▀" * 32] * 16
+
+    try:
+        terminal.wait_for(whole)
+        shown = [whole()]
+        for columns, rows in ((100, 10), (100, 40), (20, 40), (100, 30)):
+            terminal.resize(columns, rows)
+            if columns < 32 or rows < 16:
+                terminal.wait_for(lambda: "this terminal has" in terminal.screen().replace("\n", " "))
+                shown.append("▀" not in terminal.screen())
+            else:
+                terminal.wait_for(whole)
+                shown.append(whole())
+        terminal.keys("C-c")
+        terminal.wait_for("EXIT=130")
+        end = [line.rstrip() for line in terminal.screen().splitlines() if line.strip()]
+    finally:
+        terminal.close()
+    assert shown == [True] * 5
+    assert end[-18:-2] == ["▀" * 32] * 16 and end[-2].startswith("recomp: interrupted at $06")
 
 
 @needs_tmux

@@ -57,6 +57,11 @@ irq
 nmi
 bogus 1
 m zz
+d 200:202
+radix d
+m 512:513
+radix
+help ab
 help
 q
 """, tmp_path)
@@ -82,7 +87,12 @@ q
     assert (tmp_path / "saved.bin").read_bytes() == bytes.fromhex("A2FF9AD8")
     assert "wrote 4 bytes at $0400" in out and "$0400:  A2 FF 9A D8" in out
     assert "error: unknown command: bogus (help lists them)" in out
-    assert "error: 'zz' is not an address ($C000, 0xC000 or decimal)" in out
+    not_a_number = "error: 'zz' is neither a hexadecimal number ($C000 is hex, +49152 decimal) nor a label or symbol"
+    assert out[out.index(not_a_number) + 1:][:5] == [
+        "$0200  A2 FF     LDX #$ff", "$0202  9A        TXS",  # bare numbers are hex, as in py65mon
+        "bare numbers are decimal", "$0200:  A2 FF", "bare numbers are decimal"]
+    assert "add_breakpoint ADDR [REG=VALUE ...]: stop before ADDR (only when the registers hold those values)." in out
+    assert any(line.startswith("Short forms: ") and "add_breakpoint ab" in line for line in out)
     for command in ("add_breakpoint", "add_watchpoint", "disassemble", "registers", "step", "goto", "inspect"):
         assert command in text
 
@@ -187,12 +197,13 @@ dl inner
     assert lines[:2] == ["$0210: outer", "$0220: inner"]
     stops = [line for line in lines if " at $0" in line and "after" in line]
     assert stops == ["breakpoint at $0210 after 1 instructions",  # outer
-                     "breakpoint at $0222 after 4 instructions",  # the inner RTS, the first to run
-                     "breakpoint at $0215 after 5 instructions",  # the outer one
+                     "return at $0222 after 4 instructions",  # the inner RTS, the first to run
+                     "return at $0215 after 5 instructions",  # the outer one
                      "trap at $0203 after 7 instructions"]  # back in the caller, no return left
     assert lines[lines.index("inner:") + 1:][:2] == ["$0220  A2 02     LDX #$02", "$0222  60        RTS"]
     assert "+546  $222  0o1042  %1000100010" in lines
-    assert lines[-1] == "error: 'inner' is not an address ($C000, 0xC000 or decimal)"
+    assert lines[-1] == ("error: 'inner' is neither a hexadecimal number ($C000 is hex, +49152 decimal) nor a "
+                         "label or symbol")
     assert list(emu.breakpoints) == [0x210]  # return's own breakpoints are gone
 
 
@@ -336,7 +347,8 @@ def test_what_once_ended_a_session_is_one_error_line(tmp_path):
     assert lines[-5:] == ["error: pc is from 0 to 0xffff: 0x10000 does not fit",
                           "error: a is from 0 to 0xff: 0x1ff does not fit", "error: $1FF is not a byte ($00..$FF)",
                           "error: unknown command: \ufffd\ufffd (help lists them)",
-                          "error: '١٢' is not an address ($C000, 0xC000 or decimal)"]
+                          "error: '١٢' is neither a hexadecimal number ($C000 is hex, +49152 decimal) nor a label "
+                          "or symbol"]
 
 
 def test_endless_input_and_a_cpu_without_interrupts_end_in_one_line():

@@ -197,7 +197,9 @@ PROGRAMS = {"hello": HELLO, "snake": [str(EXAMPLES / "easy6502" / "snake.bin"), 
             "bare": [str(EXAMPLES / "6502" / "hello.bin")], "-": []}
 N = "\u0661\u0662"  # Arabic-Indic digits: int() reads them as 12
 BIG = str(10 ** 30)
-HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}), the exit status)
+# (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}; those before PROGRAM go before it, as a sim65
+# program's must: the words after it are its own), the exit status)
+HOSTILE = [
     # huge
     ("hello", "--max-instructions {BIG}", 2), ("hello", "--trace-last 1000000000", 2), ("hello", "--mhz 1e300", 2),
     ("snake", "--fps 1e9", 2), ("snake", "--seed {BIG}", 2), ("hello", "--entry $FFFFFFFF", 2),
@@ -205,10 +207,11 @@ HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}
     ("hello", "--watch $10000", 2), ("hello", "--putc $10000", 2), ("hello", "--timer $10000", 2),
     ("hello", "--acia $FFFF", 2), ("hello", "--poke $FFFF=1,2", 1), ("hello", "--dump $FFFFFFFF", 2),
     ("hello", "--hook $10000=rts", 2), ("hello", "--load {keys}@$10000", 2), ("args", "x" * 2000, 2),
+    ("hello", "--max-cycles {BIG}", 2),
     # negative
     ("hello", "--max-instructions -1", 2), ("hello", "--trace-last -1", 2), ("hello", "--mhz -1", 2),
     ("snake", "--fps -5", 2), ("snake", "--seed -1", 2), ("hello", "--until -1", 2), ("hello", "--dump $10:-1", 2),
-    ("hello", "--watch -1", 2), ("hello", "--poke $300=-1", 2),
+    ("hello", "--watch -1", 2), ("hello", "--poke $300=-1", 2), ("hello", "-x -1", 2),
     # infinite, not a number, unfinished
     ("hello", "--mhz inf", 2), ("hello", "--mhz nan", 2), ("snake", "--fps inf", 2), ("snake", "--fps nan", 2),
     ("hello", "--watch $10-", 2), ("hello", "--watch $10:", 2), ("hello", "--watch $10:x", 2),
@@ -216,20 +219,21 @@ HOSTILE = [  # (program, the options after it ({fifo}, {dir}, {keys}, {N}, {BIG}
     # not ASCII
     ("hello", "--max-instructions {N}", 2), ("hello", "--trace-last {N}", 2), ("hello", "--mhz {N}", 2),
     ("snake", "--seed {N}", 2), ("hello", "--until {N}", 2), ("hello", "--poke $300={N}", 2),
-    ("hello", "--dump $10:{N}", 2),
+    ("hello", "--dump $10:{N}", 2), ("hello", "--max-cycles {N}", 2),
     # paths that are FIFOs, folders, endless or full
     ("-", "{fifo} --entry 0", 1), ("-", "{dir}", 1), ("-", "/dev/zero", 1), ("hello", "--trace {fifo}", 1),
     ("hello", "--trace {dir}", 1), ("hello", "--trace /dev/full", 1), ("hello", "--stats-json {fifo}", 1),
     ("hello", "--stats-json {dir}", 1), ("hello", "--stats-json /dev/full", 1), ("hello", "--load {fifo}@$300", 1),
     ("hello", "--load {dir}@$300", 1), ("hello", "--load /dev/zero@$300", 1), ("hello", "--rom {fifo}@$F000", 1),
-    ("hello", "--rom /dev/zero@$F000", 1), ("args", "--sandbox {fifo}", 2), ("args", "--sandbox /dev/zero", 2),
-    ("args", "--sandbox {dir}/missing", 2), ("snake", "--keys {dir}", 1), ("snake", "--keys /dev/zero", 1),
+    ("hello", "--rom /dev/zero@$F000", 1), ("args", "--sandbox {fifo} PROGRAM", 2),
+    ("args", "--sandbox /dev/zero PROGRAM", 2), ("args", "--sandbox {dir}/missing PROGRAM", 2),
+    ("snake", "--keys {dir}", 1), ("snake", "--keys /dev/zero", 1),
     ("snake", "--keys {keys} --screen-dump /dev/full", 1), ("snake", "--keys {keys} --screen-dump {fifo}", 1),
     ("snake", "--keys {keys} --screen-dump {dir}", 1),
     # options the machine has no use for
     ("hello", "--keys {keys}", 2), ("hello", "--sandbox {dir}", 2), ("hello", "--fps 10", 2), ("hello", "--seed 1", 2),
     ("hello", "--screen-dump {dir}/x", 2), ("hello", "extra", 2), ("snake", "--putc $F001", 2),
-    ("args", "--keys {keys}", 2), ("test1", "--putc $10", 2),
+    ("args", "--keys {keys} PROGRAM", 2), ("test1", "--putc $10", 2), ("test1", "-x 5", 2),
     # names that name nothing
     ("hello", "--machine nope", 2), ("hello", "--frontend nope", 2), ("hello", "--engine nope", 2),
     ("hello", "--passes nope", 2), ("hello", "--format nope", 2), ("hello", "--log nope", 2),
@@ -266,7 +270,9 @@ def test_every_run_option_with_hostile_values_is_one_error_line(tmp_path, monkey
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "keys.txt").write_text("w\n\nd\n")
     values = {"fifo": tmp_path / "fifo", "dir": tmp_path, "keys": tmp_path / "keys.txt", "N": N, "BIG": BIG}
-    code, errors = run_in_process(["run", *PROGRAMS[program], *(word.format(**values) for word in options.split())])
+    before, _, after = options.rpartition("PROGRAM")
+    words = [[word.format(**values) for word in part.split()] for part in (before, after)]
+    code, errors = run_in_process(["run", *words[0], *PROGRAMS[program], *words[1]])
     lines = errors.splitlines()
     assert code == status and len(lines) == 1 and lines[0].startswith("recomp: error: "), errors
 

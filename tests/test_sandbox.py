@@ -162,7 +162,7 @@ def test_a_guest_run_from_home_cannot_touch_the_code_cache(tmp_path, monkeypatch
 @pytest.mark.parametrize("name, says", [("missing", "does not exist"), ("file", "is not a folder")])
 def test_a_sandbox_that_is_not_a_folder_is_a_usage_error(tmp_path, name, says):
     (tmp_path / "file").write_text("")
-    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", str(PATHS), "--sandbox", str(tmp_path / name)],
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "run", "--sandbox", str(tmp_path / name), str(PATHS)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr == f"recomp: error: {PATHS}: the sandbox {tmp_path / name} {says}\n"

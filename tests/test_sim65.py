@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, recomp_in_process
 from recomp.frontends import get_frontend
 from recomp.machines import get_machine
 from recomp.machines.base import Settings
@@ -31,7 +32,7 @@ def run_sim65(tmp_path, program: str, args: list[str], stdin: str = "", *options
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     shutil.copy(CC65 / f"{program}.sim", work)
-    return subprocess.run([sys.executable, "-m", "recomp.cli", "run", f"{program}.sim", *args, "--cycles", *options],
+    return subprocess.run([sys.executable, "-m", "recomp.cli", "run", "--cycles", *options, f"{program}.sim", *args],
                           input=stdin.encode(), capture_output=True, cwd=work, timeout=300)
 
 
@@ -141,3 +142,47 @@ def test_images_match_sources(tmp_path, program):
     subprocess.run(["make", "-s", "-C", str(tmp_path), "-f", str(CC65 / "Makefile"), f"{program}.sim"],
                    check=True, capture_output=True)
     assert (tmp_path / f"{program}.sim").read_bytes() == (CC65 / f"{program}.sim").read_bytes()
+
+
+# --- sim65's command line ----------------------------------------------------------------------
+ARGS = str(CC65 / "args.sim")
+
+
+def argv(output: str) -> list[str]:
+    """The arguments args.sim printed."""
+    return re.findall(r'^argv\[\d+\]="(.*)" \(length \d+\)$', output, re.MULTILINE)
+
+
+@pytest.mark.parametrize("words, given", [
+    (["run", ARGS, "-x", "last"], ["-x", "last"]),  # recomp's -x, after the program: the program's
+    (["run", ARGS, "--", "-x"], ["-x"]),  # a -- right after the program is dropped, as before
+    (["run", "--", ARGS, "--cycles"], ["--cycles"]),
+    (["run", "-m", "sim65", ARGS, "-h", "--stats"], ["-h", "--stats"]),
+    (["mon", "-x", "{script}", ARGS, "one", "-x"], ["one", "-x"]),  # the monitor's -x is --script
+])
+def test_every_word_after_a_sim65_program_is_its_own(tmp_path, words, given):
+    """As sim65 and python read their command lines: the words after PROGRAM go to the program,
+    options included (recomp's go before it)."""
+    script = tmp_path / "script"
+    script.write_text("continue\nquit\n")
+    status, out, errors = recomp_in_process(*(word.format(script=script) for word in words))
+    assert argv(out) == [ARGS, *given], errors
+    assert status == (0 if words[0] == "mon" else 1 + len(given))  # (args.sim exits with argc)
+
+
+def test_sim65s_own_options_c_v_x():
+    """-c prints the cycle count (--cycles), -v what was loaded where (sim65 -v's "Loaded"), -x
+    stops after so many cycles (--max-cycles): at the first instruction boundary at or past
+    them, exit status 3 (sim65's is 126), one line."""
+    status, out, errors = recomp_in_process("run", "-c", "-v", ARGS, "one")
+    assert (status, argv(out)) == (2, [ARGS, "one"])
+    loaded, cycles = errors.splitlines()
+    assert loaded == f"recomp: {ARGS} at $0200-$0C1A (2,587 bytes); sim65 machine, 6502 CPU; starts at $0200"
+    assert cycles == recomp_in_process("run", "--cycles", ARGS, "one")[2].strip() and cycles.endswith(" cycles")
+    for option in ("-x", "--max-cycles"):
+        status, out, errors = recomp_in_process("run", option, "1000", ARGS)
+        found = re.fullmatch(rf"recomp: error: {re.escape(ARGS)}: stopped at \$[0-9A-F]{{4}} after (\d+) cycles "
+                             rf"\(--max-cycles 1000 reached\)\n", errors)
+        assert status == 3 and found and 1000 <= int(found[1]) < 1007, errors
+    assert recomp_in_process("run", "-x", "10", "-f", "tst27", str(EXAMPLES / "tst27" / "test1.s")) == (
+        2, "", "recomp: error: --max-cycles: the tst27 counts no cycles\n")

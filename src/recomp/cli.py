@@ -9,6 +9,7 @@ every command's at each start, and evaluating them from strings took 6 ms of it.
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
+from typer.core import TyperCommand
 
 from recomp.frontends import Frontend, UnknownFrontend, get_frontend
 from recomp.ir.guest import GuestSpec
-from recomp.machines.loaders import Format
+from recomp.machines.loaders import SIM65_SIGNATURE, Format
 from recomp.machines.pacing import MAX_MHZ
 
 if TYPE_CHECKING:
+    from recomp.debug.symbols import Symbols
     from recomp.machines.base import MachineType, Settings
     from recomp.machines.boot import Boot
     from recomp.runtime.code_cache import CodeCache
@@ -37,13 +40,54 @@ from recomp.runtime.user_files import cannot
 from recomp.runtime.watchpoints import check_watch
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+# (help as click writes it: each option's syntax whole at any width, and no rich to import)
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  context_settings=HELP_OPTIONS,
+                  context_settings=HELP_OPTIONS, rich_markup_mode=None,
                   help="recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code).")
 
 
 class Interrupted(Exception):
     """Ctrl-C stopped a command; the message says where (``recomp: interrupted at ...``)."""
+
+
+ARGUMENT_MACHINES = ("sim65",)  # the machines whose programs take arguments (their ``reads`` hold "args")
+
+
+class ProgramCommand(TyperCommand):
+    """A command that loads a PROGRAM (run, mon).  After a program that takes arguments (a sim65
+    image, or any program on --machine sim65) every word is the program's, options included, as
+    sim65 and python read their command lines (a ``--`` right after it is dropped, as before);
+    after any other program, which takes none, recomp's options may follow it too."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        probe = self.make_parser(ctx)
+        probe.allow_interspersed_args = False
+        try:
+            options = probe.parse_args(list(args))[0]
+        except typer.TyperException:  # (the parse proper reports it)
+            options = {}
+        strict = takes_arguments(options.get("machine"), options.get("program"))
+        ctx.allow_interspersed_args = not strict
+        rest = super().parse_args(ctx, args)
+        words = ctx.params.get("args") or ()
+        if strict and words[:1] == ("--",):
+            ctx.params["args"] = words[1:]
+        return rest
+
+
+def takes_arguments(machine: str | None, program: str | None) -> bool:
+    """Whether a program gets the words after it: on a machine that takes arguments, or (no
+    machine named) as a sim65 image, which runs on sim65.  Only a regular file is looked into
+    (a pipe's first bytes are the program's)."""
+    if machine is not None or program is None:
+        return machine in ARGUMENT_MACHINES
+    try:
+        if not stat.S_ISREG(os.stat(program).st_mode):
+            return False
+        with open(program, "rb") as file:
+            return file.read(len(SIM65_SIGNATURE)) == SIM65_SIGNATURE
+    except OSError:
+        return False
 
 
 def _show_version(show: bool) -> None:
@@ -59,7 +103,7 @@ def _options(version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_show_version, help="print the version and exit")] = False) -> None:
     """recomp: a dynamic recompiler (guest code -> icode -> LLVM -> host code)."""
 
-EXIT_LIMIT = 3  # --max-instructions reached
+EXIT_LIMIT = 3  # --max-instructions or --max-cycles reached (sim65 -x exits with 126)
 MAX_ICODE_BYTES = 1 << 24  # an icode file larger than this is no region
 
 
@@ -156,36 +200,75 @@ def optimizer_passes(passes: str | None) -> list[str] | None:
 
 
 FrontendOpt = Annotated[str | None, typer.Option(
-    "--cpu", "--frontend", "-f", help="guest CPU: 6502 (the NMOS chip, every opcode; the default), 6502-documented "
-    "(an undocumented opcode is an error), 65c02 (WDC; the default for cl65 -t sim65c02 images), or tst27 (the "
-    "default for TST27 .s assembly)")]
-EngineOpt = Annotated[Engine, typer.Option(help="jit (LLVM) or interp (the reference engine)")]
+    "--cpu", "--frontend", "-f", metavar="CPU", help="guest CPU: 6502 (the NMOS chip, every opcode; the default), "
+    "6502-documented (an undocumented opcode is an error), 65c02 (WDC; the default for cl65 -t sim65c02 images), "
+    "or tst27 (the default for TST27 .s assembly)")]
+SymbolsOpt = Annotated[list[Path] | None, typer.Option(
+    "--symbols", metavar="FILE", help="symbols from a VICE label file (ld65 -Ln) or ld65 debug info (cl65 -g -Wl "
+    "--dbgfile,FILE): names and C lines (prog.c:12) as addresses, shown beside them (repeatable)")]
+EngineOpt = Annotated[Engine, typer.Option(metavar="jit|interp", help="jit (LLVM) or interp (the reference engine)")]
 NoOptOpt = Annotated[bool, typer.Option("--no-opt", help="skip the icode optimizer")]
-PassesOpt = Annotated[str | None, typer.Option(help="comma-separated optimizer passes to run, in order")]
-ProgramArg = Annotated[Path, typer.Argument(help="program: a raw image, .prg, Intel HEX, sim65 image, "
-                                            "or TST27 assembly (.s)")]
+PassesOpt = Annotated[str | None, typer.Option(
+    metavar="PASS[,PASS...]", help="comma-separated optimizer passes to run, in order")]
+ProgramArg = Annotated[Path, typer.Argument(
+    metavar="PROGRAM", help="a raw image, .prg, Intel HEX, sim65 image, or TST27 assembly (.s)")]
+ArgsArg = Annotated[list[str] | None, typer.Argument(
+    metavar="ARGS...", help="the program's arguments (sim65), options included: every word after a sim65 "
+    "PROGRAM is its own, so recomp's options go before it")]
 LoadOpt = Annotated[list[str] | None, typer.Option(
-    "--load", help="ADDR: where the program is loaded; FILE@ADDR: load another file there (repeatable)")]
-TimerOpt = Annotated[str | None, typer.Option(help="map an interval timer (IRQ) at this address")]
-AciaOpt = Annotated[str | None, typer.Option(help="map a 6551 ACIA (serial port on stdin/stdout) here")]
+    "--load", metavar="ADDR|FILE@ADDR", help="where the program is loaded; or load another file there (repeatable)")]
+TimerOpt = Annotated[str | None, typer.Option(metavar="ADDR", help="map an interval timer (IRQ) at this address")]
+AciaOpt = Annotated[str | None, typer.Option(
+    metavar="ADDR", help="map a 6551 ACIA (serial port on stdin/stdout) here")]
 HookOpt = Annotated[list[str] | None, typer.Option(
-    help="ADDR=putc|getc|getc-nowait|exit|rts: do a ROM routine in Python there (repeatable)")]
-RomOpt = Annotated[list[str] | None, typer.Option(help="FILE@ADDR: read-only memory (repeatable)")]
-PokeOpt = Annotated[list[str] | None, typer.Option(help="ADDR=BYTE[,BYTE...]: set memory (repeatable)")]
-PutcOpt = Annotated[str | None, typer.Option(help="console output address (6502: $F001)")]
-GetcOpt = Annotated[str | None, typer.Option(help="console input address (6502: $F004)")]
-FormatOpt = Annotated[Format | None, typer.Option("--format", help="the program's format (default: by content)")]
+    metavar="ADDR=ACTION", help="do a ROM routine in Python at ADDR; ACTION is putc, getc, getc-nowait, exit or rts "
+    "(repeatable)")]
+RomOpt = Annotated[list[str] | None, typer.Option(metavar="FILE@ADDR", help="read-only memory (repeatable)")]
+PokeOpt = Annotated[list[str] | None, typer.Option(metavar="ADDR=BYTE[,BYTE...]", help="set memory (repeatable)")]
+PutcOpt = Annotated[str | None, typer.Option(metavar="ADDR", help="console output address (6502: $F001)")]
+GetcOpt = Annotated[str | None, typer.Option(metavar="ADDR", help="console input address (6502: $F004)")]
+FormatOpt = Annotated[Format | None, typer.Option(
+    "--format", metavar="|".join(Format), help="the program's format (default: by content)")]
 
 
-def guest_address(guest: GuestSpec, text: str | None, option: str) -> int | None:
-    """An address option ($C000, 0xC000 or decimal), checked against the guest's memory."""
+def guest_address(guest: GuestSpec, text: str | None, option: str, symbols: "Symbols | None" = None) -> int | None:
+    """An address option ($C000, 0xC000 or decimal; with ``symbols``, also a symbol, ``name+N``
+    or a C line ``file.c:12``), checked against the guest's memory."""
     if text is None:
         return None
-    addr = parse_address(text)
+    addr = symbol_address(symbols, text, option) if symbols else None
+    if addr is None:
+        addr = parse_address(text)
     size = guest.memory_size
     if not 0 <= addr < size:
         fail(f"{option} {text} is outside memory (0..{size - 1:#x})", 2)
     return addr
+
+
+def symbol_address(symbols: "Symbols", text: str, option: str) -> int | None:
+    """The address a symbol names (None: it is no symbol; a number, perhaps)."""
+    from recomp.debug.symbols import SymbolError
+
+    try:
+        return symbols.find(text)
+    except SymbolError as error:
+        fail(f"{option} {error}", 2)
+
+
+def read_symbols(paths: list[Path] | None) -> "Symbols | None":
+    """``--symbols FILE`` (repeatable): VICE label files and ld65 debug info, told apart by
+    content; None without any."""
+    if not paths:
+        return None
+    from recomp.debug.symbols import SymbolError, Symbols
+
+    symbols = Symbols()
+    for path in paths:
+        try:
+            symbols.load(path)
+        except SymbolError as error:
+            fail(str(error), 1)
+    return symbols
 
 
 def split_at(text: str, option: str, guest: GuestSpec) -> tuple[str, int]:
@@ -215,22 +298,23 @@ NOTED_STOPS = {Stop.TRAP: "trap", Stop.UNTIL: "until", Stop.BREAKPOINT: "breakpo
                Stop.INPUT_EXHAUSTED: "input exhausted"}
 
 EXIT_STATUSES = """Exit status: 0 when the program ends (it halts, traps with --stop-on-trap, reaches --until
-or a --break address, or its input is exhausted); the program's own status when it exits (sim65, an exit hook); 1 for a
-file that cannot be loaded, a file or output that cannot be written, or a wrong --expect-pc; 2 for a usage
-error; 3 when --max-instructions is reached; 4 when the guest reaches an instruction it cannot
-execute, runs a BRK that jumps to itself (empty memory), or would start where nothing was loaded;
-130 when interrupted (Ctrl-C)."""
+or a --break address, or its input is exhausted); the program's own status when it exits (sim65, an exit hook);
+1 for a file that cannot be loaded (or looks like no program: a source file, text, another CPU's code), a file or
+output that cannot be written, or a wrong --expect-pc; 2 for a usage error; 3 when --max-instructions or
+--max-cycles is reached; 4 when the guest reaches an instruction it cannot execute, runs a BRK that jumps to itself
+(empty memory), or would start where nothing was loaded; 130 when interrupted (Ctrl-C)."""
 
 
-@app.command(help=f"Run a guest program; its output goes to stdout.\n\n{EXIT_STATUSES}")
+@app.command(cls=ProgramCommand, help=f"Run a guest program; its output goes to stdout.\n\n{EXIT_STATUSES}")
 def run(
-    program: Annotated[Path | None, typer.Argument(help="program: a raw image, .prg, Intel HEX, sim65 image, "
-                                                   "or TST27 assembly (.s)")] = None,
-    args: Annotated[list[str] | None, typer.Argument(help="the program's arguments (sim65)")] = None,
+    program: Annotated[Path | None, typer.Argument(
+        metavar="PROGRAM", help="a raw image, .prg, Intel HEX, sim65 image, or TST27 assembly (.s)")] = None,
+    args: ArgsArg = None,
     machine: Annotated[str | None, typer.Option(
-        "--machine", "-m", help="the machine: bare (default), sim65 (default for sim65 images), apple1, "
-                                "easy6502 (`recomp machines` lists them)")] = None,
+        "--machine", "-m", metavar="NAME", help="the machine: bare (default), sim65 (default for sim65 images), "
+                                                "apple1, easy6502 (`recomp machines` lists them)")] = None,
     frontend: FrontendOpt = None,
+    symbol_files: SymbolsOpt = None,
     engine: EngineOpt = Engine.jit,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
@@ -239,54 +323,72 @@ def run(
     rom: RomOpt = None,
     poke: PokeOpt = None,
     entry: Annotated[str | None, typer.Option(
-        help="start address (default: the image's, the machine's, else the reset vector)")] = None,
+        metavar="ADDR", help="start address (default: the image's, the machine's, else the reset vector)")] = None,
     max_instructions: Annotated[int | None, typer.Option(
-        parser=whole_number(0, UNLIMITED), help="stop after this many")] = None,
+        metavar="N", parser=whole_number(0, UNLIMITED),
+        help="stop after this many instructions (exit status 3)")] = None,
+    max_cycles: Annotated[int | None, typer.Option(
+        "--max-cycles", "-x", metavar="N", parser=whole_number(0, UNLIMITED),
+        help="stop after this many cycles, at the first instruction boundary at or past them, as sim65 -x "
+             "(exit status 3)")] = None,
     stop_on_trap: Annotated[bool, typer.Option(
         "--stop-on-trap", help="stop after an instruction that jumps or branches to itself")] = False,
-    until: Annotated[str | None, typer.Option(help="stop before executing this address")] = None,
+    until: Annotated[str | None, typer.Option(metavar="ADDR", help="stop before executing this address")] = None,
     watch: Annotated[list[str] | None, typer.Option(
-        help="ADDR[-ADDR][:r|w|rw][=VALUE]: stop right after an instruction that writes (default) or reads "
-             "this memory (that value), with a report (repeatable; full speed until it hits)")] = None,
+        metavar="ADDR[-ADDR][:r|w|rw][=VALUE]", help="stop right after an instruction that writes (default) or "
+        "reads this memory (that value), with a report (repeatable; full speed until it hits)")] = None,
     breakpoint: Annotated[list[str] | None, typer.Option(
-        "--break", help="stop before executing this address, wherever the run is (repeatable)")] = None,
+        "--break", metavar="ADDR", help="stop before executing this address, wherever the run is (repeatable)")] = None,
     expect_pc: Annotated[str | None, typer.Option(
-        help="exit status 0 only if execution stopped at this address")] = None,
+        metavar="ADDR", help="exit status 0 only if execution stopped at this address")] = None,
     putc: PutcOpt = None,
     getc: GetcOpt = None,
     timer: TimerOpt = None,
     acia: AciaOpt = None,
     hook: HookOpt = None,
     sandbox: Annotated[Path | None, typer.Option(
-        help="sim65: the folder guest files are confined to (default: the working directory, unless it holds "
-             "recomp's own files, such as your home folder with the code cache: then the guest has no files)")] = None,
+        metavar="DIR", help="sim65: the folder guest files are confined to (default: the working directory, unless "
+             "it holds recomp's own files, such as your home folder with the code cache: then the guest has no "
+             "files)")] = None,
     keep_running: Annotated[bool, typer.Option(
         "--keep-running", help="at the end of input, reads find no key instead of ending the run")] = False,
-    mhz: Annotated[float | None, typer.Option(parser=real_number(0.001, MAX_MHZ), help=(
+    mhz: Annotated[float | None, typer.Option(metavar="MHZ", parser=real_number(0.001, MAX_MHZ), help=(
         f"run at this clock speed in MHz, up to {MAX_MHZ:,} (default: flat out)"))] = None,
     fps: Annotated[float | None, typer.Option(
-        parser=real_number(1, 1000), help="easy6502: frames per second (1 to 1000; default 30)")] = None,
-    keys: Annotated[Path | None, typer.Option(help="easy6502: key script, one key per frame (headless)")] = None,
-    screen_dump: Annotated[Path | None, typer.Option(help="easy6502: write the final screen here as text")] = None,
+        metavar="N", parser=real_number(1, 1000), help="easy6502: frames per second (1 to 1000; default 30)")] = None,
+    keys: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="easy6502: key script, one key per frame (headless)")] = None,
+    screen_dump: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="easy6502: write the final screen here as text")] = None,
     seed: Annotated[int | None, typer.Option(
-        parser=whole_number(0, (1 << 64) - 1), help="easy6502: seed of the random byte at $FE")] = None,
+        metavar="N", parser=whole_number(0, (1 << 64) - 1), help="easy6502: seed of the random byte at $FE")] = None,
     dump: Annotated[list[str] | None, typer.Option(
-        help="ADDR[:LEN]: print memory at the end of the run on stderr (repeatable)")] = None,
+        metavar="ADDR[:LEN]", help="print memory at the end of the run on stderr (repeatable)")] = None,
     trace: Annotated[Path | None, typer.Option(
-        help="write every executed instruction to this file: count, cycles, pc, bytes, disassembly, "
+        metavar="FILE", help="write every executed instruction to this file: count, cycles, pc, bytes, disassembly, "
              "registers (about 100,000 lines a second: writing them is the cost)")] = None,
     trace_last: Annotated[int, typer.Option(
-        parser=whole_number(0, MAX_TRACE), help=f"keep the last N instructions (up to {MAX_TRACE:,}) and print "
-                                                f"them on stderr if the run ends with an error, a trap other than "
-                                                f"--expect-pc, or a wrong --expect-pc")] = 0,
+        metavar="N", parser=whole_number(0, MAX_TRACE), help=f"keep the last N instructions (up to {MAX_TRACE:,}) "
+                                                f"and print them on stderr if the run ends with an error, a trap "
+                                                f"other than --expect-pc, or a wrong --expect-pc")] = 0,
     regs: Annotated[bool, typer.Option("--regs", help="print the registers at the end of the run on stderr")] = False,
-    cycles: Annotated[bool, typer.Option("--cycles", help="print the cycle count on stderr (as sim65 -c)")] = False,
+    cycles: Annotated[bool, typer.Option(
+        "--cycles", "-c", help="print the cycle count on stderr, as sim65 -c")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="say what was loaded where, the machine, the CPU and the start on stderr, as "
+                                "sim65 -v")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="print a stats table on stderr (after waiting for "
                                                         "the code compiling in the background)")] = False,
-    stats_json: Annotated[Path | None, typer.Option(help="write stats as JSON to this file (as --stats)")] = None,
+    stats_json: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="write stats as JSON to this file (as --stats)")] = None,
+    profile: Annotated[bool, typer.Option(
+        "--profile", help="print where the run spent its instructions and cycles, by function (with --symbols) "
+                          "or region, on stderr")] = False,
+    profile_json: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="write that profile as JSON to this file")] = None,
     log: Annotated[Log | None, typer.Option(
-        "--log", help="regions: each compilation, promotion, invalidation and cache load on stderr, timed (as "
-                      "--stats)")] = None,
+        "--log", metavar="regions", help="each compilation, promotion, invalidation and cache load on stderr, "
+                                         "timed (as --stats)")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="neither use nor fill the persistent code cache")] = False,
 ) -> None:
@@ -295,6 +397,8 @@ def run(
 
     cpu = find_frontend(choose_frontend(program, frontend))
     guest = cpu.guest
+    if max_cycles is not None and not guest.has_cycles:
+        fail(f"--max-cycles: the {cpu.name} counts no cycles", 2)
     boot = placement(guest, program, file_format, load or [], rom or [], poke or [], entry)
     if program is None and not boot.files:
         fail("no program: give a PROGRAM, or files with --load FILE@ADDR or --rom FILE@ADDR", 2)
@@ -302,26 +406,36 @@ def run(
     settings = Settings(errors=sys.stderr, args=[str(name), *(args or [])], sandbox=sandbox, keep_running=keep_running,
                         console=console_at(guest, putc, getc), fps=fps, keys=keys, screen_dump=screen_dump,
                         seed=seed, mhz=mhz, **added_devices(guest, timer, acia, hook))
-    until_at, expect_at = guest_address(guest, until, "--until"), guest_address(guest, expect_pc, "--expect-pc")
-    dumps = memory_spans(guest, dump or [])
-    breakpoints = [guest_address(guest, text, "--break") for text in breakpoint or []]
-    watches = [parse_watch(guest, text) for text in watch or []]
+    symbols = read_symbols(symbol_files)
+    until_at = guest_address(guest, until, "--until", symbols)
+    expect_at = guest_address(guest, expect_pc, "--expect-pc", symbols)
+    dumps = memory_spans(guest, dump or [], symbols)
+    breakpoints = [guest_address(guest, text, "--break", symbols) for text in breakpoint or []]
+    watches = [parse_watch(guest, text, symbols) for text in watch or []]
     chosen, emulator = prepare(cpu, frontend is not None, machine, boot, settings, engine, no_opt, passes, no_cache)
+    if verbose:
+        print(loaded_line(chosen, emulator, boot), file=sys.stderr)
     for addr in breakpoints:
         emulator.breakpoints.add(addr)
     if log == Log.regions:
         emulator.stats.log = timed_log()
     for first, last, on, value in watches:
         emulator.watch(first, last, on, value)
-    trace_file = start_trace(emulator, trace, trace_last)
+    name_of = symbols.describe if symbols else no_name
+    if profile or profile_json is not None:
+        emulator.start_profile()
+    trace_file = start_trace(emulator, trace, trace_last, name_of)
     stats_file = None if stats_json is None else opened_to_write(stats_json)  # (a path that fails, before the run)
     status, error, note = 0, None, None
     try:
         result = chosen.run(emulator, settings, max_instructions=max_instructions, until_pc=until_at,
-                            stop_on_trap=stop_on_trap)
+                            stop_on_trap=stop_on_trap, max_cycles=max_cycles)
     except GuestFault as fault:
+        from recomp.machines.boot import misfit_hint
+
         result = RunResult(Stop.FAULT, fault.addr, emulator.instructions)
-        status, error = fault.exit_status, f"{name}: {fault}"
+        hint = misfit_hint(program, emulator)  # (text run as code, say)
+        status, error = (1, hint) if hint else (fault.exit_status, f"{name}: {fault}")
     except RecompError as problem:
         result = RunResult(Stop.ERROR, emulator.state.pc, emulator.instructions)
         status, error = problem.exit_status, str(problem) if isinstance(problem, FileError) else f"{name}: {problem}"
@@ -329,15 +443,20 @@ def run(
         flush_stdout()
         where = emulator.frontend.format_address(emulator.state.pc)
         raise Interrupted(f"interrupted at {where} after {emulator.instructions} instructions") from None
-    where = emulator.frontend.format_address(result.pc)
+    where = place(emulator, name_of, result.pc)
     if result.exit == Stop.MAX_INSTRUCTIONS:
         status = EXIT_LIMIT
         error = (f"{name}: stopped at {where} after {result.instructions} instructions "
                  f"(--max-instructions {max_instructions} reached)")
+    elif result.exit == Stop.MAX_CYCLES:
+        status = EXIT_LIMIT
+        error = (f"{name}: stopped at {where} after {chosen.reported_cycles(emulator)} cycles "
+                 f"(--max-cycles {max_cycles} reached)")
     elif result.exit == Stop.WATCHPOINT:
-        hit, at = result.watch, emulator.frontend.format_address
-        note = (f"recomp: watchpoint: {hit.access} of ${hit.value:02X} at {at(hit.addr)} by the instruction at "
-                f"{at(hit.pc)}; stopped at {where} after {result.instructions} instructions")
+        hit = result.watch
+        note = (f"recomp: watchpoint: {hit.access} of ${hit.value:02X} at {place(emulator, name_of, hit.addr)} by "
+                f"the instruction at {place(emulator, name_of, hit.pc)}; stopped at {where} after "
+                f"{result.instructions} instructions")
     elif result.exit in NOTED_STOPS:
         note = f"recomp: {NOTED_STOPS[result.exit]} at {where} after {result.instructions} instructions"
     elif result.exit == Stop.EXIT and result.status is not None:
@@ -356,7 +475,7 @@ def run(
 
         print(f"recomp: the last {len(emulator.tracing)} instructions:", file=sys.stderr)
         for entry in emulator.tracing:
-            print(trace_line(emulator, entry, emulator.tracing.names), file=sys.stderr)
+            print(trace_line(emulator, entry, emulator.tracing.names, name_of), file=sys.stderr)
     if stats or stats_file is not None or log:  # the figures and the log are whole once the code
         emulator.finish_compiling()  # compiling meanwhile is in
     report = run_report(emulator, result)
@@ -369,12 +488,36 @@ def run(
                 status, error = 1, cannot(stats_json, "write", problem)
     if note and not error:
         print(note, file=sys.stderr)
-    show_end_state(emulator, dumps, regs, chosen.reported_cycles(emulator) if cycles else None)
+    source = symbols.source_line(result.pc) if symbols and (note or error) else None
+    if source:
+        print(f"recomp: {source}", file=sys.stderr)
+    show_end_state(emulator, dumps, regs, chosen.reported_cycles(emulator) if cycles else None, name_of)
     if stats:
         print_stats(report)
+    if profile or profile_json is not None:
+        status, error = write_profile(emulator, name_of, profile, profile_json, status, error)
     if error:
         fail(error, status)
     raise typer.Exit(status)
+
+
+def write_profile(emulator: "Emulator", name_of: Callable[[int], str | None], show: bool, path: Path | None,
+                  status: int, error: str | None) -> tuple[int, str | None]:
+    """``--profile`` and ``--profile-json FILE``: the run's profile on stderr and in a file;
+    the run's status and error, or a file's that could not be written."""
+    from recomp.debug.profile import profile_json, profile_rows, profile_text
+
+    rows = profile_rows(emulator, name_of)
+    if show:
+        print(profile_text(rows), file=sys.stderr)
+    if path is not None:
+        try:
+            with opened_to_write(path) as file:
+                file.write((json.dumps(profile_json(rows), indent=1) + "\n").encode())
+        except OSError as problem:
+            if not error:
+                return 1, cannot(path, "write", problem)
+    return status, error
 
 
 def prepare(cpu: Frontend, asked: bool, machine: str | None, boot: "Boot", settings: "Settings", engine: Engine,
@@ -411,6 +554,16 @@ def prepare(cpu: Frontend, asked: bool, machine: str | None, boot: "Boot", setti
     except RecompError as error:  # (its message names the file)
         fail(str(error), error.exit_status)
     return chosen, emulator
+
+
+def loaded_line(machine: "MachineType", emulator: "Emulator", boot: "Boot") -> str:
+    """``--verbose``, as sim65 -v says what it loaded: the one line of what was put where, on
+    which machine and CPU, and where the run starts."""
+    where = emulator.frontend.format_address
+    placed = ", ".join(f"{what} at {where(start)}-{where(end - 1)} ({end - start:,} bytes)"
+                       for start, end, what in boot.placed)
+    return (f"recomp: {placed or 'nothing loaded'}; {machine.name} machine, {emulator.frontend.name} CPU; "
+            f"starts at {where(emulator.state.pc)}")
 
 
 def console_at(guest: GuestSpec, putc: str | None, getc: str | None) -> tuple[int, int] | None:
@@ -459,15 +612,16 @@ def timed_log() -> Callable[[str], None]:
     return log
 
 
-def parse_watch(guest: GuestSpec, text: str) -> tuple[int, int | None, str, int | None]:
+def parse_watch(guest: GuestSpec, text: str, symbols: "Symbols | None" = None
+                ) -> tuple[int, int | None, str, int | None]:
     """``--watch ADDR[-ADDR][:r|w|rw][=VALUE]``: (first, last, on, value), checked before the run."""
     rest, equals, value_text = text.partition("=")
     span, colon, on = rest.partition(":")
     first_text, dash, last_text = span.partition("-")
     if (dash and not last_text) or (colon and not on) or (equals and not value_text):
         fail(f"--watch {text}: expected ADDR[-ADDR][:r|w|rw][=VALUE]", 2)
-    first = guest_address(guest, first_text, "--watch")
-    last = guest_address(guest, last_text, "--watch") if last_text else None
+    first = guest_address(guest, first_text, "--watch", symbols)
+    last = guest_address(guest, last_text, "--watch", symbols) if last_text else None
     value = parse_address(value_text) if value_text else None
     try:
         check_watch(range(first, (first if last is None else last) + 1), on or "w", value)
@@ -476,21 +630,35 @@ def parse_watch(guest: GuestSpec, text: str) -> tuple[int, int | None, str, int 
     return first, last, on or "w", value
 
 
+def no_name(addr: int) -> None:
+    """Without symbols, no address has a name."""
+    return None
+
+
+def place(emulator: "Emulator", name_of: Callable[[int], str | None], addr: int) -> str:
+    """An address as a stop report shows it: ``$0254``, with its symbol ``$0254 (_main+26)``."""
+    name = name_of(addr)
+    where = emulator.frontend.format_address(addr)
+    return f"{where} ({name})" if name else where
+
+
 class TraceFile:
     """``--trace FILE``: a line per executed instruction.  A file that cannot be written ends the
     run with one error line naming it (``FileError``)."""
 
-    def __init__(self, emulator: "Emulator", path: Path) -> None:
+    def __init__(self, emulator: "Emulator", path: Path, name_of: Callable[[int], str | None]) -> None:
         from recomp.inspection import trace_line
 
         self.path = path
         self.line = trace_line
+        self.name_of = name_of
         self.emulator = emulator
         self.file = opened_to_write(path)
 
     def write(self, entry: "Traced") -> None:
         try:
-            self.file.write((self.line(self.emulator, entry, self.emulator.tracing.names) + "\n").encode())
+            line = self.line(self.emulator, entry, self.emulator.tracing.names, self.name_of)
+            self.file.write((line + "\n").encode())
         except OSError as error:
             raise FileError(self._problem(error)) from None
 
@@ -506,21 +674,23 @@ class TraceFile:
         return cannot(self.path, "write the trace", error)
 
 
-def start_trace(emulator: "Emulator", path: Path | None, last: int) -> TraceFile | None:
+def start_trace(emulator: "Emulator", path: Path | None, last: int,
+                name_of: Callable[[int], str | None] = no_name) -> TraceFile | None:
     """``--trace FILE`` and ``--trace-last N``: record the run; the trace file, opened."""
     if path is None and not last:
         return None
-    file = TraceFile(emulator, path) if path is not None else None
+    file = TraceFile(emulator, path, name_of) if path is not None else None
     emulator.trace(last, None if file is None else file.write)
     return file
 
 
-def memory_spans(guest: GuestSpec, dumps: list[str]) -> list[tuple[int, int]]:
+def memory_spans(guest: GuestSpec, dumps: list[str], symbols: "Symbols | None" = None
+                 ) -> list[tuple[int, int]]:
     """``--dump ADDR[:LEN]`` as (start, length) spans in memory, checked before the run."""
     spans = []
     for text in dumps:
         start_text, colon, length_text = text.partition(":")
-        start = guest_address(guest, start_text, "--dump")
+        start = guest_address(guest, start_text, "--dump", symbols)
         try:
             length = address(length_text) if colon else 16
         except AddressError:
@@ -531,7 +701,8 @@ def memory_spans(guest: GuestSpec, dumps: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def show_end_state(emulator: "Emulator", dumps: list[tuple[int, int]], regs: bool, cycles: int | None) -> None:
+def show_end_state(emulator: "Emulator", dumps: list[tuple[int, int]], regs: bool, cycles: int | None,
+                   name_of: Callable[[int], str | None] = no_name) -> None:
     """``--dump``, ``--regs`` and ``--cycles``: memory, registers and cycles as the run left them."""
     if dumps or regs:
         from recomp.inspection import hex_dump, register_line
@@ -539,7 +710,7 @@ def show_end_state(emulator: "Emulator", dumps: list[tuple[int, int]], regs: boo
         for start, length in dumps:
             print(hex_dump(emulator, start, length), file=sys.stderr, end="")
         if regs:
-            print(register_line(emulator), file=sys.stderr)
+            print(register_line(emulator, name_of), file=sys.stderr)
     if cycles is not None:
         print(f"{cycles} cycles", file=sys.stderr)
 
@@ -626,24 +797,27 @@ def print_stats(report: dict) -> None:
 def inspect(
     program: ProgramArg,
     frontend: FrontendOpt = None,
-    stage: Annotated[Stage, typer.Option(help="which stage of the pipeline to show")] = Stage.all,
-    load: Annotated[str | None, typer.Option("--load", help="where the program is loaded")] = None,
+    stage: Annotated[Stage, typer.Option(
+        metavar="|".join(Stage), help="which stage of the pipeline to show")] = Stage.all,
+    load: Annotated[str | None, typer.Option("--load", metavar="ADDR", help="where the program is loaded")] = None,
     file_format: FormatOpt = None,
-    at: Annotated[str | None, typer.Option(help="guest address of the region (default: entry)")] = None,
+    at: Annotated[str | None, typer.Option(
+        metavar="ADDR", help="guest address of the region (default: entry)")] = None,
     no_opt: NoOptOpt = False,
     passes: PassesOpt = None,
     plain: Annotated[bool, typer.Option("--plain", help="no colours or decoration")] = False,
     guards: Annotated[bool, typer.Option("--guards", help="compile with instruction-budget checks, "
                                          "as run --max-instructions does")] = False,
-    entry: Annotated[str | None, typer.Option(help="where execution starts (default: the image's, "
-                                              "else the reset vector)")] = None,
+    entry: Annotated[str | None, typer.Option(metavar="ADDR", help="where execution starts (default: the image's, "
+                                                             "else the reset vector)")] = None,
     explore: Annotated[bool, typer.Option("--explore", help="lift all code reachable from the entry "
                                           "and count what the optimizer removes")] = False,
     diff_passes: Annotated[bool, typer.Option("--diff-passes", help="show what each optimizer pass changed, "
                                               "as diffs of the icode")] = False,
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="each guest instruction beside its icode "
                                                "and the host code made of it")] = False,
-    stats_json: Annotated[Path | None, typer.Option(help="with --explore: write the counts here")] = None,
+    stats_json: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="with --explore: write the counts here")] = None,
 ) -> None:
     """Show one region at every stage: guest code, icode, optimized icode, LLVM IR, host code."""
     from recomp.inspection import STAGES, inspect_region
@@ -740,7 +914,7 @@ def show(stage: str, text: str) -> None:
     console.print(Syntax(text, LEXERS[stage], theme="monokai", background_color="default"))
 
 
-cache_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS,
+cache_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS, rich_markup_mode=None,
                         help="The persistent code cache ($XDG_CACHE_HOME/recomp).")
 app.add_typer(cache_app, name="cache")
 
@@ -771,25 +945,29 @@ def cache_clear() -> None:
     print(f"{cache.root}: removed {count} compiled regions")
 
 
-@app.command()
+@app.command(cls=ProgramCommand)
 def mon(
-    program: Annotated[Path | None, typer.Argument(help="program to load (as recomp run takes it)")] = None,
-    machine: Annotated[str | None, typer.Option("--machine", "-m", help="the machine (as recomp run)")] = None,
+    program: Annotated[Path | None, typer.Argument(
+        metavar="PROGRAM", help="program to load (as recomp run takes it)")] = None,
+    args: ArgsArg = None,
+    machine: Annotated[str | None, typer.Option(
+        "--machine", "-m", metavar="NAME", help="the machine (as recomp run)")] = None,
     frontend: FrontendOpt = None,
+    symbol_files: SymbolsOpt = None,
     engine: EngineOpt = Engine.jit,
     no_opt: NoOptOpt = False,
     file_format: FormatOpt = None,
     load: LoadOpt = None,
     rom: RomOpt = None,
     poke: PokeOpt = None,
-    entry: Annotated[str | None, typer.Option(help="start address (as recomp run)")] = None,
+    entry: Annotated[str | None, typer.Option(metavar="ADDR", help="start address (as recomp run)")] = None,
     timer: TimerOpt = None,
     acia: AciaOpt = None,
     hook: HookOpt = None,
     putc: PutcOpt = None,
     getc: GetcOpt = None,
     script: Annotated[Path | None, typer.Option(
-        "-x", "--script", help="run the commands in this file, then quit")] = None,
+        "-x", "--script", metavar="FILE", help="run the commands in this file, then quit")] = None,
 ) -> None:
     """An interactive monitor (py65mon's commands): registers, memory, disassembly, steps, runs,
     breakpoints and watchpoints at native speed.  `help` lists the commands."""
@@ -801,7 +979,8 @@ def mon(
     boot = placement(cpu.guest, program, file_format, load or [], rom or [], poke or [], entry)
     boot.lenient = True  # a monitor starts where the program is, when nothing says where to start
     guest = cpu.guest
-    settings = Settings(errors=sys.stderr, args=[str(program)], console=console_at(guest, putc, getc),
+    symbols = read_symbols(symbol_files)
+    settings = Settings(errors=sys.stderr, args=[str(program), *(args or [])], console=console_at(guest, putc, getc),
                         **added_devices(guest, timer, acia, hook))
     _, emulator = prepare(cpu, frontend is not None, machine, boot, settings, engine, no_opt, None, False)
 
@@ -816,12 +995,12 @@ def mon(
         except OSError as error:
             fail(cannot(script, "read", error))
         with commands:
-            Monitor(emulator, stdin=commands, rebuild=rebuild).cmdloop(intro="")
+            Monitor(emulator, stdin=commands, rebuild=rebuild, symbols=symbols).cmdloop(intro="")
         return
     interactive = sys.stdin.isatty()
     if not interactive:
         sys.stdin.reconfigure(errors="replace")  # (bytes that are not UTF-8 make an unknown command)
-    monitor = Monitor(emulator, stdin=None if interactive else sys.stdin, rebuild=rebuild)
+    monitor = Monitor(emulator, stdin=None if interactive else sys.stdin, rebuild=rebuild, symbols=symbols)
     if not interactive:
         monitor.cmdloop(intro="")
         return
@@ -835,11 +1014,12 @@ def mon(
 
 @app.command("opt")
 def opt_command(
-    file: Annotated[Path, typer.Argument(help="an icode file (the format of tests/opt: see recomp.icode_files)")],
-    passes: Annotated[str | None, typer.Option(
-        help="comma-separated passes, in order (default: the file's `; passes:` line, else the pipeline)")] = None,
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="an icode file (the format of tests/opt: see recomp.icode_files)")],
+    passes: Annotated[str | None, typer.Option(metavar="PASS[,PASS...]", help=(
+        "comma-separated passes, in order (default: the file's `; passes:` line, else the pipeline)"))] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="write the result here (default: stdout)")] = None,
+        "--output", "-o", metavar="FILE", help="write the result here (default: stdout)")] = None,
     stats_flag: Annotated[bool, typer.Option("--stats", help="what each pass removed, on stderr")] = False,
 ) -> None:
     """Run optimizer passes over an icode file and print the result, as LLVM's opt does."""
@@ -855,7 +1035,10 @@ def opt_command(
         case = read_icode(data.decode("utf-8"))
     except FileError as error:
         fail(str(error))
-    except (ValueError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        fail(f"{file}: not an icode file: it is not UTF-8 text (`recomp inspect PROGRAM --stage icode --plain` "
+             f"writes one)")
+    except ValueError as error:
         fail(f"{file}: {error}")
     names = optimizer_passes(passes) if passes is not None else case.passes
     try:
@@ -891,9 +1074,9 @@ def demo() -> None:
 
 @app.command()
 def bench(
-    json_out: Annotated[Path | None, typer.Option("--json", help="write results here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="FILE", help="write results here")] = None,
     functional_test: Annotated[Path | None, typer.Option(
-        help="Klaus Dormann's 6502_functional_test.bin (default: $RECOMP_TESTDATA/6502/, "
+        metavar="FILE", help="Klaus Dormann's 6502_functional_test.bin (default: $RECOMP_TESTDATA/6502/, "
              "$RECOMP_TESTDATA defaulting to ../shared/testdata)")] = None,
 ) -> None:
     """Benchmark the engines against a C interpreter (gcc -O2) and the 6502 kernels against py65."""
@@ -908,9 +1091,10 @@ def command() -> None:
     try:
         status = app(standalone_mode=False)
     except typer.TyperException as error:
-        message = error.format_message()
-        if message:  # (none when the command line is empty: the help was shown)
-            print(f"recomp: error: {message}", file=sys.stderr)
+        if type(error).__name__ == "NoArgsIsHelpError":  # no command given: the help, on stdout (as typer
+            print(error.format_message())  # tells it, its class being private)
+        else:
+            print(f"recomp: error: {error.format_message()}", file=sys.stderr)
         sys.exit(error.exit_code)
     except Interrupted as interruption:
         print(f"recomp: {interruption}", file=sys.stderr)

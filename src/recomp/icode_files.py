@@ -1,7 +1,7 @@
 """Icode files as ``recomp opt`` and the optimizer's text tests (``tests/opt``) read them, in the
 manner of LLVM's ``opt`` tests: a region, and in ``;`` comment lines what the passes may assume.
 
-    ; passes: liveness, dce          the passes to run, in order (absent: the pipeline)
+    ; passes: liveness, dce          the passes to run, in order ("none": none; absent: the pipeline)
     ; code: 0x0200-0x0210            bytes the region was lifted from (absent: unknown)
     ; devices: 0xf001 0xf004         device addresses ("none": no device; absent: unknown)
     ; entry: D=0                     registers and flags known at the entry
@@ -10,15 +10,17 @@ manner of LLVM's ``opt`` tests: a region, and in ``;`` comment lines what the pa
     ;; successor 0x0300              the code at a static exit (as many as needed)
     ;; expect                        what the passes should make of it (tests only)
 
-The guest is the region's (``mos6502`` or ``tst27``)."""
+The guest is the region's (``mos6502`` or ``tst27``).  ``recomp inspect --stage icode`` writes
+them (``format_icode``): ``recomp opt`` of one makes what its ``--stage opt`` shows."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from recomp.frontends import FRONTENDS, Frontend, get_frontend
-from recomp.ir import parse
+from recomp.ir import VerifyError, format_region, parse, verify
 from recomp.ir.core import Region
 from recomp.opt import PIPELINE, Context
 
@@ -37,18 +39,30 @@ class IcodeFile:
     expected: str  # the text after ";; expect" ("" if none)
 
 
-def _addresses(text: str) -> frozenset[int]:
+def _number(text: str, where: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a number") from None
+
+
+def _addresses(text: str, where: str, size: int) -> frozenset[int]:
+    """``0x0200-0x0210 0xf001``: the addresses, each in memory (``size`` bytes)."""
     if text.strip() == "none":
         return frozenset()
     found: set[int] = set()
     for word in text.replace(",", " ").split():
         low, _, high = word.partition("-")
-        found.update(range(int(low, 0), int(high or low, 0) + 1))
+        first, last = _number(low, where), _number(high or low, where)
+        if not 0 <= first <= last < size:
+            raise ValueError(f"{where}: {word} is no span of memory (0..{size - 1:#x})")
+        found.update(range(first, last + 1))
     return frozenset(found)
 
 
 def read_icode(text: str) -> IcodeFile:
-    """Parse an icode file (``ValueError`` with a line of explanation if it is not one)."""
+    """Parse an icode file and verify its regions (``ValueError`` with a line of explanation if
+    it is not one)."""
     sections = re.split(r"^;; ", text, flags=re.MULTILINE)
     source = sections[0]
     directives = dict(re.findall(r"^; (\w+): (.*)$", source, flags=re.MULTILINE))
@@ -56,21 +70,61 @@ def read_icode(text: str) -> IcodeFile:
     guests = frontend_guests()
     if region.guest not in guests:
         raise ValueError(f"unknown guest {region.guest!r} (choose from {', '.join(guests)})")
+    guest = guests[region.guest].guest
     successors: dict[int, Region] = {}
     expected = ""
     for section in sections[1:]:
         title, _, body = section.partition("\n")
-        if title.startswith("successor"):
-            successors[int(title.split()[1], 0)] = parse(body)
+        words = title.split()
+        if words[:1] == ["successor"]:
+            if len(words) != 2:
+                raise ValueError(f";; {title}: expected ';; successor ADDR'")
+            successors[_number(words[1], ";; successor")] = parse(body)
         elif title.strip() == "expect":
             expected = body
-    entry = {name: int(value, 0) for name, value in re.findall(r"(\w+)=(\w+)", directives.get("entry", ""))}
+    verify(region, guest)  # (the passes take a region as the lifter makes it)
+    for addr, successor in successors.items():
+        try:
+            verify(successor, guest)
+        except VerifyError as error:
+            raise ValueError(f";; successor {addr:#06x}: {error}") from None
+    entry = {name: _number(value, "; entry") for name, value in re.findall(r"(\w+)=(\w+)", directives.get("entry", ""))}
     context = Context(
-        guests[region.guest].guest,
-        _addresses(directives["code"]) if "code" in directives else None,
-        _addresses(directives["devices"]) if "devices" in directives else None,
+        guest,
+        _addresses(directives["code"], "; code", guest.memory_size) if "code" in directives else None,
+        _addresses(directives["devices"], "; devices", guest.memory_size) if "devices" in directives else None,
         lambda addr: (successors[addr], set()) if addr in successors else None,
         entry)
-    passes = [p.strip() for p in directives["passes"].split(",") if p.strip()] if "passes" in directives \
-        else list(PIPELINE)
+    listed = directives.get("passes", ", ".join(PIPELINE))
+    passes = [] if listed.strip() == "none" else [p.strip() for p in listed.split(",") if p.strip()]
     return IcodeFile(region, passes, context, expected)
+
+
+def _spans(addresses: Iterable[int]) -> str:
+    """Addresses as ``; code:`` and ``; devices:`` list them: ``0x0200-0x0210 0xf001`` ("none")."""
+    runs: list[list[int]] = []
+    for addr in sorted(addresses):
+        if runs and addr == runs[-1][1] + 1:
+            runs[-1][1] = addr
+        else:
+            runs.append([addr, addr])
+    return " ".join(f"{low:#06x}" if low == high else f"{low:#06x}-{high:#06x}" for low, high in runs) or "none"
+
+
+def format_icode(region: Region, passes: Sequence[str], context: Context) -> str:
+    """``region`` as an icode file: the ``passes`` to run and what ``context`` lets them assume,
+    the code after each of its static exits included (what ``read_icode`` reads back)."""
+    lines = [f"; passes: {', '.join(passes) or 'none'}"]
+    if context.code is not None:
+        lines.append(f"; code: {_spans(context.code)}")
+    if context.devices is not None:
+        lines.append(f"; devices: {_spans(context.devices)}")
+    if context.entry:
+        lines.append("; entry: " + " ".join(f"{name}={value}" for name, value in context.entry.items()))
+    text = "\n".join(lines) + "\n" + format_region(region)
+    exits = sorted({block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"})
+    for addr in exits:
+        successor = context.successor(addr)
+        if successor is not None:
+            text += f";; successor {addr:#06x}\n" + format_region(successor)
+    return text

@@ -3,6 +3,7 @@ icode, optimized icode, LLVM IR after the pass pipeline, host assembly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -52,6 +53,17 @@ class Inspection:
 
     def icode(self) -> str:
         return format_region(self.lifted)
+
+    def icode_file(self) -> str:
+        """The lifted region as an icode file: with the passes and what they may assume (its
+        code, devices, entry facts, the code after its exits), ``recomp opt`` makes ``opt`` of it."""
+        from recomp.icode_files import format_icode
+        from recomp.opt import PIPELINE
+
+        pipeline = self.emulator.pipeline
+        options = pipeline.options
+        passes = (PIPELINE if options.passes is None else options.passes) if options.optimize else ()
+        return format_icode(self.lifted, passes, pipeline.context(set(self.covers), entry=pipeline.entry_facts()))
 
     def opt(self) -> str:
         return format_region(self.optimized)
@@ -118,7 +130,10 @@ class Inspection:
         return rows
 
     def stage(self, name: str) -> str:
-        return getattr(self, name.replace("-", "_"))()
+        """A stage's text as ``recomp inspect`` shows it, ending in a newline; the icode as an
+        icode file (``icode_file``)."""
+        text = self.icode_file() if name == "icode" else getattr(self, name.replace("-", "_"))()
+        return text if text.endswith("\n") else text + "\n"
 
 
 def inspect_region(emulator: Emulator, at: int, guards: bool = False) -> Inspection:
@@ -198,16 +213,19 @@ def hex_dump(emulator: Emulator, start: int, length: int) -> str:
     return "".join(lines)
 
 
-def register_line(emulator: Emulator) -> str:
+def register_line(emulator: Emulator, name_of: Callable[[int], str | None] = lambda addr: None) -> str:
     """The registers in one table: for the 6502 as py65's monitor shows them
-    (``PC  AC XR YR SP NV-BDIZC``), else each register and flag by name."""
+    (``PC  AC XR YR SP NV-BDIZC``), else each register and flag by name; then the pc's symbol
+    (``name_of``: ``_main+26``), if it has one."""
     st = emulator.state
+    name = name_of(st.pc)
+    after = f"  {name}" if name else ""
     if emulator.frontend.family == "6502":
         return (f"PC  AC XR YR SP NV-BDIZC\n{st.pc:04X} {st.a:02X} {st.x:02X} {st.y:02X} {st.s:02X} "
-                f"{st.p:08b}")
+                f"{st.p:08b}{after}")
     guest = emulator.guest
     names = ["pc", *guest.registers, *guest.flags]
-    return " ".join(f"{name}={getattr(st, name):#x}" for name in names)
+    return " ".join(f"{name}={getattr(st, name):#x}" for name in names) + after
 
 
 def pass_steps(emulator: Emulator, at: int) -> list[tuple[str, dict[str, int], str, str]]:
@@ -273,13 +291,17 @@ def _traced_instruction(frontend: Frontend, size: int, pc: int, code: bytes) -> 
     return frontend.format_address(pc).lstrip("$"), raw.hex(" ").upper(), text
 
 
-def trace_line(emulator: Emulator, entry: Traced, names: tuple[str, ...]) -> str:
+def trace_line(emulator: Emulator, entry: Traced, names: tuple[str, ...],
+               name_of: Callable[[int], str | None] = lambda addr: None) -> str:
     """One traced instruction as emulator logs show it, to diff against theirs (nestest's):
     instruction count, cycles, pc, bytes, disassembly, then the registers ``names`` holds
-    (``      1234        5678  C000  4C F5 C5  jmp $c5f5          A:00 X:00 Y:00 S:FD P:24``)."""
+    (``      1234        5678  C000  4C F5 C5  jmp $c5f5          A:00 X:00 Y:00 S:FD P:24``),
+    and last the pc's symbol (``name_of``), if it has one."""
     where, raw, text = _traced_instruction(emulator.frontend, emulator.guest.memory_size, entry.pc, entry.code)
     registers = " ".join(f"{name.upper()}:{value:02X}" for name, value in zip(names, entry.registers))
-    return f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw:<8}  {text:<18} {registers}".rstrip()
+    name = name_of(entry.pc)
+    line = f"{entry.instructions:>10} {entry.cycles:>12}  {where}  {raw:<8}  {text:<18} {registers}"
+    return f"{line}  {name}" if name else line.rstrip()
 
 
 def side_by_side_text(rows: list[tuple[str, list[str], list[str]]], guest_width: int = 30,

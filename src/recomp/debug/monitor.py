@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from recomp.runtime.addresses import AddressError, parse_address
+from recomp.debug.symbols import Symbols
+from recomp.runtime.addresses import AddressError
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import RecompError
 from recomp.runtime.one_thread import Busy
@@ -45,7 +46,13 @@ ALIASES = {"r": "registers", "m": "mem", "f": "fill", ">": "fill", "d": "disasse
            "c": "continue", "u": "until", "ret": "return", "ab": "add_breakpoint", "sb": "show_breakpoints",
            "shb": "show_breakpoints", "db": "delete_breakpoint", "aw": "add_watchpoint", "sw": "show_watchpoints",
            "dw": "delete_watchpoint", "al": "add_label", "shl": "show_labels", "dl": "delete_label", "~": "tilde",
-           "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help"}
+           "l": "load", "s": "save", "q": "quit", "x": "quit", "exit": "quit", "h": "help", "?": "help",
+           "n": "next", "o": "next", "over": "next", "finish": "out", "nl": "nextline", "ll": "symbols"}
+# a number's prefix -> its base, whatever the radix (as py65mon reads them)
+PREFIXES = {"$": 16, "0x": 16, "0X": 16, "+": 10, "%": 2, "@": 8}
+RADIXES = {"h": 16, "d": 10, "o": 8, "b": 2}  # ``radix`` letter -> base
+RADIX_NAMES = {16: "hexadecimal", 10: "decimal", 8: "octal", 2: "binary"}
+STEP_LIMIT = 1_000_000  # instructions ``nextline`` steps through before it gives up
 
 
 HISTORY_LINES = 1000
@@ -130,9 +137,11 @@ class Monitor(cmd.Cmd):
     prompt = "."  # as py65mon's
 
     def __init__(self, emulator: Emulator, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 rebuild: Callable[[Frontend], Emulator] | None = None) -> None:
+                 rebuild: Callable[[Frontend], Emulator] | None = None, symbols: Symbols | None = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
         self.emu = emulator
+        self.symbols = symbols if symbols is not None else Symbols()
+        self.radix = 16  # bare numbers are hex, as in py65mon, VICE and MAME (``radix``)
         self.rebuild = rebuild  # the machine again with another CPU (``mpu NAME``), if it can be
         self.use_rawinput = stdin is None or (stdin is sys.stdin and sys.stdin.isatty())
         if not self.use_rawinput:  # commands from a file or a pipe: the output alone
@@ -210,11 +219,38 @@ class Monitor(cmd.Cmd):
         return self.emu.frontend.format_address(addr)
 
     def number(self, text: str) -> int:
-        """A number as typed: ``$C000``, ``0xC000``, decimal, or a label with an optional ``+N``/``-N``."""
+        """A number or place as typed: a label with an optional ``+N``/``-N``, a symbol (``_main``,
+        ``main+3``, ``prog.c:12``), or a ``value``."""
         name, sign, offset = text.partition("+") if "+" in text else text.partition("-")
-        if name not in self.labels:
-            return parse_address(text)
-        return self.labels[name] + (parse_address(offset) if sign == "+" else -parse_address(offset) if sign else 0)
+        if name in self.labels:
+            return self.labels[name] + (self.value(offset) if sign == "+" else -self.value(offset) if sign else 0)
+        found = self.symbols.find(text) if self.symbols else None
+        return found if found is not None else self.value(text)
+
+    def value(self, text: str) -> int:
+        """A number: ``$C000`` or ``0xC000`` (hex), ``+49152`` (decimal), ``%1010`` (binary),
+        ``@777`` (octal), else in the radix (hex unless ``radix`` says otherwise)."""
+        body, base = text.strip(), self.radix
+        for prefix, prefix_base in PREFIXES.items():
+            if body.startswith(prefix) and len(body) > len(prefix):
+                body, base = body[len(prefix):], prefix_base
+                break
+        try:
+            if not body.isascii() or not body.isalnum():
+                raise ValueError
+            return int(body, base)
+        except ValueError:
+            raise MonitorError(f"{text!r} is neither a {RADIX_NAMES[base]} number ($C000 is hex, +49152 decimal) "
+                               f"nor a label or symbol") from None
+
+    def name_of(self, addr: int) -> str | None:
+        """The symbol of an address (``_main+26``), if it has one."""
+        return self.symbols.describe(addr) if self.symbols else None
+
+    def named(self, addr: int) -> str:
+        """An address with its symbol, if it has one: ``$0254 (_main+26)``."""
+        name = self.name_of(addr)
+        return f"{self.where(addr)} ({name})" if name else self.where(addr)
 
     def address(self, text: str) -> int:
         """An address as typed (``number``), in memory."""
@@ -223,8 +259,17 @@ class Monitor(cmd.Cmd):
             raise MonitorError(f"{text} is outside memory")
         return value
 
-    def span(self, text: str, default_length: int) -> range:
+    def bounds(self, text: str) -> tuple[str, str]:
+        """``START[:END]`` as its two parts (END "" if not given); a C line (``prog.c:12``) is
+        one place, not a range."""
+        line = re.match(r"([^:]+:\d+)(?::(.+))?$", text) if self.symbols else None
+        if line and self.symbols.find(line[1]) is not None:
+            return line[1], line[2] or ""
         first, _, last = text.partition(":")
+        return first, last
+
+    def span(self, text: str, default_length: int) -> range:
+        first, last = self.bounds(text)
         start = self.address(first)
         end = self.address(last) if last else min(start + default_length - 1, self.emu.guest.memory_size - 1)
         if end < start:
@@ -242,7 +287,7 @@ class Monitor(cmd.Cmd):
             usage = (f"{word}: expected NAME=VALUE, NAME one of the {self.emu.frontend.name}'s "
                      f"{', '.join(self.emu.settable)}")
             setattr(self.emu.state, *self.assignment(f"{name}={value}", usage))
-        self.say(register_line(self.emu), "bold")
+        self.say(register_line(self.emu, self.name_of), "bold")
 
     def do_mem(self, arg: str) -> None:
         """mem START[:END]: show memory (16 bytes by default), devices not read."""
@@ -263,8 +308,9 @@ class Monitor(cmd.Cmd):
     def do_disassemble(self, arg: str) -> None:
         """disassemble [START[:END]]: the instructions there (default: 8 from the pc)."""
         machine = self.emu.machine
-        start = self.address(arg.split(":")[0]) if arg.strip() else self.emu.state.pc
-        end = self.address(arg.split(":")[1]) if ":" in arg else None
+        first, last = self.bounds(arg.strip()) if arg.strip() else ("", "")
+        start = self.address(first) if first else self.emu.state.pc
+        end = self.address(last) if last else None
         addr, shown = start, 0
         while (addr <= end) if end is not None else shown < 8:
             try:
@@ -276,6 +322,10 @@ class Monitor(cmd.Cmd):
                 if at == addr:
                     self.say(f"{name}:", "bold")
                 text = re.sub(re.escape(self.where(at)) + r"\b", name, text, flags=re.IGNORECASE)
+            symbol = self.name_of(addr)
+            if symbol is not None and "+" not in symbol:
+                self.say(f"{symbol}:", "bold")
+            text = self._named_operand(text)
             self.say(f"{self.where(addr)}  {raw.hex(' ').upper():<9} {text}")
             addr, shown = (addr + size) % self.emu.guest.memory_size, shown + 1
             if addr < start:
@@ -308,9 +358,15 @@ class Monitor(cmd.Cmd):
         self.say(f"{self.emu.instructions} instructions, {self.emu.cycles} cycles")
 
     # --- running --------------------------------------------------------------------------------
+    def _named_operand(self, text: str) -> str:
+        """An instruction's text with its address operand's symbol after it (``JSR $0229 ; _square``)."""
+        match = re.search(r"\$([0-9A-Fa-f]{4})\b", text)
+        name = self.name_of(int(match[1], 16)) if match else None
+        return f"{text:<18} ; {name}" if name else text
+
     def do_step(self, arg: str) -> None:
-        """step [N]: run N instructions (1), then show the registers."""
-        count = parse_address(arg) if arg.strip() else 1
+        """step [N]: run N instructions (1), then show the registers and the next instruction."""
+        count = self.value(arg) if arg.strip() else 1
         self.report(self.run(max_instructions=count), quiet_budget=True)
 
     def do_goto(self, arg: str) -> None:
@@ -324,6 +380,13 @@ class Monitor(cmd.Cmd):
 
     def do_return(self, arg: str) -> None:
         """return: run until just before the next return instruction (the 6502: RTS or RTI) executes."""
+        result, stops = self._to_return()
+        stopped = result is not None and result.exit == Stop.BREAKPOINT and result.pc in stops
+        self.report(result, "return" if stopped else None)
+
+    def _to_return(self) -> tuple[RunResult | None, list[int]]:
+        """Run until just before a return instruction (a breakpoint may stop it first); the
+        result, and the addresses it put temporary breakpoints at."""
         returns = self.emu.frontend.return_opcodes
         if not returns:
             raise MonitorError(f"the {self.emu.frontend.name} has no return instructions")
@@ -338,7 +401,87 @@ class Monitor(cmd.Cmd):
         finally:
             for addr in stops:
                 breakpoints.discard(addr)
-        self.report(result)
+        return result, stops
+
+    def _over(self) -> RunResult | None:
+        """One instruction, a call run whole at native speed (until it returns to the instruction
+        after it with the stack back where it was: a recursive call's returns run through)."""
+        st = self.emu.state
+        insn = self.emu.frontend.decode(self.emu.machine.memory_view, st.pc, self.emu.guest.memory_size)
+        depth = st.s
+        result = self.run(max_instructions=1)
+        while (insn.returns_to is not None and result is not None and result.exit == Stop.MAX_INSTRUCTIONS
+               and not (st.pc == insn.returns_to and st.s == depth)):
+            result = self.run(until_pc=insn.returns_to, stop_on_trap=True)
+            if result is None or result.exit != Stop.UNTIL or st.s == depth:
+                break
+            result = self.run(max_instructions=1)  # (a deeper call's return: on through it)
+        return result
+
+    def do_next(self, arg: str) -> None:
+        """next (n, o, over): one instruction, stepping over a JSR (the call runs at native speed)."""
+        self.report(self._over(), quiet_budget=True)
+
+    def do_out(self, arg: str) -> None:
+        """out (finish): run until the current subroutine has returned (past its RTS)."""
+        depth = self.emu.state.s
+        while True:
+            result, stops = self._to_return()
+            if result is None or result.exit != Stop.BREAKPOINT or result.pc not in stops:
+                break
+            own = self.emu.state.s >= depth  # (a callee's return has its return address deeper)
+            result = self.run(max_instructions=1)
+            if own:
+                break
+        self.report(result, quiet_budget=True)
+
+    def do_nextline(self, arg: str) -> None:
+        """nextline (nl): run to the start of the next C source line, stepping over calls (needs
+        debug info: symbols FILE.dbg)."""
+        st, symbols = self.emu.state, self.symbols
+        start = symbols.line_at(st.pc) if symbols else None
+        if start is None:
+            raise MonitorError(f"no C source line at {self.named(st.pc)} (load debug info: symbols FILE.dbg)")
+        result: RunResult | None = None
+        for _ in range(STEP_LIMIT):
+            result = self._over()
+            if result is None or result.exit not in (Stop.MAX_INSTRUCTIONS, Stop.UNTIL):
+                break
+            if symbols.line_starts_at(st.pc) and symbols.line_at(st.pc) != start:
+                break
+        self.report(result, quiet_budget=True)
+
+    def do_list(self, arg: str) -> None:
+        """list [PLACE]: the C source around the pc's line (or PLACE's), the line marked (needs debug info)."""
+        addr = self.address(arg.strip()) if arg.strip() else self.emu.state.pc
+        where = self.symbols.line_at(addr) if self.symbols else None
+        if where is None:
+            raise MonitorError(f"no C source line at {self.named(addr)} (load debug info: symbols FILE.dbg)")
+        lines = self.symbols.source(where)
+        if lines is None:
+            raise MonitorError(f"{where.file} is not found beside the symbol files or here")
+        for number in range(max(1, where.line - 5), min(len(lines), where.line + 5) + 1):
+            mark = ">" if number == where.line else " "
+            self.say(f"{mark}{number:5}  {lines[number - 1]}", "bold" if mark == ">" else "")
+
+    def do_symbols(self, arg: str) -> None:
+        """symbols [FILE] (ll): load a VICE label file (ld65 -Ln) or ld65 debug info (--dbgfile);
+        without FILE, say how many symbols are known."""
+        words = shlex.split(arg)
+        if len(words) > 1:
+            raise MonitorError("symbols [FILE]")
+        if words:
+            self.symbols.load(Path(words[0]))
+        self.say(f"{len(self.symbols.labels)} symbols, {len(self.symbols.functions)} functions")
+
+    def do_radix(self, arg: str) -> None:
+        """radix [H|D|O|B]: the base of bare numbers (hex at first); without a letter, say which."""
+        letter = arg.strip().lower()
+        if letter:
+            if letter not in RADIXES:
+                raise MonitorError("radix H|D|O|B")
+            self.radix = RADIXES[letter]
+        self.say(f"bare numbers are {RADIX_NAMES[self.radix]}")
 
     def do_until(self, arg: str) -> None:
         """until ADDR: run until the pc reaches ADDR (or something else stops the run)."""
@@ -363,16 +506,24 @@ class Monitor(cmd.Cmd):
         st = self.emu.state
         return all(getattr(st, name) == value for name, value in self.conditions.get(addr, []))
 
-    def report(self, result: RunResult | None, quiet_budget: bool = False) -> None:
+    def report(self, result: RunResult | None, reason: str | None = None, quiet_budget: bool = False) -> None:
+        """Why a run stopped (``reason``: what to call it, else its exit), its C source line if
+        known, the registers and the next instruction."""
         if result is None:
             return
         if result.exit == Stop.WATCHPOINT:
             hit = result.watch
-            self.say(f"watchpoint: {hit.access} of ${hit.value:02X} at {self.where(hit.addr)} by the "
-                     f"instruction at {self.where(hit.pc)}", "yellow")
-        elif not (quiet_budget and result.exit == Stop.MAX_INSTRUCTIONS):
-            self.say(f"{result.exit} at {self.where(result.pc)} after {result.instructions} instructions", "yellow")
+            self.say(f"watchpoint: {hit.access} of ${hit.value:02X} at {self.named(hit.addr)} by the "
+                     f"instruction at {self.named(hit.pc)}", "yellow")
+        elif not (quiet_budget and result.exit in (Stop.MAX_INSTRUCTIONS, Stop.UNTIL)):
+            self.say(f"{reason or result.exit} at {self.named(result.pc)} after {result.instructions} instructions",
+                     "yellow")
+        source = self.symbols.source_line(self.emu.state.pc) if self.symbols else None
+        if source:
+            self.say(source)
         self.do_registers("")
+        pc = self.emu.state.pc
+        self.do_disassemble(f"${pc:04X}:${pc:04X}")
 
     # --- breakpoints and watchpoints ------------------------------------------------------------
     def do_add_breakpoint(self, arg: str) -> None:
@@ -384,14 +535,14 @@ class Monitor(cmd.Cmd):
         conditions = [self.assignment(word, f"{word}: expected REG=VALUE") for word in words[1:]]
         self.emu.breakpoints.add(addr)
         self.conditions[addr] = conditions
-        self.say(f"breakpoint {list(self.emu.breakpoints).index(addr)} at {self.where(addr)}"
+        self.say(f"breakpoint {list(self.emu.breakpoints).index(addr)} at {self.named(addr)}"
                  + (f" if {' '.join(words[1:])}" if conditions else ""))
 
     def do_show_breakpoints(self, arg: str) -> None:
         """show_breakpoints: the breakpoints, numbered."""
         for number, addr in enumerate(self.emu.breakpoints):
             condition = " ".join(f"{n}={v:#x}" for n, v in self.conditions.get(addr, []))
-            self.say(f"breakpoint {number}: {self.where(addr)}" + (f" if {condition}" if condition else ""))
+            self.say(f"breakpoint {number}: {self.named(addr)}" + (f" if {condition}" if condition else ""))
 
     def do_delete_breakpoint(self, arg: str) -> None:
         """delete_breakpoint N|all: remove breakpoint number N (as show_breakpoints lists them)."""
@@ -502,14 +653,16 @@ class Monitor(cmd.Cmd):
         from recomp.inspection import trace_line
 
         self.tracing = arg.strip() != "off"
-        sink = (lambda entry: self.say(trace_line(self.emu, entry, self.emu.tracing.names))) if self.tracing else None
+        sink = (lambda entry: self.say(trace_line(self.emu, entry, self.emu.tracing.names, self.name_of))
+                ) if self.tracing else None
         self.emu.trace(0, sink)
 
     def do_regions(self, arg: str) -> None:
         """regions: the translations the machine holds: where each starts and the bytes it covers,
         its tier (stitched: the baseline tier's, until LLVM's code takes its place), its
         instructions, and the times it was entered (compiled code and the Python tier count
-        them; cold code on the native interpreter is not a region)."""
+        them; cold code on the native interpreter is not a region); with symbols, the name of
+        its address."""
         entered = self.emu.entry_table.entered
         rows = []
         for key, translation in sorted(self.emu.translations, key=lambda item: item[0].pc):
@@ -524,8 +677,9 @@ class Monitor(cmd.Cmd):
                 str(len(covers)) if translation.baseline  # (it covers its opcodes)
                 else "-" if region is None else str(sum(op.name == "insn" for op in region.ops())),
                 "-" if interpreter else f"{entered[key.pc]:,}",
+                *([self.name_of(key.pc) or "-"] if self.symbols else []),
             ])
-        self.table(["address", "bytes", "tier", "instructions", "entered"], rows)
+        self.table(["address", "bytes", "tier", "instructions", "entered", *(["symbol"] if self.symbols else [])], rows)
 
     def do_inspect(self, arg: str) -> None:
         """inspect [ADDR] [STAGE]: the region at ADDR (the pc) at every stage, or one (guest icode opt llvm host)."""
@@ -545,7 +699,22 @@ class Monitor(cmd.Cmd):
         return True
 
     def do_EOF(self, arg: str) -> bool:
+        if self.use_rawinput:
+            self.stdout.write("\n")  # (the prompt's line ends, as a shell's does)
         return True
+
+    def do_help(self, arg: str) -> None:
+        """help [COMMAND]: the commands and their short forms, or what one does (a short form too)."""
+        name = ALIASES.get(arg.strip(), arg.strip())
+        if name:
+            super().do_help(name)
+            return
+        super().do_help("")
+        by_command: dict[str, list[str]] = {}
+        for alias, command in ALIASES.items():
+            by_command.setdefault(command, []).append(alias)
+        self.say("Short forms: " + "; ".join(f"{command} {', '.join(aliases)}"
+                                            for command, aliases in sorted(by_command.items())))
 
     def get_names(self) -> list[str]:
         return [name for name in super().get_names() if name != "do_EOF"]  # (not a command to list)
@@ -557,11 +726,10 @@ class Monitor(cmd.Cmd):
         field = name.upper() if name.upper() in self.emu.guest.flags else name.lower()
         if not value or field not in self.emu.settable:
             raise MonitorError(usage)
-        return field, parse_address(value)
+        return field, self.number(value)
 
-    @staticmethod
-    def byte(text: str) -> int:
-        value = parse_address(text)
+    def byte(self, text: str) -> int:
+        value = self.value(text)
         if not 0 <= value <= 0xFF:
             raise MonitorError(f"{text} is not a byte ($00..$FF)")
         return value

@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 from recomp.frontends import DEFAULT_CPU, Frontend, get_frontend
 from recomp.machines.base import MachineType
-from recomp.machines.loaders import SIM65_CPUS, Format, FormatError, Image, detect, parse
+from recomp.machines.loaders import SIM65_CPUS, Format, FormatError, Image, detect, misfit, parse
 from recomp.runtime.emulator import Emulator
-from recomp.runtime.errors import ConfigError, GuestFault, LoadError
+from recomp.runtime.errors import ConfigError, FileError, GuestFault, LoadError
 from recomp.runtime.user_files import read_file
 
 MAX_TEXT_BYTES = 1 << 24  # assembly or Intel HEX text larger than this is no program for any guest here
@@ -33,7 +33,8 @@ class Boot:
     ``format`` (None: recognised by content), where it goes (``load_at``; None: its format's
     address, or the machine's), the files of --load FILE@ADDR and --rom FILE@ADDR, the pokes,
     the entry; ``lenient``: with no entry and no reset vector, start where the program was put
-    (a monitor).  (A plain class: see ``recomp.ir.core``.)"""
+    (a monitor); ``placed``, filled in by ``boot``: what it put where, as (start, end, what).
+    (A plain class: see ``recomp.ir.core``.)"""
 
     def __init__(self, program: Path | None = None, format: Format | None = None, load_at: int | None = None,
                  files: list[Placed] | None = None, pokes: list[tuple[int, bytes]] | None = None,
@@ -45,6 +46,7 @@ class Boot:
         self.pokes: list[tuple[int, bytes]] = [] if pokes is None else pokes
         self.entry = entry
         self.lenient = lenient
+        self.placed: list[tuple[int, int, str]] = []
 
 
 def too_large(path: Path, limit: int, room: str) -> LoadError:
@@ -78,19 +80,21 @@ def program_image(path: Path, fmt: Format | None, frontend: Frontend, memory_siz
     memory from ``load_at``; other formats place themselves."""
     assemble = frontend.assemble
     if path.suffix == ".s" and fmt is None:
-        if assemble is None:
-            raise LoadError(f"{path}: recomp assembles TST27 only; assemble 6502 sources with xa "
-                            f"(xa65) or ca65 (cc65) and run the image")
         source = read_file(path, MAX_TEXT_BYTES)
         if len(source) > MAX_TEXT_BYTES:
             raise too_large(path, MAX_TEXT_BYTES, f"assembly sources are at most {MAX_TEXT_BYTES}")
-        try:
-            return Image(Format.raw, [(None, assemble(source.decode("utf-8", "replace")))])
-        except ValueError as error:
-            raise LoadError(f"{path}: {error} (6502 sources: assemble them with xa (xa65) or ca65 "
-                            f"(cc65) and run the image)") from None
+        problem = "recomp assembles TST27 only: assemble other sources first and run the image"
+        if assemble is not None:
+            try:
+                return Image(Format.raw, [(None, assemble(source.decode("utf-8", "replace")))])
+            except ValueError as error:
+                problem = str(error)
+        raise LoadError(misfit(path, source, frontend.family, failing=True) or f"{path}: {problem}")
     limit = 4 * memory_size  # no format here takes more (Intel HEX text is 2.8 bytes a byte)
     data = read_file(path, limit)
+    hint = misfit(path, data, frontend.family, failing=False) if fmt is None else None
+    if hint is not None:
+        raise LoadError(hint)
     kind = fmt if fmt is not None else detect(data[:64], path.name)
     room = memory_size - load_at
     if kind == Format.raw and len(data) > room:
@@ -140,6 +144,7 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
             place(chunk, where, str(spec.program), -1)
     for at, data in spec.pokes:
         place(data, at, f"--poke {at:#06x}", -2, poke=True)
+    spec.placed = [(start, end, what) for start, end, what, _ in spans]
     entry = spec.entry
     unsaid = entry is None and (image is None or image.entry is None) and machine.default_entry is None
     if spec.lenient and unsaid and _vector_missing(emulator):
@@ -148,14 +153,28 @@ def boot(machine: MachineType, emulator: Emulator, image: Image | None, spec: Bo
     try:
         machine.start(emulator, image, entry)
     except (LoadError, ConfigError) as error:
-        raise type(error)(f"{name}: {error}") from None
+        hint = misfit_hint(spec.program, emulator)
+        raise LoadError(hint) if hint else type(error)(f"{name}: {error}") from None
     pc = emulator.state.pc
     if not spec.lenient and pc not in emulator.hooks and not any(start <= pc < stop for start, stop, *_ in spans):
         where = emulator.frontend.format_address
         placed = ", ".join(f"{where(start)}..{where(stop - 1)}" for start, stop, *_ in spans)
-        raise GuestFault(pc, f"{name}: execution would start at {where(pc)}, where nothing was loaded "
-                             f"(loaded: {placed}): is --load missing, or --entry wrong? (in the shell, "
-                             f"quote addresses: '$0200')")
+        hint = misfit_hint(spec.program, emulator)
+        raise LoadError(hint) if hint else GuestFault(
+            pc, f"{name}: execution would start at {where(pc)}, where nothing was loaded (loaded: {placed}): "
+                f"is --load missing, or --entry wrong? (in the shell, quote addresses: '$0200')")
+
+
+def misfit_hint(path: Path | None, emulator: Emulator) -> str | None:
+    """For a program that cannot start or ends in a guest fault: the line saying what its file
+    looks like if it looks like no program (see ``misfit``), else None."""
+    if path is None:
+        return None
+    try:
+        data = read_file(path, emulator.guest.memory_size)
+    except FileError:
+        return None
+    return misfit(path, data, emulator.frontend.family, failing=True)
 
 
 def _vector_missing(emulator: Emulator) -> bool:

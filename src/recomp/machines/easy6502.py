@@ -7,7 +7,8 @@ the program.  Programs load and start at $0600.  The run goes frame by frame at 
 each frame ``mhz / fps`` guest cycles (1 MHz by default); at each frame the screen is drawn and
 the key of the frame latched.  Headless (``--keys FILE``, or no terminal) it runs unpaced, with
 one key event per frame from the script: a line holding a character is that key, an empty
-line none."""
+line none.  When the program ends, one line on stderr says how (its BRK, or a run past its
+end into empty memory) and after how many frames."""
 
 from __future__ import annotations
 
@@ -19,15 +20,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recomp.machines.base import MachineType, Settings, keys_as_typed
 from recomp.machines.devices import Keyboard, WaitDetector
 from recomp.machines.hooks import pop
+from recomp.machines.pacing import Slices
 from recomp.runtime.devices import describe
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import EndRun, FileError, StreamError
 from recomp.runtime.result import RunResult, Stop
 from recomp.runtime.user_files import read_file, write_file
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
 
 SCREEN = 0x0200
 SIDE = 32
@@ -105,31 +111,41 @@ class Easy6502(MachineType):
         emulator.memory[0xFFFE:0x10000] = bytes((BRK_HOOK & 0xFF, BRK_HOOK >> 8))
         emulator.hook(BRK_HOOK, brk)
 
-    def run(self, emulator: Emulator, settings: Settings, max_instructions: int | None = None,
-            **limits: object) -> RunResult:
+    def run(self, emulator: Emulator, settings: Settings, **limits: object) -> RunResult:
         fps = settings.fps or DEFAULT_FPS
         frame_cycles = max(1, round((settings.mhz or DEFAULT_MHZ) * 1e6 / fps))
         live = not settings.headless and settings.keys is None and sys.stdout.isatty() and sys.stdin.isatty()
         keys = terminal_keys() if live else script_keys(settings)
-        end = None if max_instructions is None else emulator.instructions + max_instructions
+        slices = Slices(emulator, **limits)
         with keys as next_key, (LiveScreen() if live else NoScreen()) as screen:
             started = time.perf_counter()
-            for frame in itertools.count():
+            for frame in itertools.count(1):
                 key = next_key()
                 if key is None:
                     self.latch.keys_left = False
                 elif key:
                     self.latch.value = key
-                budget = None if end is None else end - emulator.instructions
-                result = emulator.run(max_instructions=budget, max_cycles=frame_cycles, **limits)
+                result, over = slices.run(frame_cycles)
                 screen.show(screen_bytes(emulator))
-                if result.exit != Stop.MAX_CYCLES:
+                if over:
                     break
                 if live:
-                    time.sleep(max(0.0, (frame + 1) / fps - (time.perf_counter() - started)))
+                    time.sleep(max(0.0, frame / fps - (time.perf_counter() - started)))
         if settings.screen_dump is not None:
             dump_screen(emulator, settings.screen_dump)
+        if result.exit == Stop.EXIT:  # (after the dump: an error that ends the run is its one line)
+            print(f"recomp: {ending(emulator, result.pc)} after {frame:,} frame{'s' * (frame != 1)}",
+                  file=settings.errors if settings.errors is not None else sys.stderr)
         return result
+
+
+def ending(emulator: Emulator, pc: int) -> str:
+    """How a program ended at the BRK at ``pc``: one of its own, or one of the empty memory past
+    it (code that ran off its end)."""
+    where = emulator.frontend.format_address(pc)
+    if pc < emulator.machine.loaded_end:
+        return f"the program ended with BRK at {where}"
+    return f"the program ran past its end into empty memory at {where}"
 
 
 def brk(emulator: Emulator) -> None:
@@ -208,16 +224,21 @@ class NoScreen:
 
 
 class LiveScreen:
-    """The screen in the terminal, redrawn each frame (rich ``Live``): a character cell shows two
-    pixels, the upper as the foreground of '▀', the lower as its background."""
+    """The screen in the terminal's alternate screen (rich ``Live``), drawn whole from its top
+    left corner whenever the pixels or the terminal's size change, so that a resize leaves
+    neither a cut picture nor stale rows; at the end the last picture is printed where it stays,
+    on the terminal's own screen.  The size is the terminal's own (stdout's: a live screen has
+    one), read each frame; $COLUMNS and $LINES, which rich would take instead, stay as they were
+    when the terminal is resized."""
 
     def __init__(self) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.console = Console(stderr=True)
-        self.live = Live(console=self.console, auto_refresh=False, transient=False)
+        self.live = Live(console=self.console, auto_refresh=False, screen=True)
         self.last = b""
+        self.size = (0, 0)
 
     def __enter__(self) -> LiveScreen:
         self.live.__enter__()
@@ -225,11 +246,32 @@ class LiveScreen:
 
     def __exit__(self, *exc: object) -> None:
         self.live.__exit__(None, None, None)
+        if self.last:
+            self.console.print(render(self.last), end="")
 
     def show(self, pixels: bytes) -> None:
-        if pixels != self.last:
-            self.last = pixels
-            self.live.update(render(pixels), refresh=True)
+        size = tuple(os.get_terminal_size(sys.stdout.fileno()))
+        if pixels != self.last or size != self.size:
+            self.last, self.size = pixels, size
+            self.console.size = size
+            self.live.update(Picture(pixels), refresh=True)
+
+
+class Picture:
+    """The screen as the terminal shows it: the pixels (``render``), or, in a terminal too small
+    to hold them whole, a line that says so."""
+
+    def __init__(self, pixels: bytes) -> None:
+        self.pixels = pixels
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.text import Text
+
+        width, height = options.size
+        if width < SIDE or height < SIDE // 2:
+            yield Text(f"recomp: the screen takes {SIDE}x{SIDE // 2} characters; this terminal has {width}x{height}")
+        else:
+            yield render(self.pixels)
 
 
 def render(pixels: bytes) -> object:

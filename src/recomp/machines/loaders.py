@@ -4,7 +4,10 @@ Intel HEX, and cc65's ``sim65`` images (a 12-byte header)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import NamedTuple
 
 SIM65_SIGNATURE = b"sim65"
@@ -133,3 +136,85 @@ def _sim65(data: bytes) -> Image:
 
 
 _PARSERS = {Format.raw: _raw, Format.prg: _prg, Format.ihex: _ihex, Format.sim65: _sim65}
+
+
+# --- files that are no program ----------------------------------------------------------------
+ASSEMBLY_SUFFIXES = (".a65", ".asm", ".inc")  # and .s, which may be TST27 assembly
+
+
+def _text(data: bytes) -> bool:
+    """Entirely printable UTF-8 text (line breaks and tabs allowed)."""
+    try:
+        return "".join(data.decode("utf-8").split()).isprintable() and bool(data.strip())
+    except UnicodeDecodeError:
+        return False
+
+
+def _tst27_source(data: bytes) -> bool:
+    """Text with a line of TST27 assembly: labels, then one of its mnemonics (which no 6502
+    assembler has)."""
+    from recomp.frontends.tst27 import BY_MNEMONIC
+
+    line = rf"^\s*(?:\w+:\s*)*(?:{'|'.join(BY_MNEMONIC)})(?=[ \t;]|$)"
+    return re.search(line, data.decode(), re.IGNORECASE | re.MULTILINE) is not None
+
+
+def _tst27_image(data: bytes) -> bool:
+    """TST27 machine code: instruction after instruction to the file's end, the last an END."""
+    from recomp.frontends.base import DecodeError
+    from recomp.frontends.tst27 import MEMORY_SIZE, Tst27
+
+    cpu, addr, insn = Tst27(), 0, None
+    while 0 < len(data) <= MEMORY_SIZE and addr < len(data):
+        try:
+            insn = cpu.decode(data, addr, len(data))
+        except DecodeError:
+            return False
+        addr = insn.next
+    return insn is not None and insn.mnemonic == "END"
+
+
+class Misfit(NamedTuple):
+    """A kind of file that is no program: what it looks like, the test (of its name's suffix,
+    its content and the CPU family it would run on), what to do instead (``{path}``; ``{stem}``:
+    the path without its suffix), and whether it takes a failure to say so (a run of it that
+    would fail anyway)."""
+
+    looks: str
+    test: Callable[[str, bytes, str], bool]
+    instead: str
+    failing: bool
+
+
+BUILD_C = "build it with cl65 -t sim6502 -O -o {stem}.sim {path}, then recomp run {stem}.sim"
+ASSEMBLE = ("assemble it with xa (xa -o {stem}.bin {path}) or ca65 and ld65 (cc65), then recomp run "
+            "--load ADDR --entry ADDR {stem}.bin")
+RUN_TST27 = "run it with recomp run --cpu tst27 {path}"
+MISFITS = (
+    Misfit("C source", lambda suffix, data, family: suffix == ".c" and _text(data), BUILD_C, False),
+    Misfit("6502 assembly source", lambda suffix, data, family: suffix in ASSEMBLY_SUFFIXES and _text(data),
+           ASSEMBLE, False),
+    Misfit("TST27 assembly source", lambda suffix, data, family: (
+        suffix == ".s" and family != "tst27" and _text(data) and _tst27_source(data)),
+        RUN_TST27, True),
+    Misfit("6502 assembly source", lambda suffix, data, family: (
+        suffix == ".s" and _text(data) and not _tst27_source(data)), ASSEMBLE, True),
+    Misfit("a TST27 program", lambda suffix, data, family: family != "tst27" and _tst27_image(data),
+           RUN_TST27, True),
+    Misfit("text, not a program", lambda suffix, data, family: suffix != ".s" and _text(data),
+           "give a raw image, .prg, Intel HEX, sim65 image or TST27 assembly (.s)", True),
+)
+
+
+def misfit(path: Path, data: bytes, family: str, failing: bool) -> str | None:
+    """What a file that is no program for a ``family`` CPU looks like and what to do instead,
+    in one line, or None.  Only strong evidence counts: source text by its name, or (when the
+    run would fail anyway: ``failing``) text or another CPU's code; never a sim65 image or
+    Intel HEX (which is text)."""
+    suffix = path.suffix.lower()
+    if detect(data[:64], "") != Format.raw:
+        return None
+    for kind in MISFITS:
+        if (failing or not kind.failing) and kind.test(suffix, data, family):
+            return f"{path} looks like {kind.looks}: " + kind.instead.format(path=path, stem=path.with_suffix(""))
+    return None
