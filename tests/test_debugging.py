@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from recomp.debug.symbols import SourceLine, SymbolError, Symbols, load_symbols
-from test_machines import Terminal, needs_tmux
+from test_machines import needs_tmux
+from test_monitor import monitor_terminal
 
 CC65 = Path(__file__).parent / "cc65"
 PROGRAM, DEBUG_INFO, LABELS = CC65 / "squares.sim", CC65 / "squares.dbg", CC65 / "squares.lbl"
@@ -135,10 +136,8 @@ def test_a_scripted_session_by_source_line(tmp_path):
 
 @needs_tmux
 def test_a_session_in_a_real_terminal(tmp_path):
-    terminal = Terminal(f"XDG_STATE_HOME={tmp_path} {sys.executable} -m recomp.cli mon {' '.join(SYMBOLS)} "
-                        f"{PROGRAM}; echo EXIT=$?", rows=40)
+    terminal = monitor_terminal(tmp_path, f"{' '.join(SYMBOLS)} {PROGRAM}", rows=40)
     try:
-        terminal.wait_for("`help` lists the commands")
         terminal.keys(f"ab squares.c:{LOOP_LINE}", "Enter", "c", "Enter")
         terminal.wait_for("total += square(i);")
         terminal.keys("list", "Enter")

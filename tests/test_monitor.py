@@ -104,12 +104,18 @@ def test_commands_from_a_pipe():
     assert done.stdout.splitlines()[:2] == ["Hello, 6502!", "trap at $0211 after 72 instructions"]
 
 
+def monitor_terminal(tmp_path, arguments: str, rows: int) -> Terminal:
+    """``recomp mon ARGUMENTS`` in a real terminal, at its prompt; ``EXIT=status`` once it ends."""
+    terminal = Terminal(f"XDG_STATE_HOME={tmp_path} {sys.executable} -m recomp.cli mon {arguments}; echo EXIT=$?",
+                        rows=rows)
+    terminal.wait_for("`help` lists the commands")
+    return terminal
+
+
 @needs_tmux
 def test_a_session_in_a_real_terminal(tmp_path):
-    terminal = Terminal(f"XDG_STATE_HOME={tmp_path} {sys.executable} -m recomp.cli mon {HELLO} --load '$200' "
-                        f"--entry '$200'; echo EXIT=$?", rows=30)
+    terminal = monitor_terminal(tmp_path, f"{HELLO} --load '$200' --entry '$200'", rows=30)
     try:
-        terminal.wait_for("`help` lists the commands")
         terminal.keys("ab $20e", "Enter", "g $200", "Enter")
         terminal.wait_for("breakpoint at $020E")
         terminal.keys("regions", "Enter")  # a table, drawn by rich on a terminal
