@@ -97,7 +97,8 @@ def test_run_takes_names_wherever_it_takes_addresses():
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "nope.dbg" in missing.stderr
 
 
-SESSION = f"""ab squares.c:{LOOP_LINE}
+SESSION = f"""profile on
+ab squares.c:{LOOP_LINE}
 c
 list
 next
@@ -107,6 +108,9 @@ out
 db 0
 d square
 regions
+db all
+c
+profile
 """
 
 
@@ -117,6 +121,8 @@ def test_a_scripted_session_by_source_line(tmp_path):
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
     line, square = _symbols().find(f"squares.c:{LOOP_LINE}"), _label("_square")
+    assert out[0].startswith("profiling: ")
+    out = out[1:]
     assert out[0] == f"breakpoint 0 at ${line:04X} (_main+{line - _label('_main')})"
     assert out[2] == f"squares.c:{LOOP_LINE}: total += square(i);"
     listing = out.index(f">   {LOOP_LINE}          total += square(i);")
@@ -132,6 +138,9 @@ def test_a_scripted_session_by_source_line(tmp_path):
     assert "_square:" in out and any("JSR" in text and "; pushax" in text for text in out)
     table = out.index(next(text for text in out if text.startswith("address")))
     assert out[table].split() == ["address", "bytes", "tier", "instructions", "entered", "symbol"]
+    profile = out.index(next(text for text in out if text.startswith("function")))
+    assert out[profile].split() == ["function", "instructions", "cycles", "share"]
+    assert any(text.startswith("(cold code") for text in out[profile:])
 
 
 @needs_tmux
@@ -144,13 +153,17 @@ def test_a_session_in_a_real_terminal(tmp_path):
         terminal.wait_for(f">   {LOOP_LINE}")
         terminal.keys("n", "Enter", "n", "Enter")
         terminal.wait_for("; _square")
+        stepping = terminal.screen()
+        terminal.keys("profile on", "Enter", "db all", "Enter", "c", "Enter", "profile", "Enter")
+        terminal.wait_for("share")
         terminal.keys("C-d")  # the end of input ends the session, the prompt's line too
         terminal.wait_for("EXIT=")
         shown = terminal.screen()
     finally:
         terminal.close()
-    assert f">   {LOOP_LINE}          total += square(i);" in shown
-    assert "breakpoint at $" in shown and "(_main+" in shown
+    assert f">   {LOOP_LINE}          total += square(i);" in stepping
+    assert "breakpoint at $" in stepping and "(_main+" in stepping
+    assert "function" in shown and "instructions" in shown and "(cold code" in shown
     assert re.search(r"^EXIT=0", shown, re.MULTILINE)
 
 

@@ -648,6 +648,23 @@ class Monitor(cmd.Cmd):
         """nmi: pulse the NMI line."""
         self.emu.nmi()
 
+    def do_profile(self, arg: str) -> None:
+        """profile [on]: where the runs since ``profile on`` spent their instructions and cycles,
+        by function (with symbols) or region, the hottest first; ``profile on`` starts counting
+        afresh (exactly, at native speed)."""
+        from recomp.debug.profile import profile_rows, profile_text
+
+        if arg.strip() == "on":
+            self.emu.start_profile()
+            self.say("profiling: `profile` shows where the runs from here spend their time")
+        elif arg.strip():
+            raise MonitorError("profile [on]")
+        elif not self.emu.profiling:
+            raise MonitorError("no profile: `profile on` starts one")
+        else:
+            for line in profile_text(profile_rows(self.emu, self.name_of)).splitlines():
+                self.say(line)
+
     def do_trace(self, arg: str) -> None:
         """trace on|off: show each instruction as runs execute it."""
         from recomp.inspection import trace_line

@@ -463,6 +463,11 @@ class Emulator:
         st = self.machine.state
         self.entry_table.start_profile(st.instructions, st.cycles)
 
+    @property
+    def profiling(self) -> bool:
+        """Whether ``start_profile`` has been called."""
+        return bool(self.entry_table.marks[0])
+
     def profile(self) -> dict[int, tuple[int, int]]:
         """Since ``start_profile``: (instructions, cycles) by the guest address of the region
         that ran them (``guest.profile_cold``: cold code)."""

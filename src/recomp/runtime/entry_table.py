@@ -36,8 +36,9 @@ class EntryTable:
         self.guards: bool | None = None  # the guard mode the table is filled for
 
     def start_profile(self, instructions: int, cycles: int) -> None:
-        """Profile from now on (the counts so far kept): what runs until the next entry is
-        counted as cold code."""
+        """Profile from now on, from nothing: what runs until the next entry is counted as cold
+        code."""
+        ctypes.memset(ctypes.addressof(self.profiled), 0, 2 * ctypes.sizeof(self.profiled))
         self.marks[0:4] = [1, self.guest.profile_cold, instructions, cycles]
 
     def enter(self, pc: int, instructions: int, cycles: int) -> None:
