@@ -140,7 +140,8 @@ def test_a_scripted_session_by_source_line(tmp_path):
     assert out[table].split() == ["address", "bytes", "tier", "instructions", "entered", "symbol"]
     profile = out.index(next(text for text in out if text.startswith("function")))
     assert out[profile].split() == ["function", "instructions", "cycles", "share"]
-    assert any(text.startswith("(cold code") for text in out[profile:])
+    rows = {text.split()[0]: text.split()[1:] for text in out[profile + 1:] if text.startswith("_")}
+    assert {"_main", "_ultoa", "__printf"} <= set(rows)  # cold code too, by the blocks it ran (the 15 hottest)
 
 
 @needs_tmux
@@ -163,7 +164,7 @@ def test_a_session_in_a_real_terminal(tmp_path):
         terminal.close()
     assert f">   {LOOP_LINE}          total += square(i);" in stepping
     assert "breakpoint at $" in stepping and "(_main+" in stepping
-    assert "function" in shown and "instructions" in shown and "(cold code" in shown
+    assert "function" in shown and "instructions" in shown and "_ultoa" in shown
     assert re.search(r"^EXIT=0", shown, re.MULTILINE)
 
 
@@ -199,11 +200,7 @@ def test_the_profile_counts_every_instruction_once(tier):
     profile = emulator.profile()
     assert sum(i for i, _ in profile.values()) == emulator.instructions
     assert sum(c for _, c in profile.values()) == emulator.cycles
-    cold = profile.get(emulator.guest.profile_cold, (0, 0))[0]
-    if tier in ("tiered", "no-baseline"):
-        assert cold < emulator.instructions // 4  # the loop ran as compiled or stitched code (at once)
-    if tier == "compiled":
-        assert cold == 0
+    assert emulator.guest.profile_cold not in profile  # (nothing ran before the first entry)
 
 
 def test_the_profile_by_function():

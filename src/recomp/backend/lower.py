@@ -925,11 +925,11 @@ def count_entry(lo: Lowering, pc: ll.Value) -> None:
 def profile_entry(lo: Lowering, index: ll.Value) -> None:
     """While the profile is on (``GuestSpec.profile_offset``): the instructions and cycles
     counted since the last entry anywhere go to the code entered then, and this entry
-    (``index``, an i64: a guest address, or ``GuestSpec.profile_cold``) is the last.  Every
-    region's code and the native interpreter do this as they are entered, chained or not, so
-    each instruction is counted once, to the region (or cold code) that ran it: exact, at the
-    cost of a few loads and stores per entry and none per instruction; off, of one load and a
-    branch per entry."""
+    (``index``, an i64: a guest address) is the last.  Every region's code does this as it is
+    entered, chained or not, and the native interpreter at every transfer of control, so each
+    instruction is counted once, to the region or the block of cold code that ran it: exact, at
+    the cost of a few loads and stores per entry and none per instruction; off, of one load and
+    a branch per entry."""
     b, guest = lo.builder, lo.guest
 
     def at(offset: ll.Value | int) -> ll.Value:

@@ -117,7 +117,6 @@ def lower_interpreter(lifts: OpcodeLifts, guest: GuestSpec, module: ll.Module, n
     b.store(b.and_(b.load(lo.slots["pc"]), I32_T(guest.memory_size - 1)), lo.block_start)
     b.store(b.load(lo.slots["instructions"]), lo.block_instructions)
     _count(lo)
-    profile_entry(lo, I64_T(guest.profile_cold))
     b.branch(lo.dispatch)
 
     b.position_at_end(lo.dispatch)
@@ -159,6 +158,7 @@ def _count(lo: InterpreterLowering) -> ll.Value:
     b.store(b.add(b.load(previous, typ=I32_T), ran), previous)
     b.store(pc, lo.block_start)
     b.store(instructions, lo.block_instructions)
+    profile_entry(lo, b.zext(pc, I64_T))  # (cold code is profiled by the targets it runs from)
     counter = b.gep(counters, [b.zext(pc, I64_T)], inbounds=True, source_etype=I32_T)
     hot = b.icmp_unsigned(">=", b.load(counter, typ=I32_T), lo.current("hot"))
     with b.if_then(hot, likely=False):

@@ -1,14 +1,14 @@
 """Where a run spent its time: guest instructions and cycles by function, counted exactly.
 
 Once a run has ``Emulator.start_profile``, the runtime counts, at every region entry and at
-every entry into the native interpreter, the instructions and cycles run since the entry
-before (``EntryTable.profile``): each
-instruction is counted once, to the region, or the cold code, that ran it, in every tier and
-at native speed.  Here those counts are put together by function: a region's is its entry's
-function, named by symbols (``_main``) where there are any, else the region by its address
-(``$02DF``).  A region holds the code its calls lead to (regions follow calls), so a small
-function called from a hot loop is counted with its caller's region unless it has one of
-its own.
+every transfer of the native interpreter (a jump, branch, call or return of cold code), the
+instructions and cycles run since the one before (``EntryTable.profile``): each instruction is
+counted once, to the region or the block of cold code that ran it, in every tier and at native
+speed.  Here those counts are put together by function: a region's or a block's is the
+function its first address is in, named by symbols (``_main``) where there are any, else by
+that address (``$02DF``).  A region holds the code its calls lead to (regions follow calls), so
+a small function called from a hot loop is counted with its caller's region unless it has one
+of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from recomp.runtime.emulator import Emulator
 
-COLD = "(cold code: the native interpreter)"
+COLD = "(before the first entry)"  # what ran between ``start_profile`` and the first entry (the runtime's)
 SHOWN = 15  # rows of the text report
 
 

@@ -149,7 +149,8 @@ class GuestSpec:
     # interpreter's (32-bit: instructions run from a transfer target, for hotness), then compiled
     # code's (64-bit: times a region starting there was entered, for ``regions`` in the monitor),
     # then the profile (64-bit: the instructions, then the cycles, run from each region entry
-    # until the next entry anywhere, and one more pair for cold code on the native interpreter;
+    # or transfer of the native interpreter until the next one anywhere, and one more pair for
+    # what ran before the first;
     # then whether the profile is on, and the three marks the next entry counts from: see
     # ``recomp.backend.lower.profile_entry``).
     @property
@@ -170,7 +171,7 @@ class GuestSpec:
 
     @property
     def profile_cold(self) -> int:
-        """The profile's index for cold code (the native interpreter, the runtime)."""
+        """The profile's index for what ran before the first entry (the runtime's)."""
         return self.memory_size
 
     @property

@@ -458,8 +458,8 @@ class Emulator:
         self._stop_at(addr)
 
     def start_profile(self) -> None:
-        """Count from now on the instructions and cycles each region runs (and cold code on the
-        native interpreter, together), exactly, in every tier: ``profile`` reads them."""
+        """Count from now on the instructions and cycles each region runs, and each block of
+        cold code on the native interpreter, exactly, in every tier: ``profile`` reads them."""
         st = self.machine.state
         self.entry_table.start_profile(st.instructions, st.cycles)
 
@@ -469,8 +469,8 @@ class Emulator:
         return bool(self.entry_table.marks[0])
 
     def profile(self) -> dict[int, tuple[int, int]]:
-        """Since ``start_profile``: (instructions, cycles) by the guest address of the region
-        that ran them (``guest.profile_cold``: cold code)."""
+        """Since ``start_profile``: (instructions, cycles) by the guest address of the region or
+        block that ran them (``guest.profile_cold``: before the first)."""
         st = self.machine.state
         return self.entry_table.profile(st.instructions, st.cycles)
 

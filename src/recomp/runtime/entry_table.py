@@ -36,8 +36,7 @@ class EntryTable:
         self.guards: bool | None = None  # the guard mode the table is filled for
 
     def start_profile(self, instructions: int, cycles: int) -> None:
-        """Profile from now on, from nothing: what runs until the next entry is counted as cold
-        code."""
+        """Profile from now on, from nothing (what runs before the next entry counted apart)."""
         ctypes.memset(ctypes.addressof(self.profiled), 0, 2 * ctypes.sizeof(self.profiled))
         self.marks[0:4] = [1, self.guest.profile_cold, instructions, cycles]
 
@@ -60,8 +59,9 @@ class EntryTable:
             self.marks[1] = index
 
     def profile(self, instructions: int, cycles: int) -> dict[int, tuple[int, int]]:
-        """Instructions and cycles by the region entry (or ``GuestSpec.profile_cold``) that ran
-        them, the run so far settled; only those that ran any."""
+        """Instructions and cycles by the region entry or interpreter transfer target (or
+        ``GuestSpec.profile_cold``: before the first) that ran them, the run so far settled;
+        only those that ran any."""
         self.settle(instructions, cycles)
         return {index: (self.profiled[index], self.profiled_cycles[index]) for index in range(len(self.profiled))
                 if self.profiled[index]}
