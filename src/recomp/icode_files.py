@@ -122,8 +122,7 @@ def format_icode(region: Region, passes: Sequence[str], context: Context) -> str
     if context.entry:
         lines.append("; entry: " + " ".join(f"{name}={value}" for name, value in context.entry.items()))
     text = "\n".join(lines) + "\n" + format_region(region)
-    exits = sorted({block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"})
-    for addr in exits:
+    for addr in region.static_exits():
         successor = context.successor(addr)
         if successor is not None:
             text += f";; successor {addr:#06x}\n" + format_region(successor)

@@ -124,6 +124,10 @@ class Region:
         for b in self.blocks:
             yield from b.ops
 
+    def static_exits(self) -> list[int]:
+        """The guest addresses its ``exit`` terminators leave for, in order."""
+        return sorted({b.ops[-1].args[0] for b in self.blocks if b.ops and b.ops[-1].name == "exit"})
+
     def next_value_id(self) -> int:
         ids = [op.result.id for op in self.ops() if op.result is not None]
         return max(ids, default=-1) + 1

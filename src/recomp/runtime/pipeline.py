@@ -143,9 +143,8 @@ class Pipeline:
                 return True
             if "load" not in ops:
                 return False
-            exits = {block.ops[-1].args[0] for block in region.blocks if block.ops[-1].name == "exit"}
             return any((after := context.successor(addr)) is not None and may_access(after, ops, span, size)
-                       for addr in exits)
+                       for addr in region.static_exits())
         return test
 
     def optimize(self, lifted: Lifted, single: bool = False, entry: dict[str, int] | None = None

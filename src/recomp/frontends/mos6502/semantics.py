@@ -138,11 +138,16 @@ def _transfer(source: str, target: str, flags: bool = True) -> Callable[[RegionB
 
 # --- arithmetic and logic --------------------------------------------------------------------
 
+def logic_into_a(b: RegionBuilder, name: str, a: Value, m: Value) -> None:
+    """A = a ``name`` m (``and``, ``or``, ``xor``; ``a``: A as read); N and Z from it."""
+    result = b.emit(name, a, m)
+    b.setreg("a", result)
+    set_nz(b, result)
+
+
 def _logic(name: str) -> Callable[[RegionBuilder, Operand], None]:
     def logic(b: RegionBuilder, op: Operand) -> None:
-        result = b.emit(name, b.getreg("a", type=I8), op.read())
-        b.setreg("a", result)
-        set_nz(b, result)
+        logic_into_a(b, name, b.getreg("a", type=I8), op.read())
     return logic
 
 
@@ -238,11 +243,15 @@ def sbc(b: RegionBuilder, op: Operand) -> None:
     subtract_decimal(b, op.read(), op.variant.cmos_decimal)
 
 
+def compare_with(b: RegionBuilder, r: Value, m: Value) -> None:
+    """The flags of r - m (``r``: a register as read): C no borrow, N and Z from the difference."""
+    b.setflag("C", b.ule(m, r))
+    set_nz(b, b.sub(r, m))
+
+
 def _compare(register: str) -> Callable[[RegionBuilder, Operand], None]:
     def compare(b: RegionBuilder, op: Operand) -> None:
-        r, m = b.getreg(register, type=I8), op.read()
-        b.setflag("C", b.ule(m, r))
-        set_nz(b, b.sub(r, m))
+        compare_with(b, b.getreg(register, type=I8), op.read())
     return compare
 
 

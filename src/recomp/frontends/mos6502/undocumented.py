@@ -22,6 +22,8 @@ from recomp.frontends.mos6502.semantics import (
     bit,
     c8,
     c16,
+    compare_with,
+    logic_into_a,
     nop,
     set_nz,
     shifted,
@@ -76,16 +78,12 @@ _MODIFY: dict[str, Callable[[RegionBuilder, Value], Value]] = {
 
 def _into_a(name: str) -> Callable[[RegionBuilder, Value, Operand], None]:
     def logic(b: RegionBuilder, value: Value, op: Operand) -> None:
-        result = b.emit(name, b.getreg("a", type=I8), value)
-        b.setreg("a", result)
-        set_nz(b, result)
+        logic_into_a(b, name, b.getreg("a", type=I8), value)
     return logic
 
 
 def _compare_a(b: RegionBuilder, value: Value, op: Operand) -> None:
-    a = b.getreg("a", type=I8)
-    b.setflag("C", b.ule(value, a))
-    set_nz(b, b.sub(a, value))
+    compare_with(b, b.getreg("a", type=I8), value)
 
 
 def sax(b: RegionBuilder, op: Operand) -> None:
@@ -101,10 +99,8 @@ def lax(b: RegionBuilder, op: Operand) -> None:
 
 def anc(b: RegionBuilder, op: Operand) -> None:
     """A &= imm; C = N."""
-    result = b.op_and(b.getreg("a", type=I8), op.read())
-    b.setreg("a", result)
-    set_nz(b, result)
-    b.setflag("C", bit(b, result, 7))
+    logic_into_a(b, "and", b.getreg("a", type=I8), op.read())
+    b.setflag("C", b.getflag("N"))
 
 
 def alr(b: RegionBuilder, op: Operand) -> None:
