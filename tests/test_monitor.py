@@ -388,3 +388,14 @@ def test_mpu_shows_and_changes_the_cpu(tmp_path):
     assert "$0010:  06" in out  # the watchpoint stopped right after STA $10: 5 + 1
     assert out[-3:] == ["MPU is now 6502", "error: unknown MPU tst27 (choose from 6502, 6502-documented, 65c02)",
                         "error: unknown MPU z80 (choose from 6502, 6502-documented, 65c02)"]
+
+
+def test_next_on_an_instruction_the_cpu_cannot_run(tmp_path):
+    """``next`` where the CPU jams says so in one line, as ``step`` does."""
+    program = tmp_path / "jam.bin"
+    program.write_bytes(bytes([0x02]))
+    script = tmp_path / "commands.txt"
+    script.write_text("n\nz\n")
+    done = subprocess.run([sys.executable, "-m", "recomp.cli", "mon", str(program), "--load", "$200", "--entry",
+                           "$200", "-x", str(script)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines() == ["error: CPU jammed by $02 at $0200"] * 2

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from recomp.debug.symbols import Symbols
+from recomp.frontends.base import DecodeError
 from recomp.runtime.addresses import AddressError
 from recomp.runtime.emulator import Emulator
 from recomp.runtime.errors import RecompError
@@ -307,12 +308,15 @@ class Monitor(cmd.Cmd):
 
     def do_disassemble(self, arg: str) -> None:
         """disassemble [START[:END]]: the instructions there (default: 8 from the pc)."""
-        machine = self.emu.machine
         first, last = self.bounds(arg.strip()) if arg.strip() else ("", "")
         start = self.address(first) if first else self.emu.state.pc
-        end = self.address(last) if last else None
+        self.show_instructions(start, self.address(last) if last else None)
+
+    def show_instructions(self, start: int, end: int | None, count: int = 8) -> None:
+        """The instructions from ``start`` to ``end``, or ``count`` of them."""
+        machine = self.emu.machine
         addr, shown = start, 0
-        while (addr <= end) if end is not None else shown < 8:
+        while (addr <= end) if end is not None else shown < count:
             try:
                 insn = self.emu.frontend.decode(machine.memory_view, addr, self.emu.guest.memory_size)
                 raw, text, size = bytes(machine.memory_view[addr:addr + insn.size]), insn.text, insn.size
@@ -407,12 +411,16 @@ class Monitor(cmd.Cmd):
         """One instruction, a call run whole at native speed (until it returns to the instruction
         after it with the stack back where it was: a recursive call's returns run through)."""
         st = self.emu.state
-        insn = self.emu.frontend.decode(self.emu.machine.memory_view, st.pc, self.emu.guest.memory_size)
+        try:
+            returns_to = self.emu.frontend.decode(self.emu.machine.memory_view, st.pc, self.emu.guest.memory_size
+                                                  ).returns_to
+        except DecodeError:
+            returns_to = None  # (the step reports what is wrong there)
         depth = st.s
         result = self.run(max_instructions=1)
-        while (insn.returns_to is not None and result is not None and result.exit == Stop.MAX_INSTRUCTIONS
-               and not (st.pc == insn.returns_to and st.s == depth)):
-            result = self.run(until_pc=insn.returns_to, stop_on_trap=True)
+        while (returns_to is not None and result is not None and result.exit == Stop.MAX_INSTRUCTIONS
+               and not (st.pc == returns_to and st.s == depth)):
+            result = self.run(until_pc=returns_to, stop_on_trap=True)
             if result is None or result.exit != Stop.UNTIL or st.s == depth:
                 break
             result = self.run(max_instructions=1)  # (a deeper call's return: on through it)
@@ -522,8 +530,7 @@ class Monitor(cmd.Cmd):
         if source:
             self.say(source)
         self.do_registers("")
-        pc = self.emu.state.pc
-        self.do_disassemble(f"${pc:04X}:${pc:04X}")
+        self.show_instructions(self.emu.state.pc, None, count=1)
 
     # --- breakpoints and watchpoints ------------------------------------------------------------
     def do_add_breakpoint(self, arg: str) -> None:
